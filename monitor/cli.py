@@ -1,0 +1,230 @@
+"""The ``supplywatch`` command: click wiring over plain functions in the other modules."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+
+from . import alerts, config as config_module, nightly, notify, serve as serve_module, store
+from .config import ConfigError
+
+
+def config_option(function: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "-c", "--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
+        default=config_module.DEFAULT_CONFIG, show_default=True, help="The supplywatch.yml to use.",
+    )(function)
+
+
+def load_or_exit(path: Path) -> config_module.Config:
+    """Load the config; on any problem print it and exit 2 before anything is written."""
+    try:
+        return config_module.load(path)
+    except ConfigError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(nightly.EXIT_CONFIG)
+
+
+EXIT_HELP = "\n".join(f"  {code}  {meaning}" for code, meaning in nightly.EXIT_CODES.items())
+
+
+@click.group(epilog="Exit codes of `supplywatch run` and `ingest`:\n\n\b\n" + EXIT_HELP)
+@click.version_option(package_name="supplywatch")
+def cli() -> None:
+    """Watch what your suppliers charge for raw materials, and get told when a price moves."""
+
+
+@cli.command()
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path), default=config_module.DEFAULT_CONFIG)
+def init(path: Path, force: bool) -> None:
+    """Write a commented example config to PATH.
+
+    \b
+    Example:
+        supplywatch init
+        supplywatch init ~/supplies/supplywatch.yml
+    """
+    if path.exists() and not force:
+        raise click.ClickException(f"{path} already exists (use --force to overwrite it)")
+    path.write_text(config_module.EXAMPLE, encoding="utf-8")
+    click.echo(f"Wrote {path}. Edit it, then run: supplywatch check --config {path}")
+
+
+@cli.command()
+@config_option
+def check(config_path: Path) -> None:
+    """Validate the config and list what will be watched. Writes nothing.
+
+    \b
+    Example:
+        supplywatch check --config supplywatch.yml
+    """
+    config = load_or_exit(config_path)
+    click.echo(f"{config_path}: OK. Database {config.database_path}, prices compared in {config.currency}.")
+    for material in config.materials:
+        rules = ", ".join(r.kind + (" (default)" if not (material.rules or config.rules) else "") for r in config.rules_for(material))
+        click.echo(f"\n{material.id}  {material.name}  (per {material.unit}; rules: {rules})")
+        for offer in config.offers():
+            if offer.material == material.id:
+                how = offer.price_selector or "structured data"
+                click.echo(f"  {offer.offer_id:<32} {offer.pack:<16} {how:<24} {offer.url}{'' if offer.active else '  (inactive)'}")
+    targets = config.notify.urls
+    click.echo(f"\nNotifications: {len(targets)} URL(s)" + ("" if targets else " - digests will be printed"))
+
+
+@cli.command()
+@config_option
+@click.option("-v", "--verbose", is_flag=True, help="Show Scrapy's log.")
+def run(config_path: Path, verbose: bool) -> None:
+    """The nightly job: crawl every offer, store, evaluate rules, notify.
+
+    \b
+    Example (crontab, every night at 02:30):
+        30 2 * * *  cd /home/me/supplies && supplywatch run >> supplywatch.log 2>&1
+    """
+    config = load_or_exit(config_path)
+    try:
+        result = nightly.run(config, echo=click.echo, log_level="INFO" if verbose else "WARNING")
+    except nightly.Locked as exc:
+        click.echo(f"supplywatch: {exc}", err=True)
+        sys.exit(nightly.EXIT_LOCKED)
+    click.echo(f"run {result.run_id}: {result.status}: {result.message}")
+    sys.exit(result.exit_code)
+
+
+@cli.command()
+@config_option
+@click.argument("feed", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def ingest(config_path: Path, feed: Path) -> None:
+    """Store items crawled elsewhere (a JSON Lines feed), then evaluate and notify.
+
+    \b
+    Example:
+        scrapy crawl offers -a config=supplywatch.yml -O items.jsonl
+        supplywatch ingest items.jsonl
+    """
+    config = load_or_exit(config_path)
+    try:
+        result = nightly.ingest(config, feed, echo=click.echo)
+    except nightly.Locked as exc:
+        click.echo(f"supplywatch: {exc}", err=True)
+        sys.exit(nightly.EXIT_LOCKED)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"run {result.run_id}: {result.status}: {result.message}")
+    sys.exit(result.exit_code)
+
+
+@cli.command()
+@config_option
+@click.option("--runs", default=5, show_default=True, help="How many recent runs to show.")
+def status(config_path: Path, runs: int) -> None:
+    """Recent runs, open alerts, offers without a valid price lately, queued messages.
+
+    \b
+    Example:
+        supplywatch status
+    """
+    config = load_or_exit(config_path)
+    if not config.database_path.exists():
+        raise click.ClickException(f"no database yet at {config.database_path}: run `supplywatch run` first")
+    from .status import report
+
+    click.echo(report(store.open_db(config.database_path), runs))
+
+
+@cli.command("notify-test")
+@config_option
+@click.option("--tag", default=None, help="Only the URLs with this tag (phone, digest ...).")
+def notify_test(config_path: Path, tag: str | None) -> None:
+    """Send a test message to the notification URLs of the config.
+
+    \b
+    Example:
+        supplywatch notify-test --tag phone
+    """
+    config = load_or_exit(config_path)
+    if not config.notify.urls:
+        raise click.ClickException("no notify.urls in the config: add one (see the README) and try again")
+    sender, tags = notify._apprise(config)
+    ok, error = notify.send(sender, tags, tag or notify.DIGEST, "supplywatch test", "If you can read this, supplywatch can reach you.")
+    if not ok:
+        raise click.ClickException(f"the test message was not delivered: {error}")
+    click.echo("Test message delivered.")
+
+
+@cli.command()
+@config_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("-p", "--port", default=8001, show_default=True, help="Port to listen on.")
+def serve(config_path: Path, host: str, port: int) -> None:
+    """Browse the price history in Datasette (http://127.0.0.1:8001).
+
+    \b
+    Example:
+        supplywatch serve --port 8001
+    """
+    config = load_or_exit(config_path)
+    try:
+        store.open_db(config.database_path)  # create or migrate it, so Datasette shows the current schema
+        sys.exit(serve_module.serve(config.database_path, host, port))
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@cli.command()
+@click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path), default=Path("supplywatch-demo"),
+              show_default=True, help="Where the demo's supplywatch.yml and database go.")
+@click.option("--nights", default=120, show_default=True, type=click.IntRange(10, 1000), help="Nights of history to crawl.")
+@click.option("--serve/--no-serve", default=True, help="Serve Datasette afterwards (until Ctrl-C).")
+@click.option("--site-only", is_flag=True, help="Only run the demo supplier site, for `supplywatch run` in --dir.")
+@click.option("-p", "--port", default=8001, show_default=True, help="Datasette's port.")
+def demo(directory: Path, nights: int, serve: bool, site_only: bool, port: int) -> None:
+    """Watch a furniture shop's supplies on a built-in demo site, with months of real history.
+
+    \b
+    Example:
+        supplywatch demo                 # ~30 s, then browse http://127.0.0.1:8001
+        supplywatch demo --no-serve --dir /tmp/demo
+    """
+    from . import demo as demo_module
+
+    directory.mkdir(parents=True, exist_ok=True)
+    site, catalog = demo_module.start_site(directory, nights)
+    try:
+        if site_only:
+            click.echo(f"Demo supplier site on {', '.join(f'127.0.0.1:{p}' for p in site.ports().values())}. Ctrl-C to stop.")
+            _wait_forever()
+            return
+        started = time.monotonic()
+        click.echo(f"Demo suppliers on 127.0.0.1 ports {', '.join(map(str, site.ports().values()))}; crawling {nights} nights ...")
+        click.echo("Alerts as they happened:")
+        summary = demo_module.fill_history(directory, site, catalog, echo=click.echo)
+        click.echo(f"\n{summary['observations']} observations in {nights} nightly runs; "
+                   f"{summary['fired']} alerts fired, {summary['resolved']} resolved.")
+        click.echo("\nOpen alerts now:")
+        for alert in summary["open"]:
+            click.echo(f"  [{alert['severity']}] {alert['message']}")
+        if summary["last_digest"]:
+            click.echo(f"\nThe last digest it would send:\n{summary['last_digest']}")
+        click.echo(f"\nDemo finished in {time.monotonic() - started:.1f} s. Config: {summary['config']}")
+        click.echo(f"Try: cd {directory} && supplywatch status")
+        if serve:
+            click.echo(f"\nServing Datasette on http://127.0.0.1:{port}/ (Ctrl-C to stop); the demo site stays up, "
+                       f"so `supplywatch run` works in {directory} meanwhile.")
+            serve_module.serve(summary["database"], "127.0.0.1", port)
+    finally:
+        site.close()
+
+
+def _wait_forever() -> None:
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass

@@ -1,0 +1,330 @@
+"""Load and validate ``supplywatch.yml``: every problem names its key path, nothing is written."""
+
+from __future__ import annotations
+
+import os
+import re
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union
+from urllib.parse import urlparse
+
+import yaml
+from babel import Locale, UnknownLocaleError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, PrivateAttr, field_validator, model_validator
+
+from . import units
+
+DEFAULT_CONFIG = "supplywatch.yml"
+EXAMPLE = resources.files("monitor").joinpath("example.yml").read_text(encoding="utf-8")
+SLUG = r"^[a-z0-9][a-z0-9_.-]*$"
+_ENV_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+class ConfigError(Exception):
+    """A config problem a person can fix; ``str()`` names the key path and what was expected."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CrawlSettings(_Strict):
+    contact: str = Field(description="E-mail or URL put in the User-Agent so suppliers can reach you")
+    delay_seconds: float = Field(2.0, ge=0)
+    timeout_seconds: float = Field(30.0, gt=0)
+    retries: int = Field(2, ge=0, le=10)
+
+    @field_validator("contact")
+    @classmethod
+    def _contact_is_reachable(cls, value: str) -> str:
+        if "@" not in value and not value.startswith(("http://", "https://")):
+            raise ValueError("must be an e-mail address or a URL where suppliers can reach you")
+        return value
+
+
+class NotifyTarget(_Strict):
+    url: str
+    tags: list[str] = []
+
+
+class NotifySettings(_Strict):
+    urls: list[NotifyTarget] = []
+
+
+class Supplier(_Strict):
+    id: Annotated[str, Field(pattern=SLUG)]
+    name: str
+    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = "USD"
+    locale: str = "en_US"
+
+    @field_validator("locale")
+    @classmethod
+    def _known_locale(cls, value: str) -> str:
+        try:
+            Locale.parse(value)
+        except (UnknownLocaleError, ValueError) as exc:
+            raise ValueError(f"unknown locale {value!r} (expected e.g. en_US, de_DE, fr_FR)") from exc
+        return value
+
+
+Severity = Literal["critical", "warning", "info"]
+
+
+class ThresholdRule(_Strict):
+    """Fires when the unit price crosses a level; re-arms once back past the hysteresis band."""
+
+    kind: Literal["threshold"]
+    above: float | None = Field(None, gt=0)
+    below: float | None = Field(None, gt=0)
+    hysteresis_percent: float = Field(2.0, ge=0, le=50)
+    confirm: int = Field(2, ge=1, le=10)
+    severity: Severity = "critical"
+
+    @model_validator(mode="after")
+    def _has_a_level(self) -> "ThresholdRule":
+        if self.above is None and self.below is None:
+            raise ValueError("a threshold rule needs 'above', 'below' or both")
+        return self
+
+
+class ChangeRule(_Strict):
+    """Fires when the unit price moves ``percent`` against a baseline, in either direction."""
+
+    kind: Literal["change"]
+    percent: float = Field(gt=0)
+    baseline: str = "median_30d"
+    hysteresis_percent: float = Field(2.0, ge=0, le=50)
+    confirm: int = Field(2, ge=1, le=10)
+    severity: Severity = "warning"
+
+    @field_validator("baseline")
+    @classmethod
+    def _known_baseline(cls, value: str) -> str:
+        if not re.fullmatch(r"previous|(median|mean)_[1-9]\d*d", value):
+            raise ValueError(f"{value!r} is not a baseline: use previous, median_30d, mean_14d ...")
+        return value
+
+
+class StaleRule(_Strict):
+    """Fires when an offer has had no valid price for ``days`` days."""
+
+    kind: Literal["stale"]
+    days: float = Field(7, gt=0)
+    severity: Severity = "warning"
+
+
+Rule = Annotated[Union[ThresholdRule, ChangeRule, StaleRule], Field(discriminator="kind")]
+DEFAULT_RULES: tuple[Rule, ...] = (
+    ChangeRule(kind="change", percent=10, baseline="median_30d"),
+    StaleRule(kind="stale", days=7),
+)
+
+
+class Offer(_Strict):
+    supplier: str
+    url: str
+    id: Annotated[str, Field(pattern=SLUG)] | None = None
+    pack: str | None = None
+    price: str | None = None
+    variant: str | None = None
+    active: bool = True
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        parsed = urlparse(value)
+        if parsed.scheme not in ("http", "https") or not parsed.hostname:
+            raise ValueError(f"{value!r} is not an http(s) URL")
+        return value
+
+    @field_validator("pack")
+    @classmethod
+    def _pack_has_unit(cls, value: str | None) -> str | None:
+        if value is not None:
+            units.parse_quantity(value)
+        return value
+
+    @field_validator("price")
+    @classmethod
+    def _selector_kind(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("css:", "xpath:")):
+            raise ValueError("a price selector starts with 'css:' or 'xpath:', e.g. 'css:.price::text'")
+        return value
+
+
+class Material(_Strict):
+    id: Annotated[str, Field(pattern=SLUG)]
+    name: str
+    unit: str
+    offers: list[Offer] = []
+    rules: list[Rule] = []
+
+    @field_validator("unit")
+    @classmethod
+    def _known_unit(cls, value: str) -> str:
+        units.parse_unit(value)
+        return value
+
+
+class Config(_Strict):
+    database: str = "supplywatch.db"
+    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = "USD"
+    exchange_rates: dict[str, Annotated[float, Field(gt=0)]] = {}
+    crawl: CrawlSettings
+    notify: NotifySettings = NotifySettings()
+    suppliers: list[Supplier]
+    materials: list[Material]
+    rules: list[Rule] = []
+    # Set by load(): where the file lives, so relative paths resolve against it.
+    _base_dir: Path = PrivateAttr(default_factory=Path.cwd)
+
+    @property
+    def base_dir(self) -> Path:
+        return self._base_dir
+
+    @property
+    def database_path(self) -> Path:
+        return (self._base_dir / self.database).resolve()
+
+    def supplier(self, supplier_id: str) -> Supplier:
+        return next(s for s in self.suppliers if s.id == supplier_id)
+
+    def rules_for(self, material: Material) -> tuple[Rule, ...]:
+        """A material's own rules override the defaults; with neither, the built-in defaults apply."""
+        return tuple(material.rules or self.rules or DEFAULT_RULES)
+
+    def offers(self) -> list["OfferSpec"]:
+        """Every offer flattened with what the spider and the store need to know about it."""
+        specs = []
+        for material in self.materials:
+            for offer in material.offers:
+                supplier = self.supplier(offer.supplier)
+                specs.append(
+                    OfferSpec(
+                        offer_id=offer.id or f"{material.id}@{supplier.id}",
+                        material=material.id,
+                        supplier=supplier.id,
+                        url=offer.url,
+                        pack=offer.pack or f"1 {material.unit}",
+                        unit=material.unit,
+                        price_selector=offer.price,
+                        variant=offer.variant,
+                        currency=supplier.currency,
+                        locale=supplier.locale,
+                        active=offer.active,
+                    )
+                )
+        return specs
+
+
+class OfferSpec(BaseModel):
+    """One offer as the spider receives it (plain data, so it survives a trip through JSON)."""
+
+    offer_id: str
+    material: str
+    supplier: str
+    url: str
+    pack: str
+    unit: str
+    price_selector: str | None = None
+    variant: str | None = None
+    currency: str = "USD"
+    locale: str = "en_US"
+    active: bool = True
+
+
+def key_path(loc: tuple[Any, ...]) -> str:
+    """Turn pydantic's ``('materials', 0, 'offers', 1, 'url')`` into ``materials[0].offers[1].url``."""
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        elif part in ("threshold", "change", "stale") and path.endswith("]"):
+            continue  # pydantic names the union branch; the user never wrote it
+        else:
+            path += f".{part}" if path else str(part)
+    return path or "(top level)"
+
+
+def _interpolate(node: Any, path: tuple[Any, ...], problems: list[str]) -> Any:
+    """Replace ``${VAR}`` from the environment so secrets stay out of the file."""
+    if isinstance(node, dict):
+        return {k: _interpolate(v, path + (k,), problems) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_interpolate(v, path + (i,), problems) for i, v in enumerate(node)]
+    if isinstance(node, str):
+        def substitute(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name not in os.environ:
+                problems.append(f"{key_path(path)}: environment variable {name} is not set")
+                return ""
+            return os.environ[name]
+
+        return _ENV_VAR.sub(substitute, node)
+    return node
+
+
+def _cross_check(config: Config) -> list[str]:
+    """What pydantic cannot see from one key: references between sections."""
+    problems = []
+    supplier_ids = [s.id for s in config.suppliers]
+    for i, sid in enumerate(supplier_ids):
+        if supplier_ids.index(sid) != i:
+            problems.append(f"suppliers[{i}].id: {sid!r} is used by another supplier")
+    for i, supplier in enumerate(config.suppliers):
+        if supplier.currency != config.currency and supplier.currency not in config.exchange_rates:
+            problems.append(
+                f"suppliers[{i}].currency: {supplier.currency} differs from the home currency "
+                f"{config.currency}; add 'exchange_rates: {{{supplier.currency}: <{config.currency} per {supplier.currency}>}}'"
+            )
+    material_ids: list[str] = []
+    offer_ids: set[str] = set()
+    for m, material in enumerate(config.materials):
+        if material.id in material_ids:
+            problems.append(f"materials[{m}].id: {material.id!r} is used by another material")
+        material_ids.append(material.id)
+        for o, offer in enumerate(material.offers):
+            where = f"materials[{m}].offers[{o}]"
+            if offer.supplier not in supplier_ids:
+                problems.append(f"{where}.supplier: unknown supplier {offer.supplier!r} (known: {', '.join(supplier_ids) or 'none'})")
+                continue
+            if offer.pack:
+                try:
+                    units.amount_in(units.parse_quantity(offer.pack), material.unit)
+                except ValueError as exc:
+                    problems.append(f"{where}.pack: {exc} (the material is priced per {material.unit})")
+            offer_id = offer.id or f"{material.id}@{offer.supplier}"
+            if offer_id in offer_ids:
+                problems.append(f"{where}: a second offer of {material.id!r} at {offer.supplier!r} needs its own 'id:'")
+            offer_ids.add(offer_id)
+    return problems
+
+
+def load(path: str | os.PathLike[str] = DEFAULT_CONFIG) -> Config:
+    """Read, interpolate and validate a config file; raise ConfigError listing every problem."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the config file ({exc.strerror}); `supplywatch init` writes an example") from exc
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping of keys (database, crawl, suppliers, materials ...)")
+    problems: list[str] = []
+    data = _interpolate(data, (), problems)
+    if problems:
+        raise ConfigError(f"{path}: " + "\n  ".join(problems))
+    try:
+        config = Config.model_validate(data)
+    except ValidationError as exc:
+        lines = [f"{key_path(e['loc'])}: {e['msg'].removeprefix('Value error, ')}" for e in exc.errors()]
+        raise ConfigError(f"{path}:\n  " + "\n  ".join(lines)) from None
+    config._base_dir = path.parent.resolve()
+    problems = _cross_check(config)
+    if problems:
+        raise ConfigError(f"{path}:\n  " + "\n  ".join(problems))
+    return config

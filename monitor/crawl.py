@@ -1,0 +1,79 @@
+"""Run the ``offers`` spider in this process and hand its items back, one crawl per night.
+
+Scrapy's Twisted reactor cannot be restarted in one process, so every crawl of a process
+(one for ``supplywatch run``, one per night for the demo) is chained in a single reactor run.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+from scrapy import signals
+from scrapy.crawler import CrawlerProcess
+from scrapy.settings import Settings
+from twisted.internet.defer import inlineCallbacks
+
+from spiders import settings as project_settings
+from spiders.spiders.offers import OffersSpider, settings_from_config
+
+from .config import Config
+
+CrawlHandler = Callable[[str | None, list[dict[str, Any]], dict[str, Any]], None]
+
+
+def scrapy_settings(config: Config, log_level: str = "WARNING") -> Settings:
+    settings = Settings()
+    settings.setmodule(project_settings, priority="project")
+    settings.setdict(settings_from_config(config), priority="cmdline")
+    settings.set("LOG_LEVEL", log_level, priority="cmdline")
+    return settings
+
+
+class _Collector:
+    """Keeps the items of one crawl (a bound method, because Scrapy holds signal receivers weakly)."""
+
+    def __init__(self) -> None:
+        self.items: list[dict[str, Any]] = []
+
+    def item_scraped(self, item: Any) -> None:
+        self.items.append(dict(item))
+
+
+def crawl_nights(
+    config: Config,
+    nights: Sequence[str | None],
+    handle: CrawlHandler,
+    before_each: Callable[[str | None], None] | None = None,
+    log_level: str = "WARNING",
+) -> None:
+    """Crawl every active offer once per entry of ``nights`` (an ISO time, or None for now).
+
+    ``handle(as_of, items, stats)`` runs after each crawl, before the next one starts; an
+    exception in it stops the chain and is raised here.
+    """
+    process = CrawlerProcess(scrapy_settings(config, log_level))
+    offers = [o for o in config.offers() if o.active]
+    problem: list[BaseException] = []
+
+    @inlineCallbacks
+    def chain() -> Any:
+        try:
+            for as_of in nights:
+                if before_each:
+                    before_each(as_of)
+                crawler = process.create_crawler(OffersSpider)
+                collector = _Collector()
+                crawler.signals.connect(collector.item_scraped, signal=signals.item_scraped)
+                yield process.crawl(crawler, offers=offers, as_of=as_of)
+                handle(as_of, collector.items, crawler.stats.get_stats())
+        except BaseException as exc:  # handed to the caller once the reactor has stopped
+            problem.append(exc)
+        finally:
+            from twisted.internet import reactor  # only now: the first crawl installed the right one
+
+            reactor.callLater(0, reactor.stop)
+
+    chain()
+    process.start(stop_after_crawl=False)
+    if problem:
+        raise problem[0]

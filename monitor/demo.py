@@ -1,0 +1,133 @@
+"""``supplywatch demo``: a furniture shop's supplies, watched for months, in under a minute.
+
+Starts the demo supplier site, writes a real ``supplywatch.yml``, crawls the site once per night
+for the last N nights (the site serves each night's prices), and evaluates the rules every night,
+exactly as the nightly job does.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Callable
+from urllib.parse import urlparse
+
+from . import alerts, config as config_module, nightly, store
+from .demo_site import DemoCatalog, DemoSite
+
+DEFAULT_PORTS = {"oakridge": 8731, "timberline": 8732, "holzhandel": 8733}
+
+CONFIG_TEMPLATE = """\
+# supplywatch demo config, written by `supplywatch demo`.
+# The three suppliers are the built-in demo site on 127.0.0.1; it runs while `supplywatch demo`
+# is serving (or with `supplywatch demo --site-only`), so `supplywatch run` works here too.
+database: supplywatch.db
+currency: USD
+exchange_rates:
+  EUR: 1.10                 # USD per EUR, for the German supplier
+crawl:
+  contact: demo@example.com # goes into the User-Agent
+  delay_seconds: 0          # the demo site is on this machine; use 2 or more for real suppliers
+notify:
+  urls: []                  # no URL: the digest is printed. See README for ntfy / Pushover / Telegram.
+suppliers:
+  - {{id: oakridge, name: Oakridge Hardwoods, currency: USD, locale: en_US}}     # schema.org JSON-LD
+  - {{id: timberline, name: Timberline Supply Co., currency: USD, locale: en_US}} # schema.org microdata
+  - {{id: holzhandel, name: Holzhandel Berger, currency: EUR, locale: de_DE}}    # plain HTML, 1.234,56 €
+materials:
+  - id: walnut-8-4
+    name: Black walnut 8/4 FAS
+    unit: board_foot
+    offers:
+      - {{supplier: oakridge, url: "{oakridge}/products/walnut-8-4"}}
+      - {{supplier: timberline, url: "{timberline}/products/walnut-bundle", pack: 10 board_foot}}
+      - supplier: holzhandel
+        url: "{holzhandel}/products/nussbaum-m3"
+        pack: 1 cubic_meter
+        price: "css:.preis::text"
+    rules:
+      - {{kind: threshold, above: 22.00}}                   # critical: rings the phone
+      - {{kind: change, percent: 10, baseline: median_30d}}
+      - {{kind: stale, days: 5}}
+  - id: baltic-birch-18mm
+    name: Baltic birch plywood 18 mm sheet
+    unit: each
+    offers:
+      - {{supplier: oakridge, url: "{oakridge}/products/baltic-birch-18mm", pack: 1 each}}
+      - {{supplier: holzhandel, url: "{holzhandel}/products/birke-multiplex-18", pack: 1 each, price: "css:.preis::text"}}
+  - id: wood-glue
+    name: Wood glue (PVA, D3)
+    unit: gal
+    offers:
+      - {{supplier: timberline, url: "{timberline}/products/titebond-3-gallon", pack: 1 gal}}
+      - {{supplier: holzhandel, url: "{holzhandel}/products/holzleim-5l", pack: 5 L, price: "css:.preis::text"}}
+rules:                      # defaults for materials without rules of their own
+  - {{kind: change, percent: 10, baseline: median_30d}}
+  - {{kind: stale, days: 5}}
+"""
+
+
+def write_config(directory: Path, site: DemoSite) -> Path:
+    path = directory / "supplywatch.yml"
+    bases = {shop: f"http://127.0.0.1:{port}" for shop, port in site.ports().items()}
+    path.write_text(CONFIG_TEMPLATE.format(**bases), encoding="utf-8")
+    return path
+
+
+def ports_in_config(path: Path) -> dict[str, int]:
+    """The demo site's ports as the directory's config has them, so a restarted site matches it."""
+    loaded = config_module.load(path)
+    return {o.supplier: urlparse(o.url).port or 80 for o in loaded.offers()}
+
+
+def _fresh_database(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def start_site(directory: Path, nights: int) -> tuple[DemoSite, DemoCatalog]:
+    first_night = date.today() - timedelta(days=nights)
+    catalog = DemoCatalog(first_night, nights)
+    existing = directory / "supplywatch.yml"
+    ports = ports_in_config(existing) if existing.exists() else DEFAULT_PORTS
+    return DemoSite(catalog, ports), catalog
+
+
+def fill_history(directory: Path, site: DemoSite, catalog: DemoCatalog, echo: Callable[[str], None] = print) -> dict[str, Any]:
+    """Write the config and crawl every night of the demo; returns what the demo prints at the end."""
+    config_path = write_config(directory, site)
+    config = config_module.load(config_path)
+    _fresh_database(config.database_path)
+    db = store.open_db(config.database_path)
+    store.sync_config(db, config)
+    nights = [datetime.combine(catalog.first_night + timedelta(days=k), datetime.min.time(), timezone.utc)
+              .replace(hour=3).isoformat(timespec="seconds") for k in range(catalog.nights)]
+    messages: list[str] = []
+    totals = {"observations": 0, "fired": 0, "resolved": 0}
+
+    def before_each(as_of: str | None) -> None:
+        with catalog.lock:
+            catalog.night = date.fromisoformat(as_of[:10]) if as_of else None
+
+    def handle(as_of: str | None, items: list[dict[str, Any]], stats: dict[str, Any]) -> None:
+        assert as_of is not None
+        run_id = store.start_run(db, "demo", as_of)
+        result = nightly.process_items(db, config, run_id, items, as_of, echo=messages.append)
+        totals["observations"] += len(items)
+        for t in result.transitions:
+            totals[t.event] += 1
+            mark = "resolved" if t.event == "resolved" else f"{t.alert['severity']:<8}"
+            echo(f"  {as_of[:10]}  {mark}  {t.alert['message']}")
+
+    with nightly.run_lock(config.database_path):
+        crawl_started = time.monotonic()
+        from .crawl import crawl_nights  # Scrapy is imported only by commands that crawl
+
+        crawl_nights(config, nights, handle, before_each=before_each, log_level="CRITICAL")
+        totals["crawl_seconds"] = time.monotonic() - crawl_started
+    with catalog.lock:
+        catalog.night = None
+    digests = [m for m in messages if "[digest]" in m.splitlines()[0]]
+    return {"config": config_path, "database": config.database_path, "open": alerts.open_alerts(db),
+            "last_digest": digests[-1] if digests else None, "messages": len(messages), **totals}

@@ -1,0 +1,151 @@
+"""The nightly job: lock, crawl, store, evaluate, alert, notify, record the run.
+
+``run()`` is what cron calls through ``supplywatch run``; ``ingest()`` does the same with items
+crawled elsewhere; both share :func:`process_items` with the demo.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import sqlite_utils
+
+from . import alerts, notify, rules, store
+from .config import Config
+
+EXIT_OK, EXIT_PARTIAL, EXIT_CONFIG, EXIT_LOCKED, EXIT_FATAL = 0, 1, 2, 3, 4
+EXIT_CODES = {
+    EXIT_OK: "everything went well",
+    EXIT_PARTIAL: "the run finished, but some pages gave no price or some notifications are still queued",
+    EXIT_CONFIG: "the config file is invalid (nothing was written)",
+    EXIT_LOCKED: "another run is still going on the same database",
+    EXIT_FATAL: "the run crashed (the database is left consistent; see the message)",
+}
+
+
+class Locked(Exception):
+    """Another supplywatch run holds the database's lock."""
+
+
+@contextmanager
+def run_lock(database: Path) -> Iterator[None]:
+    """One run at a time per database. The OS drops the lock when a run dies, so it never sticks."""
+    lock_path = database.with_name(database.name + ".lock")
+    with open(lock_path, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise Locked(f"another supplywatch run is using {database} (lock: {lock_path})") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        yield
+
+
+@dataclass
+class RunResult:
+    run_id: int
+    status: str
+    message: str
+    transitions: list[alerts.Transition]
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_OK if self.status == "ok" else EXIT_PARTIAL
+
+
+def _outcome(summary: dict[str, Any], fired: int, resolved: int, still_queued: int) -> tuple[str, str]:
+    failing = sorted(s for s, c in summary["suppliers"].items() if c["ok"] + c["suspect"] == 0 and c["offers"])
+    parts = [f"{summary['offers']} offers: {summary['prices']} prices, {summary['missing']} missing, "
+             f"{summary['errors']} errors, {summary['suspect']} suspect"]
+    if failing:
+        parts.append(f"no price at all from {', '.join(failing)}")
+    parts.append(f"{fired} alerts fired, {resolved} resolved")
+    if still_queued:
+        parts.append(f"{still_queued} notifications not delivered (kept for the next run)")
+    if summary["offers"] and not summary["prices"] and not summary["suspect"]:
+        status = "failed"
+    elif summary["missing"] or summary["errors"] or still_queued:
+        status = "partial"
+    else:
+        status = "ok"
+    return status, "; ".join(parts)
+
+
+def process_items(
+    db: sqlite_utils.Database, config: Config, run_id: int, items: list[dict[str, Any]], as_of: str,
+    echo: Callable[[str], None] = print,
+) -> RunResult:
+    """Store a crawl's items, evaluate the rules at ``as_of``, send what there is to send."""
+    rows = store.record_observations(db, config, run_id, items)
+    summary = store.summarize(rows)
+    transitions = alerts.apply(db, rules.evaluate(db, config, as_of), as_of)
+    problems = [r | {"url": i.get("url")} for r, i in zip(rows, items) if r["status"] != "ok"]
+    notify.queue(db, run_id, notify.compose(transitions, problems, as_of[:10]))
+    _, still_queued = notify.deliver_pending(db, config, echo)
+    fired = sum(t.event == "fired" for t in transitions)
+    status, message = _outcome(summary, fired, len(transitions) - fired, still_queued)
+    store.finish_run(db, run_id, status, summary, message)
+    return RunResult(run_id, status, message, transitions)
+
+
+def run(config: Config, echo: Callable[[str], None] = print, log_level: str = "WARNING") -> RunResult:
+    """Crawl every active offer now and process the results, under the database's lock."""
+    from .crawl import crawl_nights  # Scrapy is imported only by commands that crawl
+
+    with run_lock(config.database_path):
+        db = store.open_db(config.database_path)
+        store.sync_config(db, config)
+        run_id = store.start_run(db, "crawl")
+        results: list[RunResult] = []
+
+        def handle(_: str | None, items: list[dict[str, Any]], stats: dict[str, Any]) -> None:
+            as_of = max((i["fetched_at"] for i in items), default=store.now_iso())
+            results.append(process_items(db, config, run_id, items, as_of, echo))
+
+        try:
+            crawl_nights(config, [None], handle, log_level=log_level)
+        except BaseException as exc:
+            with db.conn:
+                db["runs"].update(run_id, {"status": "crashed", "finished_at": store.now_iso(), "message": repr(exc)[:500]})
+            raise
+        return results[0]
+
+
+def read_feed(path: Path) -> list[dict[str, Any]]:
+    """Items from a JSON Lines feed written by ``scrapy crawl offers -O items.jsonl``."""
+    items = []
+    with open(path, encoding="utf-8") as feed:
+        for number, line in enumerate(feed, 1):
+            if line.strip():
+                try:
+                    items.append(json.loads(line))
+                except json.JSONDecodeError as exc:
+                    raise ValueError(f"{path}:{number}: not a JSON line ({exc.msg})") from None
+    required = {"offer_id", "status", "fetched_at"}
+    for number, item in enumerate(items, 1):
+        if missing := required - item.keys():
+            raise ValueError(f"{path}: item {number} lacks {', '.join(sorted(missing))}; is this a supplywatch feed?")
+    return items
+
+
+def ingest(config: Config, path: Path, echo: Callable[[str], None] = print) -> RunResult:
+    """Store a feed crawled elsewhere, then evaluate and notify as a run would."""
+    items = read_feed(path)
+    known = {o.offer_id for o in config.offers()}
+    unknown = sorted({i["offer_id"] for i in items} - known)
+    if unknown:
+        raise ValueError(f"{path}: offers not in the config: {', '.join(unknown[:5])}")
+    with run_lock(config.database_path):
+        db = store.open_db(config.database_path)
+        store.sync_config(db, config)
+        as_of = max((i["fetched_at"] for i in items), default=store.now_iso())
+        run_id = store.start_run(db, f"ingest:{path.name}", as_of)
+        return process_items(db, config, run_id, items, as_of, echo)

@@ -1,0 +1,100 @@
+"""The notification outbox: every message is stored first, then delivered through Apprise.
+
+A message that fails stays in the outbox and is tried again on the next run; a delivered one
+is never sent again. Critical alerts go at once to the ``phone`` tag; everything else of a run
+goes into one digest for the ``digest`` tag.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Callable
+
+import apprise
+import sqlite_utils
+
+from .alerts import Transition
+from .config import Config
+from .store import now_iso
+
+PHONE, DIGEST = "phone", "digest"
+MAX_ATTEMPTS_REPORTED = 5
+
+
+def _alert_line(t: Transition) -> str:
+    a = t.alert
+    mark = "RESOLVED" if t.event == "resolved" else a["severity"].upper()
+    return f"[{mark}] {a['message']} ({a['rule']})"
+
+
+def compose(transitions: list[Transition], problems: list[dict[str, Any]], run_label: str) -> list[dict[str, Any]]:
+    """This run's messages: one per critical alert that fired, and one digest of the rest."""
+    messages = []
+    digest_lines = []
+    for t in transitions:
+        if t.event == "fired" and t.alert["severity"] == "critical":
+            messages.append({"tag": PHONE, "title": f"supplywatch: {t.alert['material_id']} {t.alert['direction']}",
+                             "body": t.alert["message"], "alert_ids": [t.alert["id"]]})
+    fired = [t for t in transitions if t.event == "fired"]
+    resolved = [t for t in transitions if t.event == "resolved"]
+    if fired:
+        digest_lines += ["New alerts:"] + [f"  {_alert_line(t)}" for t in fired]
+    if resolved:
+        digest_lines += ["Resolved:"] + [f"  {_alert_line(t)}" for t in resolved]
+    if problems:
+        digest_lines += ["Pages without a valid price:"] + [
+            f"  {p['offer_id']}: {p['status']} - {p['error'] or 'no detail'} ({p.get('url', '')})".rstrip(" ()") for p in problems
+        ]
+    if digest_lines:
+        messages.append({"tag": DIGEST, "title": f"supplywatch digest {run_label}", "body": "\n".join(digest_lines),
+                         "alert_ids": [t.alert["id"] for t in transitions]})
+    return messages
+
+
+def queue(db: sqlite_utils.Database, run_id: int | None, messages: list[dict[str, Any]]) -> None:
+    with db.conn:
+        for m in messages:
+            db["notifications"].insert({**m, "alert_ids": json.dumps(m["alert_ids"]), "run_id": run_id, "created_at": now_iso()})
+
+
+def _apprise(config: Config) -> tuple[apprise.Apprise, set[str]]:
+    sender = apprise.Apprise()
+    tags: set[str] = set()
+    for i, target in enumerate(config.notify.urls):
+        if not sender.add(target.url, tag=target.tags or None):
+            raise ValueError(f"notify.urls[{i}].url: Apprise does not understand this URL")
+        tags.update(target.tags)
+    return sender, tags
+
+
+def send(sender: apprise.Apprise, tags: set[str], tag: str, title: str, body: str) -> tuple[bool, str]:
+    """Send one message; a tag no URL carries goes to every URL rather than nowhere."""
+    result = sender.notify(body=body, title=title, tag=tag if tag in tags else apprise.common.MATCH_ALL_TAG)
+    if result:
+        return True, ""
+    failed = [f"{r.name}: {r.status.name}" for r in result.results if not r]
+    return False, f"{result.status.name}: " + ("; ".join(failed) or "no service accepted the message")
+
+
+def deliver_pending(db: sqlite_utils.Database, config: Config, echo: Callable[[str], None] = print) -> tuple[int, int]:
+    """Try every undelivered message, oldest first. Returns (delivered, still queued)."""
+    pending = list(db.query("SELECT * FROM notifications WHERE delivered_at IS NULL ORDER BY id"))
+    if not pending:
+        return 0, 0
+    delivered = failed = 0
+    sender, tags = _apprise(config) if config.notify.urls else (None, set())
+    for message in pending:
+        if sender is None:
+            echo(f"--- {message['title']} [{message['tag']}] ---\n{message['body']}")
+            ok, error, where = True, "", "stdout"
+        else:
+            ok, error = send(sender, tags, message["tag"], message["title"], message["body"])
+            where = "apprise"
+        with db.conn:
+            update = {"attempts": message["attempts"] + 1, "last_error": error or None}
+            if ok:
+                update.update(delivered_at=now_iso(), delivered_to=where)
+            db["notifications"].update(message["id"], update)
+        delivered += ok
+        failed += not ok
+    return delivered, failed

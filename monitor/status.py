@@ -1,0 +1,30 @@
+"""``supplywatch status``: what a person checks in the morning, as plain text."""
+
+from __future__ import annotations
+
+import sqlite_utils
+
+
+def report(db: sqlite_utils.Database, runs: int = 5) -> str:
+    lines = ["Last runs:"]
+    for r in db.query("SELECT * FROM runs ORDER BY id DESC LIMIT ?", [runs]):
+        lines.append(f"  #{r['id']:<5} {r['as_of'][:16]}  {r['source']:<8} {r['status']:<8} {r['message'] or ''}")
+    if len(lines) == 1:
+        lines.append("  (none yet)")
+    firing = list(db.query("SELECT * FROM alerts WHERE state = 'firing' ORDER BY severity, first_fired"))
+    lines.append(f"\nOpen alerts ({len(firing)}):")
+    lines += [f"  [{a['severity']}] since {a['first_fired'][:10]}  {a['message']}" for a in firing] or ["  none"]
+    stale = list(db.query(
+        """SELECT o.id, o.url, (SELECT max(fetched_at) FROM observations x WHERE x.offer_id = o.id AND x.status = 'ok') AS last_ok,
+                  (SELECT status || ': ' || coalesce(error, '') FROM observations x WHERE x.offer_id = o.id ORDER BY fetched_at DESC LIMIT 1) AS last
+           FROM offers o WHERE o.active"""
+    ))
+    latest_run = db.execute("SELECT max(as_of) FROM runs").fetchone()[0]
+    no_price = [s for s in stale if s["last"] and not s["last"].startswith("ok")]
+    lines.append(f"\nOffers without a valid price in the last run ({len(no_price)}):")
+    lines += [f"  {s['id']:<32} last valid {(s['last_ok'] or 'never')[:10]}  {s['last']}" for s in no_price] or ["  none"]
+    queued = db.execute("SELECT count(*), max(attempts), max(last_error) FROM notifications WHERE delivered_at IS NULL").fetchone()
+    lines.append(f"\nNotifications waiting for delivery: {queued[0]}" + (f" (up to {queued[1]} attempts; last error: {queued[2]})" if queued[0] else ""))
+    if latest_run:
+        lines.append(f"Latest run time: {latest_run}")
+    return "\n".join(lines)

@@ -1,0 +1,24 @@
+"""The one item the spiders produce: what a supplier page said about an offer's price."""
+
+from __future__ import annotations
+
+import scrapy
+
+
+class PriceObservation(scrapy.Item):
+    """One fetch of one offer. ``status`` is ``ok`` only when a price was read; never a made-up 0."""
+
+    offer_id = scrapy.Field()
+    material = scrapy.Field()
+    supplier = scrapy.Field()
+    url = scrapy.Field()
+    status = scrapy.Field()  # ok | missing | error
+    price = scrapy.Field()  # Decimal, or None unless status == ok
+    currency = scrapy.Field()
+    pack = scrapy.Field()  # quantity with unit, e.g. "10 board_foot"
+    in_stock = scrapy.Field()  # True / False / None when the page does not say
+    method = scrapy.Field()  # css | xpath | json-ld | microdata | opengraph
+    raw = scrapy.Field()  # the text the price was read from, for people checking it
+    error = scrapy.Field()  # why there is no price
+    http_status = scrapy.Field()
+    fetched_at = scrapy.Field()  # ISO 8601, UTC
