@@ -43,7 +43,8 @@ def compose(transitions: list[Transition], problems: list[dict[str, Any]], run_l
         digest_lines += ["Resolved:"] + [f"  {_alert_line(t)}" for t in resolved]
     if problems:
         digest_lines += ["Pages without a valid price:"] + [
-            f"  {p['offer_id']}: {p['status']} - {p['error'] or 'no detail'} ({p.get('url', '')})".rstrip(" ()") for p in problems
+            f"  {p['offer_id']}: {p['status']} - {p['error'] or 'no detail'}" + (f" ({p['url']})" if p.get("url") else "")
+            for p in problems
         ]
     if digest_lines:
         messages.append({"tag": DIGEST, "title": f"supplywatch digest {run_label}", "body": "\n".join(digest_lines),

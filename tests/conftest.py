@@ -1,0 +1,144 @@
+"""Real, small things for tests: supplier sites and an Apprise sink on 127.0.0.1, temp SQLite files."""
+
+from __future__ import annotations
+
+import json
+import re
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import pytest
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
+REPO = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def product_page(price: str | None, markup: str = "json-ld", currency: str = "USD", in_stock: bool = True) -> str:
+    """A supplier product page marked up as real shops do; ``price=None`` means the price is gone."""
+    availability = "https://schema.org/InStock" if in_stock else "https://schema.org/OutOfStock"
+    if markup == "json-ld":
+        offer = {"@type": "Offer", "priceCurrency": currency, "availability": availability}
+        if price is not None:
+            offer["price"] = price
+        data = {"@context": "https://schema.org", "@type": "Product", "name": "Walnut", "offers": offer}
+        return f'<html><head><script type="application/ld+json">{json.dumps(data)}</script></head><body><h1>Walnut</h1></body></html>'
+    if markup == "microdata":
+        price_html = f'<span itemprop="price" content="{price}">{price}</span>' if price else ""
+        return (f'<html><body><div itemscope itemtype="https://schema.org/Product"><span itemprop="name">Walnut</span>'
+                f'<div itemprop="offers" itemscope itemtype="https://schema.org/Offer">{price_html}'
+                f'<meta itemprop="priceCurrency" content="{currency}"></div></div></body></html>')
+    if markup == "opengraph":
+        meta = f'<meta property="product:price:amount" content="{price}">' if price else ""
+        return f'<html><head><meta property="og:title" content="Walnut">{meta}<meta property="product:price:currency" content="{currency}"></head><body></body></html>'
+    price_html = f'<span class="preis">{price}</span>' if price else "<span>Preis auf Anfrage</span>"
+    return f"<html><body><h1>Nussbaum</h1>{price_html}</body></html>"
+
+
+class SupplierSite:
+    """One supplier's website on 127.0.0.1: pages can be changed between runs."""
+
+    def __init__(self) -> None:
+        self.server = HTTPServer(host="127.0.0.1", threaded=True)
+        self.server.start()
+        self.pages: dict[str, tuple[int, str]] = {}
+        self.robots = "User-agent: *\nDisallow: /private\n"
+        self.server.expect_request("/robots.txt").respond_with_handler(lambda r: Response(self.robots, content_type="text/plain"))
+        self.server.expect_request(re.compile(r"^/p/")).respond_with_handler(self._page)
+
+    def _page(self, request: Request) -> Response:
+        status, body = self.pages.get(request.path, (404, "not found"))
+        if status == -1:  # a page that never answers in time
+            import time
+
+            time.sleep(float(body))
+            return Response("too late", status=200)
+        return Response(body, status=status, content_type="text/html; charset=utf-8")
+
+    def set(self, name: str, body: str, status: int = 200) -> str:
+        self.pages[f"/p/{name}"] = (status, body)
+        return self.url(name)
+
+    def url(self, name: str) -> str:
+        return self.server.url_for(f"/p/{name}")
+
+    def requests(self, name: str) -> list[Any]:
+        return [r for r, _ in self.server.log if r.path == f"/p/{name}"]
+
+    def stop(self) -> None:
+        self.server.clear()
+        self.server.stop()
+
+
+@pytest.fixture
+def sites() -> Iterator[Callable[[], SupplierSite]]:
+    made: list[SupplierSite] = []
+
+    def make() -> SupplierSite:
+        made.append(SupplierSite())
+        return made[-1]
+
+    yield make
+    for site in made:
+        site.stop()
+
+
+class AppriseSink:
+    """What Apprise's ``json://`` posts to: records every message, can be told to fail."""
+
+    def __init__(self) -> None:
+        self.server = HTTPServer(host="127.0.0.1", threaded=True)
+        self.server.start()
+        self.messages: list[dict[str, Any]] = []
+        self.failing = False
+        self.server.expect_request("/notify", method="POST").respond_with_handler(self._receive)
+
+    def _receive(self, request: Request) -> Response:
+        if self.failing:
+            return Response("down", status=500)
+        self.messages.append(json.loads(request.get_data()))
+        return Response("{}", content_type="application/json")
+
+    @property
+    def url(self) -> str:
+        return f"json://127.0.0.1:{self.server.port}/notify"
+
+
+@pytest.fixture
+def sink() -> Iterator[AppriseSink]:
+    s = AppriseSink()
+    yield s
+    s.server.clear()
+    s.server.stop()
+
+
+def write_config(directory: Path, materials_yaml: str, suppliers_yaml: str | None = None, notify_yaml: str = "urls: []", extra: str = "") -> Path:
+    """A supplywatch.yml with fast crawl settings; the YAML snippets are indented for you."""
+    suppliers_yaml = suppliers_yaml or """
+        - {id: acme, name: Acme Lumber, currency: USD, locale: en_US}
+        - {id: berger, name: Holz Berger, currency: EUR, locale: de_DE}
+        - {id: corner, name: Corner Shop, currency: USD, locale: en_US}
+    """
+    text = (
+        "database: supplywatch.db\ncurrency: USD\nexchange_rates: {EUR: 1.10}\n"
+        "crawl: {contact: owner@example.com, delay_seconds: 0, timeout_seconds: 2, retries: 0}\n"
+        f"notify:\n{textwrap.indent(textwrap.dedent(notify_yaml).strip(), '  ')}\n"
+        f"suppliers:\n{textwrap.indent(textwrap.dedent(suppliers_yaml).strip(), '  ')}\n"
+        f"materials:\n{textwrap.indent(textwrap.dedent(materials_yaml).strip(), '  ')}\n" + extra
+    )
+    path = directory / "supplywatch.yml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def supplywatch(*args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """Run the real CLI in a fresh process (Scrapy's reactor runs once per process)."""
+    return subprocess.run(
+        [sys.executable, "-m", "monitor", *args], cwd=cwd, capture_output=True, text=True, timeout=timeout,
+        env={**os.environ, **(env or {})},
+    )

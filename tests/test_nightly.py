@@ -1,0 +1,133 @@
+"""The nightly job on real parts: fixture sites on 127.0.0.1, Scrapy, a SQLite file, Apprise to a sink."""
+
+from pathlib import Path
+
+import sqlite_utils
+
+from monitor import nightly
+from tests.conftest import product_page, supplywatch, write_config
+
+
+def three_suppliers(tmp_path, sites, acme_page, berger_page, corner_page, notify_yaml="urls: []", rules=""):
+    acme, berger, corner = sites(), sites(), sites()
+    materials = f"""
+    - id: walnut
+      name: Black walnut
+      unit: board_foot
+      offers:
+        - {{supplier: acme, url: "{acme.set('walnut', *acme_page)}"}}
+        - {{supplier: berger, url: "{berger.set('nussbaum', *berger_page)}", pack: 10 board_foot, price: "css:.preis::text"}}
+        - {{supplier: corner, url: "{corner.set('walnut', *corner_page)}"}}
+    {rules}
+    """
+    write_config(tmp_path, materials, notify_yaml=notify_yaml)
+    return acme, berger, corner
+
+
+def observations(tmp_path: Path) -> dict[str, dict]:
+    db = sqlite_utils.Database(tmp_path / "supplywatch.db")
+    return {row["offer_id"]: row for row in db.query("SELECT * FROM observations ORDER BY id")}
+
+
+def test_one_supplier_failing_does_not_stop_the_others(tmp_path, sites):
+    three_suppliers(tmp_path, sites, (product_page("12.50"),), (product_page("1.234,50 €", markup="plain"),), ("oops", 500))
+    result = supplywatch("run", cwd=tmp_path)
+    assert result.returncode == nightly.EXIT_PARTIAL, result.stderr
+    assert "no price at all from corner" in result.stdout
+    rows = observations(tmp_path)
+    assert (rows["walnut@acme"]["status"], rows["walnut@acme"]["unit_price"]) == ("ok", 12.5)
+    assert (rows["walnut@berger"]["status"], rows["walnut@berger"]["unit_price"]) == ("ok", 135.795)  # 1.234,50 € per 10 bf at 1.10 USD/EUR
+    assert (rows["walnut@corner"]["status"], rows["walnut@corner"]["http_status"], rows["walnut@corner"]["price"]) == ("error", 500, None)
+    run = next(sqlite_utils.Database(tmp_path / "supplywatch.db").query("SELECT * FROM runs"))
+    assert (run["status"], run["prices"], run["errors"]) == ("partial", 2, 1)
+
+
+def test_missing_price_is_never_zero(tmp_path, sites):
+    three_suppliers(tmp_path, sites, (product_page(None),), (product_page(None, markup="plain"),), (product_page("0"),))
+    supplywatch("run", cwd=tmp_path)
+    rows = observations(tmp_path)
+    for offer in ("walnut@acme", "walnut@berger"):
+        assert rows[offer]["status"] == "missing" and rows[offer]["price"] is None and rows[offer]["unit_price"] is None
+    assert rows["walnut@corner"]["status"] == "suspect"  # a zero is held, never taken as a bargain
+    db = sqlite_utils.Database(tmp_path / "supplywatch.db")
+    assert db.execute("SELECT count(*) FROM latest_prices").fetchone()[0] == 0
+
+
+def test_timeout_404_and_robots_are_recorded_as_errors(tmp_path, sites):
+    acme, berger, corner = three_suppliers(tmp_path, sites, ("4", -1), ("gone", 404), (product_page("9.99"),))
+    corner.robots = "User-agent: *\nDisallow: /p/\n"
+    result = supplywatch("run", cwd=tmp_path)
+    rows = observations(tmp_path)
+    assert rows["walnut@acme"]["status"] == "error" and "Timeout" in rows["walnut@acme"]["error"], result.stderr
+    assert rows["walnut@berger"]["http_status"] == 404
+    assert rows["walnut@corner"]["status"] == "error" and "robots.txt" in rows["walnut@corner"]["error"]
+    assert corner.requests("walnut") == []
+
+
+def test_requests_identify_the_owner(tmp_path, sites):
+    acme, _, _ = three_suppliers(tmp_path, sites, (product_page("12.50"),), (product_page("1,00 €", markup="plain"),), (product_page("1"),))
+    supplywatch("run", cwd=tmp_path)
+    (request,) = acme.requests("walnut")
+    assert "owner@example.com" in request.headers["User-Agent"]
+
+
+def test_threshold_crossing_notifies_exactly_once_over_four_runs(tmp_path, sites, sink):
+    acme, _, _ = three_suppliers(
+        tmp_path, sites, (product_page("12.00"),), (product_page("120,00 €", markup="plain"),), (product_page("12.00"),),
+        notify_yaml=f'urls: [{{url: "{sink.url}", tags: [phone, digest]}}]',
+        rules="  rules: [{kind: threshold, above: 15.00}]",
+    )
+    for price in ("12.00", "16.00", "16.50", "16.20"):
+        acme.set("walnut", product_page(price))
+        assert supplywatch("run", cwd=tmp_path).returncode == 0
+    pages = [m for m in sink.messages if "above 15.00" in m["message"]]
+    assert len(pages) == 2  # one push to the phone and the same alert once in that night's digest
+    assert {m["title"].split()[1] for m in pages} == {"walnut", "digest"}
+    db = sqlite_utils.Database(tmp_path / "supplywatch.db")
+    (alert,) = db.query("SELECT * FROM alerts WHERE state = 'firing'")
+    assert alert["fingerprint"] == "threshold#1:walnut@acme:above" and alert["value"] == 16.2
+
+
+def test_failed_delivery_is_retried_and_delivered_once_next_run(tmp_path, sites, sink):
+    three_suppliers(tmp_path, sites, ("x", 500), (product_page("1,00 €", markup="plain"),), (product_page("1.00"),),
+                    notify_yaml=f'urls: [{{url: "{sink.url}", tags: [digest]}}]')
+    sink.failing = True
+    first = supplywatch("run", cwd=tmp_path)
+    assert first.returncode == nightly.EXIT_PARTIAL and "notifications not delivered" in first.stdout
+    db = sqlite_utils.Database(tmp_path / "supplywatch.db")
+    queued = list(db.query("SELECT * FROM notifications WHERE delivered_at IS NULL"))
+    assert len(queued) == 1 and queued[0]["attempts"] == 1 and queued[0]["last_error"]
+    sink.failing = False
+    supplywatch("run", cwd=tmp_path)
+    supplywatch("run", cwd=tmp_path)
+    retried = db["notifications"].get(queued[0]["id"])
+    assert retried["attempts"] == 2 and retried["delivered_at"] and retried["last_error"] is None
+    assert len(sink.messages) == 3  # the retried digest once, plus one digest for each later night
+    assert db.execute("SELECT count(*) FROM notifications WHERE delivered_at IS NULL").fetchone()[0] == 0
+
+
+def test_second_run_while_one_holds_the_lock_exits_3(tmp_path, sites):
+    three_suppliers(tmp_path, sites, (product_page("1"),), (product_page("1,00 €", markup="plain"),), (product_page("1"),))
+    with nightly.run_lock(tmp_path / "supplywatch.db"):
+        result = supplywatch("run", cwd=tmp_path)
+    assert result.returncode == nightly.EXIT_LOCKED and "another supplywatch run" in result.stderr
+    assert supplywatch("run", cwd=tmp_path).returncode == 0
+
+
+def test_status_shows_runs_alerts_and_offers_without_price(tmp_path, sites):
+    three_suppliers(tmp_path, sites, (product_page("12.50"),), (product_page(None, markup="plain"),), ("x", 500))
+    supplywatch("run", cwd=tmp_path)
+    result = supplywatch("status", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "partial" in result.stdout
+    assert "walnut@berger" in result.stdout and "walnut@corner" in result.stdout and "walnut@acme" not in result.stdout
+
+
+def test_notify_test_reaches_the_sink(tmp_path, sites, sink):
+    three_suppliers(tmp_path, sites, (product_page("1"),), (product_page("1", markup="plain"),), (product_page("1"),),
+                    notify_yaml=f'urls: [{{url: "{sink.url}", tags: [phone]}}]')
+    result = supplywatch("notify-test", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert sink.messages[0]["title"] == "supplywatch test"
+    sink.failing = True
+    assert supplywatch("notify-test", cwd=tmp_path).returncode == 1
