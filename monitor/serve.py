@@ -2,22 +2,33 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
+from typing import Any
+
+import yaml
 
 DATASETTE_DIR = Path(__file__).resolve().parent.parent / "datasette"
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
-def metadata_path() -> Path:
-    return DATASETTE_DIR / "metadata.yml"
+def metadata_for(database: Path) -> dict[str, Any]:
+    """``datasette/metadata.yml`` with its database section named after the actual file."""
+    metadata = yaml.safe_load((DATASETTE_DIR / "metadata.yml").read_text(encoding="utf-8"))
+    section = metadata["databases"].pop("supplywatch")
+    metadata["databases"][database.stem] = section
+    metadata["description_html"] = metadata["description_html"].replace("/supplywatch/", f"/{database.stem}/")
+    return metadata
 
 
-def datasette_args(database: Path, host: str = "127.0.0.1", port: int = 8001) -> list[str]:
+def datasette_args(database: Path, metadata_file: Path, host: str = "127.0.0.1", port: int = 8001) -> list[str]:
     """The ``datasette serve`` command line: never ``-i`` (immutable), whole-file downloads off."""
     return [
         sys.executable, "-m", "datasette", "serve", str(database),
-        "--metadata", str(metadata_path()),
+        "--metadata", str(metadata_file),
         "--host", host, "--port", str(port),
         "--setting", "allow_download", "off",
         "--setting", "sql_time_limit_ms", "3000",
@@ -26,12 +37,15 @@ def datasette_args(database: Path, host: str = "127.0.0.1", port: int = 8001) ->
 
 def serve(database: Path, host: str = "127.0.0.1", port: int = 8001) -> int:
     """Run Datasette until Ctrl-C; returns its exit code."""
-    if host not in ("127.0.0.1", "localhost", "::1"):
+    if host not in LOCAL_HOSTS:
         raise ValueError(
-            f"refusing to serve on {host}: anyone on the network could read your supplier prices. "
-            "Serve on 127.0.0.1 and use an SSH tunnel; password-protected serving arrives in a later release."
+            f"refusing to serve on {host}: anyone on your network could read your supplier prices. "
+            "Serve on 127.0.0.1 and reach it through an SSH tunnel (password-protected serving is planned)."
         )
-    try:
-        return subprocess.call(datasette_args(database, host, port))
-    except KeyboardInterrupt:
-        return 0
+    with tempfile.NamedTemporaryFile("w", suffix=".json", prefix="supplywatch-metadata-") as metadata_file:
+        json.dump(metadata_for(database), metadata_file)
+        metadata_file.flush()
+        try:
+            return subprocess.call(datasette_args(database, Path(metadata_file.name), host, port))
+        except KeyboardInterrupt:
+            return 0

@@ -1,0 +1,106 @@
+"""The demo fills a real database by crawling its demo site; Datasette presents it with our metadata."""
+
+import asyncio
+import json
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+import sqlite_utils
+from datasette.app import Datasette
+
+from monitor import serve
+from tests.conftest import supplywatch
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("demo")
+    result = supplywatch("demo", "--no-serve", "--nights", "60", "--dir", str(directory), cwd=directory, timeout=300)
+    assert result.returncode == 0, result.stderr
+    return directory, result.stdout
+
+
+def get(ds: Datasette, path: str):
+    return asyncio.run(ds.client.get(path))
+
+
+def test_demo_crawls_every_night_and_raises_real_alerts(demo):
+    directory, output = demo
+    db = sqlite_utils.Database(directory / "supplywatch.db")
+    assert db.execute("SELECT count(*), count(DISTINCT as_of) FROM runs WHERE source = 'demo'").fetchone() == (60, 60)
+    methods = {r[0] for r in db.execute("SELECT DISTINCT method FROM observations WHERE status = 'ok'")}
+    assert methods == {"json-ld", "microdata", "css"}
+    assert db.execute("SELECT count(*) FROM observations WHERE status = 'missing' AND price IS NULL").fetchone()[0] > 0
+    assert db.execute("SELECT count(*) FROM observations WHERE status = 'error' AND http_status = 503").fetchone()[0] > 0
+    fired = db.execute("SELECT count(*) FROM alerts WHERE first_fired IS NOT NULL").fetchone()[0]
+    assert fired > 0 and "alerts fired" in output and "The last digest it would send" in output
+    # The German supplier's "1.234,56 €" per cubic metre is compared per board foot in USD.
+    (eur,) = db.query("SELECT price, currency, unit_price FROM observations WHERE offer_id = 'walnut-8-4@holzhandel' AND status = 'ok' LIMIT 1")
+    assert eur["currency"] == "EUR" and eur["unit_price"] == pytest.approx(eur["price"] * 1.10 / 423.776, rel=1e-6)
+
+
+def test_status_works_in_the_demo_directory(demo):
+    directory, _ = demo
+    result = supplywatch("status", cwd=directory)
+    assert result.returncode == 0 and "Last runs:" in result.stdout and "demo" in result.stdout
+
+
+def test_every_table_and_column_has_a_description(demo):
+    directory, _ = demo
+    db = sqlite_utils.Database(directory / "supplywatch.db")
+    tables = serve.metadata_for(directory / "supplywatch.db")["databases"]["supplywatch"]["tables"]
+    for name in db.table_names():
+        assert tables.get(name, {}).get("description"), f"table {name} has no description"
+        undescribed = set(db[name].columns_dict) - set(tables[name].get("columns", {}))
+        assert not undescribed, f"{name} columns without description: {undescribed}"
+    for name in db.view_names():
+        assert tables.get(name, {}).get("description"), f"view {name} has no description"
+
+
+def test_datasette_serves_the_store_with_metadata(demo):
+    directory, _ = demo
+    path = directory / "supplywatch.db"
+    ds = Datasette([str(path)], metadata=serve.metadata_for(path), settings={"allow_download": False})
+    home = get(ds, "/")
+    assert home.status_code == 200 and "What your suppliers charge" in home.text
+    table = get(ds, "/supplywatch/observations")
+    assert "Every fetch of every offer" in table.text
+    latest = get(ds, "/supplywatch/latest_prices.json?_shape=array").json()
+    assert {r["offer_id"] for r in latest} >= {"walnut-8-4@oakridge", "walnut-8-4@holzhandel", "wood-glue@timberline"}
+    cheapest = get(ds, "/supplywatch/cheapest_offers.json?_shape=array").json()
+    assert {r["material_id"] for r in cheapest} == {"walnut-8-4", "baltic-birch-18mm", "wood-glue"}
+    assert get(ds, "/supplywatch.db").status_code == 403  # no whole-database download
+
+
+def test_serve_refuses_other_hosts_without_password(demo):
+    directory, _ = demo
+    result = supplywatch("serve", "--host", "0.0.0.0", cwd=directory)
+    assert result.returncode == 1 and "refusing to serve on 0.0.0.0" in result.stderr
+
+
+def test_serve_runs_mutable_datasette_on_localhost(demo):
+    directory, _ = demo
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    process = subprocess.Popen([sys.executable, "-m", "monitor", "serve", "--port", str(port)], cwd=directory)
+    try:
+        for _ in range(100):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/-/databases.json") as response:
+                    databases = json.load(response)
+                break
+            except OSError:
+                time.sleep(0.2)
+        else:
+            pytest.fail("supplywatch serve did not answer")
+        assert databases[0]["name"] == "supplywatch" and databases[0]["is_mutable"] is True
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/supplywatch/runs.json?_shape=array") as response:
+            assert len(json.load(response)) == 60
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
