@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -25,9 +23,9 @@ def metadata_for(database: Path) -> dict[str, Any]:
 
 
 def datasette_args(database: Path, metadata_file: Path, host: str = "127.0.0.1", port: int = 8001) -> list[str]:
-    """The ``datasette serve`` command line: never ``-i`` (immutable), whole-file downloads off."""
+    """``datasette serve`` arguments: never ``-i`` (immutable), whole-file downloads off."""
     return [
-        sys.executable, "-m", "datasette", "serve", str(database),
+        "serve", str(database),
         "--metadata", str(metadata_file),
         "--host", host, "--port", str(port),
         "--setting", "allow_download", "off",
@@ -45,7 +43,11 @@ def serve(database: Path, host: str = "127.0.0.1", port: int = 8001) -> int:
     with tempfile.NamedTemporaryFile("w", suffix=".json", prefix="supplywatch-metadata-") as metadata_file:
         json.dump(metadata_for(database), metadata_file)
         metadata_file.flush()
+        from datasette.cli import cli as datasette_cli
+
+        # In this process, so Ctrl-C or a SIGTERM stops Datasette with us; uvicorn handles both.
         try:
-            return subprocess.call(datasette_args(database, Path(metadata_file.name), host, port))
+            datasette_cli.main(datasette_args(database, Path(metadata_file.name), host, port), prog_name="datasette", standalone_mode=False)
         except KeyboardInterrupt:
-            return 0
+            pass
+        return 0
