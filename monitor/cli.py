@@ -93,6 +93,9 @@ def run(config_path: Path, verbose: bool) -> None:
     except nightly.Locked as exc:
         click.echo(f"supplywatch: {exc}", err=True)
         sys.exit(nightly.EXIT_LOCKED)
+    except Exception as exc:  # cron mails one line; the run row says "crashed" and the data stays consistent
+        click.echo(f"supplywatch: the run crashed: {exc.__class__.__name__}: {exc}", err=True)
+        sys.exit(nightly.EXIT_FATAL)
     click.echo(f"run {result.run_id}: {result.status}: {result.message}")
     sys.exit(result.exit_code)
 

@@ -51,11 +51,24 @@ def describe(rule: Rule) -> str:
     return f"stale {rule.days:g} days"
 
 
-def _history(db: sqlite_utils.Database, offer_id: str, as_of: str) -> list[Point]:
+def window_days(rules: tuple[Rule, ...]) -> int:
+    """How many days of history the rules look at, so a year-old database is not read every night."""
+    days = [int(m.group(1)) for r in rules if isinstance(r, ChangeRule) and (m := re.search(r"_(\d+)d$", r.baseline))]
+    return max(days, default=0) + 1
+
+
+def _history(db: sqlite_utils.Database, offer_id: str, as_of: str, days: int) -> list[Point]:
+    """Valid prices of the last ``days`` days up to ``as_of``, and always at least the last two."""
+    since = (_parse(as_of) - timedelta(days=days)).isoformat()
     rows = db.execute(
         "SELECT id, fetched_at, unit_price FROM observations WHERE offer_id = ? AND status = 'ok' "
-        "AND unit_price IS NOT NULL AND fetched_at <= ? ORDER BY fetched_at", [offer_id, as_of]
+        "AND unit_price IS NOT NULL AND fetched_at <= ? AND fetched_at >= ? ORDER BY fetched_at", [offer_id, as_of, since]
     ).fetchall()
+    if len(rows) < 2:
+        rows = db.execute(
+            "SELECT id, fetched_at, unit_price FROM observations WHERE offer_id = ? AND status = 'ok' "
+            "AND unit_price IS NOT NULL AND fetched_at <= ? ORDER BY fetched_at DESC LIMIT 2", [offer_id, as_of]
+        ).fetchall()[::-1]
     return [Point(*row) for row in rows]
 
 
@@ -88,7 +101,7 @@ def _band(value: float, level: float, hysteresis: float, upward: bool) -> bool |
 
 def evaluate_offer(db: sqlite_utils.Database, offer: dict, material: dict, rules: tuple[Rule, ...], as_of: str) -> list[Finding]:
     """Every rule of the offer's material, applied to the offer's history up to ``as_of``."""
-    history = _history(db, offer["id"], as_of)
+    history = _history(db, offer["id"], as_of, window_days(rules))
     latest = history[-1] if history else None
     unit = material["unit"]
     findings = []

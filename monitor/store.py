@@ -90,9 +90,9 @@ WHERE rank = 1;
 CREATE VIEW biggest_movers AS
 SELECT l.offer_id, l.material_id, l.supplier_id, l.unit_price,
        (SELECT x.unit_price FROM observations x WHERE x.offer_id = l.offer_id AND x.status = 'ok'
-          AND x.fetched_at <= datetime(l.fetched_at, '-30 days') ORDER BY x.fetched_at DESC LIMIT 1) AS unit_price_30d_ago,
+          AND x.fetched_at <= strftime('%Y-%m-%dT%H:%M:%S+00:00', l.fetched_at, '-30 days') ORDER BY x.fetched_at DESC LIMIT 1) AS unit_price_30d_ago,
        ROUND(100.0 * (l.unit_price / (SELECT x.unit_price FROM observations x WHERE x.offer_id = l.offer_id
-          AND x.status = 'ok' AND x.fetched_at <= datetime(l.fetched_at, '-30 days')
+          AND x.status = 'ok' AND x.fetched_at <= strftime('%Y-%m-%dT%H:%M:%S+00:00', l.fetched_at, '-30 days')
           ORDER BY x.fetched_at DESC LIMIT 1) - 1), 1) AS change_30d_percent
 FROM latest_prices l
 ORDER BY abs(change_30d_percent) DESC;
@@ -170,28 +170,33 @@ def _recent_median(db: sqlite_utils.Database, offer_id: str, before: str) -> flo
     return statistics.median(r[0] for r in rows) if rows else None
 
 
-def observation_row(db: sqlite_utils.Database, config: Config, run_id: int, item: dict[str, Any]) -> dict[str, Any]:
+def _offer_context(db: sqlite_utils.Database) -> dict[str, dict[str, Any]]:
+    """Each offer with its material's unit and its supplier's currency, read once per batch."""
+    return {row["id"]: row for row in db.query(
+        "SELECT o.id, o.material_id, o.supplier_id, o.pack, m.unit, s.currency AS supplier_currency "
+        "FROM offers o JOIN materials m ON m.id = o.material_id JOIN suppliers s ON s.id = o.supplier_id"
+    )}
+
+
+def observation_row(db: sqlite_utils.Database, config: Config, run_id: int, item: dict[str, Any], offer: dict[str, Any]) -> dict[str, Any]:
     """Turn a spider item into an observations row: unit price in the home currency, suspects held."""
-    offer = db["offers"].get(item["offer_id"])
-    material = db["materials"].get(offer["material_id"])
-    supplier = db["suppliers"].get(offer["supplier_id"])
     status, error = item["status"], item.get("error")
     price = Decimal(str(item["price"])) if status == "ok" and item.get("price") is not None else None
     row = {
-        "run_id": run_id, "offer_id": offer["id"], "material_id": material["id"], "supplier_id": supplier["id"],
+        "run_id": run_id, "offer_id": offer["id"], "material_id": offer["material_id"], "supplier_id": offer["supplier_id"],
         "fetched_at": item["fetched_at"], "price": float(price) if price is not None else None,
-        "currency": item.get("currency") or supplier["currency"], "pack": item.get("pack") or offer["pack"],
+        "currency": item.get("currency") or offer["supplier_currency"], "pack": item.get("pack") or offer["pack"],
         "unit_price": None, "in_stock": None if item.get("in_stock") is None else int(bool(item["in_stock"])),
         "method": item.get("method"), "raw": item.get("raw"), "http_status": item.get("http_status"),
     }
     if price is not None:
-        if row["currency"] != supplier["currency"]:
-            status, error = "suspect", f"currency {row['currency']} differs from the supplier's {supplier['currency']}"
+        if row["currency"] != offer["supplier_currency"]:
+            status, error = "suspect", f"currency {row['currency']} differs from the supplier's {offer['supplier_currency']}"
         elif price <= 0:
             status, error = "suspect", f"price {price} is not above zero"
         else:
             rate = Decimal("1") if row["currency"] == config.currency else Decimal(str(config.exchange_rates[row["currency"]]))
-            unit_price = float(round(units.unit_price(price, row["pack"], material["unit"]) * rate, 6))
+            unit_price = float(round(units.unit_price(price, row["pack"], offer["unit"]) * rate, 6))
             row["unit_price"] = unit_price
             median = _recent_median(db, offer["id"], row["fetched_at"])
             if median and not (1 / IMPLAUSIBLE_RATIO <= unit_price / median <= IMPLAUSIBLE_RATIO):
@@ -202,12 +207,11 @@ def observation_row(db: sqlite_utils.Database, config: Config, run_id: int, item
 
 def record_observations(db: sqlite_utils.Database, config: Config, run_id: int, items: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     """Store a run's items in one transaction: a crash leaves all of them or none."""
-    rows = []
+    offers = _offer_context(db)
+    rows = [observation_row(db, config, run_id, item, offers[item["offer_id"]]) for item in items]
     with db.conn:
-        for item in items:
-            row = observation_row(db, config, run_id, item)
-            db["observations"].insert(row, ignore=True)  # the same feed ingested twice stores nothing twice
-            rows.append(row)
+        # ignore: the same feed ingested twice stores nothing twice (unique offer_id + fetched_at)
+        db["observations"].insert_all(rows, ignore=True, batch_size=500)
     return rows
 
 

@@ -56,6 +56,12 @@ def amount_in(quantity: pint.Quantity, unit: str) -> Decimal:
         raise ValueError(f"{quantity:~} cannot be converted to {unit}") from exc
 
 
+@lru_cache(maxsize=4096)
+def units_per_pack(pack: str, unit: str) -> Decimal:
+    """How many ``unit`` one ``pack`` holds; cached, since every night asks for the same packs."""
+    return amount_in(parse_quantity(pack), unit)
+
+
 def unit_price(price: Decimal, pack: str, unit: str) -> Decimal:
     """Price of one ``unit`` when ``price`` buys one ``pack`` (e.g. $60 for 5 gal -> $12/gal)."""
-    return price / amount_in(parse_quantity(pack), unit)
+    return price / units_per_pack(pack, unit)

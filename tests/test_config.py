@@ -50,8 +50,8 @@ def test_environment_variables_fill_notify_urls(tmp_path: Path, monkeypatch: pyt
 
 
 def test_foreign_currency_needs_an_exchange_rate(tmp_path: Path):
-    write_config(tmp_path, GOOD_MATERIALS, suppliers_yaml="- {id: acme, name: Acme, currency: EUR, locale: de_DE}")
-    with pytest.raises(config_module.ConfigError, match=r"suppliers\[0\].currency: EUR differs from the home currency USD"):
+    write_config(tmp_path, GOOD_MATERIALS, suppliers_yaml="- {id: acme, name: Acme, currency: GBP, locale: en_GB}")
+    with pytest.raises(config_module.ConfigError, match=r"suppliers\[0\].currency: GBP differs from the home currency USD"):
         config_module.load(tmp_path / "supplywatch.yml")
 
 

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from datetime import datetime, timedelta
 
 import pytest
 import sqlite_utils
@@ -104,3 +105,16 @@ def test_serve_runs_mutable_datasette_on_localhost(demo):
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_biggest_movers_compares_with_the_price_30_days_earlier(demo):
+    directory, _ = demo
+    db = sqlite_utils.Database(directory / "supplywatch.db")
+    (mover,) = db.query("SELECT * FROM biggest_movers WHERE offer_id = 'walnut-8-4@oakridge'")
+    latest = next(db.query("SELECT fetched_at, unit_price FROM observations WHERE offer_id = 'walnut-8-4@oakridge' AND status = 'ok' ORDER BY fetched_at DESC LIMIT 1"))
+    then = next(db.query(
+        "SELECT unit_price FROM observations WHERE offer_id = 'walnut-8-4@oakridge' AND status = 'ok' AND fetched_at <= ? ORDER BY fetched_at DESC LIMIT 1",
+        [(datetime.fromisoformat(latest["fetched_at"]) - timedelta(days=30)).isoformat()],
+    ))
+    assert mover["unit_price_30d_ago"] == then["unit_price"]
+    assert mover["change_30d_percent"] == round(100 * (latest["unit_price"] / then["unit_price"] - 1), 1)
