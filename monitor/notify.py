@@ -35,7 +35,8 @@ def compose(transitions: list[Transition], problems: list[dict[str, Any]], run_l
         if t.event == "fired" and t.alert["severity"] == "critical":
             messages.append({"tag": PHONE, "title": f"supplywatch: {t.alert['material_id']} {t.alert['direction']}",
                              "body": t.alert["message"], "alert_ids": [t.alert["id"]]})
-    fired = [t for t in transitions if t.event == "fired"]
+    # Critical alerts were pushed on their own; the digest carries everything else.
+    fired = [t for t in transitions if t.event == "fired" and t.alert["severity"] != "critical"]
     resolved = [t for t in transitions if t.event == "resolved"]
     if fired:
         digest_lines += ["New alerts:"] + [f"  {_alert_line(t)}" for t in fired]
@@ -48,7 +49,7 @@ def compose(transitions: list[Transition], problems: list[dict[str, Any]], run_l
         ]
     if digest_lines:
         messages.append({"tag": DIGEST, "title": f"supplywatch digest {run_label}", "body": "\n".join(digest_lines),
-                         "alert_ids": [t.alert["id"] for t in transitions]})
+                         "alert_ids": [t.alert["id"] for t in fired + resolved]})
     return messages
 
 
