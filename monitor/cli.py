@@ -198,7 +198,7 @@ def demo(directory: Path, nights: int, serve: bool, site_only: bool, port: int) 
     from . import demo as demo_module
 
     directory.mkdir(parents=True, exist_ok=True)
-    site, catalog = demo_module.start_site(directory, nights)
+    site, catalog = demo_module.start_site(directory, nights, reuse=site_only)
     try:
         if site_only:
             click.echo(f"Demo supplier site on {', '.join(f'127.0.0.1:{p}' for p in site.ports().values())}. Ctrl-C to stop.")

@@ -86,11 +86,17 @@ def _fresh_database(path: Path) -> None:
         Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
-def start_site(directory: Path, nights: int) -> tuple[DemoSite, DemoCatalog]:
+def start_site(directory: Path, nights: int, reuse: bool = False) -> tuple[DemoSite, DemoCatalog]:
+    """Start the demo shops; with ``reuse``, on the ports and nights of the demo already in ``directory``."""
     first_night = date.today() - timedelta(days=nights)
-    catalog = DemoCatalog(first_night, nights)
     existing = directory / "supplywatch.yml"
     ports = ports_in_config(existing) if existing.exists() else DEFAULT_PORTS
+    database = directory / "supplywatch.db"
+    if reuse and database.exists():
+        first, count = store.open_db(database).execute("SELECT min(as_of), count(*) FROM runs WHERE source = 'demo'").fetchone()
+        if count:
+            first_night, nights = date.fromisoformat(first[:10]), count
+    catalog = DemoCatalog(first_night, nights)
     return DemoSite(catalog, ports), catalog
 
 
