@@ -147,8 +147,11 @@ def sync_config(db: sqlite_utils.Database, config: Config) -> None:
 
 
 def start_run(db: sqlite_utils.Database, source: str, as_of: str | None = None) -> int:
+    """Record a new run. Called under the run lock, so a run still marked running was killed."""
     with db.conn:
         started = now_iso()
+        db.execute("UPDATE runs SET status = 'crashed', message = 'interrupted: the process stopped before the run finished' "
+                   "WHERE status = 'running'")
         return db["runs"].insert({"source": source, "started_at": started, "as_of": as_of or started, "status": "running"}).last_pk
 
 

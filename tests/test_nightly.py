@@ -130,3 +130,28 @@ def test_notify_test_reaches_the_sink(tmp_path, sites, sink):
     assert sink.messages[0]["title"] == "supplywatch test"
     sink.failing = True
     assert supplywatch("notify-test", cwd=tmp_path).returncode == 1
+
+
+def test_run_killed_mid_crawl_leaves_a_consistent_database(tmp_path, sites):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    acme, _, _ = three_suppliers(tmp_path, sites, (product_page("12.50"),), (product_page("1,00 €", markup="plain"),), (product_page("2"),))
+    assert supplywatch("run", cwd=tmp_path).returncode == 0
+    acme.set("walnut", "5", -1)  # the next crawl hangs on this page
+    process = subprocess.Popen([sys.executable, "-m", "monitor", "run"], cwd=tmp_path)
+    db = sqlite_utils.Database(tmp_path / "supplywatch.db")
+    for _ in range(200):  # wait until the second run has started crawling, then kill it
+        if db.execute("SELECT count(*) FROM runs WHERE status = 'running'").fetchone()[0]:
+            break
+        time.sleep(0.05)
+    time.sleep(0.5)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert db.execute("SELECT count(*) FROM observations").fetchone()[0] == 3  # nothing half-written
+    acme.set("walnut", product_page("12.60"))
+    assert supplywatch("run", cwd=tmp_path).returncode == 0
+    assert [r["status"] for r in db.query("SELECT status FROM runs ORDER BY id")] == ["ok", "crashed", "ok"]
