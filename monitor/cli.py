@@ -154,7 +154,7 @@ def notify_test(config_path: Path, tag: str | None) -> None:
     config = load_or_exit(config_path)
     if not config.notify.urls:
         raise click.ClickException("no notify.urls in the config: add one (see the README) and try again")
-    sender, tags = notify._apprise(config)
+    sender, tags = notify.sender_for(config)
     ok, error = notify.send(sender, tags, tag or notify.DIGEST, "supplywatch test", "If you can read this, supplywatch can reach you.")
     if not ok:
         raise click.ClickException(f"the test message was not delivered: {error}")

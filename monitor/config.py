@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 from urllib.parse import urlparse
 
+import apprise
 import yaml
 from babel import Locale, UnknownLocaleError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, PrivateAttr, field_validator, model_validator
@@ -278,6 +279,9 @@ def _cross_check(config: Config) -> list[str]:
                 f"suppliers[{i}].currency: {supplier.currency} differs from the home currency "
                 f"{config.currency}; add 'exchange_rates: {{{supplier.currency}: <{config.currency} per {supplier.currency}>}}'"
             )
+    for i, target in enumerate(config.notify.urls):
+        if apprise.Apprise.instantiate(target.url) is None:
+            problems.append(f"notify.urls[{i}].url: Apprise does not understand this URL (see https://github.com/caronc/apprise/wiki)")
     material_ids: list[str] = []
     offer_ids: set[str] = set()
     for m, material in enumerate(config.materials):

@@ -59,7 +59,8 @@ def queue(db: sqlite_utils.Database, run_id: int | None, messages: list[dict[str
             db["notifications"].insert({**m, "alert_ids": json.dumps(m["alert_ids"]), "run_id": run_id, "created_at": now_iso()})
 
 
-def _apprise(config: Config) -> tuple[apprise.Apprise, set[str]]:
+def sender_for(config: Config) -> tuple[apprise.Apprise, set[str]]:
+    """An Apprise object with the config's URLs, and the tags they carry."""
     sender = apprise.Apprise()
     tags: set[str] = set()
     for i, target in enumerate(config.notify.urls):
@@ -84,7 +85,7 @@ def deliver_pending(db: sqlite_utils.Database, config: Config, echo: Callable[[s
     if not pending:
         return 0, 0
     delivered = failed = 0
-    sender, tags = _apprise(config) if config.notify.urls else (None, set())
+    sender, tags = sender_for(config) if config.notify.urls else (None, set())
     for message in pending:
         if sender is None:
             echo(f"--- {message['title']} [{message['tag']}] ---\n{message['body']}")

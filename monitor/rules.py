@@ -84,7 +84,8 @@ def baseline(history: list[Point], spec: str) -> float | None:
     if spec == "previous":
         return earlier[-1].unit_price
     match = re.fullmatch(r"(median|mean)_(\d+)d", spec)
-    assert match, spec  # validated by the config
+    if match is None:
+        raise ValueError(f"unknown baseline {spec!r}")
     since = _parse(history[-1].fetched_at) - timedelta(days=int(match.group(2)))
     window = [p.unit_price for p in earlier if _parse(p.fetched_at) >= since]
     if not window:

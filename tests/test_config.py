@@ -49,6 +49,13 @@ def test_environment_variables_fill_notify_urls(tmp_path: Path, monkeypatch: pyt
     assert config_module.load(tmp_path / "supplywatch.yml").notify.urls[0].url == "ntfy://walnut-alerts"
 
 
+def test_unknown_notification_url_is_a_config_error(tmp_path: Path):
+    write_config(tmp_path, GOOD_MATERIALS, notify_yaml='urls: [{url: "carrierpigeon://coop", tags: [phone]}]')
+    result = supplywatch("check", cwd=tmp_path)
+    assert result.returncode == 2 and "notify.urls[0].url: Apprise does not understand this URL" in result.stderr
+    assert "carrierpigeon" not in result.stderr  # URLs carry tokens: never echoed
+
+
 def test_foreign_currency_needs_an_exchange_rate(tmp_path: Path):
     write_config(tmp_path, GOOD_MATERIALS, suppliers_yaml="- {id: acme, name: Acme, currency: GBP, locale: en_GB}")
     with pytest.raises(config_module.ConfigError, match=r"suppliers\[0\].currency: GBP differs from the home currency USD"):
