@@ -53,11 +53,21 @@ class NotifySettings(_Strict):
     urls: list[NotifyTarget] = []
 
 
+class Shipping(_Strict):
+    """What an order costs on top of the goods, in the supplier's currency."""
+
+    flat: float = Field(0, ge=0)  # per order
+    per_unit: float = Field(0, ge=0)  # per unit of the material (per kg, per gal ...)
+    free_over: float | None = Field(None, ge=0)  # the flat charge is waived from this order value
+
+
 class Supplier(_Strict):
     id: Annotated[str, Field(pattern=SLUG)]
     name: str
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = "USD"
     locale: str = "en_US"
+    shipping: Shipping | None = None
+    fees_percent: float = Field(0, ge=0, le=100)  # card or marketplace fees on the order
 
     @field_validator("locale")
     @classmethod
@@ -122,6 +132,24 @@ DEFAULT_RULES: tuple[Rule, ...] = (
 )
 
 
+class PriceList(_Strict):
+    """Where this offer's row is in a price list (an HTML table or cards, or a CSV / XLSX file)."""
+
+    match: str  # text naming the row: a SKU or the product's name
+    price: str  # HTML: selector inside the row ("css:td.price::text"); CSV/XLSX: the price column
+    rows: str | None = None  # HTML only: selector of the rows ("css:table.prices tr")
+    key: str | None = None  # CSV/XLSX: the column holding `match` (default: any column)
+    pack: str | None = None  # HTML: selector inside the row; CSV/XLSX: column with the pack size
+    sheet: str | None = None  # XLSX: sheet name (default: the first)
+
+    @field_validator("rows")
+    @classmethod
+    def _rows_selector(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("css:", "xpath:")):
+            raise ValueError("a rows selector starts with 'css:' or 'xpath:', e.g. 'css:table.prices tr'")
+        return value
+
+
 class Offer(_Strict):
     supplier: str
     url: str
@@ -129,6 +157,10 @@ class Offer(_Strict):
     pack: str | None = None
     price: str | None = None
     variant: str | None = None
+    platform: Literal["shopify"] | None = None  # read the shop's JSON endpoint instead of the page
+    list: PriceList | None = None
+    order_quantity: float = Field(1, gt=0)  # packs bought per order: picks the quantity-break price, spreads shipping
+    render: bool = False  # the page needs JavaScript: render it in Chromium (the [browser] extra)
     active: bool = True
 
     @field_validator("url")
@@ -158,6 +190,14 @@ class Material(_Strict):
     id: Annotated[str, Field(pattern=SLUG)]
     name: str
     unit: str
+    density: str | None = None  # e.g. "0.92 kg/L": lets a pack in litres be priced per kg
+
+    @field_validator("density")
+    @classmethod
+    def _density_is_mass_per_volume(cls, value: str | None) -> str | None:
+        if value is not None:
+            units.parse_density(value)
+        return value
     offers: list[Offer] = []
     rules: list[Rule] = []
 
@@ -172,6 +212,8 @@ class Config(_Strict):
     database: str = "supplywatch.db"
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = "USD"
     exchange_rates: dict[str, Annotated[float, Field(gt=0)]] = {}
+    rates_feed: str | None = None  # "ecb" or a URL of a feed in the ECB's format: rates collected each run
+    compare: Literal["listed", "landed"] = "listed"  # landed: rules and comparisons include shipping and fees
     crawl: CrawlSettings
     notify: NotifySettings = NotifySettings()
     suppliers: list[Supplier]
@@ -214,6 +256,11 @@ class Config(_Strict):
                         currency=supplier.currency,
                         locale=supplier.locale,
                         active=offer.active,
+                        pack_from_config=offer.pack is not None,
+                        platform=offer.platform,
+                        price_list=offer.list.model_dump() if offer.list else None,
+                        order_quantity=offer.order_quantity,
+                        render=offer.render,
                     )
                 )
         return specs
@@ -233,6 +280,11 @@ class OfferSpec(BaseModel):
     currency: str = "USD"
     locale: str = "en_US"
     active: bool = True
+    pack_from_config: bool = True
+    platform: str | None = None
+    price_list: dict[str, Any] | None = None
+    order_quantity: float = 1
+    render: bool = False
 
 
 def key_path(loc: tuple[Any, ...]) -> str:
@@ -274,10 +326,10 @@ def _cross_check(config: Config) -> list[str]:
         if supplier_ids.index(sid) != i:
             problems.append(f"suppliers[{i}].id: {sid!r} is used by another supplier")
     for i, supplier in enumerate(config.suppliers):
-        if supplier.currency != config.currency and supplier.currency not in config.exchange_rates:
+        if supplier.currency != config.currency and supplier.currency not in config.exchange_rates and not config.rates_feed:
             problems.append(
                 f"suppliers[{i}].currency: {supplier.currency} differs from the home currency "
-                f"{config.currency}; add 'exchange_rates: {{{supplier.currency}: <{config.currency} per {supplier.currency}>}}'"
+                f"{config.currency}; add 'exchange_rates: {{{supplier.currency}: <{config.currency} per {supplier.currency}>}}' or 'rates_feed: ecb'"
             )
     for i, target in enumerate(config.notify.urls):
         if apprise.Apprise.instantiate(target.url) is None:
@@ -295,7 +347,7 @@ def _cross_check(config: Config) -> list[str]:
                 continue
             if offer.pack:
                 try:
-                    units.amount_in(units.parse_quantity(offer.pack), material.unit)
+                    units.amount_in(units.parse_quantity(offer.pack), material.unit, material.density)
                 except ValueError as exc:
                     problems.append(f"{where}.pack: {exc} (the material is priced per {material.unit})")
             offer_id = offer.id or f"{material.id}@{offer.supplier}"

@@ -57,17 +57,17 @@ def window_days(rules: tuple[Rule, ...]) -> int:
     return max(days, default=0) + 1
 
 
-def _history(db: sqlite_utils.Database, offer_id: str, as_of: str, days: int) -> list[Point]:
+def _history(db: sqlite_utils.Database, offer_id: str, as_of: str, days: int, column: str) -> list[Point]:
     """Valid prices of the last ``days`` days up to ``as_of``, and always at least the last two."""
     since = (_parse(as_of) - timedelta(days=days)).isoformat()
     rows = db.execute(
-        "SELECT id, fetched_at, unit_price FROM observations WHERE offer_id = ? AND status = 'ok' "
-        "AND unit_price IS NOT NULL AND fetched_at <= ? AND fetched_at >= ? ORDER BY fetched_at", [offer_id, as_of, since]
+        f"SELECT id, fetched_at, {column} FROM observations WHERE offer_id = ? AND status = 'ok' "
+        f"AND {column} IS NOT NULL AND fetched_at <= ? AND fetched_at >= ? ORDER BY fetched_at", [offer_id, as_of, since]
     ).fetchall()
     if len(rows) < 2:
         rows = db.execute(
-            "SELECT id, fetched_at, unit_price FROM observations WHERE offer_id = ? AND status = 'ok' "
-            "AND unit_price IS NOT NULL AND fetched_at <= ? ORDER BY fetched_at DESC LIMIT 2", [offer_id, as_of]
+            f"SELECT id, fetched_at, {column} FROM observations WHERE offer_id = ? AND status = 'ok' "
+            f"AND {column} IS NOT NULL AND fetched_at <= ? ORDER BY fetched_at DESC LIMIT 2", [offer_id, as_of]
         ).fetchall()[::-1]
     return [Point(*row) for row in rows]
 
@@ -100,9 +100,10 @@ def _band(value: float, level: float, hysteresis: float, upward: bool) -> bool |
     return True if value < level else False if value >= level * (1 + hysteresis / 100) else None
 
 
-def evaluate_offer(db: sqlite_utils.Database, offer: dict, material: dict, rules: tuple[Rule, ...], as_of: str) -> list[Finding]:
+def evaluate_offer(db: sqlite_utils.Database, offer: dict, material: dict, rules: tuple[Rule, ...], as_of: str,
+                   column: str = "unit_price") -> list[Finding]:
     """Every rule of the offer's material, applied to the offer's history up to ``as_of``."""
-    history = _history(db, offer["id"], as_of, window_days(rules))
+    history = _history(db, offer["id"], as_of, window_days(rules), column)
     latest = history[-1] if history else None
     unit = material["unit"]
     findings = []
@@ -168,6 +169,6 @@ def evaluate(db: sqlite_utils.Database, config: Config, as_of: str) -> list[Find
         material = materials[material_id]
         findings += evaluate_offer(
             db, {"id": offer_id, "supplier_name": supplier_name}, {"id": material.id, "name": material.name, "unit": material.unit},
-            config.rules_for(material), as_of,
+            config.rules_for(material), as_of, "landed_unit_price" if config.compare == "landed" else "unit_price",
         )
     return findings

@@ -48,20 +48,46 @@ def parse_quantity(text: str | int | float) -> pint.Quantity:
     return quantity
 
 
-def amount_in(quantity: pint.Quantity, unit: str) -> Decimal:
-    """How many ``unit`` are in ``quantity``; ValueError when the dimensions differ (kg vs L)."""
+def parse_density(text: str) -> pint.Quantity:
+    """A density such as ``"0.92 kg/L"`` or ``"7.6 lb/gal"``; ValueError if it is not mass per volume."""
     try:
-        return Decimal(str(quantity.to(parse_unit(unit)).magnitude))
-    except pint.errors.DimensionalityError as exc:
-        raise ValueError(f"{quantity:~} cannot be converted to {unit}") from exc
+        density = registry().Quantity(str(text).strip())
+    except (pint.errors.UndefinedUnitError, pint.errors.DefinitionSyntaxError, AttributeError, TypeError, ValueError, AssertionError) as exc:
+        raise ValueError(f"cannot read {text!r} as a density such as '0.92 kg/L'") from exc
+    if not isinstance(density, pint.Quantity) or density.dimensionality != registry().Quantity("1 kg/L").dimensionality:
+        raise ValueError(f"{text!r} is not a density (mass per volume, e.g. '0.92 kg/L')")
+    return density
+
+
+def amount_in(quantity: pint.Quantity, unit: str, density: str | None = None) -> Decimal:
+    """How many ``unit`` are in ``quantity``; mass and volume convert only through a density."""
+    target = parse_unit(unit)
+    try:
+        return Decimal(str(quantity.to(target).magnitude))
+    except pint.errors.DimensionalityError:
+        pass
+    if density:
+        rho = parse_density(density)
+        for converted in (quantity * rho, quantity / rho):
+            try:
+                return Decimal(str(converted.to(target).magnitude))
+            except pint.errors.DimensionalityError:
+                continue
+    hint = " without a density: add 'density: <kg/L>' to the material" if _mass_volume(quantity, target) else ""
+    raise ValueError(f"{quantity:~} cannot be converted to {unit}{hint}")
+
+
+def _mass_volume(quantity: pint.Quantity, unit: pint.Unit) -> bool:
+    dims = {str(quantity.dimensionality), str(registry().Quantity(1, unit).dimensionality)}
+    return dims == {"[mass]", "[length] ** 3"}
 
 
 @lru_cache(maxsize=4096)
-def units_per_pack(pack: str, unit: str) -> Decimal:
+def units_per_pack(pack: str, unit: str, density: str | None = None) -> Decimal:
     """How many ``unit`` one ``pack`` holds; cached, since every night asks for the same packs."""
-    return amount_in(parse_quantity(pack), unit)
+    return amount_in(parse_quantity(pack), unit, density)
 
 
-def unit_price(price: Decimal, pack: str, unit: str) -> Decimal:
+def unit_price(price: Decimal, pack: str, unit: str, density: str | None = None) -> Decimal:
     """Price of one ``unit`` when ``price`` buys one ``pack`` (e.g. $60 for 5 gal -> $12/gal)."""
-    return price / units_per_pack(pack, unit)
+    return price / units_per_pack(pack, unit, density)

@@ -1,41 +1,59 @@
-"""Find an offer's price in a page: the owner's selector, then JSON-LD, microdata, OpenGraph.
+"""Find an offer's price in a page or file, and say how sure we are.
 
-Pure functions over HTML text so they can be tested without a crawl.
+The chain: the offer's own selector or price-list row; a shop's JSON endpoint; schema.org
+JSON-LD, microdata, RDFa; shop-theme markup (WooCommerce, Magento, BigCommerce); OpenGraph.
+The first source that has prices decides. Several different prices and nothing to choose between
+them is *ambiguous*: never guessed. Pure functions, testable without a crawl.
 """
 
 from __future__ import annotations
 
+import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Iterator
+from typing import Any
 
 import extruct
 from babel.numbers import get_decimal_symbol
+from lxml import etree
 from parsel import Selector
 from price_parser import Price
 
-_OUT_OF_STOCK_WORDS = re.compile(
-    r"out of stock|sold out|unavailable|ausverkauft|nicht vorrätig|épuisé|rupture de stock|agotado|在庫切れ",
+from . import platforms, pricelist, structured
+from .candidates import Candidate, Tier
+from .packs import pack_from_text
+
+_OUT_OF_STOCK = re.compile(
+    r"out of stock|sold out|currently unavailable|no longer available|backorder|ausverkauft|nicht vorrätig|nicht lieferbar|"
+    r"derzeit nicht verfügbar|épuisé|rupture de stock|indisponible|agotado|esaurito|在庫切れ|品切れ|売り切れ|在庫なし",
     re.IGNORECASE,
 )
-_SCHEMA_STOCK = {
-    "instock": True, "instoreonly": True, "onlineonly": True, "limitedavailability": True,
-    "presale": True, "preorder": True, "backorder": False, "outofstock": False,
-    "soldout": False, "discontinued": False,
-}
+# Where shops put availability and buy buttons; not the whole page, where related items say "sold out".
+_STOCK_PLACES = ("//*[contains(translate(@class,'STOCKAVLIBUY','stockavlibuy'),'stock') or contains(translate(@class,'AVLIB','avlib'),'availab') "
+                 "or contains(@id,'stock') or contains(@id,'availab') or contains(@class,'add-to-cart') or contains(@class,'product-form__submit')]"
+                 " | //button | //h1")
+# Prices nobody pays: struck-through and "was" prices.
+_STRUCK_XPATH = ("//del | //s | //strike | //*[contains(@class,'old-price') or contains(@class,'was-price') or "
+                 "contains(@class,'compare-at') or contains(@class,'price--compare') or contains(@class,'regular-price') "
+                 "or contains(@class,'price-was') or contains(@class,'rrp')]")
 
 
 @dataclass(frozen=True)
 class Extraction:
-    """What was found. ``price`` is None when nothing trustworthy was found, with ``error`` saying why."""
+    """The chosen price, or None with ``status`` missing / ambiguous and an ``error`` saying why."""
 
-    price: Decimal | None
-    currency: str | None
-    method: str | None
-    raw: str | None
+    status: str  # ok | missing | ambiguous
+    price: Decimal | None = None
+    currency: str | None = None
+    method: str | None = None
+    raw: str | None = None
     in_stock: bool | None = None
+    pack: str | None = None  # as read from the page, when it says
+    list_price: Decimal | None = None
+    tiers: tuple[Tier, ...] = ()
     error: str | None = None
+    candidates: tuple[Candidate, ...] = field(default=())
 
 
 def parse_number(text: str, locale: str = "en_US") -> Price:
@@ -43,121 +61,131 @@ def parse_number(text: str, locale: str = "en_US") -> Price:
     return Price.fromstring(text, decimal_separator=get_decimal_symbol(locale))
 
 
-def _schema_number(value: Any) -> Decimal | None:
-    """schema.org prices are numbers or strings with a '.' decimal point (sometimes with thousands commas)."""
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, (int, float)):
-        return Decimal(str(value))
-    return Price.fromstring(str(value), decimal_separator=".").amount
+def _without_struck_prices(html: str) -> Selector:
+    page = Selector(text=html)
+    for node in page.xpath(_STRUCK_XPATH):
+        node.drop()
+    return page
 
 
-def _types(node: dict[str, Any]) -> set[str]:
-    value = node.get("@type", [])
-    values = value if isinstance(value, list) else [value]
-    return {str(v).rsplit("/", 1)[-1].lower() for v in values}
-
-
-def _walk(node: Any) -> Iterator[dict[str, Any]]:
-    """Every JSON object in a JSON-LD / microdata tree, including ``@graph`` members."""
-    if isinstance(node, dict):
-        yield node
-        for value in node.values():
-            yield from _walk(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from _walk(value)
-
-
-def _stock(availability: Any) -> bool | None:
-    if not availability:
-        return None
-    key = str(availability).rsplit("/", 1)[-1].lower()
-    return _SCHEMA_STOCK.get(key)
-
-
-def _offer_candidates(products: list[Any]) -> list[dict[str, Any]]:
-    """Offer-like objects carrying a price: Offer, AggregateOffer (low price) and price specs."""
+def _selector_candidates(page: Selector, selector: str, separator: str) -> list[Candidate]:
+    kind, _, query = selector.partition(":")
+    texts = [t.strip() for t in (page.css(query) if kind == "css" else page.xpath(query)).getall() if t.strip()]
     found = []
-    for node in _walk(products):
-        types = _types(node)
-        if "offer" in types or "aggregateoffer" in types or ("price" in node and "priceCurrency" in node):
-            price = node.get("price")
-            if price is None and "aggregateoffer" in types and not node.get("offers"):
-                price = node.get("lowPrice")
-            if price is None:
-                spec = node.get("priceSpecification")
-                specs = spec if isinstance(spec, list) else [spec]
-                price = next((s.get("price") for s in specs if isinstance(s, dict) and s.get("price") is not None), None)
-            if price is not None:
-                found.append({**node, "price": price})
+    for text in texts:
+        amount = Price.fromstring(text, decimal_separator=separator)
+        if amount.amount is not None:
+            found.append(Candidate(amount.amount, amount.currency, kind, text))
+    if not found and texts:  # a price split over several nodes: "12" "<sup>,50</sup>"
+        joined = Price.fromstring(" ".join(texts), decimal_separator=separator)
+        if joined.amount is not None:
+            found.append(Candidate(joined.amount, joined.currency, kind, " ".join(texts)))
     return found
 
 
-def _matches_variant(offer: dict[str, Any], variant: str) -> bool:
-    wanted = variant.strip().lower()
-    fields = ("sku", "mpn", "gtin", "gtin13", "gtin12", "productID", "name", "url", "@id")
-    return any(wanted == str(offer.get(f, "")).strip().lower() for f in fields) or wanted in str(offer.get("name", "")).lower()
+def visible_stock(page: Selector) -> bool | None:
+    """False when the product's own stock line or buy button says it is gone, in several languages."""
+    text = " ".join(" ".join(page.xpath(_STOCK_PLACES).xpath("string()").getall()).split())
+    return False if _OUT_OF_STOCK.search(text) else None
 
 
-def _choose(offers: list[dict[str, Any]], variant: str | None, method: str) -> Extraction | None:
-    if not offers:
-        return None
+def page_title(page: Selector) -> str | None:
+    return page.css("h1 ::text").get() or page.css('meta[property="og:title"]::attr(content)').get() or page.css("title::text").get()
+
+
+def choose(candidates: list[Candidate], variant: str | None, quantity: Decimal | None) -> Extraction:
+    """One price from a source's candidates, or why there is none."""
+    method = candidates[0].method
     if variant:
-        offers = [o for o in offers if _matches_variant(o, variant)]
-        if not offers:
-            return Extraction(None, None, method, None, error=f"variant {variant!r} not found in {method}")
-    prices = {_schema_number(o["price"]) for o in offers}
+        chosen = [c for c in candidates if c.matches(variant)]
+        if not chosen:
+            names = ", ".join(sorted({c.name or next(iter(c.ids), "?") for c in candidates}))[:300]
+            return Extraction("missing", method=method, error=f"variant {variant!r} not found in {method}; the page offers: {names}",
+                              candidates=tuple(candidates))
+        candidates = chosen
+    prices = sorted({c.price_for(quantity) for c in candidates})
     if len(prices) > 1:
-        return Extraction(None, None, method, None, error=f"{len(prices)} different prices in {method} and no variant to choose")
-    offer = offers[0]
-    amount = _schema_number(offer["price"])
-    if amount is None:
-        return Extraction(None, None, method, str(offer["price"]), error=f"unreadable price {offer['price']!r} in {method}")
-    return Extraction(amount, offer.get("priceCurrency"), method, str(offer["price"]), _stock(offer.get("availability")))
+        shown = "; ".join(f"{c.price} {c.name or ''}".strip() for c in candidates[:6])
+        return Extraction("ambiguous", method=method, candidates=tuple(candidates),
+                          error=f"{len(prices)} different prices in {method} ({shown}); set 'variant:' on the offer to choose")
+    best = candidates[0]
+    return Extraction("ok", best.price_for(quantity), best.currency, method, best.raw, best.in_stock, best.pack,
+                      best.list_price, best.tiers, candidates=tuple(candidates))
 
 
-def _from_selector(html: str, selector: str, locale: str) -> Extraction:
-    kind, _, query = selector.partition(":")
-    page = Selector(text=html)
-    texts = page.css(query).getall() if kind == "css" else page.xpath(query).getall()
-    raw = " ".join(t.strip() for t in texts if t.strip())
-    if not raw:
-        return Extraction(None, None, kind, None, error=f"selector {selector!r} matched nothing")
-    parsed = parse_number(raw, locale)
-    if parsed.amount is None:
-        return Extraction(None, None, kind, raw, error=f"no number in {raw!r}")
-    return Extraction(parsed.amount, parsed.currency, kind, raw)
-
-
-def _visible_stock(html: str) -> bool | None:
-    text = " ".join(Selector(text=html).xpath("//body//text()[not(ancestor::script)]").getall())
-    return False if _OUT_OF_STOCK_WORDS.search(text) else None
-
-
-def extract_price(html: str, url: str, *, selector: str | None = None, variant: str | None = None, locale: str = "en_US") -> Extraction:
-    """The offer's price: its own selector if given, else JSON-LD, microdata, then OpenGraph."""
-    if selector:
-        found = _from_selector(html, selector, locale)
-        if found.in_stock is None and found.price is not None:
-            found = Extraction(found.price, found.currency, found.method, found.raw, _visible_stock(html))
+def _finish(found: Extraction, page: Selector | None) -> Extraction:
+    """Fill what the chosen source did not say from the rest of the page: stock words, pack in the title."""
+    if found.status != "ok" or page is None:
         return found
+    in_stock = found.in_stock if found.in_stock is not None else visible_stock(page)
+    pack = found.pack or pack_from_text(page_title(page))
+    return Extraction(found.status, found.price, found.currency, found.method, found.raw, in_stock, pack,
+                      found.list_price, found.tiers, found.error, found.candidates)
+
+
+def extract_price(
+    body: str | bytes, url: str, *, selector: str | None = None, variant: str | None = None, locale: str = "en_US",
+    content_type: str = "text/html", price_list: dict[str, Any] | None = None, quantity: Decimal | None = None,
+) -> Extraction:
+    """The offer's price from one fetched page or file."""
+    separator = get_decimal_symbol(locale)
+    kind = _kind(body, url, content_type)
+    if kind in ("csv", "xlsx"):
+        if not price_list:
+            return Extraction("missing", error=f"a {kind.upper()} file needs 'list:' on the offer (match, price column)")
+        data = body if isinstance(body, bytes) else body.encode()
+        try:
+            found = pricelist.table_candidates(data, kind, price_list["match"], price_list["price"], price_list.get("key"),
+                                               price_list.get("pack"), price_list.get("sheet"), separator)
+        except Exception as exc:  # a broken spreadsheet is a missing price, with the reason
+            return Extraction("missing", method=kind, error=f"unreadable {kind.upper()}: {exc.__class__.__name__}: {exc}"[:300])
+        return choose(found, variant, quantity) if found else Extraction("missing", method=kind, error=f"no row matching {price_list['match']!r}")
+    text = body.decode("utf-8", errors="replace") if isinstance(body, bytes) else body
+    if kind == "json":
+        try:
+            found = platforms.json_candidates(json.loads(text))
+        except ValueError:
+            return Extraction("missing", method="json", error="the response is not valid JSON")
+        return choose(found, variant, quantity) if found else Extraction("missing", method="json", error="no price in the JSON (not a Shopify or WooCommerce product)")
     try:
-        data = extruct.extract(html, base_url=url, syntaxes=["json-ld", "microdata", "opengraph"], uniform=True)
-    except Exception as exc:  # extruct raises whatever its parsers raise on broken markup
-        return Extraction(None, None, None, None, error=f"unreadable page: {exc.__class__.__name__}")
-    for syntax in ("json-ld", "microdata"):
-        found = _choose(_offer_candidates(data.get(syntax, [])), variant, syntax)
-        if found is not None:
-            if found.price is not None and found.in_stock is None:
-                found = Extraction(found.price, found.currency, found.method, found.raw, _visible_stock(html))
-            return found
-    for og in data.get("opengraph", []):
-        raw = og.get("product:price:amount") or og.get("og:price:amount")
-        if raw:
-            amount = _schema_number(raw)
-            currency = og.get("product:price:currency") or og.get("og:price:currency")
-            if amount is None:
-                return Extraction(None, None, "opengraph", raw, error=f"unreadable price {raw!r} in opengraph")
-            return Extraction(amount, currency, "opengraph", raw, _visible_stock(html))
-    return Extraction(None, None, None, None, error="no price on the page (no selector, JSON-LD, microdata or OpenGraph price)")
+        page = Selector(text=text)
+        current = _without_struck_prices(text)
+    except (ValueError, etree.ParserError) as exc:
+        return Extraction("missing", error=f"unreadable page: {exc.__class__.__name__}")
+    if price_list and price_list.get("rows"):
+        found = pricelist.html_candidates(current, price_list["rows"], price_list["match"], price_list["price"], price_list.get("pack"), separator)
+        return choose(found, variant, quantity) if found else Extraction("missing", method="price-list", error=f"no row matching {price_list['match']!r} with a price")
+    if selector:
+        found = _selector_candidates(current, selector, separator)
+        if not found:
+            return Extraction("missing", method=selector.partition(":")[0], error=f"selector {selector!r} matched no price")
+        return _finish(choose(found, variant, quantity), page)
+    for method, candidates in _structured_sources(text, url, current, separator):
+        if candidates:
+            return _finish(choose(candidates, variant, quantity), page)
+    return Extraction("missing", error="no price on the page (no selector, schema.org, shop markup or OpenGraph price)")
+
+
+def _kind(body: str | bytes, url: str, content_type: str) -> str:
+    lowered = content_type.lower()
+    path = url.lower().split("?", 1)[0]
+    if "spreadsheetml" in lowered or path.endswith(".xlsx") or (isinstance(body, bytes) and body[:2] == b"PK"):
+        return "xlsx"
+    if "csv" in lowered or path.endswith(".csv"):
+        return "csv"
+    head = body[:64].lstrip() if isinstance(body, (str, bytes)) else ""
+    if "json" in lowered or path.endswith((".js", ".json")) or head[:1] in ("{", "[", b"{", b"["):
+        return "json"
+    return "html"
+
+
+def _structured_sources(html: str, url: str, current: Selector, separator: str):  # noqa: ANN202 (a generator of pairs)
+    try:
+        data = extruct.extract(html, base_url=url, syntaxes=["json-ld", "microdata", "rdfa", "opengraph"], uniform=True, errors="ignore")
+    except Exception:  # extruct raises whatever its parsers raise on broken markup; fall through to theme markup
+        data = {}
+    yield "json-ld", structured.schema_candidates(data.get("json-ld", []), "json-ld")
+    yield "microdata", structured.schema_candidates(data.get("microdata", []), "microdata")
+    yield "rdfa", structured.schema_candidates(structured.rdfa_as_schema(data.get("rdfa", [])), "rdfa")
+    yield "markup", platforms.markup_candidates(current, separator)
+    yield "opengraph", structured.opengraph_candidates(data.get("opengraph", []))

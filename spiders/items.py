@@ -12,13 +12,25 @@ class PriceObservation(scrapy.Item):
     material = scrapy.Field()
     supplier = scrapy.Field()
     url = scrapy.Field()
-    status = scrapy.Field()  # ok | missing | error
+    status = scrapy.Field()  # ok | missing | ambiguous | error
     price = scrapy.Field()  # Decimal, or None unless status == ok
     currency = scrapy.Field()
     pack = scrapy.Field()  # quantity with unit, e.g. "10 board_foot"
+    pack_source = scrapy.Field()  # config | page | default (one unit of the material)
+    list_price = scrapy.Field()  # the struck-through "was" price, when the page shows one
+    tiers = scrapy.Field()  # quantity breaks: [{"min": "1", "max": "9", "price": "12.50"}, ...]
     in_stock = scrapy.Field()  # True / False / None when the page does not say
     method = scrapy.Field()  # css | xpath | json-ld | microdata | opengraph
     raw = scrapy.Field()  # the text the price was read from, for people checking it
     error = scrapy.Field()  # why there is no price
     http_status = scrapy.Field()
     fetched_at = scrapy.Field()  # ISO 8601, UTC
+
+
+class ExchangeRate(scrapy.Item):
+    """One reference rate: how many ``currency`` one EUR buys on ``date`` (the ECB's convention)."""
+
+    date = scrapy.Field()
+    currency = scrapy.Field()
+    per_eur = scrapy.Field()
+    source = scrapy.Field()

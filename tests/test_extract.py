@@ -72,7 +72,7 @@ def test_page_without_price_gives_none_not_zero():
 
 def test_selector_that_matches_nothing_is_an_error_not_zero():
     found = extract_price(product_page(None, markup="plain"), URL, selector="css:.preis::text", locale="de_DE")
-    assert found.price is None and "matched nothing" in found.error
+    assert found.price is None and "matched no price" in found.error
 
 
 def test_several_prices_without_variant_are_ambiguous_and_variant_chooses():

@@ -1,12 +1,14 @@
-"""The ``offers`` spider: fetch every active offer of a supplywatch config, one item per page.
+"""The ``offers`` spider: fetch every active offer of a supplywatch config, one item per offer.
 
-Run it on its own with ``scrapy crawl offers -a config=supplywatch.yml -O items.jsonl``
-and load the feed with ``supplywatch ingest items.jsonl``.
+Offers that share a page (variants, price lists) share one request. Run it on its own with
+``scrapy crawl offers -a config=supplywatch.yml -O items.jsonl`` and load the feed with
+``supplywatch ingest items.jsonl``.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from decimal import Decimal
 from typing import Any, Iterator
 
 import scrapy
@@ -19,28 +21,39 @@ from monitor import config as config_module
 from monitor.config import Config, OfferSpec
 from spiders.extract import extract_price
 from spiders.items import PriceObservation
+from spiders.platforms import shopify_js_url
 
-_SYMBOLS = {"€": "EUR", "£": "GBP", "¥": "JPY", "円": "JPY", "CHF": "CHF", "kr": None, "$": None}
+_SYMBOLS = {"€": "EUR", "£": "GBP", "¥": "JPY", "円": "JPY", "￥": "JPY", "CHF": "CHF", "Fr.": "CHF", "zł": "PLN", "kr": None, "$": None}
 
 
 def settings_from_config(config: Config) -> dict[str, Any]:
     """The owner's crawl settings: contact in the User-Agent, delay, timeout and retries."""
     crawl = config.crawl
-    return {
+    settings: dict[str, Any] = {
         "USER_AGENT": f"supplywatch/0.1 (price monitor; contact: {crawl.contact})",
         "DOWNLOAD_DELAY": crawl.delay_seconds,
         "DOWNLOAD_TIMEOUT": crawl.timeout_seconds,
         "RETRY_TIMES": crawl.retries,
     }
+    if any(o.render for o in config.offers()):
+        from spiders.browser import browser_settings
+
+        settings.update(browser_settings())
+    return settings
 
 
-def _currency(found: str | None, supplier_currency: str) -> str:
+def currency_code(found: str | None, supplier_currency: str) -> str:
+    """An ISO code for what the page showed; an ambiguous symbol ($, kr) means the supplier's own."""
     if not found:
         return supplier_currency
     found = found.strip()
     if len(found) == 3 and found.isalpha() and found.isupper():
         return found
     return _SYMBOLS.get(found) or supplier_currency
+
+
+def request_url(offer: OfferSpec) -> str:
+    return shopify_js_url(offer.url) if offer.platform == "shopify" else offer.url
 
 
 class OffersSpider(scrapy.Spider):
@@ -65,43 +78,53 @@ class OffersSpider(scrapy.Spider):
         return super().from_crawler(crawler, *args, **kwargs)
 
     async def start(self) -> Any:
+        by_url: dict[tuple[str, bool], list[OfferSpec]] = {}
         for offer in self.offers:
-            yield scrapy.Request(
-                offer.url,
-                callback=self.parse_offer,
-                errback=self.fetch_failed,
-                cb_kwargs={"offer": offer},
-                dont_filter=True,  # two offers (variants) may share one page
-            )
+            by_url.setdefault((request_url(offer), offer.render), []).append(offer)
+        for (url, render), offers in by_url.items():
+            meta = {"playwright": True} if render else {}
+            yield scrapy.Request(url, callback=self.parse_page, errback=self.fetch_failed, cb_kwargs={"offers": offers},
+                                 meta=meta, dont_filter=True)
 
     def _item(self, offer: OfferSpec, **fields: Any) -> PriceObservation:
         fetched_at = self.as_of or datetime.now(timezone.utc).isoformat(timespec="seconds")
         item = PriceObservation(
             offer_id=offer.offer_id, material=offer.material, supplier=offer.supplier, url=offer.url,
-            price=None, currency=offer.currency, pack=offer.pack, in_stock=None, method=None,
-            raw=None, error=None, http_status=None, fetched_at=fetched_at,
+            price=None, currency=offer.currency, pack=offer.pack, pack_source="config" if offer.pack_from_config else "default",
+            list_price=None, tiers=None, in_stock=None, method=None, raw=None, error=None, http_status=None, fetched_at=fetched_at,
         )
         item.update(fields)
         return item
 
-    def parse_offer(self, response: Response, offer: OfferSpec) -> Iterator[PriceObservation]:
-        if not isinstance(response, TextResponse):
-            yield self._item(offer, status="error", http_status=response.status, error="the page is not text (binary or unknown content type)")
-            return
-        found = extract_price(response.text, response.url, selector=offer.price_selector, variant=offer.variant, locale=offer.locale)
-        if found.price is None:
-            yield self._item(offer, status="missing", http_status=response.status, method=found.method, raw=found.raw, error=found.error)
-            return
-        yield self._item(
-            offer, status="ok", http_status=response.status, price=found.price,
-            currency=_currency(found.currency, offer.currency), in_stock=found.in_stock,
-            method=found.method, raw=found.raw,
-        )
+    def parse_page(self, response: Response, offers: list[OfferSpec]) -> Iterator[PriceObservation]:
+        content_type = response.headers.get("Content-Type", b"").decode("latin-1")
+        textual = isinstance(response, TextResponse)
+        for offer in offers:
+            if not textual and not (offer.price_list or response.url.endswith((".xlsx", ".csv"))):
+                yield self._item(offer, status="error", http_status=response.status, error="the page is not text (binary or unknown content type)")
+                continue
+            found = extract_price(
+                response.text if textual and not response.url.endswith(".xlsx") else response.body, response.url,
+                selector=offer.price_selector, variant=offer.variant, locale=offer.locale, content_type=content_type,
+                price_list=offer.price_list, quantity=Decimal(str(offer.order_quantity)),
+            )
+            if found.price is None:
+                yield self._item(offer, status=found.status, http_status=response.status, method=found.method, raw=found.raw, error=found.error)
+                continue
+            page_pack = None if offer.pack_from_config else found.pack
+            yield self._item(
+                offer, status="ok", http_status=response.status, price=found.price,
+                currency=currency_code(found.currency, offer.currency), in_stock=found.in_stock,
+                method=found.method, raw=found.raw, list_price=found.list_price,
+                tiers=[t.as_dict() for t in found.tiers] or None,
+                **({"pack": page_pack, "pack_source": "page"} if page_pack else {}),
+            )
 
     def fetch_failed(self, failure: Failure) -> Iterator[PriceObservation]:
-        offer: OfferSpec = failure.request.cb_kwargs["offer"]
-        if failure.check(HttpError):
-            response = failure.value.response
-            yield self._item(offer, status="error", http_status=response.status, error=f"HTTP {response.status}")
-        else:
-            yield self._item(offer, status="error", error=f"{failure.type.__name__}: {failure.getErrorMessage()}"[:300])
+        offers: list[OfferSpec] = failure.request.cb_kwargs["offers"]
+        for offer in offers:
+            if failure.check(HttpError):
+                response = failure.value.response
+                yield self._item(offer, status="error", http_status=response.status, error=f"HTTP {response.status}")
+            else:
+                yield self._item(offer, status="error", error=f"{failure.type.__name__}: {failure.getErrorMessage()}"[:300])

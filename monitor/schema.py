@@ -1,0 +1,162 @@
+"""The database schema and its migrations: each version's SQL, applied in order, keeping all data.
+
+``PRAGMA user_version`` holds the version a file is at. Never edit a released version's SQL:
+add the next one.
+"""
+
+from __future__ import annotations
+
+import sqlite_utils
+
+_SCHEMA_V1 = """
+CREATE TABLE suppliers (
+    id TEXT PRIMARY KEY, name TEXT NOT NULL, currency TEXT NOT NULL, locale TEXT NOT NULL
+);
+CREATE TABLE materials (
+    id TEXT PRIMARY KEY, name TEXT NOT NULL, unit TEXT NOT NULL
+);
+CREATE TABLE offers (
+    id TEXT PRIMARY KEY,
+    material_id TEXT NOT NULL REFERENCES materials(id),
+    supplier_id TEXT NOT NULL REFERENCES suppliers(id),
+    url TEXT NOT NULL, pack TEXT NOT NULL, variant TEXT, price_selector TEXT,
+    active INTEGER NOT NULL DEFAULT 1
+);
+CREATE TABLE runs (
+    id INTEGER PRIMARY KEY,
+    source TEXT NOT NULL,
+    started_at TEXT NOT NULL, finished_at TEXT, as_of TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'running',
+    offers INTEGER, prices INTEGER, missing INTEGER, errors INTEGER, suspect INTEGER,
+    suppliers_json TEXT, message TEXT
+);
+CREATE TABLE observations (
+    id INTEGER PRIMARY KEY,
+    run_id INTEGER NOT NULL REFERENCES runs(id),
+    offer_id TEXT NOT NULL REFERENCES offers(id),
+    material_id TEXT NOT NULL REFERENCES materials(id),
+    supplier_id TEXT NOT NULL REFERENCES suppliers(id),
+    fetched_at TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('ok', 'suspect', 'missing', 'error')),
+    price REAL, currency TEXT, pack TEXT,
+    unit_price REAL, in_stock INTEGER, method TEXT, raw TEXT, error TEXT, http_status INTEGER,
+    CHECK (status NOT IN ('missing', 'error') OR price IS NULL)
+);
+CREATE UNIQUE INDEX observations_offer_time ON observations(offer_id, fetched_at);
+CREATE INDEX observations_material_time ON observations(material_id, fetched_at);
+CREATE INDEX observations_run ON observations(run_id);
+CREATE TABLE alerts (
+    id INTEGER PRIMARY KEY,
+    fingerprint TEXT NOT NULL,
+    rule TEXT NOT NULL, kind TEXT NOT NULL,
+    material_id TEXT REFERENCES materials(id), offer_id TEXT REFERENCES offers(id),
+    direction TEXT NOT NULL, severity TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('pending', 'firing', 'resolved')),
+    value REAL, reference REAL, message TEXT NOT NULL,
+    confirmations INTEGER NOT NULL DEFAULT 1, last_observation_id INTEGER,
+    first_seen TEXT NOT NULL, first_fired TEXT, last_fired TEXT, resolved_at TEXT
+);
+CREATE UNIQUE INDEX alerts_open_fingerprint ON alerts(fingerprint) WHERE state != 'resolved';
+CREATE INDEX alerts_state ON alerts(state);
+CREATE TABLE notifications (
+    id INTEGER PRIMARY KEY,
+    run_id INTEGER REFERENCES runs(id),
+    created_at TEXT NOT NULL,
+    tag TEXT NOT NULL, title TEXT NOT NULL, body TEXT NOT NULL, alert_ids TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0, delivered_at TEXT, delivered_to TEXT, last_error TEXT
+);
+CREATE INDEX notifications_pending ON notifications(delivered_at);
+
+CREATE VIEW latest_prices AS
+SELECT o.offer_id, o.material_id, o.supplier_id, o.fetched_at, o.price, o.currency, o.pack,
+       o.unit_price, m.unit, o.in_stock, o.method
+FROM observations o JOIN materials m ON m.id = o.material_id
+WHERE o.id = (SELECT id FROM observations x WHERE x.offer_id = o.offer_id AND x.status = 'ok'
+              ORDER BY x.fetched_at DESC LIMIT 1);
+CREATE VIEW cheapest_offers AS
+SELECT material_id, offer_id, supplier_id, unit_price, unit, fetched_at
+FROM (SELECT l.*, ROW_NUMBER() OVER (PARTITION BY material_id ORDER BY unit_price) AS rank
+      FROM latest_prices l WHERE in_stock IS NOT 0)
+WHERE rank = 1;
+CREATE VIEW biggest_movers AS
+SELECT l.offer_id, l.material_id, l.supplier_id, l.unit_price,
+       (SELECT x.unit_price FROM observations x WHERE x.offer_id = l.offer_id AND x.status = 'ok'
+          AND x.fetched_at <= strftime('%Y-%m-%dT%H:%M:%S+00:00', l.fetched_at, '-30 days') ORDER BY x.fetched_at DESC LIMIT 1) AS unit_price_30d_ago,
+       ROUND(100.0 * (l.unit_price / (SELECT x.unit_price FROM observations x WHERE x.offer_id = l.offer_id
+          AND x.status = 'ok' AND x.fetched_at <= strftime('%Y-%m-%dT%H:%M:%S+00:00', l.fetched_at, '-30 days')
+          ORDER BY x.fetched_at DESC LIMIT 1) - 1), 1) AS change_30d_percent
+FROM latest_prices l
+ORDER BY abs(change_30d_percent) DESC;
+"""
+
+_VIEWS_V2 = """
+CREATE VIEW latest_prices AS
+SELECT o.offer_id, o.material_id, o.supplier_id, o.fetched_at, o.price, o.currency, o.pack,
+       o.unit_price, o.landed_unit_price, m.unit, o.in_stock, o.method
+FROM observations o JOIN materials m ON m.id = o.material_id
+WHERE o.id = (SELECT id FROM observations x WHERE x.offer_id = o.offer_id AND x.status = 'ok'
+              ORDER BY x.fetched_at DESC LIMIT 1);
+CREATE VIEW cheapest_offers AS
+SELECT material_id, offer_id, supplier_id, unit_price, landed_unit_price, unit, fetched_at
+FROM (SELECT l.*, ROW_NUMBER() OVER (PARTITION BY material_id ORDER BY landed_unit_price) AS rank
+      FROM latest_prices l WHERE in_stock IS NOT 0)
+WHERE rank = 1;
+CREATE VIEW biggest_movers AS
+SELECT l.offer_id, l.material_id, l.supplier_id, l.unit_price,
+       (SELECT x.unit_price FROM observations x WHERE x.offer_id = l.offer_id AND x.status = 'ok'
+          AND x.fetched_at <= strftime('%Y-%m-%dT%H:%M:%S+00:00', l.fetched_at, '-30 days') ORDER BY x.fetched_at DESC LIMIT 1) AS unit_price_30d_ago,
+       ROUND(100.0 * (l.unit_price / (SELECT x.unit_price FROM observations x WHERE x.offer_id = l.offer_id
+          AND x.status = 'ok' AND x.fetched_at <= strftime('%Y-%m-%dT%H:%M:%S+00:00', l.fetched_at, '-30 days')
+          ORDER BY x.fetched_at DESC LIMIT 1) - 1), 1) AS change_30d_percent
+FROM latest_prices l
+ORDER BY abs(change_30d_percent) DESC;
+"""
+
+# Version 2: ambiguous pages, packs read from the page, quantity breaks, exchange rates, landed cost.
+_SCHEMA_V2 = """
+DROP VIEW biggest_movers;
+DROP VIEW cheapest_offers;
+DROP VIEW latest_prices;
+CREATE TABLE observations_v2 (
+    id INTEGER PRIMARY KEY,
+    run_id INTEGER NOT NULL REFERENCES runs(id),
+    offer_id TEXT NOT NULL REFERENCES offers(id),
+    material_id TEXT NOT NULL REFERENCES materials(id),
+    supplier_id TEXT NOT NULL REFERENCES suppliers(id),
+    fetched_at TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('ok', 'suspect', 'missing', 'ambiguous', 'error')),
+    price REAL, currency TEXT, pack TEXT, pack_source TEXT,
+    unit_price REAL, fx_rate REAL, landed_unit_price REAL, list_price REAL, tiers TEXT,
+    in_stock INTEGER, method TEXT, raw TEXT, error TEXT, http_status INTEGER, note TEXT,
+    CHECK (status NOT IN ('missing', 'ambiguous', 'error') OR price IS NULL)
+);
+INSERT INTO observations_v2 (id, run_id, offer_id, material_id, supplier_id, fetched_at, status, price, currency, pack,
+    unit_price, landed_unit_price, in_stock, method, raw, error, http_status)
+SELECT id, run_id, offer_id, material_id, supplier_id, fetched_at, status, price, currency, pack,
+    unit_price, unit_price, in_stock, method, raw, error, http_status FROM observations;
+DROP TABLE observations;
+ALTER TABLE observations_v2 RENAME TO observations;
+CREATE UNIQUE INDEX observations_offer_time ON observations(offer_id, fetched_at);
+CREATE INDEX observations_material_time ON observations(material_id, fetched_at);
+CREATE INDEX observations_run ON observations(run_id);
+CREATE TABLE exchange_rates (
+    date TEXT NOT NULL, currency TEXT NOT NULL, per_eur REAL NOT NULL, source TEXT NOT NULL,
+    PRIMARY KEY (date, currency, source)
+);
+""" + _VIEWS_V2
+
+MIGRATIONS = {1: _SCHEMA_V1, 2: _SCHEMA_V2}
+SCHEMA_VERSION = max(MIGRATIONS)
+
+
+def schema_version(db: sqlite_utils.Database) -> int:
+    return db.execute("PRAGMA user_version").fetchone()[0]
+
+
+def migrate(db: sqlite_utils.Database) -> None:
+    """Apply every migration newer than the file's ``user_version``, each in its own transaction."""
+    current = schema_version(db)
+    if current > SCHEMA_VERSION:
+        raise RuntimeError(f"this database was written by a newer supplywatch (schema {current} > {SCHEMA_VERSION})")
+    for version in range(current + 1, SCHEMA_VERSION + 1):
+        db.conn.executescript(f"BEGIN; {MIGRATIONS[version]} PRAGMA user_version = {version}; COMMIT;")

@@ -1,0 +1,28 @@
+"""A database written by an older schema opens and upgrades in place, keeping every row."""
+
+import sqlite3
+
+from monitor import schema, store
+
+
+def test_version_1_database_upgrades_in_place_keeping_observations(tmp_path):
+    path = tmp_path / "old.db"
+    old = sqlite3.connect(path)
+    old.executescript(schema._SCHEMA_V1 + "PRAGMA user_version = 1;")
+    old.executescript("""
+        INSERT INTO suppliers VALUES ('acme', 'Acme', 'USD', 'en_US');
+        INSERT INTO materials VALUES ('walnut', 'Walnut', 'board_foot');
+        INSERT INTO offers VALUES ('walnut@acme', 'walnut', 'acme', 'http://127.0.0.1:9/w', '1 board_foot', NULL, NULL, 1);
+        INSERT INTO runs (id, source, started_at, as_of, status) VALUES (1, 'crawl', '2025-01-01', '2025-01-01', 'ok');
+        INSERT INTO observations (run_id, offer_id, material_id, supplier_id, fetched_at, status, price, currency, pack, unit_price)
+        VALUES (1, 'walnut@acme', 'walnut', 'acme', '2025-01-01T03:00:00+00:00', 'ok', 12.5, 'USD', '1 board_foot', 12.5);
+    """)
+    old.close()
+    db = store.open_db(path)
+    assert schema.schema_version(db) == schema.SCHEMA_VERSION
+    (row,) = db.query("SELECT * FROM observations")
+    assert (row["price"], row["unit_price"], row["landed_unit_price"]) == (12.5, 12.5, 12.5)
+    assert [r["offer_id"] for r in db.query("SELECT * FROM latest_prices")] == ["walnut@acme"]
+    assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    store.open_db(path)  # opening again changes nothing
+    assert schema.schema_version(db) == schema.SCHEMA_VERSION
