@@ -123,6 +123,66 @@ def ingest(config_path: Path, feed: Path) -> None:
     sys.exit(result.exit_code)
 
 
+@cli.command("add-price")
+@config_option
+@click.argument("offer")
+@click.argument("price")
+@click.option("--date", "when", default=None, help="When the quote was given (YYYY-MM-DD); default now.")
+@click.option("--note", default=None, help="Where the price came from, e.g. 'phone, Jim at Bell Forest'.")
+@click.option("--currency", default=None, help="Currency of the quote; default the supplier's.")
+@click.option("--pack", default=None, help="What the price buys, e.g. '50 lb'; default the offer's pack.")
+def add_price(config_path: Path, offer: str, price: str, when: str | None, note: str | None, currency: str | None, pack: str | None) -> None:
+    """Record a price quoted by phone or e-mail; it joins the history and the rules like any other.
+
+    \b
+    Example:
+        supplywatch add-price walnut-8-4@bellforest 17.90 --date 2026-11-03 --note "phone quote, 100 bf"
+    """
+    config = load_or_exit(config_path)
+    from datetime import date as date_type, datetime, timezone
+
+    try:
+        moment = datetime.combine(date_type.fromisoformat(when), datetime.min.time(), timezone.utc).replace(hour=12) if when else datetime.now(timezone.utc)
+    except ValueError:
+        raise click.BadParameter(f"{when!r} is not a date like 2026-11-03", param_hint="--date") from None
+    try:
+        result = nightly.add_price(config, offer, price, moment.isoformat(timespec="seconds"), note, currency, pack, echo=click.echo)
+    except nightly.Locked as exc:
+        click.echo(f"supplywatch: {exc}", err=True)
+        sys.exit(nightly.EXIT_LOCKED)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"run {result.run_id}: {result.status}: {result.message}")
+    sys.exit(result.exit_code)
+
+
+@cli.command()
+@click.argument("target")
+@click.option("--locale", default="en_US", show_default=True, help="How the page writes numbers (de_DE: 1.234,56).")
+@click.option("--variant", default=None, help="SKU or variant name to choose.")
+@click.option("--price", "selector", default=None, help="A css: or xpath: selector for the price.")
+@click.option("--platform", type=click.Choice(["shopify"]), default=None, help="Read the shop's JSON endpoint.")
+@click.option("--unit", default=None, help="Show unit prices in this unit (kg, gal, board_foot ...).")
+@click.option("--supplier", default="SUPPLIER-ID", help="Supplier id for the config snippet.")
+@click.option("--contact", default="probe@supplywatch.invalid", help="Contact for the User-Agent.")
+def probe(target: str, locale: str, variant: str | None, selector: str | None, platform: str | None,
+          unit: str | None, supplier: str, contact: str) -> None:
+    """Show every price a page (or a saved file) offers, and the config to watch it.
+
+    \b
+    Example:
+        supplywatch probe https://www.example.com/products/lye-25kg --unit kg
+        supplywatch probe saved-page.html --locale de_DE
+    """
+    from .probe import probe as run_probe, report
+
+    try:
+        result = run_probe(target, locale=locale, variant=variant, selector=selector, platform=platform, unit=unit, contact=contact)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(report(result, supplier))
+
+
 @cli.command()
 @config_option
 @click.option("--runs", default=5, show_default=True, help="How many recent runs to show.")

@@ -11,10 +11,11 @@ from typing import Any, Callable, Sequence
 from scrapy import signals
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
-from twisted.internet.defer import inlineCallbacks
+from twisted.internet.defer import DeferredList, inlineCallbacks
 
 from spiders import settings as project_settings
 from spiders.spiders.offers import OffersSpider, settings_from_config
+from spiders.spiders.rates import RatesSpider
 
 from .config import Config
 
@@ -61,10 +62,15 @@ def crawl_nights(
             for as_of in nights:
                 if before_each:
                     before_each(as_of)
-                crawler = process.create_crawler(OffersSpider)
                 collector = _Collector()
+                crawler = process.create_crawler(OffersSpider)
                 crawler.signals.connect(collector.item_scraped, signal=signals.item_scraped)
-                yield process.crawl(crawler, offers=offers, as_of=as_of)
+                crawls = [process.crawl(crawler, offers=offers, as_of=as_of)]
+                if config.rates_feed and as_of is None:  # exchange rates are collected on real nights only
+                    rates = process.create_crawler(RatesSpider)
+                    rates.signals.connect(collector.item_scraped, signal=signals.item_scraped)
+                    crawls.append(process.crawl(rates, feed=config.rates_feed))
+                yield DeferredList(crawls, fireOnOneErrback=True, consumeErrors=True)
                 handle(as_of, collector.items, crawler.stats.get_stats())
         except BaseException as exc:  # handed to the caller once the reactor has stopped
             problem.append(exc)

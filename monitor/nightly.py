@@ -11,6 +11,7 @@ import json
 import os
 from contextlib import contextmanager
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -84,6 +85,8 @@ def process_items(
     echo: Callable[[str], None] = print,
 ) -> RunResult:
     """Store a crawl's items, evaluate the rules at ``as_of``, send what there is to send."""
+    store.record_rates(db, [i for i in items if "per_eur" in i])  # first: today's prices convert at today's rate
+    items = [i for i in items if "offer_id" in i]
     rows = store.record_observations(db, config, run_id, items)
     summary = store.summarize(rows)
     transitions = alerts.apply(db, rules.evaluate(db, config, as_of), as_of)
@@ -107,7 +110,7 @@ def run(config: Config, echo: Callable[[str], None] = print, log_level: str = "W
         results: list[RunResult] = []
 
         def handle(_: str | None, items: list[dict[str, Any]], stats: dict[str, Any]) -> None:
-            as_of = max((i["fetched_at"] for i in items), default=store.now_iso())
+            as_of = max((i["fetched_at"] for i in items if "fetched_at" in i), default=store.now_iso())
             results.append(process_items(db, config, run_id, items, as_of, echo))
 
         try:
@@ -131,6 +134,8 @@ def read_feed(path: Path) -> list[dict[str, Any]]:
                     raise ValueError(f"{path}:{number}: not a JSON line ({exc.msg})") from None
     required = {"offer_id", "status", "fetched_at"}
     for number, item in enumerate(items, 1):
+        if "per_eur" in item:
+            continue  # an exchange rate from `scrapy crawl rates`
         if missing := required - item.keys():
             raise ValueError(f"{path}: item {number} lacks {', '.join(sorted(missing))}; is this a supplywatch feed?")
     return items
@@ -140,12 +145,35 @@ def ingest(config: Config, path: Path, echo: Callable[[str], None] = print) -> R
     """Store a feed crawled elsewhere, then evaluate and notify as a run would."""
     items = read_feed(path)
     known = {o.offer_id for o in config.offers()}
-    unknown = sorted({i["offer_id"] for i in items} - known)
+    unknown = sorted({i["offer_id"] for i in items if "offer_id" in i} - known)
     if unknown:
         raise ValueError(f"{path}: offers not in the config: {', '.join(unknown[:5])}")
     with run_lock(config.database_path):
         db = store.open_db(config.database_path)
         store.sync_config(db, config)
-        as_of = max((i["fetched_at"] for i in items), default=store.now_iso())
+        as_of = max((i["fetched_at"] for i in items if "fetched_at" in i), default=store.now_iso())
         run_id = store.start_run(db, f"ingest:{path.name}", as_of)
         return process_items(db, config, run_id, items, as_of, echo)
+
+
+def add_price(config: Config, offer_id: str, price: str, when: str, note: str | None = None,
+              currency: str | None = None, pack: str | None = None, echo: Callable[[str], None] = print) -> RunResult:
+    """Record a price quoted by phone or e-mail as an ordinary observation, then evaluate the rules."""
+    offers = {o.offer_id: o for o in config.offers()}
+    if offer_id not in offers:
+        raise ValueError(f"unknown offer {offer_id!r} (offers: {', '.join(sorted(offers))})")
+    try:
+        amount = Decimal(price)
+    except ArithmeticError:
+        raise ValueError(f"{price!r} is not a price: write it as 12.50") from None
+    if amount <= 0:
+        raise ValueError("a price must be above zero")
+    offer = offers[offer_id]
+    item = {"offer_id": offer_id, "status": "ok", "price": str(amount), "currency": currency or offer.currency,
+            "pack": pack or offer.pack, "pack_source": "config", "method": "manual", "raw": price, "fetched_at": when,
+            "note": note, "url": offer.url}
+    with run_lock(config.database_path):
+        db = store.open_db(config.database_path)
+        store.sync_config(db, config)
+        run_id = store.start_run(db, "manual", when)
+        return process_items(db, config, run_id, [item], when, echo)

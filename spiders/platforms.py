@@ -34,9 +34,9 @@ def _shopify(product: dict[str, Any], cents: bool) -> list[Candidate]:
         raw = variant.get("price")
         if raw is None:
             continue
-        price = Decimal(str(raw)) / 100 if cents else Decimal(str(raw))
+        price = (Decimal(str(raw)) / 100).quantize(Decimal("0.01")) if cents else Decimal(str(raw))
         compare = variant.get("compare_at_price")
-        list_price = (Decimal(str(compare)) / 100 if cents else Decimal(str(compare))) if compare else None
+        list_price = ((Decimal(str(compare)) / 100).quantize(Decimal("0.01")) if cents else Decimal(str(compare))) if compare else None
         name = variant.get("name") or " - ".join(p for p in (product.get("title"), variant.get("title")) if p and p != "Default Title")
         grams = variant.get("grams", variant.get("weight"))
         found.append(Candidate(

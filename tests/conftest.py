@@ -52,16 +52,16 @@ class SupplierSite:
         self.server.expect_request(re.compile(r"^/p/")).respond_with_handler(self._page)
 
     def _page(self, request: Request) -> Response:
-        status, body = self.pages.get(request.path, (404, "not found"))
+        status, body, content_type = self.pages.get(request.path, (404, "not found", "text/html"))
         if status == -1:  # a page that never answers in time
             import time
 
             time.sleep(float(body))
             return Response("too late", status=200)
-        return Response(body, status=status, content_type="text/html; charset=utf-8")
+        return Response(body, status=status, content_type=content_type)
 
-    def set(self, name: str, body: str, status: int = 200) -> str:
-        self.pages[f"/p/{name}"] = (status, body)
+    def set(self, name: str, body: str | bytes, status: int = 200, content_type: str = "text/html; charset=utf-8") -> str:
+        self.pages[f"/p/{name}"] = (status, body, content_type)
         return self.url(name)
 
     def url(self, name: str) -> str:
