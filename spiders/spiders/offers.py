@@ -7,6 +7,8 @@ Offers that share a page (variants, price lists) share one request. Run it on it
 
 from __future__ import annotations
 
+import json
+import re
 from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any, Iterator
@@ -56,6 +58,18 @@ def request_url(offer: OfferSpec) -> str:
     return shopify_js_url(offer.url) if offer.platform == "shopify" else offer.url
 
 
+def rendering_meta(selector: str | None) -> dict[str, Any]:
+    """Render in Chromium, and wait until the network is quiet and the price element shows a number."""
+    from scrapy_playwright.page import PageMethod
+
+    methods = [PageMethod("wait_for_load_state", "networkidle")]
+    if selector and selector.startswith("css:"):
+        element = re.sub(r"::(text|attr\([^)]*\))$", "", selector[4:]).strip()
+        script = f"() => {{ const e = document.querySelector({json.dumps(element)}); return e !== null && /\\d/.test(e.textContent); }}"
+        methods.append(PageMethod("wait_for_function", script, timeout=15_000))
+    return {"playwright": True, "playwright_page_methods": methods}
+
+
 class OffersSpider(scrapy.Spider):
     name = "offers"
 
@@ -82,7 +96,7 @@ class OffersSpider(scrapy.Spider):
         for offer in self.offers:
             by_url.setdefault((request_url(offer), offer.render), []).append(offer)
         for (url, render), offers in by_url.items():
-            meta = {"playwright": True} if render else {}
+            meta = rendering_meta(offers[0].price_selector) if render else {}
             yield scrapy.Request(url, callback=self.parse_page, errback=self.fetch_failed, cb_kwargs={"offers": offers},
                                  meta=meta, dont_filter=True)
 
