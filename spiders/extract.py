@@ -30,9 +30,11 @@ _OUT_OF_STOCK = re.compile(
     re.IGNORECASE,
 )
 # Where shops put availability and buy buttons; not the whole page, where related items say "sold out".
-_STOCK_PLACES = ("//*[contains(translate(@class,'STOCKAVLIBUY','stockavlibuy'),'stock') or contains(translate(@class,'AVLIB','avlib'),'availab') "
-                 "or contains(@id,'stock') or contains(@id,'availab') or contains(@class,'add-to-cart') or contains(@class,'product-form__submit')]"
-                 " | //button | //h1")
+_STOCK_WORDS = ("stock", "availab", "deliver", "dispo", "liefer", "zaiko", "add-to-cart", "product-form__submit")
+_STOCK_PLACES = " | ".join(
+    [f"//*[contains(translate(@class,'ABCDEFGHIJKLMNOPQRSTUVWXYZ','abcdefghijklmnopqrstuvwxyz'),'{w}') or contains(@id,'{w}')]" for w in _STOCK_WORDS]
+    + ["//button", "//h1"]
+)
 # Prices nobody pays: struck-through and "was" prices.
 _STRUCK_XPATH = ("//del | //s | //strike | //*[contains(@class,'old-price') or contains(@class,'was-price') or "
                  "contains(@class,'compare-at') or contains(@class,'price--compare') or contains(@class,'regular-price') "
@@ -85,8 +87,9 @@ def _selector_candidates(page: Selector, selector: str, separator: str) -> list[
 
 def visible_stock(page: Selector) -> bool | None:
     """False when the product's own stock line or buy button says it is gone, in several languages."""
-    text = " ".join(" ".join(page.xpath(_STOCK_PLACES).xpath("string()").getall()).split())
-    return False if _OUT_OF_STOCK.search(text) else None
+    # Short elements only: a product container marked "instock" also holds the related items.
+    texts = (" ".join(t.split()) for t in page.xpath(_STOCK_PLACES).xpath("string()").getall())
+    return False if any(len(t) <= 160 and _OUT_OF_STOCK.search(t) for t in texts) else None
 
 
 def page_title(page: Selector) -> str | None:
@@ -113,12 +116,22 @@ def choose(candidates: list[Candidate], variant: str | None, quantity: Decimal |
                       best.list_price, best.tiers, candidates=tuple(candidates))
 
 
-def _finish(found: Extraction, page: Selector | None) -> Extraction:
-    """Fill what the chosen source did not say from the rest of the page: stock words, pack in the title."""
-    if found.status != "ok" or page is None:
+def _fits(pack: str | None, unit: str | None) -> bool:
+    return pack is not None and (unit is None or pack_from_text(pack, unit) is not None)
+
+
+def _finish(found: Extraction, page: Selector | None, unit: str | None) -> Extraction:
+    """Fill what the chosen source did not say from the rest of the page: stock words, and the pack
+    (the first one stated that converts to the material's ``unit``: a case of 12 bottles, not 5 oz)."""
+    if found.status != "ok":
         return found
-    in_stock = found.in_stock if found.in_stock is not None else visible_stock(page)
-    pack = found.pack or pack_from_text(page_title(page))
+    in_stock = found.in_stock
+    if in_stock is None and page is not None:
+        in_stock = visible_stock(page)
+    pack = found.pack if _fits(found.pack, unit) else None
+    if pack is None:
+        texts = [c.name for c in found.candidates[:1]] + ([page_title(page)] if page is not None else [])
+        pack = next((p for p in (pack_from_text(t, unit) for t in texts) if p), None)
     return Extraction(found.status, found.price, found.currency, found.method, found.raw, in_stock, pack,
                       found.list_price, found.tiers, found.error, found.candidates)
 
@@ -126,8 +139,9 @@ def _finish(found: Extraction, page: Selector | None) -> Extraction:
 def extract_price(
     body: str | bytes, url: str, *, selector: str | None = None, variant: str | None = None, locale: str = "en_US",
     content_type: str = "text/html", price_list: dict[str, Any] | None = None, quantity: Decimal | None = None,
+    unit: str | None = None,
 ) -> Extraction:
-    """The offer's price from one fetched page or file."""
+    """The offer's price from one fetched page or file; ``unit`` (the material's) helps read the pack."""
     separator = get_decimal_symbol(locale)
     kind = _kind(body, url, content_type)
     if kind in ("csv", "xlsx"):
@@ -139,14 +153,14 @@ def extract_price(
                                                price_list.get("pack"), price_list.get("sheet"), separator)
         except Exception as exc:  # a broken spreadsheet is a missing price, with the reason
             return Extraction("missing", method=kind, error=f"unreadable {kind.upper()}: {exc.__class__.__name__}: {exc}"[:300])
-        return choose(found, variant, quantity) if found else Extraction("missing", method=kind, error=f"no row matching {price_list['match']!r}")
+        return _finish(choose(found, variant, quantity), None, unit) if found else Extraction("missing", method=kind, error=f"no row matching {price_list['match']!r}")
     text = body.decode("utf-8", errors="replace") if isinstance(body, bytes) else body
     if kind == "json":
         try:
             found = platforms.json_candidates(json.loads(text))
         except ValueError:
             return Extraction("missing", method="json", error="the response is not valid JSON")
-        return choose(found, variant, quantity) if found else Extraction("missing", method="json", error="no price in the JSON (not a Shopify or WooCommerce product)")
+        return _finish(choose(found, variant, quantity), None, unit) if found else Extraction("missing", method="json", error="no price in the JSON (not a Shopify or WooCommerce product)")
     try:
         page = Selector(text=text)
         current = _without_struck_prices(text)
@@ -154,15 +168,15 @@ def extract_price(
         return Extraction("missing", error=f"unreadable page: {exc.__class__.__name__}")
     if price_list and price_list.get("rows"):
         found = pricelist.html_candidates(current, price_list["rows"], price_list["match"], price_list["price"], price_list.get("pack"), separator)
-        return choose(found, variant, quantity) if found else Extraction("missing", method="price-list", error=f"no row matching {price_list['match']!r} with a price")
+        return _finish(choose(found, variant, quantity), None, unit) if found else Extraction("missing", method="price-list", error=f"no row matching {price_list['match']!r} with a price")
     if selector:
         found = _selector_candidates(current, selector, separator)
         if not found:
             return Extraction("missing", method=selector.partition(":")[0], error=f"selector {selector!r} matched no price")
-        return _finish(choose(found, variant, quantity), page)
-    for method, candidates in _structured_sources(text, url, current, separator):
+        return _finish(choose(found, variant, quantity), page, unit)
+    for method, candidates in _structured_sources(text, url, separator):
         if candidates:
-            return _finish(choose(candidates, variant, quantity), page)
+            return _finish(choose(candidates, variant, quantity), page, unit)
     return Extraction("missing", error="no price on the page (no selector, schema.org, shop markup or OpenGraph price)")
 
 
@@ -179,7 +193,7 @@ def _kind(body: str | bytes, url: str, content_type: str) -> str:
     return "html"
 
 
-def _structured_sources(html: str, url: str, current: Selector, separator: str):  # noqa: ANN202 (a generator of pairs)
+def _structured_sources(html: str, url: str, separator: str):  # noqa: ANN202 (a generator of pairs)
     try:
         data = extruct.extract(html, base_url=url, syntaxes=["json-ld", "microdata", "rdfa", "opengraph"], uniform=True, errors="ignore")
     except Exception:  # extruct raises whatever its parsers raise on broken markup; fall through to theme markup
@@ -187,5 +201,5 @@ def _structured_sources(html: str, url: str, current: Selector, separator: str):
     yield "json-ld", structured.schema_candidates(data.get("json-ld", []), "json-ld")
     yield "microdata", structured.schema_candidates(data.get("microdata", []), "microdata")
     yield "rdfa", structured.schema_candidates(structured.rdfa_as_schema(data.get("rdfa", [])), "rdfa")
-    yield "markup", platforms.markup_candidates(current, separator)
+    yield "markup", platforms.markup_candidates(Selector(text=html), separator)  # themes mark current and old prices apart
     yield "opengraph", structured.opengraph_candidates(data.get("opengraph", []))

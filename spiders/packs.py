@@ -44,19 +44,37 @@ def _format(amount: Decimal, unit: str) -> str:
     return f"{amount.normalize():f} {unit}"
 
 
-def pack_from_text(text: str | None) -> str | None:
-    """The pack stated in a product title or variant name, e.g. ``"Lye, 25 kg bag"`` -> ``"25 kg"``."""
+def packs_in_text(text: str | None) -> list[str]:
+    """Every pack a title states, most specific first: "Bottles 150 ml, case of 12" -> 150 mL, 12 each."""
     if not text:
-        return None
+        return []
     text = " ".join(text.split())
-    if match := _MULTI.search(text):  # "12 x 500 ml" is 6 L
+    found = []
+    for match in _MULTI.finditer(text):  # "12 x 500 ml" is 6 L
         count, amount, unit = match.groups()
-        return _format(int(count) * _number(amount), _UNIT_WORDS[unit.lower()])
-    if match := _QUANTITY.search(text):
+        found.append(_format(int(count) * _number(amount), _UNIT_WORDS[unit.lower()]))
+    for match in _QUANTITY.finditer(text):
         amount, unit = match.groups()
-        return _format(_number(amount), _UNIT_WORDS[unit.lower()])
-    if match := _COUNT_OF.search(text) or _COUNT_PIECES.search(text):
-        return f"{int(match.group(1))} each"
+        found.append(_format(_number(amount), _UNIT_WORDS[unit.lower()]))
+    for pattern in (_COUNT_OF, _COUNT_PIECES):
+        found += [f"{int(m.group(1))} each" for m in pattern.finditer(text)]
+    return list(dict.fromkeys(found))
+
+
+def pack_from_text(text: str | None, unit: str | None = None) -> str | None:
+    """The pack a title states, e.g. ``"Lye, 25 kg bag"`` -> ``"25 kg"``; with ``unit``, the first
+    one that converts to it, so "Bottles 5 oz, case of 12" bought per ``each`` reads as 12 each."""
+    packs = packs_in_text(text)
+    if unit is None:
+        return packs[0] if packs else None
+    from monitor import units  # the project's one registry, with the trade units
+
+    for pack in packs:
+        try:
+            units.amount_in(units.parse_quantity(pack), unit)
+            return pack
+        except ValueError:
+            continue
     return None
 
 

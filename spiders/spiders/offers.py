@@ -120,7 +120,7 @@ class OffersSpider(scrapy.Spider):
             found = extract_price(
                 response.text if textual and not response.url.endswith(".xlsx") else response.body, response.url,
                 selector=offer.price_selector, variant=offer.variant, locale=offer.locale, content_type=content_type,
-                price_list=offer.price_list, quantity=Decimal(str(offer.order_quantity)),
+                price_list=offer.price_list, quantity=Decimal(str(offer.order_quantity)), unit=offer.unit,
             )
             if found.price is None:
                 yield self._item(offer, status=found.status, http_status=response.status, method=found.method, raw=found.raw, error=found.error)
