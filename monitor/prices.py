@@ -107,8 +107,20 @@ class Pricing:
         row["unit_price"] = float(round(price / per_pack * rate, 6))
         row["landed_unit_price"] = float(round(self._landed(price, per_pack, supplier.id, offer.order_quantity) / per_pack * rate, 6))
         median, last_pack = self._recent(offer.offer_id, row["fetched_at"])
+        doubt = None
         if row["pack_source"] == "page" and last_pack and last_pack != row["pack"]:
-            return "suspect", f"pack changed on the page from {last_pack} to {row['pack']}"
-        if median and not (1 / IMPLAUSIBLE_RATIO <= row["unit_price"] / median <= IMPLAUSIBLE_RATIO):
-            return "suspect", f"implausible jump: x{row['unit_price'] / median:.2f} against the recent median {median:.2f}"
+            doubt = f"pack changed on the page from {last_pack} to {row['pack']}"
+        elif median and not (1 / IMPLAUSIBLE_RATIO <= row["unit_price"] / median <= IMPLAUSIBLE_RATIO):
+            doubt = f"implausible jump: x{row['unit_price'] / median:.2f} against the recent median {median:.2f}"
+        if doubt and not self._confirmed(offer.offer_id, row):
+            return "suspect", doubt
         return "ok", None
+
+    def _confirmed(self, offer_id: str, row: dict[str, Any]) -> bool:
+        """A surprising price seen again on the next fetch (same pack, within 2 %) is real, not a glitch."""
+        previous = self.db.execute(
+            "SELECT status, unit_price, pack FROM observations WHERE offer_id = ? AND fetched_at < ? "
+            "AND status IN ('ok', 'suspect') ORDER BY fetched_at DESC LIMIT 1", [offer_id, row["fetched_at"]]
+        ).fetchone()
+        return (previous is not None and previous[0] == "suspect" and previous[1] is not None and previous[2] == row["pack"]
+                and abs(previous[1] / row["unit_price"] - 1) <= 0.02)

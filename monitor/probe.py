@@ -7,7 +7,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from spiders.extract import Extraction, extract_price
+from spiders.candidates import Candidate
+from spiders.extract import Extraction, every_source, extract_price
 from spiders.platforms import shopify_js_url
 
 from . import units
@@ -18,6 +19,8 @@ class Probe:
     source: str
     extraction: Extraction
     unit: str | None
+    others: list[tuple[str, list[Candidate]]]  # sources the chain did not use, for comparison
+    variant: str | None = None
 
 
 def fetch(url: str, contact: str) -> dict[str, Any]:
@@ -58,7 +61,10 @@ def probe(target: str, *, locale: str, variant: str | None, selector: str | None
         if fetched.get("error"):
             raise ValueError(f"could not fetch {target}: {fetched['error']}")
         body, url, content_type = fetched["body"], fetched["url"], fetched["content_type"]
-    return Probe(target, extract_price(body, url, selector=selector, variant=variant, locale=locale, content_type=content_type), unit)
+    found = extract_price(body, url, selector=selector, variant=variant, locale=locale, content_type=content_type, unit=unit)
+    others = [] if "json" in content_type or target.endswith((".js", ".json")) else [
+        (m, c) for m, c in every_source(body, url, locale) if m != found.method]
+    return Probe(target, found, unit, others, variant)
 
 
 def _unit_price(price: Decimal, pack: str | None, unit: str | None) -> str:
@@ -70,20 +76,29 @@ def _unit_price(price: Decimal, pack: str | None, unit: str | None) -> str:
         return f"  ({exc})"
 
 
+def _describe(c: Candidate, unit: str | None) -> list[str]:
+    stock = {True: "in stock", False: "OUT OF STOCK", None: "stock not stated"}[c.in_stock]
+    details = [f"ids: {', '.join(sorted(c.ids))}" if c.ids else "", f"pack: {c.pack}" if c.pack else "pack: not stated", stock]
+    if c.list_price:
+        details.append(f"was {c.list_price}")
+    if c.tiers:
+        details.append("tiers: " + ", ".join(f"{t.min_quantity}+ at {t.price}" for t in c.tiers))
+    return [f"  {c.method:<11} {c.price} {c.currency or ''}  {c.name or ''}".rstrip(),
+            "      " + "; ".join(d for d in details if d) + _unit_price(c.price, c.pack, unit)]
+
+
 def report(result: Probe, supplier: str = "SUPPLIER-ID") -> str:
     found = result.extraction
     lines = [f"{result.source}:"]
     if not found.candidates:
         lines.append(f"  no price found: {found.error}")
     for c in found.candidates:
-        stock = {True: "in stock", False: "OUT OF STOCK", None: "stock not stated"}[c.in_stock]
-        lines.append(f"  {c.method:<11} {c.price} {c.currency or ''}  {c.name or ''}".rstrip())
-        details = [f"ids: {', '.join(sorted(c.ids))}" if c.ids else "", f"pack: {c.pack}" if c.pack else "pack: not stated", stock]
-        if c.list_price:
-            details.append(f"was {c.list_price}")
-        if c.tiers:
-            details.append("tiers: " + ", ".join(f"{t.min_quantity}+ at {t.price}" for t in c.tiers))
-        lines.append("      " + "; ".join(d for d in details if d) + _unit_price(c.price, c.pack, result.unit))
+        lines += _describe(c, result.unit)
+    if result.others:
+        lines.append("\nAlso on the page (not used: an earlier source in the chain has a price):")
+        for _, candidates in result.others:
+            for c in candidates:
+                lines += _describe(c, result.unit)
     lines.append("")
     if found.status == "ok":
         lines.append(f"Chosen: {found.price} {found.currency or ''} by {found.method}" + (f", pack {found.pack}" if found.pack else ""))
@@ -94,6 +109,8 @@ def report(result: Probe, supplier: str = "SUPPLIER-ID") -> str:
         lines.append(f"    pack: {found.pack}")
     else:
         lines.append("    pack: 1 each            # say what one price buys: 25 kg, 5 gal, 10 board_foot ...")
+    if found.status == "ok" and len(found.candidates) == 1 and result.variant:
+        lines.append(f"    variant: {result.variant}")
     if found.status == "ambiguous":
         choice = next(iter(sorted(found.candidates[0].ids)), "SKU")
         lines.append(f"    variant: {choice}      # pick the SKU or name of the size you buy, from the list above")

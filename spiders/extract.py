@@ -131,7 +131,10 @@ def _finish(found: Extraction, page: Selector | None, unit: str | None) -> Extra
     pack = found.pack if _fits(found.pack, unit) else None
     if pack is None:
         texts = [c.name for c in found.candidates[:1]] + ([page_title(page)] if page is not None else [])
-        pack = next((p for p in (pack_from_text(t, unit) for t in texts) if p), None)
+        # A stated pack that does not fit (litres for a material priced per kg) is still kept, so
+        # pricing says it needs a density instead of silently taking one unit.
+        pack = next((p for p in (pack_from_text(t, unit) for t in texts) if p), None) or next(
+            (p for p in (pack_from_text(t) for t in texts) if p), None) or found.pack
     return Extraction(found.status, found.price, found.currency, found.method, found.raw, in_stock, pack,
                       found.list_price, found.tiers, found.error, found.candidates)
 
@@ -203,3 +206,12 @@ def _structured_sources(html: str, url: str, separator: str):  # noqa: ANN202 (a
     yield "rdfa", structured.schema_candidates(structured.rdfa_as_schema(data.get("rdfa", [])), "rdfa")
     yield "markup", platforms.markup_candidates(Selector(text=html), separator)  # themes mark current and old prices apart
     yield "opengraph", structured.opengraph_candidates(data.get("opengraph", []))
+
+
+def every_source(body: str | bytes, url: str, locale: str = "en_US") -> list[tuple[str, list[Candidate]]]:
+    """Every structured source of a page with the prices it holds, for people choosing a config."""
+    text = body.decode("utf-8", errors="replace") if isinstance(body, bytes) else body
+    try:
+        return [(m, c) for m, c in _structured_sources(text, url, get_decimal_symbol(locale)) if c]
+    except (ValueError, etree.ParserError):
+        return []

@@ -122,16 +122,21 @@ def _offer_candidate(product: dict[str, Any], offer: dict[str, Any], method: str
         raw=str(raw),
         in_stock=stock(offer.get("availability") or product.get("availability")),
         name=str(name) if name else None,
-        ids=frozenset(str(v).strip().lower() for v in (
-            offer.get("sku"), product.get("sku"), offer.get("mpn"), product.get("mpn"), offer.get("gtin13"),
-            product.get("gtin13"), offer.get("gtin"), product.get("gtin"), product.get("productID"), offer.get("@id"),
-            product.get("@id"), offer.get("url"), product.get("url"), offer.get("name"), product.get("name"),
-        ) if v),
+        ids=_identifiers(product, offer),
         pack=pack_from_reference(reference) or pack_from_reference(offer.get("eligibleQuantity"))
         or pack_from_text(title) or pack_from_reference(weight if isinstance(weight, dict) else None),
         list_price=schema_number(struck[0].get("price")) if struck else None,
         tiers=tiers,
     )
+
+
+def _identifiers(product: dict[str, Any], offer: dict[str, Any]) -> frozenset[str]:
+    """What a ``variant:`` can name: the offer's own SKU, GTIN, URL or name; the product's only when
+    the offer has none (a product SKU shared by every offer would match them all)."""
+    keys = ("sku", "mpn", "gtin", "gtin8", "gtin12", "gtin13", "gtin14", "productID", "@id", "url", "name")
+    own = [offer.get(k) for k in keys if offer.get(k)]
+    values = own if any(offer.get(k) for k in ("sku", "mpn", "gtin13", "gtin", "name")) else own + [product.get(k) for k in keys]
+    return frozenset(str(v).strip().lower() for v in values if v)
 
 
 def schema_candidates(blocks: list[Any], method: str) -> list[Candidate]:

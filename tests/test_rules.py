@@ -78,3 +78,10 @@ def test_implausible_jump_is_held_as_suspect_and_alerts_nothing(history):
     assert [feed(p) for p in ("12.50", "12.50", "1250", "12.50")] == [[], [], [], []]
     statuses = [r[0] for r in db.execute("SELECT status FROM observations ORDER BY fetched_at")]
     assert statuses == ["ok", "ok", "suspect", "ok"]
+
+
+def test_a_real_jump_seen_twice_is_confirmed_and_alerts(history):
+    feed, db = history("[{kind: change, percent: 10, baseline: previous, confirm: 1}]")
+    assert [feed(p) for p in ("12.50", "12.50", "125.00", "125.00")] == [[], [], [], ["fired up"]]
+    statuses = [r[0] for r in db.execute("SELECT status FROM observations ORDER BY fetched_at")]
+    assert statuses == ["ok", "ok", "suspect", "ok"]

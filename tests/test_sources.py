@@ -187,3 +187,25 @@ def test_probe_shows_every_price_and_a_config_snippet(tmp_path, sites):
     assert "139.00" in result.stdout and "28.99" in result.stdout and "2.7800 per lb" in result.stdout
     assert "ambiguous" in result.stdout and "supplier: soapco" in result.stdout and "variant:" in result.stdout
     assert "probe@supplywatch.invalid" in shop.requests("coconut-oil-76.js")[0].headers["User-Agent"]
+
+
+def test_litres_priced_per_kg_need_a_density_and_say_so(tmp_path, sites):
+    shop = sites()
+    url = shop.set("olive", '<html><head><meta property="og:title" content="Olive oil pomace 5 L"><meta property="product:price:amount" content="23.00"></head></html>')
+    materials = f"""
+    - id: olive
+      name: Olive oil
+      unit: kg
+      offers: [{{supplier: acme, url: "{url}", id: plain}}]
+    - id: olive-dense
+      name: Olive oil
+      unit: kg
+      density: 0.92 kg/L
+      offers: [{{supplier: acme, url: "{url}", id: dense}}]
+    """
+    write_config(tmp_path, materials)
+    result = supplywatch("run", cwd=tmp_path)
+    rows = observations(tmp_path)
+    assert rows["plain"]["status"] == "suspect" and "without a density" in rows["plain"]["error"]
+    assert "without a density" in result.stdout  # the digest tells the owner
+    assert (rows["dense"]["status"], rows["dense"]["unit_price"]) == ("ok", 5.0)
