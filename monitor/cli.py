@@ -29,6 +29,24 @@ def load_or_exit(path: Path) -> config_module.Config:
         sys.exit(nightly.EXIT_CONFIG)
 
 
+def report_run(job: Callable[[], nightly.RunResult], crash_is_fatal: bool = False) -> None:
+    """Run a job that records a run, print its one-line outcome and exit with its documented code."""
+    try:
+        result = job()
+    except nightly.Locked as exc:
+        click.echo(f"supplywatch: {exc}", err=True)
+        sys.exit(nightly.EXIT_LOCKED)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    except Exception as exc:  # cron mails one line; the run row says "crashed" and the data stays consistent
+        if not crash_is_fatal:
+            raise
+        click.echo(f"supplywatch: the run crashed: {exc.__class__.__name__}: {exc}", err=True)
+        sys.exit(nightly.EXIT_FATAL)
+    click.echo(f"run {result.run_id}: {result.status}: {result.message}")
+    sys.exit(result.exit_code)
+
+
 EXIT_HELP = "\n".join(f"  {code}  {meaning}" for code, meaning in nightly.EXIT_CODES.items())
 
 
@@ -88,16 +106,7 @@ def run(config_path: Path, verbose: bool) -> None:
         30 2 * * *  cd /home/me/supplies && supplywatch run >> supplywatch.log 2>&1
     """
     config = load_or_exit(config_path)
-    try:
-        result = nightly.run(config, echo=click.echo, log_level="INFO" if verbose else "WARNING")
-    except nightly.Locked as exc:
-        click.echo(f"supplywatch: {exc}", err=True)
-        sys.exit(nightly.EXIT_LOCKED)
-    except Exception as exc:  # cron mails one line; the run row says "crashed" and the data stays consistent
-        click.echo(f"supplywatch: the run crashed: {exc.__class__.__name__}: {exc}", err=True)
-        sys.exit(nightly.EXIT_FATAL)
-    click.echo(f"run {result.run_id}: {result.status}: {result.message}")
-    sys.exit(result.exit_code)
+    report_run(lambda: nightly.run(config, echo=click.echo, log_level="INFO" if verbose else "WARNING"), crash_is_fatal=True)
 
 
 @cli.command()
@@ -112,15 +121,7 @@ def ingest(config_path: Path, feed: Path) -> None:
         supplywatch ingest items.jsonl
     """
     config = load_or_exit(config_path)
-    try:
-        result = nightly.ingest(config, feed, echo=click.echo)
-    except nightly.Locked as exc:
-        click.echo(f"supplywatch: {exc}", err=True)
-        sys.exit(nightly.EXIT_LOCKED)
-    except ValueError as exc:
-        raise click.ClickException(str(exc)) from None
-    click.echo(f"run {result.run_id}: {result.status}: {result.message}")
-    sys.exit(result.exit_code)
+    report_run(lambda: nightly.ingest(config, feed, echo=click.echo))
 
 
 @cli.command("add-price")
@@ -145,15 +146,7 @@ def add_price(config_path: Path, offer: str, price: str, when: str | None, note:
         moment = datetime.combine(date_type.fromisoformat(when), datetime.min.time(), timezone.utc).replace(hour=12) if when else datetime.now(timezone.utc)
     except ValueError:
         raise click.BadParameter(f"{when!r} is not a date like 2026-11-03", param_hint="--date") from None
-    try:
-        result = nightly.add_price(config, offer, price, moment.isoformat(timespec="seconds"), note, currency, pack, echo=click.echo)
-    except nightly.Locked as exc:
-        click.echo(f"supplywatch: {exc}", err=True)
-        sys.exit(nightly.EXIT_LOCKED)
-    except ValueError as exc:
-        raise click.ClickException(str(exc)) from None
-    click.echo(f"run {result.run_id}: {result.status}: {result.message}")
-    sys.exit(result.exit_code)
+    report_run(lambda: nightly.add_price(config, offer, price, moment.isoformat(timespec="seconds"), note, currency, pack, echo=click.echo))
 
 
 @cli.command()
