@@ -15,6 +15,7 @@ from babel import Locale, UnknownLocaleError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, PrivateAttr, field_validator, model_validator
 
 from . import units
+from .rule_kinds import DEFAULT_RULES, RULE_KINDS, ExtractionRule, Rule
 
 DEFAULT_CONFIG = "supplywatch.yml"
 EXAMPLE = resources.files("monitor").joinpath("example.yml").read_text(encoding="utf-8")
@@ -51,6 +52,7 @@ class NotifyTarget(_Strict):
 
 class NotifySettings(_Strict):
     urls: list[NotifyTarget] = []
+    base_url: str | None = None  # where `supplywatch serve` is reached, for links in messages
 
 
 class Shipping(_Strict):
@@ -77,59 +79,6 @@ class Supplier(_Strict):
         except (UnknownLocaleError, ValueError) as exc:
             raise ValueError(f"unknown locale {value!r} (expected e.g. en_US, de_DE, fr_FR)") from exc
         return value
-
-
-Severity = Literal["critical", "warning", "info"]
-
-
-class ThresholdRule(_Strict):
-    """Fires when the unit price crosses a level; re-arms once back past the hysteresis band."""
-
-    kind: Literal["threshold"]
-    above: float | None = Field(None, gt=0)
-    below: float | None = Field(None, gt=0)
-    hysteresis_percent: float = Field(2.0, ge=0, le=50)
-    confirm: int = Field(2, ge=1, le=10)
-    severity: Severity = "critical"
-
-    @model_validator(mode="after")
-    def _has_a_level(self) -> "ThresholdRule":
-        if self.above is None and self.below is None:
-            raise ValueError("a threshold rule needs 'above', 'below' or both")
-        return self
-
-
-class ChangeRule(_Strict):
-    """Fires when the unit price moves ``percent`` against a baseline, in either direction."""
-
-    kind: Literal["change"]
-    percent: float = Field(gt=0)
-    baseline: str = "median_30d"
-    hysteresis_percent: float = Field(2.0, ge=0, le=50)
-    confirm: int = Field(2, ge=1, le=10)
-    severity: Severity = "warning"
-
-    @field_validator("baseline")
-    @classmethod
-    def _known_baseline(cls, value: str) -> str:
-        if not re.fullmatch(r"previous|(median|mean)_[1-9]\d*d", value):
-            raise ValueError(f"{value!r} is not a baseline: use previous, median_30d, mean_14d ...")
-        return value
-
-
-class StaleRule(_Strict):
-    """Fires when an offer has had no valid price for ``days`` days."""
-
-    kind: Literal["stale"]
-    days: float = Field(7, gt=0)
-    severity: Severity = "warning"
-
-
-Rule = Annotated[Union[ThresholdRule, ChangeRule, StaleRule], Field(discriminator="kind")]
-DEFAULT_RULES: tuple[Rule, ...] = (
-    ChangeRule(kind="change", percent=10, baseline="median_30d"),
-    StaleRule(kind="stale", days=7),
-)
 
 
 class PriceList(_Strict):
@@ -235,7 +184,11 @@ class Config(_Strict):
 
     def rules_for(self, material: Material) -> tuple[Rule, ...]:
         """A material's own rules override the defaults; with neither, the built-in defaults apply."""
-        return tuple(material.rules or self.rules or DEFAULT_RULES)
+        return tuple(r for r in (material.rules or self.rules or DEFAULT_RULES) if not isinstance(r, ExtractionRule))
+
+    def extraction_rule(self) -> ExtractionRule:
+        """The supplier-level check that a supplier's pages still yield prices (always on)."""
+        return next((r for r in self.rules if isinstance(r, ExtractionRule)), ExtractionRule(kind="extraction"))
 
     def offers(self) -> list["OfferSpec"]:
         """Every offer flattened with what the spider and the store need to know about it."""
@@ -293,7 +246,7 @@ def key_path(loc: tuple[Any, ...]) -> str:
     for part in loc:
         if isinstance(part, int):
             path += f"[{part}]"
-        elif part in ("threshold", "change", "stale") and path.endswith("]"):
+        elif part in RULE_KINDS and path.endswith("]"):
             continue  # pydantic names the union branch; the user never wrote it
         else:
             path += f".{part}" if path else str(part)
@@ -340,6 +293,9 @@ def _cross_check(config: Config) -> list[str]:
         if material.id in material_ids:
             problems.append(f"materials[{m}].id: {material.id!r} is used by another material")
         material_ids.append(material.id)
+        for r, rule in enumerate(material.rules):
+            if isinstance(rule, ExtractionRule):
+                problems.append(f"materials[{m}].rules[{r}]: 'extraction' watches suppliers, not materials: put it in the top-level rules")
         for o, offer in enumerate(material.offers):
             where = f"materials[{m}].offers[{o}]"
             if offer.supplier not in supplier_ids:

@@ -122,9 +122,11 @@ def fill_history(directory: Path, site: DemoSite, catalog: DemoCatalog, echo: Ca
         result = nightly.process_items(db, config, run_id, items, as_of, echo=messages.append)
         totals["observations"] += len(items)
         for t in result.transitions:
-            totals[t.event] += 1
-            mark = "resolved" if t.event == "resolved" else f"{t.alert['severity']:<8}"
-            echo(f"  {as_of[:10]}  {mark}  {t.alert['message']}")
+            if t.event == "reminder" or (t.event == "resolved" and t.alert["kind"] == "cheapest"):
+                continue
+            totals[t.event] = totals.get(t.event, 0) + 1
+            mark = t.event if t.event != "fired" else t.alert["severity"]
+            echo(f"  {as_of[:10]}  {mark:<9} {t.alert['message']}")
 
     with nightly.run_lock(config.database_path):
         crawl_started = time.monotonic()

@@ -17,7 +17,7 @@ from typing import Any, Callable, Iterator
 
 import sqlite_utils
 
-from . import alerts, notify, rules, store
+from . import alerts, notify, rules, silences, store
 from .config import Config
 
 EXIT_OK, EXIT_PARTIAL, EXIT_CONFIG, EXIT_LOCKED, EXIT_FATAL = 0, 1, 2, 3, 4
@@ -89,12 +89,23 @@ def process_items(
     items = [i for i in items if "offer_id" in i]
     rows = store.record_observations(db, config, run_id, items)
     summary = store.summarize(rows)
-    transitions = alerts.apply(db, rules.evaluate(db, config, as_of), as_of)
-    problems = [r | {"url": i.get("url")} for r, i in zip(rows, items) if r["status"] != "ok"]
-    notify.queue(db, run_id, notify.compose(transitions, problems, as_of[:10]))
+    broken = rules.extraction_findings(config, rows)
+    held = {f.supplier_id for f in broken if f.holds}
+    transitions = alerts.apply(db, broken + rules.evaluate(db, config, as_of, held), as_of)
+    names = {s.id: s.name for s in config.suppliers}
+    context = notify.DigestContext(
+        run_label=as_of[:10],
+        problems=[r | {"url": i.get("url")} for r, i in zip(rows, items) if r["status"] != "ok"],
+        silenced={s["target"] for s in silences.active(db)},
+        held_back=[f"{names.get(s, s)}: price alerts wait until its pages give prices again" for s in sorted(held)],
+        undelivered=notify.undelivered(db),
+        link=notify.link_maker(config.notify.base_url, config.database_path.stem),
+    )
+    notify.queue(db, run_id, notify.compose(transitions, context))
     _, still_queued = notify.deliver_pending(db, config, echo)
     fired = sum(t.event == "fired" for t in transitions)
-    status, message = _outcome(summary, fired, len(transitions) - fired, still_queued)
+    resolved = sum(t.event == "resolved" for t in transitions)
+    status, message = _outcome(summary, fired, resolved, still_queued)
     store.finish_run(db, run_id, status, summary, message)
     return RunResult(run_id, status, message, transitions)
 

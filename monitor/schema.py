@@ -145,7 +145,23 @@ CREATE TABLE exchange_rates (
 );
 """ + _VIEWS_V2
 
-MIGRATIONS = {1: _SCHEMA_V1, 2: _SCHEMA_V2}
+# Version 3: escalation and reminders on alerts, alerts about suppliers, silences.
+_SCHEMA_V3 = """
+ALTER TABLE alerts ADD COLUMN supplier_id TEXT REFERENCES suppliers(id);
+ALTER TABLE alerts ADD COLUMN notified_value REAL;
+ALTER TABLE alerts ADD COLUMN notified_severity TEXT;
+ALTER TABLE alerts ADD COLUMN last_reminded TEXT;
+CREATE TABLE silences (
+    id INTEGER PRIMARY KEY,
+    target TEXT NOT NULL,
+    until TEXT NOT NULL,
+    reason TEXT,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX silences_until ON silences(until);
+"""
+
+MIGRATIONS = {1: _SCHEMA_V1, 2: _SCHEMA_V2, 3: _SCHEMA_V3}
 SCHEMA_VERSION = max(MIGRATIONS)
 
 

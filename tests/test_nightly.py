@@ -80,7 +80,7 @@ def test_threshold_crossing_notifies_exactly_once_over_four_runs(tmp_path, sites
     for price in ("12.00", "16.00", "16.50", "16.20"):
         acme.set("walnut", product_page(price))
         assert supplywatch("run", cwd=tmp_path).returncode == 0
-    pages = [m for m in sink.messages if "above 15.00" in m["message"]]
+    pages = [m for m in sink.messages if "above your limit of $15.00" in m["message"]]
     assert len(pages) == 1 and pages[0]["title"] == "supplywatch: walnut above"  # pushed once, not repeated in the digest
     db = sqlite_utils.Database(tmp_path / "supplywatch.db")
     (alert,) = db.query("SELECT * FROM alerts WHERE state = 'firing'")

@@ -172,7 +172,7 @@ def test_add_price_records_a_quote_that_joins_history_and_rules(tmp_path):
     """)
     result = supplywatch("add-price", "walnut@acme", "2150", "--date", "2026-11-03", "--note", "phone, Jim", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert "above 20.00" in result.stdout  # the digest printed with no notify URL
+    assert "above your limit of $20.00" in result.stdout  # the digest printed with no notify URL
     (row,) = observations(tmp_path).values()
     assert (row["method"], row["unit_price"], row["note"], row["fetched_at"]) == ("manual", 21.5, "phone, Jim", "2026-11-03T12:00:00+00:00")
     assert supplywatch("add-price", "walnut@nobody", "1", cwd=tmp_path).returncode == 1

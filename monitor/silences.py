@@ -1,0 +1,37 @@
+"""Silences: "don't tell me about walnut for two weeks". They expire by themselves."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import sqlite_utils
+
+from .store import now_iso
+
+_DURATION = re.compile(r"^(\d+)\s*([hdw])$")
+
+
+def parse_duration(text: str) -> timedelta:
+    """``12h``, ``14d`` or ``2w``."""
+    match = _DURATION.match(text.strip().lower())
+    if not match:
+        raise ValueError(f"{text!r} is not a duration such as 12h, 14d or 2w")
+    amount, unit = int(match.group(1)), match.group(2)
+    return {"h": timedelta(hours=amount), "d": timedelta(days=amount), "w": timedelta(weeks=amount)}[unit]
+
+
+def add(db: sqlite_utils.Database, target: str, duration: timedelta, reason: str | None = None) -> dict[str, Any]:
+    until = (datetime.now(timezone.utc) + duration).isoformat(timespec="seconds")
+    with db.conn:
+        row_id = db["silences"].insert({"target": target, "until": until, "reason": reason, "created_at": now_iso()}).last_pk
+    return db["silences"].get(row_id)
+
+
+def active(db: sqlite_utils.Database, at: str | None = None) -> list[dict[str, Any]]:
+    return list(db.query("SELECT * FROM silences WHERE until > ? ORDER BY until", [at or now_iso()]))
+
+
+def is_silenced(alert: dict[str, Any], targets: set[str]) -> bool:
+    return bool({alert.get("material_id"), alert.get("offer_id"), alert.get("supplier_id")} & targets)
