@@ -69,12 +69,12 @@ class VolatilityRule(_PriceRule):
 
 
 class TrendRule(_PriceRule):
-    """Fires on a slow climb or slide: ``percent`` against the median of the last ``days`` days,
-    so a six-week climb alerts before its peak even when no single night moved much."""
+    """Fires on a slow climb or slide: ``percent`` over ``days`` days (against the median of the
+    window's oldest quarter), so a six-week climb alerts before its peak though no night moved much."""
 
     kind: Literal["trend"]
-    percent: float = Field(15.0, gt=0)
-    days: int = Field(90, ge=7)
+    percent: float = Field(12.0, gt=0)
+    days: int = Field(120, ge=7)
     hysteresis_percent: float = Field(3.0, ge=0, le=50)
 
 
@@ -132,7 +132,7 @@ RULE_KINDS = ("threshold", "change", "volatility", "trend", "extreme", "stock", 
 
 DEFAULT_RULES: tuple[Rule, ...] = (
     ChangeRule(kind="change", percent=10, baseline="median_30d", critical_percent=25),
-    TrendRule(kind="trend", percent=15, days=90),
+    TrendRule(kind="trend", percent=12, days=120),
     StaleRule(kind="stale", days=7),
     StockRule(kind="stock"),
 )

@@ -102,6 +102,7 @@ def describe(rule: Rule) -> str:
 
 def window_days(rules: Iterable[Rule]) -> int:
     """How many days of history the rules look at."""
+    rules = tuple(rules)
     days = [int(m.group(1)) for r in rules if isinstance(r, ChangeRule) and (m := re.search(r"_(\d+)d$", r.baseline))]
     days += [r.days for r in rules if isinstance(r, (VolatilityRule, TrendRule, ExtremeRule))]
     days += [int(r.days * 2) for r in rules if isinstance(r, StaleRule)]
@@ -186,13 +187,18 @@ def _trend(rule: TrendRule, offer: OfferView, fmt: Formatter, as_of: str):  # no
     latest = offer.latest
     if latest is None:
         return
-    since = parse_time(latest.fetched_at) - timedelta(days=rule.days)
-    window = [p.unit_price for p in offer.history[:-1] if parse_time(p.fetched_at) >= since]
-    if len(window) < 2 or _days_between(offer.history[0].fetched_at, latest.fetched_at) < rule.days / 3:
+    # The move over the window: against the median of its oldest quarter, so a steady climb counts
+    # in full instead of against a median that climbs with it.
+    if _days_between(offer.history[0].fetched_at, latest.fetched_at) < rule.days / 4:
         return  # too little history to call anything a trend
-    reference = statistics.median(window)
+    start = max(parse_time(latest.fetched_at) - timedelta(days=rule.days), parse_time(offer.history[0].fetched_at))
+    quarter = (parse_time(latest.fetched_at) - start) / 4
+    oldest = [p.unit_price for p in offer.history[:-1] if start <= parse_time(p.fetched_at) <= start + quarter]
+    if not oldest:
+        return
+    reference = statistics.median(oldest)
     change = detectors.percent_change(latest.unit_price, reference)
-    yield from _two_way(offer, rule, fmt, change, reference, f"vs its {rule.days}-day median")
+    yield from _two_way(offer, rule, fmt, change, reference, f"over {rule.days} days")
 
 
 def _volatility(rule: VolatilityRule, offer: OfferView, fmt: Formatter, as_of: str):  # noqa: ANN202

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sqlite_utils
 
+from .store import now_iso
+
 
 def report(db: sqlite_utils.Database, runs: int = 5) -> str:
     lines = ["Last runs:"]
@@ -23,6 +25,9 @@ def report(db: sqlite_utils.Database, runs: int = 5) -> str:
     no_price = [s for s in stale if s["last"] and not s["last"].startswith("ok")]
     lines.append(f"\nOffers without a valid price in the last run ({len(no_price)}):")
     lines += [f"  {s['id']:<32} last valid {(s['last_ok'] or 'never')[:10]}  {s['last']}" for s in no_price] or ["  none"]
+    silenced = list(db.query("SELECT * FROM silences WHERE until > ? ORDER BY until", [now_iso()]))
+    lines.append(f"\nSilences ({len(silenced)}):")
+    lines += [f"  {s['target']:<32} until {s['until'][:16]}  {s['reason'] or ''}" for s in silenced] or ["  none"]
     queued = db.execute("SELECT count(*), max(attempts), max(last_error) FROM notifications WHERE delivered_at IS NULL").fetchone()
     lines.append(f"\nNotifications waiting for delivery: {queued[0]}" + (f" (up to {queued[1]} attempts; last error: {queued[2]})" if queued[0] else ""))
     if latest_run:

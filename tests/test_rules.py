@@ -27,11 +27,12 @@ def history(tmp_path):
         store.sync_config(db, config)
         night = {"n": 0}
 
-        def feed(price: str | None) -> list[str]:
+        def feed(price: str | None, in_stock: bool | None = None) -> list[str]:
             as_of = (START + timedelta(days=night["n"])).isoformat()
             night["n"] += 1
             run_id = store.start_run(db, "test", as_of)
-            item = {"offer_id": "walnut@acme", "status": "ok" if price else "missing", "price": price, "fetched_at": as_of}
+            item = {"offer_id": "walnut@acme", "status": "ok" if price else "missing", "price": price, "fetched_at": as_of,
+                    "in_stock": in_stock}
             store.record_observations(db, config, run_id, [item])
             return [f"{t.event} {t.alert['direction']}" for t in alerts.apply(db, rules.evaluate(db, config, as_of), as_of)]
 
@@ -85,3 +86,53 @@ def test_a_real_jump_seen_twice_is_confirmed_and_alerts(history):
     assert [feed(p) for p in ("12.50", "12.50", "125.00", "125.00")] == [[], [], [], ["fired up"]]
     statuses = [r[0] for r in db.execute("SELECT status FROM observations ORDER BY fetched_at")]
     assert statuses == ["ok", "ok", "suspect", "ok"]
+
+
+def test_trend_catches_a_slow_climb_no_single_night_would(history):
+    feed, _ = history("[{kind: trend, percent: 12, days: 120}, {kind: change, percent: 10, baseline: previous}]")
+    events = [feed(f"{10 * 1.004 ** n:.3f}") for n in range(60)]  # +0.4 % a night: never 10 % in one step
+    fired = [n for n, e in enumerate(events) if "fired up" in e]
+    assert fired and 25 < fired[0] < 42  # a 12 % climb in about four weeks: before a six-week climb peaks
+
+
+def test_volatility_fires_on_a_move_large_for_this_series(history):
+    feed, _ = history("[{kind: volatility, z: 5, days: 90, floor_percent: 1}]")
+    calm = [feed(p) for p in ["10.00", "10.05", "9.98", "10.02", "10.00", "10.04", "9.99", "10.01", "10.03", "10.00", "10.02", "9.97"]]
+    assert not any(calm)
+    assert feed("10.90") == []  # +9 %: unusual here, waiting for a second night
+    assert feed("10.92") == ["fired up"]
+
+
+def test_extreme_low_is_a_buying_signal(history):
+    feed, _ = history("[{kind: extreme, days: 30, direction: low}]")
+    for n in range(30):
+        feed(f"{10 + (n % 3) * 0.1:.2f}")
+    assert feed("9.50") == ["fired low"]
+    assert feed("9.50") == []
+    assert feed("10.20") == ["resolved low"]
+
+
+def test_stock_rule_tells_out_and_back_in(history):
+    feed, _ = history("[{kind: stock}]")
+    assert feed("10", in_stock=True) == []
+    assert feed("10", in_stock=False) == ["fired out"]
+    assert feed("10", in_stock=False) == []
+    assert feed("10", in_stock=True) == ["resolved out"]
+
+
+def test_firing_alert_escalates_on_a_further_move_and_reminds_weekly(history):
+    feed, _ = history("[{kind: threshold, above: 15, confirm: 1, escalate_percent: 10}]")
+    assert feed("16") == ["fired above"]
+    assert feed("17") == []  # +6 %: not enough to tell again
+    assert feed("17.7") == ["escalated above"]  # +10.6 % since the owner was told
+    events = [feed("17.7") for _ in range(7)]
+    assert events.count(["reminder above"]) == 1
+
+
+def test_change_of_critical_size_escalates_to_critical(history):
+    feed, db = history("[{kind: change, percent: 10, baseline: previous, critical_percent: 25, confirm: 1}]")
+    assert feed("10") == [] and feed("11.5") == ["fired up"]
+    (alert,) = db.query("SELECT severity FROM alerts")
+    assert alert["severity"] == "warning"
+    assert feed("15") == ["escalated up"]  # +30 % against the previous price
+    assert next(db.query("SELECT severity FROM alerts"))["severity"] == "critical"

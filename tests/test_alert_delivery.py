@@ -1,0 +1,91 @@
+"""What reaches the owner, end to end: pushes that read well on a lock screen, a digest for the
+rest, broken suppliers held back, silences, the cheapest supplier changing."""
+
+import sqlite_utils
+
+from tests.conftest import product_page, supplywatch, write_config
+
+
+def two_suppliers(tmp_path, sites, sink, rules, extra=""):
+    acme, corner = sites(), sites()
+    acme.set("walnut", product_page("12.00"))
+    acme.set("cherry", product_page("9.00"))
+    corner.set("walnut", product_page("13.00"))
+    write_config(tmp_path, f"""
+    - id: walnut
+      name: Black walnut
+      unit: board_foot
+      offers:
+        - {{supplier: acme, url: "{acme.url('walnut')}"}}
+        - {{supplier: corner, url: "{corner.url('walnut')}"}}
+      rules: {rules}
+    - id: cherry
+      name: Cherry
+      unit: board_foot
+      offers: [{{supplier: acme, url: "{acme.url('cherry')}"}}]
+      rules: {rules}
+    """, notify_yaml=f'urls: [{{url: "{sink.url}", tags: [phone, digest]}}]\nbase_url: "http://127.0.0.1:8001"', extra=extra)
+    return acme, corner
+
+
+def test_critical_push_reads_well_on_a_lock_screen(tmp_path, sites, sink):
+    acme, _ = two_suppliers(tmp_path, sites, sink, "[{kind: threshold, above: 15, confirm: 1}]")
+    supplywatch("run", cwd=tmp_path)
+    acme.set("walnut", product_page("16.40"))
+    supplywatch("run", cwd=tmp_path)
+    (push,) = [m for m in sink.messages if m["title"].startswith("supplywatch: walnut")]
+    assert "Black walnut at Acme Lumber: $16.40/board_foot is above your limit of $15.00/board_foot" in push["message"]
+    assert "rule: threshold above 15" in push["message"]
+    assert "http://127.0.0.1:8001/supplywatch/observations?material_id=walnut" in push["message"]
+
+
+def test_broken_supplier_raises_its_own_alert_and_holds_back_its_price_alerts(tmp_path, sites, sink):
+    acme, _ = two_suppliers(tmp_path, sites, sink, "[{kind: threshold, above: 15, confirm: 1}]")
+    supplywatch("run", cwd=tmp_path)
+    acme.set("walnut", "<html><body>We moved! Visit our new shop.</body></html>")
+    acme.set("cherry", "<html><body>We moved! Visit our new shop.</body></html>")
+    supplywatch("run", cwd=tmp_path)
+    digest = sink.messages[-1]["message"]
+    assert "Acme Lumber: only 0 of 2 pages gave a price" in digest and "Held back" in digest
+    db = sqlite_utils.Database(tmp_path / "supplywatch.db")
+    (broken,) = db.query("SELECT * FROM alerts WHERE kind = 'extraction' AND state = 'firing'")
+    assert broken["supplier_id"] == "acme"
+    acme.set("walnut", product_page("12.10"))
+    acme.set("cherry", product_page("9.00"))
+    supplywatch("run", cwd=tmp_path)
+    assert "pages give prices again" in sink.messages[-1]["message"]
+
+
+def test_silenced_material_does_not_ring_and_status_lists_the_silence(tmp_path, sites, sink):
+    acme, _ = two_suppliers(tmp_path, sites, sink, "[{kind: threshold, above: 15, confirm: 1}]")
+    supplywatch("run", cwd=tmp_path)
+    result = supplywatch("silence", "walnut", "--for", "14d", "--reason", "bought a year's stock", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    acme.set("walnut", product_page("16.40"))
+    supplywatch("run", cwd=tmp_path)
+    assert not [m for m in sink.messages if m["title"].startswith("supplywatch: walnut")]
+    status = supplywatch("status", cwd=tmp_path).stdout
+    assert "walnut" in status and "bought a year's stock" in status
+    assert supplywatch("silence", "teak", cwd=tmp_path).returncode == 2  # not in the config
+
+
+def test_cheapest_supplier_change_goes_into_the_digest(tmp_path, sites, sink):
+    _, corner = two_suppliers(tmp_path, sites, sink, "[{kind: cheapest}]")
+    supplywatch("run", cwd=tmp_path)
+    corner.set("walnut", product_page("11.50"))
+    supplywatch("run", cwd=tmp_path)
+    assert "Corner Shop is now the cheapest for Black walnut: $11.50/board_foot (next: Acme Lumber at $12.00/board_foot)" in sink.messages[-1]["message"]
+
+
+def test_messages_that_keep_failing_are_reported_once_delivery_works(tmp_path, sites, sink):
+    acme, _ = two_suppliers(tmp_path, sites, sink, "[{kind: threshold, above: 15, confirm: 1}]")
+    sink.failing = True
+    acme.set("walnut", product_page("16.40"))
+    supplywatch("run", cwd=tmp_path)
+    supplywatch("run", cwd=tmp_path)
+    assert "up to 2 attempts" in supplywatch("status", cwd=tmp_path).stdout
+    sink.failing = False
+    acme.set("walnut", "gone")  # something new for tonight's digest
+    supplywatch("run", cwd=tmp_path)
+    assert any("Messages not delivered yet: 1" in m["message"] for m in sink.messages)
+    assert len([m for m in sink.messages if m["title"].startswith("supplywatch: walnut")]) == 1  # the push, once
