@@ -17,9 +17,11 @@ from spiders import settings as project_settings
 from spiders.spiders.offers import OffersSpider, settings_from_config
 from spiders.spiders.rates import RatesSpider
 
-from .config import Config
+from .config import Config, OfferSpec
 
 CrawlHandler = Callable[[str | None, list[dict[str, Any]], dict[str, Any]], None]
+# Offers whose first fetch looked wrong (a x10 jump, a changed pack): fetched once more at once.
+RefetchChooser = Callable[[list[dict[str, Any]]], list[OfferSpec]]
 
 
 def scrapy_settings(config: Config, log_level: str = "WARNING") -> Settings:
@@ -46,11 +48,13 @@ def crawl_nights(
     handle: CrawlHandler,
     before_each: Callable[[str | None], None] | None = None,
     log_level: str = "WARNING",
+    refetch: RefetchChooser | None = None,
 ) -> None:
     """Crawl every active offer once per entry of ``nights`` (an ISO time, or None for now).
 
     ``handle(as_of, items, stats)`` runs after each crawl, before the next one starts; an
-    exception in it stops the chain and is raised here.
+    exception in it stops the chain and is raised here. ``refetch(items)`` may name offers to
+    fetch once more straight away; their second items are handed over after the first ones.
     """
     process = CrawlerProcess(scrapy_settings(config, log_level))
     offers = [o for o in config.offers() if o.active]
@@ -71,6 +75,11 @@ def crawl_nights(
                     rates.signals.connect(collector.item_scraped, signal=signals.item_scraped)
                     crawls.append(process.crawl(rates, feed=config.rates_feed))
                 yield DeferredList(crawls, fireOnOneErrback=True, consumeErrors=True)
+                again = refetch(collector.items) if refetch else []
+                if again:
+                    second = process.create_crawler(OffersSpider)
+                    second.signals.connect(collector.item_scraped, signal=signals.item_scraped)
+                    yield process.crawl(second, offers=again, as_of=as_of, refetch=True)
                 handle(as_of, collector.items, crawler.stats.get_stats())
         except BaseException as exc:  # handed to the caller once the reactor has stopped
             problem.append(exc)

@@ -17,7 +17,7 @@ from typing import Any, Callable, Iterator
 
 import sqlite_utils
 
-from . import alerts, notify, rules, silences, store
+from . import alerts, notify, prices, rules, silences, store
 from .config import Config
 
 EXIT_OK, EXIT_PARTIAL, EXIT_CONFIG, EXIT_LOCKED, EXIT_FATAL = 0, 1, 2, 3, 4
@@ -87,15 +87,16 @@ def process_items(
     """Store a crawl's items, evaluate the rules at ``as_of``, send what there is to send."""
     store.record_rates(db, [i for i in items if "per_eur" in i])  # first: today's prices convert at today's rate
     items = [i for i in items if "offer_id" in i]
-    rows = store.record_observations(db, config, run_id, items)
+    rows = store.final_rows(store.record_observations(db, config, run_id, items))
     summary = store.summarize(rows)
     broken = rules.extraction_findings(config, rows)
     held = {f.supplier_id for f in broken if f.holds}
     transitions = alerts.apply(db, broken + rules.evaluate(db, config, as_of, held), as_of)
     names = {s.id: s.name for s in config.suppliers}
+    urls = {i["offer_id"]: i.get("url") for i in items}
     context = notify.DigestContext(
         run_label=as_of[:10],
-        problems=[r | {"url": i.get("url")} for r, i in zip(rows, items) if r["status"] != "ok"],
+        problems=[r | {"url": urls.get(r["offer_id"])} for r in rows if r["status"] != "ok"],
         silenced={s["target"] for s in silences.active(db)},
         held_back=[f"{names.get(s, s)}: price alerts wait until its pages give prices again" for s in sorted(held)],
         undelivered=notify.undelivered(db),
@@ -125,12 +126,30 @@ def run(config: Config, echo: Callable[[str], None] = print, log_level: str = "W
             results.append(process_items(db, config, run_id, items, as_of, echo))
 
         try:
-            crawl_nights(config, [None], handle, log_level=log_level)
+            crawl_nights(config, [None], handle, log_level=log_level, refetch=suspects_to_refetch(db, config))
         except BaseException as exc:
             with db.conn:
                 db["runs"].update(run_id, {"status": "crashed", "finished_at": store.now_iso(), "message": repr(exc)[:500]})
             raise
         return results[0]
+
+
+def suspects_to_refetch(db: sqlite_utils.Database, config: Config) -> Callable[[list[dict[str, Any]]], list[Any]]:
+    """Offers whose price looks like a glitch (a x10 jump, a zero, a changed pack): fetch them again
+    at once, so a real change is confirmed tonight and a glitch is cleared, without paging anyone."""
+    offers = {o.offer_id: o for o in config.offers()}
+
+    def choose(items: list[dict[str, Any]]) -> list[Any]:
+        pricing = prices.Pricing(db, config)
+        again = []
+        for item in items:
+            if item.get("status") == "ok" and item.get("offer_id") in offers:
+                row = pricing.observation_row(0, item)
+                if row["status"] == "suspect" and (row["error"] or "").startswith(("implausible jump", "pack changed", "price ")):
+                    again.append(offers[item["offer_id"]])
+        return again
+
+    return choose
 
 
 def read_feed(path: Path) -> list[dict[str, Any]]:

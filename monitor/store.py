@@ -66,11 +66,27 @@ def finish_run(db: sqlite_utils.Database, run_id: int, status: str, summary: dic
 def record_observations(db: sqlite_utils.Database, config: Config, run_id: int, items: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     """Store a run's items in one transaction: a crash leaves all of them or none."""
     pricing = prices.Pricing(db, config)
-    rows = [pricing.observation_row(run_id, item) for item in items]
+    rows: list[dict[str, Any]] = []
     with db.conn:
+        pending: list[dict[str, Any]] = []
+        pending_offers: set[str] = set()
+        for item in items:
+            if item["offer_id"] in pending_offers:
+                # A second fetch of an offer is judged against the first (a re-fetch confirms or clears it).
+                db["observations"].insert_all(pending, ignore=True)
+                pending, pending_offers = [], set()
+            row = pricing.observation_row(run_id, item)
+            pending.append(row)
+            pending_offers.add(row["offer_id"])
+            rows.append(row)
         # ignore: the same feed ingested twice stores nothing twice (unique offer_id + fetched_at)
-        db["observations"].insert_all(rows, ignore=True, batch_size=500)
+        db["observations"].insert_all(pending, ignore=True, batch_size=500)
     return rows
+
+
+def final_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The last observation of each offer in a run: a re-fetch supersedes the first look."""
+    return list({row["offer_id"]: row for row in rows}.values())
 
 
 def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:

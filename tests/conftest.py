@@ -46,13 +46,18 @@ class SupplierSite:
     def __init__(self) -> None:
         self.server = HTTPServer(host="127.0.0.1", threaded=True)
         self.server.start()
-        self.pages: dict[str, tuple[int, str]] = {}
+        self.pages: dict[str, tuple[int, Any, str]] = {}
+        self.served: dict[str, int] = {}
         self.robots = "User-agent: *\nDisallow: /private\n"
         self.server.expect_request("/robots.txt").respond_with_handler(lambda r: Response(self.robots, content_type="text/plain"))
         self.server.expect_request(re.compile(r"^/p/")).respond_with_handler(self._page)
 
     def _page(self, request: Request) -> Response:
         status, body, content_type = self.pages.get(request.path, (404, "not found", "text/html"))
+        if isinstance(body, list):  # a page that changes from one request to the next
+            served = self.served.get(request.path, 0)
+            self.served[request.path] = served + 1
+            body = body[min(served, len(body) - 1)]
         if status == -1:  # a page that never answers in time
             import time
 

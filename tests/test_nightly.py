@@ -155,3 +155,22 @@ def test_run_killed_mid_crawl_leaves_a_consistent_database(tmp_path, sites):
     acme.set("walnut", product_page("12.60"))
     assert supplywatch("run", cwd=tmp_path).returncode == 0
     assert [r["status"] for r in db.query("SELECT status FROM runs ORDER BY id")] == ["ok", "crashed", "ok"]
+
+
+def test_suspect_price_is_fetched_again_at_once_and_a_glitch_never_alerts(tmp_path, sites, sink):
+    acme, _, corner = three_suppliers(
+        tmp_path, sites, (product_page("12.00"),), (product_page("1,00 €", markup="plain"),), (product_page("12.00"),),
+        notify_yaml=f'urls: [{{url: "{sink.url}", tags: [phone, digest]}}]',
+        rules="  rules: [{kind: change, percent: 10, baseline: previous, confirm: 1, severity: critical}]",
+    )
+    assert supplywatch("run", cwd=tmp_path).returncode == 0
+    acme.set("walnut", [product_page("1200.00"), product_page("12.00")])  # a glitch: the second look is normal
+    corner.set("walnut", [product_page("120.00"), product_page("120.00")])  # real: the same on the second look
+    supplywatch("run", cwd=tmp_path)
+    db = sqlite_utils.Database(tmp_path / "supplywatch.db")
+    statuses = lambda offer: [r["status"] for r in db.query("SELECT status FROM observations WHERE offer_id = ? ORDER BY fetched_at", [offer])]  # noqa: E731
+    assert statuses("walnut@acme") == ["ok", "suspect", "ok"]
+    assert statuses("walnut@corner") == ["ok", "suspect", "ok"]
+    assert len(acme.requests("walnut")) == 3 and len(corner.requests("walnut")) == 3
+    pushes = [m["message"] for m in sink.messages if m["title"].startswith("supplywatch: walnut")]
+    assert len(pushes) == 1 and "Corner Shop" in pushes[0]  # the confirmed move pages, the glitch never does

@@ -73,7 +73,8 @@ def rendering_meta(selector: str | None) -> dict[str, Any]:
 class OffersSpider(scrapy.Spider):
     name = "offers"
 
-    def __init__(self, config: str | None = None, as_of: str | None = None, offers: list[OfferSpec] | None = None, **kwargs: Any):
+    def __init__(self, config: str | None = None, as_of: str | None = None, offers: list[OfferSpec] | None = None,
+                 refetch: bool = False, **kwargs: Any):
         super().__init__(**kwargs)
         if offers is None:
             if not config:
@@ -81,6 +82,7 @@ class OffersSpider(scrapy.Spider):
             offers = config_module.load(config).offers()
         self.offers = [o for o in offers if o.active]
         self.as_of = as_of
+        self.refetch = refetch  # a second look within the same run: timed apart from the first
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> "OffersSpider":
@@ -102,6 +104,8 @@ class OffersSpider(scrapy.Spider):
 
     def _item(self, offer: OfferSpec, **fields: Any) -> PriceObservation:
         fetched_at = self.as_of or datetime.now(timezone.utc).isoformat(timespec="seconds")
+        if self.refetch:  # the same second as the first fetch is likely; keep the two apart
+            fetched_at = fetched_at.replace("+00:00", ".500+00:00")
         item = PriceObservation(
             offer_id=offer.offer_id, material=offer.material, supplier=offer.supplier, url=offer.url,
             price=None, currency=offer.currency, pack=offer.pack, pack_source="config" if offer.pack_from_config else "default",
