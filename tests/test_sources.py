@@ -159,7 +159,11 @@ def test_ambiguous_page_and_changed_pack_are_never_taken_as_prices(tmp_path, sit
     glue = list(db.query("SELECT status, price, error FROM observations WHERE offer_id = 'glue@acme'"))
     assert {r["status"] for r in glue} == {"ambiguous"} and glue[0]["price"] is None and "variant" in glue[0]["error"]
     oil = [r["status"] for r in db.query("SELECT status FROM observations WHERE offer_id = 'oil@acme' ORDER BY id")]
-    assert oil == ["ok", "suspect"]  # 4 gal became 3.5 gal for the same price: shrinkflation is held for a look
+    # 4 gal became 3.5 gal for the same price: held as suspect, looked at again at once, and
+    # confirmed, so the higher unit price (shrinkflation) counts from tonight.
+    assert oil == ["ok", "suspect", "ok"]
+    last = next(db.query("SELECT pack, unit_price FROM observations WHERE offer_id = 'oil@acme' ORDER BY fetched_at DESC"))
+    assert (last["pack"], last["unit_price"]) == ("3.5 gal", pytest.approx(80 / 3.5))
 
 
 def test_add_price_records_a_quote_that_joins_history_and_rules(tmp_path):
