@@ -13,7 +13,7 @@ import re
 import statistics
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, NamedTuple
 
 import sqlite_utils
 from babel.numbers import format_currency
@@ -43,12 +43,12 @@ class Finding:
     escalate_percent: float | None = None
 
 
-@dataclass(frozen=True)
-class Point:
+class Point(NamedTuple):
     id: int
     fetched_at: str
     unit_price: float
     in_stock: int | None
+    day: float  # Julian day of fetched_at, read by SQLite once, so windows are plain comparisons
 
 
 @dataclass
@@ -100,6 +100,19 @@ def describe(rule: Rule) -> str:
     return "stock"
 
 
+def history_ranges(rules: Iterable[Rule]) -> list[tuple[float, float]]:
+    """The stretches of history the rules read, as (days ago from, days ago to): the whole window
+    for most, but only the oldest quarter (and the latest price) for a trend, so the nightly read
+    stays small."""
+    rules = tuple(rules)
+    trend_days = [r.days for r in rules if isinstance(r, TrendRule)]
+    full = window_days(tuple(r for r in rules if not isinstance(r, TrendRule)))
+    ranges = {(float(full), 0.0)}
+    ranges |= {(d + 1.0, d * 0.75 - 1.0) for d in set(trend_days) if d * 0.75 - 1.0 > full}
+    ranges |= {(d + 1.0, 0.0) for d in set(trend_days) if d * 0.75 - 1.0 <= full}
+    return sorted(ranges)
+
+
 def window_days(rules: Iterable[Rule]) -> int:
     """How many days of history the rules look at."""
     rules = tuple(rules)
@@ -114,9 +127,12 @@ class Formatter:
 
     def __init__(self, currency: str):
         self.currency = currency
+        # Babel is slow per call and the night formats thousands: learn the pattern once.
+        sample = format_currency(1234.5, currency, locale="en_US")
+        self.prefix, self.suffix = sample.split("1,234.50") if "1,234.50" in sample else (f"{currency} ", "")
 
     def price(self, value: float, unit: str) -> str:
-        return f"{format_currency(value, self.currency, locale='en_US')}/{unit}"
+        return f"{self.prefix}{value:,.2f}{self.suffix}/{unit}"
 
 
 # ---- price rules on one offer ---------------------------------------------------------------
@@ -131,8 +147,8 @@ def baseline(history: list[Point], spec: str) -> float | None:
     match = re.fullmatch(r"(median|mean)_(\d+)d", spec)
     if match is None:
         raise ValueError(f"unknown baseline {spec!r}")
-    since = parse_time(history[-1].fetched_at) - timedelta(days=int(match.group(2)))
-    window = [p.unit_price for p in earlier if parse_time(p.fetched_at) >= since]
+    since = history[-1].day - int(match.group(2))
+    window = [p.unit_price for p in earlier if p.day >= since]
     if not window:
         return None
     return statistics.median(window) if match.group(1) == "median" else statistics.fmean(window)
@@ -189,11 +205,11 @@ def _trend(rule: TrendRule, offer: OfferView, fmt: Formatter, as_of: str):  # no
         return
     # The move over the window: against the median of its oldest quarter, so a steady climb counts
     # in full instead of against a median that climbs with it.
-    if _days_between(offer.history[0].fetched_at, latest.fetched_at) < rule.days / 4:
+    if latest.day - offer.history[0].day < rule.days / 4:
         return  # too little history to call anything a trend
-    start = max(parse_time(latest.fetched_at) - timedelta(days=rule.days), parse_time(offer.history[0].fetched_at))
-    quarter = (parse_time(latest.fetched_at) - start) / 4
-    oldest = [p.unit_price for p in offer.history[:-1] if start <= parse_time(p.fetched_at) <= start + quarter]
+    start = max(latest.day - rule.days, offer.history[0].day)
+    quarter = (latest.day - start) / 4
+    oldest = [p.unit_price for p in offer.history[:-1] if start <= p.day <= start + quarter]
     if not oldest:
         return
     reference = statistics.median(oldest)
@@ -205,8 +221,7 @@ def _volatility(rule: VolatilityRule, offer: OfferView, fmt: Formatter, as_of: s
     latest = offer.latest
     if latest is None:
         return
-    since = parse_time(latest.fetched_at) - timedelta(days=rule.days)
-    prices = [p.unit_price for p in offer.history if parse_time(p.fetched_at) >= since]
+    prices = [p.unit_price for p in offer.history if p.day >= latest.day - rule.days]
     before = prices[:-rule.confirm] if len(prices) > rule.confirm else []
     if len(before) < 10:
         return
@@ -226,10 +241,9 @@ def _volatility(rule: VolatilityRule, offer: OfferView, fmt: Formatter, as_of: s
 
 def _extreme(rule: ExtremeRule, offer: OfferView, fmt: Formatter, as_of: str):  # noqa: ANN202
     latest = offer.latest
-    if latest is None or _days_between(offer.history[0].fetched_at, latest.fetched_at) < rule.days * 0.9:
+    if latest is None or latest.day - offer.history[0].day < rule.days * 0.9:
         return
-    since = parse_time(latest.fetched_at) - timedelta(days=rule.days)
-    prior = [p.unit_price for p in offer.history[:-1] if parse_time(p.fetched_at) >= since]
+    prior = [p.unit_price for p in offer.history[:-1] if p.day >= latest.day - rule.days]
     if not prior:
         return
     unit = offer.material.unit
@@ -265,8 +279,7 @@ def _stale(rule: StaleRule, offer: OfferView, last_valid: str | None, first_seen
     since = last_valid or first_seen
     if since is None:
         return None  # never fetched: nothing can be stale
-    times = [_days_between(offer.history[0].fetched_at, p.fetched_at) for p in offer.history] if offer.history else []
-    gap = detectors.usual_gap_days(times)
+    gap = detectors.usual_gap_days([p.day for p in offer.history])
     limit = max(rule.days, 2 * gap) if gap else rule.days
     age = _days_between(since, as_of)
     holds = age > limit
@@ -308,8 +321,9 @@ def _cheapest(rule: CheapestRule, number: int, material: Material, offers: list[
 
 # ---- reading history and putting it together ------------------------------------------------
 
-def load_offers(db: sqlite_utils.Database, config: Config, as_of: str, column: str, days: int) -> dict[str, OfferView]:
-    """Every active offer with its valid prices of the last ``days`` days, in one query."""
+def load_offers(db: sqlite_utils.Database, config: Config, as_of: str, column: str,
+                ranges: list[tuple[float, float]]) -> dict[str, OfferView]:
+    """Every active offer with its valid prices in the ``ranges`` the rules read, in one query."""
     materials = {m.id: m for m in config.materials}
     views = {
         row[0]: OfferView(row[0], row[2], row[3], materials[row[1]])
@@ -317,18 +331,28 @@ def load_offers(db: sqlite_utils.Database, config: Config, as_of: str, column: s
             "SELECT o.id, o.material_id, o.supplier_id, s.name FROM offers o JOIN suppliers s ON s.id = o.supplier_id WHERE o.active"
         ).fetchall() if row[1] in materials
     }
-    since = (parse_time(as_of) - timedelta(days=days)).isoformat()
-    for offer_id, obs_id, fetched_at, price, in_stock in db.execute(
-        f"SELECT offer_id, id, fetched_at, {column}, in_stock FROM observations "
-        f"WHERE fetched_at > ? AND fetched_at <= ? AND status = 'ok' AND {column} IS NOT NULL ORDER BY offer_id, fetched_at",
-        [since, as_of],
+    now = parse_time(as_of)
+    where = " OR ".join("(fetched_at > ? AND fetched_at <= ?)" for _ in ranges)
+    params = [t for start, end in ranges for t in ((now - timedelta(days=start)).isoformat(), (now - timedelta(days=end)).isoformat())]
+    for offer_id, obs_id, fetched_at, price, in_stock, day in db.execute(
+        f"SELECT offer_id, id, fetched_at, {column}, in_stock, julianday(fetched_at) FROM observations "
+        f"WHERE ({where}) AND status = 'ok' AND {column} IS NOT NULL ORDER BY offer_id, fetched_at",
+        params,
     ):
-        if offer_id in views:
-            views[offer_id].history.append(Point(obs_id, fetched_at, price, in_stock))
+        if (view := views.get(offer_id)) is not None:
+            view.history.append(Point(obs_id, fetched_at, price, in_stock, day))  # noqa: PLW2901
+    deepest = max(start for start, _ in ranges)
+    reaches_back = (now - timedelta(days=min(end for _, end in ranges if end > 0) if len(ranges) > 1 else 0)).isoformat()
     for view in views.values():
+        if len(ranges) > 1 and (not view.history or view.history[0].fetched_at > reaches_back):
+            # A young offer whose history does not reach the trend's far range: read all of it.
+            view.history = [Point(*r) for r in db.execute(
+                f"SELECT id, fetched_at, {column}, in_stock, julianday(fetched_at) FROM observations WHERE offer_id = ? "
+                f"AND status = 'ok' AND {column} IS NOT NULL AND fetched_at > ? AND fetched_at <= ? ORDER BY fetched_at",
+                [view.id, (now - timedelta(days=deepest)).isoformat(), as_of])]
         if len(view.history) < 2:  # a rarely priced offer: its last two prices, however old
             rows = db.execute(
-                f"SELECT id, fetched_at, {column}, in_stock FROM observations WHERE offer_id = ? AND status = 'ok' "
+                f"SELECT id, fetched_at, {column}, in_stock, julianday(fetched_at) FROM observations WHERE offer_id = ? AND status = 'ok' "
                 f"AND {column} IS NOT NULL AND fetched_at <= ? ORDER BY fetched_at DESC LIMIT 2", [view.id, as_of]
             ).fetchall()
             view.history = [Point(*r) for r in reversed(rows)]
@@ -341,7 +365,7 @@ def evaluate(db: sqlite_utils.Database, config: Config, as_of: str, held_supplie
     held = set(held_suppliers)
     column = "landed_unit_price" if config.compare == "landed" else "unit_price"
     all_rules = {m.id: config.rules_for(m) for m in config.materials}
-    views = load_offers(db, config, as_of, column, window_days(r for rules in all_rules.values() for r in rules))
+    views = load_offers(db, config, as_of, column, history_ranges(r for rules in all_rules.values() for r in rules))
     fmt = Formatter(config.currency)
     findings: list[Finding] = []
     by_material: dict[str, list[OfferView]] = {}

@@ -159,6 +159,7 @@ CREATE TABLE silences (
     created_at TEXT NOT NULL
 );
 CREATE INDEX silences_until ON silences(until);
+CREATE INDEX observations_time ON observations(fetched_at);
 """
 
 MIGRATIONS = {1: _SCHEMA_V1, 2: _SCHEMA_V2, 3: _SCHEMA_V3}

@@ -25,6 +25,7 @@ def registry() -> pint.UnitRegistry:
     return ureg
 
 
+@lru_cache(maxsize=1024)
 def parse_unit(text: str) -> pint.Unit:
     """Parse a unit name such as ``kg``, ``gal`` or ``board_foot``; ValueError if unknown."""
     try:
@@ -33,6 +34,7 @@ def parse_unit(text: str) -> pint.Unit:
         raise ValueError(f"unknown unit {text!r}") from exc
 
 
+@lru_cache(maxsize=4096)
 def parse_quantity(text: str | int | float) -> pint.Quantity:
     """Parse ``"5 gal"``, ``"10 board_foot"`` or ``"12 each"``; a bare number is rejected."""
     if isinstance(text, (int, float)):
