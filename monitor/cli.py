@@ -280,13 +280,24 @@ def notify_test(config_path: Path, tag: str | None) -> None:
 @config_option
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("-p", "--port", default=8001, show_default=True, help="Port to listen on.")
-def serve(config_path: Path, host: str, port: int) -> None:
-    """Browse the price history in Datasette (http://127.0.0.1:8001).
+@click.option("--set-password", is_flag=True, help="Ask for a password and print the hash to put in SUPPLYWATCH_PASSWORD_HASH.")
+def serve(config_path: Path, host: str, port: int, set_password: bool) -> None:
+    """Browse the price history in Datasette (http://127.0.0.1:8001), with dashboards.
+
+    Any address other than 127.0.0.1 needs a password: run with --set-password once, then
+    export SUPPLYWATCH_PASSWORD_HASH=<the hash> and log in at /-/login as "owner".
 
     \b
     Example:
         supplywatch serve --port 8001
+        supplywatch serve --set-password
+        SUPPLYWATCH_PASSWORD_HASH='pbkdf2_sha256$...' supplywatch serve --host 0.0.0.0
     """
+    if set_password:
+        password = click.prompt("Password for the owner", hide_input=True, confirmation_prompt=True)
+        click.echo(serve_module.hash_password(password))
+        click.echo(f"Put it in the environment: export {serve_module.PASSWORD_ENV}='<the line above>'", err=True)
+        return
     config = load_or_exit(config_path)
     try:
         store.open_db(config.database_path)  # create or migrate it, so Datasette shows the current schema

@@ -44,8 +44,8 @@ def link_maker(base_url: str | None, database_name: str) -> Callable[[dict[str, 
     if not base_url:
         return lambda alert: None
     base = base_url.rstrip("/")
-    return lambda alert: (f"{base}/{database_name}/observations?material_id={quote(alert['material_id'])}&_sort_desc=fetched_at"
-                          if alert.get("material_id") else f"{base}/{database_name}/runs?_sort_desc=id")
+    return lambda alert: (f"{base}/-/dashboards/material?material={quote(alert['material_id'])}"
+                          if alert.get("material_id") else f"{base}/{database_name}/run_log")
 
 
 def lock_screen(alert: dict[str, Any], link: str | None) -> str:

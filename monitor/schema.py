@@ -162,7 +162,40 @@ CREATE INDEX silences_until ON silences(until);
 CREATE INDEX observations_time ON observations(fetched_at);
 """
 
-MIGRATIONS = {1: _SCHEMA_V1, 2: _SCHEMA_V2, 3: _SCHEMA_V3}
+# Version 4: each offer's newest valid observation kept as it is written, so "what does it cost now"
+# reads 10,000 rows instead of scanning years of history; views rebuilt on it.
+_SCHEMA_V4 = """
+CREATE TABLE latest_observations (
+    offer_id TEXT PRIMARY KEY REFERENCES offers(id),
+    observation_id INTEGER NOT NULL REFERENCES observations(id),
+    fetched_at TEXT NOT NULL
+);
+INSERT INTO latest_observations (offer_id, observation_id, fetched_at)
+SELECT offer_id, id, max(fetched_at) FROM observations WHERE status = 'ok' GROUP BY offer_id;
+DROP VIEW biggest_movers;
+DROP VIEW cheapest_offers;
+DROP VIEW latest_prices;
+CREATE VIEW latest_prices AS
+SELECT o.offer_id, o.material_id, o.supplier_id, o.fetched_at, o.price, o.currency, o.pack,
+       o.unit_price, o.landed_unit_price, m.unit, o.in_stock, o.method
+FROM latest_observations l JOIN observations o ON o.id = l.observation_id JOIN materials m ON m.id = o.material_id;
+CREATE VIEW cheapest_offers AS
+SELECT material_id, offer_id, supplier_id, unit_price, landed_unit_price, unit, fetched_at
+FROM (SELECT l.*, ROW_NUMBER() OVER (PARTITION BY material_id ORDER BY landed_unit_price) AS rank
+      FROM latest_prices l WHERE in_stock IS NOT 0)
+WHERE rank = 1;
+CREATE VIEW biggest_movers AS
+SELECT offer_id, material_id, supplier_id, unit_price, unit_price_30d_ago,
+       ROUND(100.0 * (unit_price / unit_price_30d_ago - 1), 1) AS change_30d_percent
+FROM (SELECT l.offer_id, l.material_id, l.supplier_id, l.unit_price,
+             (SELECT x.unit_price FROM observations x WHERE x.offer_id = l.offer_id AND x.status = 'ok'
+                AND x.fetched_at <= strftime('%Y-%m-%dT%H:%M:%S+00:00', l.fetched_at, '-30 days')
+              ORDER BY x.fetched_at DESC LIMIT 1) AS unit_price_30d_ago
+      FROM latest_prices l)
+ORDER BY abs(change_30d_percent) DESC;
+"""
+
+MIGRATIONS = {1: _SCHEMA_V1, 2: _SCHEMA_V2, 3: _SCHEMA_V3, 4: _SCHEMA_V4}
 SCHEMA_VERSION = max(MIGRATIONS)
 
 

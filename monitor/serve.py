@@ -1,8 +1,14 @@
-"""Browse the store in Datasette with this project's metadata, mutable so the nightly run can write."""
+"""Browse the store in Datasette with this project's metadata, canned queries and dashboards.
+
+Mutable (never ``-i``: the nightly run writes while it serves), on 127.0.0.1 unless told otherwise;
+any other address needs a password. Metadata (``datasette/metadata.yml``) and settings
+(``datasette/settings.json``) are kept apart, as Datasette 1.0 will want them.
+"""
 
 from __future__ import annotations
 
 import json
+import os
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -11,37 +17,52 @@ import yaml
 
 DATASETTE_DIR = Path(__file__).resolve().parent.parent / "datasette"
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+PASSWORD_ENV = "SUPPLYWATCH_PASSWORD_HASH"
 
 
-def metadata_for(database: Path) -> dict[str, Any]:
-    """``datasette/metadata.yml`` with its database section named after the actual file."""
-    metadata = yaml.safe_load((DATASETTE_DIR / "metadata.yml").read_text(encoding="utf-8"))
-    section = metadata["databases"].pop("supplywatch")
-    metadata["databases"][database.stem] = section
-    metadata["description_html"] = metadata["description_html"].replace("/supplywatch/", f"/{database.stem}/")
+def settings() -> dict[str, Any]:
+    return json.loads((DATASETTE_DIR / "settings.json").read_text(encoding="utf-8"))
+
+
+def metadata_for(database: Path, password: bool = False) -> dict[str, Any]:
+    """The project's metadata with its database named after the actual file (``prices.db`` -> ``prices``)."""
+    text = (DATASETTE_DIR / "metadata.yml").read_text(encoding="utf-8")
+    if database.stem != "supplywatch":
+        text = text.replace("/supplywatch/", f"/{database.stem}/").replace("db: supplywatch", f"db: {database.stem}")
+    metadata = yaml.safe_load(text)
+    metadata["databases"][database.stem] = metadata["databases"].pop("supplywatch")
+    if password:
+        # Only the owner, logged in at /-/login with the password whose hash is in the environment.
+        metadata["allow"] = {"id": "owner"}
+        metadata["plugins"]["datasette-auth-passwords"] = {"owner_password_hash": {"$env": PASSWORD_ENV}}
     return metadata
 
 
+def hash_password(password: str) -> str:
+    from datasette_auth_passwords.utils import hash_password as pbkdf2
+
+    return pbkdf2(password)
+
+
 def datasette_args(database: Path, metadata_file: Path, host: str = "127.0.0.1", port: int = 8001) -> list[str]:
-    """``datasette serve`` arguments: never ``-i`` (immutable), whole-file downloads off."""
-    return [
-        "serve", str(database),
-        "--metadata", str(metadata_file),
-        "--host", host, "--port", str(port),
-        "--setting", "allow_download", "off",
-        "--setting", "sql_time_limit_ms", "3000",
-    ]
+    """``datasette serve`` arguments: never ``-i`` (immutable); settings from settings.json."""
+    args = ["serve", str(database), "--metadata", str(metadata_file), "--host", host, "--port", str(port)]
+    for name, value in settings().items():
+        args += ["--setting", name, str(value).lower() if isinstance(value, bool) else str(value)]
+    return args
 
 
 def serve(database: Path, host: str = "127.0.0.1", port: int = 8001) -> int:
     """Run Datasette until Ctrl-C; returns its exit code."""
-    if host not in LOCAL_HOSTS:
+    password = host not in LOCAL_HOSTS
+    if password and not os.environ.get(PASSWORD_ENV):
         raise ValueError(
-            f"refusing to serve on {host}: anyone on your network could read your supplier prices. "
-            "Serve on 127.0.0.1 and reach it through an SSH tunnel (password-protected serving is planned)."
+            f"refusing to serve on {host} without a password: anyone on your network could read your supplier prices. "
+            f"Run `supplywatch serve --set-password`, put the hash it prints in the {PASSWORD_ENV} environment variable, "
+            "and start again (or serve on 127.0.0.1 and use an SSH tunnel)."
         )
     with tempfile.NamedTemporaryFile("w", suffix=".json", prefix="supplywatch-metadata-") as metadata_file:
-        json.dump(metadata_for(database), metadata_file)
+        json.dump(metadata_for(database, password), metadata_file)
         metadata_file.flush()
         from datasette.cli import cli as datasette_cli
 

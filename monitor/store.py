@@ -81,6 +81,13 @@ def record_observations(db: sqlite_utils.Database, config: Config, run_id: int, 
             rows.append(row)
         # ignore: the same feed ingested twice stores nothing twice (unique offer_id + fetched_at)
         db["observations"].insert_all(pending, ignore=True, batch_size=500)
+        db.conn.executemany(
+            "INSERT INTO latest_observations (offer_id, observation_id, fetched_at) "
+            "SELECT offer_id, id, fetched_at FROM observations WHERE offer_id = ? AND fetched_at = ? AND status = 'ok' "
+            "ON CONFLICT (offer_id) DO UPDATE SET observation_id = excluded.observation_id, fetched_at = excluded.fetched_at "
+            "WHERE excluded.fetched_at > latest_observations.fetched_at",
+            [(r["offer_id"], r["fetched_at"]) for r in rows if r["status"] == "ok"],
+        )
     return rows
 
 

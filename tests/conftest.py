@@ -147,3 +147,12 @@ def supplywatch(*args: str, cwd: Path, env: dict[str, str] | None = None, timeou
         [sys.executable, "-m", "monitor", *args], cwd=cwd, capture_output=True, text=True, timeout=timeout,
         env={**os.environ, **(env or {})},
     )
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory) -> tuple[Path, str]:
+    """A database filled by really crawling the demo site for 60 nights (shared by the browsing tests)."""
+    directory = tmp_path_factory.mktemp("demo")
+    result = supplywatch("demo", "--no-serve", "--nights", "60", "--dir", str(directory), cwd=directory, timeout=300)
+    assert result.returncode == 0, result.stderr
+    return directory, result.stdout

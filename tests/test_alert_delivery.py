@@ -36,7 +36,7 @@ def test_critical_push_reads_well_on_a_lock_screen(tmp_path, sites, sink):
     (push,) = [m for m in sink.messages if m["title"].startswith("supplywatch: walnut")]
     assert "Black walnut at Acme Lumber: $16.40/board_foot is above your limit of $15.00/board_foot" in push["message"]
     assert "rule: threshold above 15" in push["message"]
-    assert "http://127.0.0.1:8001/supplywatch/observations?material_id=walnut" in push["message"]
+    assert "http://127.0.0.1:8001/-/dashboards/material?material=walnut" in push["message"]
 
 
 def test_broken_supplier_raises_its_own_alert_and_holds_back_its_price_alerts(tmp_path, sites, sink):

@@ -18,14 +18,6 @@ from monitor.demo import ports_in_config
 from tests.conftest import supplywatch
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    directory = tmp_path_factory.mktemp("demo")
-    result = supplywatch("demo", "--no-serve", "--nights", "60", "--dir", str(directory), cwd=directory, timeout=300)
-    assert result.returncode == 0, result.stderr
-    return directory, result.stdout
-
-
 def get(ds: Datasette, path: str):
     return asyncio.run(ds.client.get(path))
 
@@ -81,7 +73,7 @@ def test_datasette_serves_the_store_with_metadata(demo):
 def test_serve_refuses_other_hosts_without_password(demo):
     directory, _ = demo
     result = supplywatch("serve", "--host", "0.0.0.0", cwd=directory)
-    assert result.returncode == 1 and "refusing to serve on 0.0.0.0" in result.stderr
+    assert result.returncode == 1 and "refusing to serve on 0.0.0.0 without a password" in result.stderr
 
 
 def test_serve_runs_mutable_datasette_on_localhost(demo):
