@@ -9,7 +9,7 @@ from typing import Any, Callable
 
 import click
 
-from . import alerts, config as config_module, nightly, notify, serve as serve_module, store
+from . import config as config_module, nightly, notify, serve as serve_module, store
 from .config import ConfigError
 
 

@@ -78,15 +78,13 @@ class TrendRule(_PriceRule):
     hysteresis_percent: float = Field(3.0, ge=0, le=50)
 
 
-class ExtremeRule(_Rule):
+class ExtremeRule(_PriceRule):
     """Fires on a new ``days``-day low (a buying signal) or high."""
 
     kind: Literal["extreme"]
     days: int = Field(90, ge=7)
     direction: Literal["low", "high", "both"] = "low"
-    hysteresis_percent: float = Field(2.0, ge=0, le=50)
     confirm: int = Field(1, ge=1, le=10)
-    escalate_percent: float = Field(10.0, gt=0)
     severity: Severity = "info"
 
 

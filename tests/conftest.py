@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from contextlib import contextmanager
 import os
 import subprocess
 import sys
@@ -156,3 +157,30 @@ def demo(tmp_path_factory) -> tuple[Path, str]:
     result = supplywatch("demo", "--no-serve", "--nights", "60", "--dir", str(directory), cwd=directory, timeout=300)
     assert result.returncode == 0, result.stderr
     return directory, result.stdout
+
+
+@contextmanager
+def serving(directory: Path) -> Iterator[str]:
+    """`supplywatch serve` running in ``directory`` on a free port; yields its base URL."""
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    process = subprocess.Popen([sys.executable, "-m", "monitor", "serve", "--port", str(port)], cwd=directory)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(150):
+            try:
+                urllib.request.urlopen(f"{base}/-/versions.json").close()
+                break
+            except OSError:
+                time.sleep(0.2)
+        else:
+            raise RuntimeError("supplywatch serve did not answer")
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

@@ -3,16 +3,10 @@ really draw; screenshots are kept in test-artifacts/ for a person to look at."""
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO
+from tests.conftest import REPO, serving
 
 CHROMIUM = os.environ.get("SUPPLYWATCH_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
 ARTIFACTS = REPO / "test-artifacts"
@@ -36,20 +30,8 @@ DRAWN_PIXELS = """(selector) => {
 @pytest.fixture(scope="module")
 def server(demo):
     directory, _ = demo
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    process = subprocess.Popen([sys.executable, "-m", "monitor", "serve", "--port", str(port)], cwd=directory)
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(150):
-        try:
-            urllib.request.urlopen(f"{base}/-/versions.json").close()
-            break
-        except OSError:
-            time.sleep(0.2)
-    yield base
-    process.terminate()
-    process.wait(timeout=10)
+    with serving(directory) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")

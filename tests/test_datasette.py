@@ -10,7 +10,6 @@ from datasette.app import Datasette
 from datasette_dashboards import replace_opts_in_query
 
 from monitor import serve
-from tests.conftest import supplywatch
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,6 @@
 
 import asyncio
 import json
-import socket
 import subprocess
 import sys
 import time
@@ -15,7 +14,7 @@ from datasette.app import Datasette
 
 from monitor import serve
 from monitor.demo import ports_in_config
-from tests.conftest import supplywatch
+from tests.conftest import serving, supplywatch
 
 
 def get(ds: Datasette, path: str):
@@ -78,26 +77,12 @@ def test_serve_refuses_other_hosts_without_password(demo):
 
 def test_serve_runs_mutable_datasette_on_localhost(demo):
     directory, _ = demo
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    process = subprocess.Popen([sys.executable, "-m", "monitor", "serve", "--port", str(port)], cwd=directory)
-    try:
-        for _ in range(100):
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/-/databases.json") as response:
-                    databases = json.load(response)
-                break
-            except OSError:
-                time.sleep(0.2)
-        else:
-            pytest.fail("supplywatch serve did not answer")
+    with serving(directory) as base:
+        with urllib.request.urlopen(f"{base}/-/databases.json") as response:
+            databases = json.load(response)
         assert databases[0]["name"] == "supplywatch" and databases[0]["is_mutable"] is True
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/supplywatch/runs.json?_shape=array") as response:
+        with urllib.request.urlopen(f"{base}/supplywatch/runs.json?_shape=array") as response:
             assert len(json.load(response)) >= 60
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def test_biggest_movers_compares_with_the_price_30_days_earlier(demo):

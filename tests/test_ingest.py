@@ -1,6 +1,5 @@
 """A feed crawled elsewhere with plain `scrapy crawl` stores the same rows as an in-process run."""
 
-import shutil
 import subprocess
 import sys
 
