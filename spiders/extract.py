@@ -215,3 +215,21 @@ def every_source(body: str | bytes, url: str, locale: str = "en_US") -> list[tup
         return [(m, c) for m, c in _structured_sources(text, url, get_decimal_symbol(locale)) if c]
     except (ValueError, etree.ParserError):
         return []
+
+
+_BLOCKED = re.compile(
+    r"g-recaptcha|h-captcha|cf-challenge|cf-browser-verification|challenge-platform|verify (that )?you are (a )?human|"
+    r"are you a robot|unusual traffic|access (to this page )?(has been )?denied|bot detection|"
+    r"log ?in to see (the )?prices|sign in to see (the )?prices|anmelden, um preise|connectez-vous pour voir",
+    re.IGNORECASE,
+)
+
+
+def blocked_reason(body: str | bytes) -> str | None:
+    """Why a page served with 200 is not the product page: a captcha, a bot wall or a login wall."""
+    text = body.decode("utf-8", errors="replace") if isinstance(body, bytes) else body
+    if match := _BLOCKED.search(text[:200_000]):
+        return f"blocked: the supplier served a captcha or login page ({match.group(0)!r}), not the product"
+    if re.search(r"<input[^>]+type=[\"']?password", text[:200_000], re.IGNORECASE) and not re.search(r"price", text[:200_000], re.IGNORECASE):
+        return "blocked: the supplier served a login page, not the product"
+    return None

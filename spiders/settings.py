@@ -16,6 +16,11 @@ DOWNLOAD_DELAY = 2
 USER_AGENT = "supplywatch/0.1 (+https://github.com/supplywatch/supplywatch)"
 AUTOTHROTTLE_ENABLED = False
 
+# Retry-After and robots.txt Crawl-delay, which Scrapy does not honour by itself. Before the
+# retry middleware (550), so a 429/503 with Retry-After waits instead of retrying at once.
+DOWNLOADER_MIDDLEWARES = {"spiders.middlewares.PoliteDelaysMiddleware": 560}
+RETRY_AFTER_TIMES = 2  # how often to come back when told "Retry-After" (waits up to 300 s each)
+
 # No remote control: the telnet console is off, and no web service extension is enabled.
 TELNETCONSOLE_ENABLED = False
 

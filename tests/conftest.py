@@ -8,6 +8,7 @@ from contextlib import contextmanager
 import os
 import subprocess
 import sys
+import time
 import textwrap
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -49,6 +50,7 @@ class SupplierSite:
         self.server.start()
         self.pages: dict[str, tuple[int, Any, str]] = {}
         self.served: dict[str, int] = {}
+        self.times: list[tuple[str, float]] = []  # (path, when) of every page request
         self.robots = "User-agent: *\nDisallow: /private\n"
         self.server.expect_request("/robots.txt").respond_with_handler(lambda r: Response(self.robots, content_type="text/plain"))
         self.server.expect_request(re.compile(r"^/p/")).respond_with_handler(self._page)
@@ -59,9 +61,10 @@ class SupplierSite:
             served = self.served.get(request.path, 0)
             self.served[request.path] = served + 1
             body = body[min(served, len(body) - 1)]
+        self.times.append((request.path, time.monotonic()))
+        if isinstance(body, Response):  # a whole answer: status, headers and all
+            return body
         if status == -1:  # a page that never answers in time
-            import time
-
             time.sleep(float(body))
             return Response("too late", status=200)
         return Response(body, status=status, content_type=content_type)

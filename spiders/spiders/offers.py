@@ -21,7 +21,7 @@ from twisted.python.failure import Failure
 
 from monitor import config as config_module
 from monitor.config import Config, OfferSpec
-from spiders.extract import extract_price
+from spiders.extract import blocked_reason, extract_price
 from spiders.items import PriceObservation
 from spiders.platforms import shopify_js_url
 
@@ -127,7 +127,9 @@ class OffersSpider(scrapy.Spider):
                 price_list=offer.price_list, quantity=Decimal(str(offer.order_quantity)), unit=offer.unit,
             )
             if found.price is None:
-                yield self._item(offer, status=found.status, http_status=response.status, method=found.method, raw=found.raw, error=found.error)
+                blocked = blocked_reason(response.body) if found.status == "missing" else None
+                yield self._item(offer, status="error" if blocked else found.status, http_status=response.status,
+                                 method=found.method, raw=found.raw, error=blocked or found.error)
                 continue
             page_pack = None if offer.pack_from_config else found.pack
             yield self._item(
