@@ -6,6 +6,7 @@ Scrapy's Twisted reactor cannot be restarted in one process, so every crawl of a
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from scrapy import signals
@@ -24,11 +25,14 @@ CrawlHandler = Callable[[str | None, list[dict[str, Any]], dict[str, Any]], None
 RefetchChooser = Callable[[list[dict[str, Any]]], list[OfferSpec]]
 
 
-def scrapy_settings(config: Config, log_level: str = "WARNING") -> Settings:
+def scrapy_settings(config: Config, log_level: str = "WARNING", log_file: Path | None = None) -> Settings:
     settings = Settings()
     settings.setmodule(project_settings, priority="project")
     settings.setdict(settings_from_config(config), priority="cmdline")
     settings.set("LOG_LEVEL", log_level, priority="cmdline")
+    if log_file is not None:  # the run's own log, at INFO, whatever the terminal shows
+        settings.set("LOG_FILE", str(log_file), priority="cmdline")
+        settings.set("LOG_LEVEL", "INFO", priority="cmdline")
     return settings
 
 
@@ -49,6 +53,7 @@ def crawl_nights(
     before_each: Callable[[str | None], None] | None = None,
     log_level: str = "WARNING",
     refetch: RefetchChooser | None = None,
+    log_file: Path | None = None,
 ) -> None:
     """Crawl every active offer once per entry of ``nights`` (an ISO time, or None for now).
 
@@ -56,7 +61,7 @@ def crawl_nights(
     exception in it stops the chain and is raised here. ``refetch(items)`` may name offers to
     fetch once more straight away; their second items are handed over after the first ones.
     """
-    process = CrawlerProcess(scrapy_settings(config, log_level))
+    process = CrawlerProcess(scrapy_settings(config, log_level, log_file))
     offers = [o for o in config.offers() if o.active]
     problem: list[BaseException] = []
 

@@ -82,7 +82,7 @@ def _outcome(summary: dict[str, Any], fired: int, resolved: int, still_queued: i
 
 def process_items(
     db: sqlite_utils.Database, config: Config, run_id: int, items: list[dict[str, Any]], as_of: str,
-    echo: Callable[[str], None] = print,
+    echo: Callable[[str], None] = print, crawl_stats: dict[str, Any] | None = None,
 ) -> RunResult:
     """Store a crawl's items, evaluate the rules at ``as_of``, send what there is to send."""
     store.record_rates(db, [i for i in items if "per_eur" in i])  # first: today's prices convert at today's rate
@@ -107,7 +107,7 @@ def process_items(
     fired = sum(t.event == "fired" for t in transitions)
     resolved = sum(t.event == "resolved" for t in transitions)
     status, message = _outcome(summary, fired, resolved, still_queued)
-    store.finish_run(db, run_id, status, summary, message)
+    store.finish_run(db, run_id, status, summary, message, crawl_stats)
     return RunResult(run_id, status, message, transitions)
 
 
@@ -119,18 +119,25 @@ def run(config: Config, echo: Callable[[str], None] = print, log_level: str = "W
         db = store.open_db(config.database_path)
         store.sync_config(db, config)
         run_id = store.start_run(db, "crawl")
+        log_file = config.database_path.parent / "logs" / f"run-{run_id}.log"
+        log_file.parent.mkdir(exist_ok=True)
+        with db.conn:
+            db["runs"].update(run_id, {"log_file": str(log_file)})
         results: list[RunResult] = []
 
         def handle(_: str | None, items: list[dict[str, Any]], stats: dict[str, Any]) -> None:
             as_of = max((i["fetched_at"] for i in items if "fetched_at" in i), default=store.now_iso())
-            results.append(process_items(db, config, run_id, items, as_of, echo))
+            results.append(process_items(db, config, run_id, items, as_of, echo, crawl_stats=stats))
 
         try:
-            crawl_nights(config, [None], handle, log_level=log_level, refetch=suspects_to_refetch(db, config))
+            crawl_nights(config, [None], handle, log_level=log_level, refetch=suspects_to_refetch(db, config),
+                         log_file=None if log_level == "INFO" else log_file)  # -v: the log on the terminal instead
         except BaseException as exc:
             with db.conn:
                 db["runs"].update(run_id, {"status": "crashed", "finished_at": store.now_iso(), "message": repr(exc)[:500]})
             raise
+        with open(log_file, "a", encoding="utf-8") as log:
+            log.write(f"run {run_id}: {results[0].status}: {results[0].message}\n")
         return results[0]
 
 

@@ -195,7 +195,13 @@ FROM (SELECT l.offer_id, l.material_id, l.supplier_id, l.unit_price,
 ORDER BY abs(change_30d_percent) DESC;
 """
 
-MIGRATIONS = {1: _SCHEMA_V1, 2: _SCHEMA_V2, 3: _SCHEMA_V3, 4: _SCHEMA_V4}
+# Version 5: crawl health per run (Scrapy's figures) and the run's log file.
+_SCHEMA_V5 = """
+ALTER TABLE runs ADD COLUMN crawl_stats TEXT;
+ALTER TABLE runs ADD COLUMN log_file TEXT;
+"""
+
+MIGRATIONS = {1: _SCHEMA_V1, 2: _SCHEMA_V2, 3: _SCHEMA_V3, 4: _SCHEMA_V4, 5: _SCHEMA_V5}
 SCHEMA_VERSION = max(MIGRATIONS)
 
 

@@ -32,4 +32,7 @@ def report(db: sqlite_utils.Database, runs: int = 5) -> str:
     lines.append(f"\nNotifications waiting for delivery: {queued[0]}" + (f" (up to {queued[1]} attempts; last error: {queued[2]})" if queued[0] else ""))
     if latest_run:
         lines.append(f"Latest run time: {latest_run}")
+    last_log = db.execute("SELECT log_file FROM runs WHERE log_file IS NOT NULL ORDER BY id DESC LIMIT 1").fetchone()
+    if last_log:
+        lines.append(f"Log of the last crawl: {last_log[0]}")
     return "\n".join(lines)

@@ -53,8 +53,21 @@ def start_run(db: sqlite_utils.Database, source: str, as_of: str | None = None) 
         return db["runs"].insert({"source": source, "started_at": started, "as_of": as_of or started, "status": "running"}).last_pk
 
 
-def finish_run(db: sqlite_utils.Database, run_id: int, status: str, summary: dict[str, Any], message: str) -> None:
+CRAWL_STATS = ("finish_reason", "elapsed_time_seconds", "downloader/request_count", "downloader/response_count",
+               "item_scraped_count", "retry/count", "retry/max_reached", "robotstxt/forbidden", "log_count/ERROR")
+
+
+def crawl_health(stats: dict[str, Any]) -> dict[str, Any]:
+    """The figures of Scrapy's stats that say how a crawl went, with every HTTP status counted."""
+    health = {k: v for k, v in stats.items() if k in CRAWL_STATS or k.startswith(("downloader/response_status_count/", "downloader/exception_type_count/"))}
+    return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in health.items()}
+
+
+def finish_run(db: sqlite_utils.Database, run_id: int, status: str, summary: dict[str, Any], message: str,
+               crawl_stats: dict[str, Any] | None = None) -> None:
     with db.conn:
+        if crawl_stats is not None:
+            db["runs"].update(run_id, {"crawl_stats": json.dumps(crawl_health(crawl_stats), sort_keys=True)})
         db["runs"].update(run_id, {
             "finished_at": now_iso(), "status": status, "message": message,
             "offers": summary["offers"], "prices": summary["prices"], "missing": summary["missing"],
@@ -103,6 +116,9 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
         counts = per_supplier.setdefault(row["supplier_id"], {"offers": 0, "ok": 0, "suspect": 0, "missing": 0, "ambiguous": 0, "error": 0})
         counts["offers"] += 1
         counts[row["status"]] += 1
+        if (row.get("http_status") or 200) >= 400:
+            errors = counts.setdefault("http_errors", {})
+            errors[str(row["http_status"])] = errors.get(str(row["http_status"]), 0) + 1
     total = lambda key: sum(c[key] for c in per_supplier.values())  # noqa: E731
     return {
         "offers": len(rows), "prices": total("ok"), "missing": total("missing") + total("ambiguous"),
@@ -116,3 +132,16 @@ def record_rates(db: sqlite_utils.Database, rates: Iterable[dict[str, Any]]) -> 
     with db.conn:
         db["exchange_rates"].upsert_all(rows, pk=("date", "currency", "source"))
     return len(rows)
+
+
+def backup(source: Path, destination: Path) -> int:
+    """Copy the database with SQLite's online backup API (consistent while others write); returns
+    how many observations the copy holds."""
+    import sqlite3
+
+    with sqlite3.connect(source) as live, sqlite3.connect(destination) as copy:
+        live.execute("PRAGMA busy_timeout = 10000")
+        live.backup(copy)
+        count = copy.execute("SELECT count(*) FROM observations").fetchone()[0]
+        copy.execute("PRAGMA journal_mode = DELETE")  # a single self-contained file
+    return count
