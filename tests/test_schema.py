@@ -26,3 +26,19 @@ def test_version_1_database_upgrades_in_place_keeping_observations(tmp_path):
     assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     store.open_db(path)  # opening again changes nothing
     assert schema.schema_version(db) == schema.SCHEMA_VERSION
+
+
+def test_database_of_schema_5_checked_into_tests_opens_with_every_row(tmp_path):
+    """A real database written by schema 5 (a 12-night demo); later schemas must keep opening it."""
+    import shutil
+    from pathlib import Path
+
+    path = tmp_path / "old.db"
+    shutil.copy(Path(__file__).parent / "fixtures" / "schema-v5.db", path)
+    before = {t: sqlite3.connect(path).execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+              for t in ("observations", "runs", "alerts", "notifications", "latest_observations")}
+    db = store.open_db(path)
+    assert schema.schema_version(db) == schema.SCHEMA_VERSION
+    assert {t: db[t].count for t in before} == before
+    assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert len(list(db.query("SELECT * FROM latest_prices"))) == 7
