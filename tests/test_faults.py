@@ -65,3 +65,88 @@ def test_robots_crawl_delay_spaces_requests(tmp_path, sites):
     supplywatch("run", cwd=tmp_path)
     times = sorted(t for _, t in acme.times)
     assert len(times) == 3 and min(b - a for a, b in zip(times, times[1:])) >= 1.9
+
+
+def test_connection_reset_and_currency_change_are_recorded(tmp_path, sites):
+    import socket
+    import threading
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+
+    def reset_every_connection():
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+            conn.close()  # RST instead of an answer
+
+    threading.Thread(target=reset_every_connection, daemon=True).start()
+    acme, corner = sites(), sites()
+    write_config(tmp_path, f"""
+    - id: walnut
+      name: Walnut
+      unit: board_foot
+      offers:
+        - {{supplier: acme, id: reset, url: "http://127.0.0.1:{listener.getsockname()[1]}/p/walnut"}}
+        - {{supplier: corner, id: pounds, url: "{corner.set('walnut', product_page('10.00', currency='GBP'))}"}}
+        - {{supplier: berger, id: healthy, url: "{acme.set('walnut', product_page('12.00', currency='EUR'))}"}}
+    """)
+    supplywatch("run", cwd=tmp_path)
+    listener.close()
+    found = rows(tmp_path)
+    assert found["reset"]["status"] == "error" and found["reset"]["price"] is None
+    assert found["pounds"]["status"] == "suspect" and "currency GBP differs" in found["pounds"]["error"]
+    assert found["healthy"]["status"] == "ok"
+
+
+def test_two_runs_started_together_one_is_locked_out_with_its_own_exit_code(tmp_path, sites):
+    import subprocess
+    import sys
+
+    acme, _ = one_each(tmp_path, sites, {"slow": ("1.5", -1)})
+    runs = [subprocess.Popen([sys.executable, "-m", "monitor", "run"], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            for _ in range(2)]
+    codes = sorted(p.wait(timeout=120) for p in runs)
+    assert codes == [1, 3]  # one ran (its slow page answers, without a price: partial), the other was locked out
+    db = sqlite_utils.Database(tmp_path / "supplywatch.db")
+    assert db.execute("SELECT count(*) FROM runs").fetchone()[0] == 1
+
+
+def test_a_reader_holding_the_database_does_not_stop_the_write(tmp_path, sites):
+    import sqlite3
+
+    one_each(tmp_path, sites, {"a": product_page("5.00")})
+    supplywatch("run", cwd=tmp_path)
+    reader = sqlite3.connect(tmp_path / "supplywatch.db")
+    reader.execute("BEGIN")
+    reader.execute("SELECT count(*) FROM observations").fetchone()  # Datasette in the middle of a page
+    result = supplywatch("run", cwd=tmp_path)
+    reader.rollback()
+    assert result.returncode == 0, result.stderr
+    assert len(rows(tmp_path)) == 2
+
+
+def test_kill_during_the_database_write_leaves_no_half_run(tmp_path, sites):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    one_each(tmp_path, sites, {f"p{i}": product_page(f"{10 + i}.00") for i in range(30)})
+    assert supplywatch("run", cwd=tmp_path).returncode == 0
+    # Kill a run again and again at random moments, including inside the write.
+    for delay in (1.2, 1.5, 1.8, 2.1):
+        process = subprocess.Popen([sys.executable, "-m", "monitor", "run"], cwd=tmp_path)
+        time.sleep(delay)
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait()
+        db = sqlite_utils.Database(tmp_path / "supplywatch.db")
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        per_run = {r[0]: r[1] for r in db.execute("SELECT run_id, count(*) FROM observations GROUP BY run_id")}
+        assert all(count == 31 for count in per_run.values())  # every run's prices all there, or none
+    assert supplywatch("run", cwd=tmp_path).returncode == 0
