@@ -105,9 +105,11 @@ class AppriseSink:
         self.server.start()
         self.messages: list[dict[str, Any]] = []
         self.failing = False
+        self.delay = 0.0  # seconds before answering: a slow endpoint
         self.server.expect_request("/notify", method="POST").respond_with_handler(self._receive)
 
     def _receive(self, request: Request) -> Response:
+        time.sleep(self.delay)
         if self.failing:
             return Response("down", status=500)
         self.messages.append(json.loads(request.get_data()))

@@ -89,3 +89,12 @@ def test_messages_that_keep_failing_are_reported_once_delivery_works(tmp_path, s
     supplywatch("run", cwd=tmp_path)
     assert any("Messages not delivered yet: 1" in m["message"] for m in sink.messages)
     assert len([m for m in sink.messages if m["title"].startswith("supplywatch: walnut")]) == 1  # the push, once
+
+
+def test_slow_notification_endpoint_still_gets_each_message_once(tmp_path, sites, sink):
+    acme, _ = two_suppliers(tmp_path, sites, sink, "[{kind: threshold, above: 15, confirm: 1}]")
+    sink.delay = 2.5
+    acme.set("walnut", product_page("16.40"))
+    assert supplywatch("run", cwd=tmp_path).returncode == 0
+    supplywatch("run", cwd=tmp_path)
+    assert len([m for m in sink.messages if m["title"].startswith("supplywatch: walnut")]) == 1
