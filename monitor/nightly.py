@@ -89,7 +89,7 @@ def process_items(
     items = [i for i in items if "offer_id" in i]
     rows = store.final_rows(store.record_observations(db, config, run_id, items))
     summary = store.summarize(rows)
-    broken = rules.extraction_findings(config, rows, rules.usual_prices(db))
+    broken = rules.extraction_findings(config, rows)
     held = {f.supplier_id for f in broken if f.holds}
     transitions = alerts.apply(db, broken + rules.evaluate(db, config, as_of, held), as_of)
     names = {s.id: s.name for s in config.suppliers}

@@ -400,20 +400,8 @@ def evaluate(db: sqlite_utils.Database, config: Config, as_of: str, held_supplie
     return findings
 
 
-def usual_prices(db: sqlite_utils.Database, runs: int = 7) -> dict[str, float]:
-    """How many valid prices each supplier gave in a usual recent run (median of the last ``runs``)."""
-    import json
-
-    seen: dict[str, list[int]] = {}
-    for (text,) in db.execute("SELECT suppliers_json FROM runs WHERE suppliers_json IS NOT NULL ORDER BY id DESC LIMIT ?", [runs]):
-        for supplier, counts in json.loads(text).items():
-            seen.setdefault(supplier, []).append(counts.get("ok", 0) + counts.get("suspect", 0))
-    return {s: statistics.median(v) for s, v in seen.items()}
-
-
-def extraction_findings(config: Config, rows: list[dict[str, Any]], usual: dict[str, float] | None = None) -> list[Finding]:
-    """Per supplier in this run: did enough of its pages give a price, compared with the pages
-    asked for and with a usual night? (Held suppliers are those holding.)"""
+def extraction_findings(config: Config, rows: list[dict[str, Any]]) -> list[Finding]:
+    """Per supplier in this run: did enough of its pages give a price? (Held suppliers are those holding.)"""
     rule = config.extraction_rule()
     names = {s.id: s.name for s in config.suppliers}
     counts: dict[str, list[int]] = {}
@@ -423,10 +411,8 @@ def extraction_findings(config: Config, rows: list[dict[str, Any]], usual: dict[
         total_valid[1] += row["status"] in ("ok", "suspect")
     findings = []
     for supplier, (total, valid) in counts.items():
-        normal = (usual or {}).get(supplier, 0)
-        holds = valid / total < rule.min_valid_share or (normal >= 4 and valid < normal * rule.min_valid_share)
-        usually = f" (usually {normal:.0f})" if normal > total else ""
-        message = (f"{names.get(supplier, supplier)}: only {valid} of {total} pages gave a price{usually}; its price alerts are held back until it recovers"
+        holds = valid / total < rule.min_valid_share
+        message = (f"{names.get(supplier, supplier)}: only {valid} of {total} pages gave a price; its price alerts are held back until it recovers"
                    if holds else f"{names.get(supplier, supplier)}: pages give prices again ({valid} of {total})")
         findings.append(Finding(f"extraction#1:{supplier}:broken", describe(rule), "extraction", None, None, supplier,
                                 "broken", rule.severity, holds, valid / total, rule.min_valid_share, message))

@@ -5,7 +5,6 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from monitor import alerts, config as config_module, rules, store
-from monitor.rule_kinds import ExtractionRule
 from tests.conftest import write_config
 
 START = datetime(2026, 1, 1, 3, tzinfo=timezone.utc)
@@ -137,14 +136,3 @@ def test_change_of_critical_size_escalates_to_critical(history):
     assert alert["severity"] == "warning"
     assert feed("15") == ["escalated up"]  # +30 % against the previous price
     assert next(db.query("SELECT severity FROM alerts"))["severity"] == "critical"
-
-
-def test_extraction_alert_when_a_supplier_gives_far_fewer_prices_than_usual():
-    from types import SimpleNamespace
-
-    config = SimpleNamespace(extraction_rule=lambda: ExtractionRule(kind="extraction"), suppliers=[SimpleNamespace(id="acme", name="Acme")])
-    rows = [{"supplier_id": "acme", "status": "ok"}] * 3  # three pages asked for, three prices...
-    (normal,) = rules.extraction_findings(config, rows)
-    assert normal.holds is False
-    (fewer,) = rules.extraction_findings(config, rows, usual={"acme": 40})  # ...but it usually gives 40
-    assert fewer.holds is True and "only 3 of 3 pages gave a price (usually 40)" in fewer.message
