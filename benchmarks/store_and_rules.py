@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from monitor import alerts, config as config_module, rules, store  # noqa: E402
+from monitor import alerts, config as config_module, rules, schema, store  # noqa: E402
 
 
 def make_config(directory: Path, offers: int) -> config_module.Config:
@@ -68,7 +68,8 @@ def main() -> None:
         count = len(rows_written)
 
         raw = sqlite3.connect(directory / "raw.db")
-        raw.executescript(store._SCHEMA_V1)
+        for version in sorted(schema.MIGRATIONS):
+            raw.executescript(f"BEGIN; {schema.MIGRATIONS[version]} COMMIT;")
         raw.execute("PRAGMA journal_mode=WAL")
         raw.executemany("INSERT INTO runs (id, source, started_at, as_of) VALUES (?, 'bench', '', '')",
                         [(r,) for r in range(1, args.nights + 1)])

@@ -80,20 +80,29 @@ def record_observations(db: sqlite_utils.Database, config: Config, run_id: int, 
     """Store a run's items in one transaction: a crash leaves all of them or none."""
     pricing = prices.Pricing(db, config)
     rows: list[dict[str, Any]] = []
+
+    def insert(batch: list[dict[str, Any]]) -> None:
+        # The hot path of every run: one prepared statement rather than sqlite-utils' per-call
+        # introspection. OR IGNORE: the same feed ingested twice stores nothing twice.
+        if batch:
+            columns = list(batch[0])
+            db.conn.executemany(
+                f"INSERT OR IGNORE INTO observations ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+                [tuple(row[c] for c in columns) for row in batch])
+
     with db.conn:
         pending: list[dict[str, Any]] = []
         pending_offers: set[str] = set()
         for item in items:
             if item["offer_id"] in pending_offers:
                 # A second fetch of an offer is judged against the first (a re-fetch confirms or clears it).
-                db["observations"].insert_all(pending, ignore=True)
+                insert(pending)
                 pending, pending_offers = [], set()
             row = pricing.observation_row(run_id, item)
             pending.append(row)
             pending_offers.add(row["offer_id"])
             rows.append(row)
-        # ignore: the same feed ingested twice stores nothing twice (unique offer_id + fetched_at)
-        db["observations"].insert_all(pending, ignore=True, batch_size=500)
+        insert(pending)
         db.conn.executemany(
             "INSERT INTO latest_observations (offer_id, observation_id, fetched_at) "
             "SELECT offer_id, id, fetched_at FROM observations WHERE offer_id = ? AND fetched_at = ? AND status = 'ok' "
