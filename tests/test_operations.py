@@ -24,7 +24,7 @@ def test_schedule_prints_and_installs_the_crontab_line(tmp_path, sites):
     simple_config(tmp_path, sites)
     printed = supplywatch("schedule", "--at", "03:15", cwd=tmp_path)
     assert printed.returncode == 0, printed.stderr
-    assert f"15 3 * * *" in printed.stdout and f"run --config {tmp_path / 'supplywatch.yml'}" in printed.stdout
+    assert "15 3 * * *" in printed.stdout and f"run --config {tmp_path / 'supplywatch.yml'}" in printed.stdout
     assert "OnCalendar=*-*-* 03:15:00" in printed.stdout and "[Install]" in printed.stdout
     tab = tmp_path / "crontab"
     tab.write_text("MAILTO=owner@example.com\n0 * * * * echo unrelated\n")
