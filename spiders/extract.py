@@ -177,7 +177,7 @@ def extract_price(
         if not found:
             return Extraction("missing", method=selector.partition(":")[0], error=f"selector {selector!r} matched no price")
         return _finish(choose(found, variant, quantity), page, unit)
-    for method, candidates in _structured_sources(text, url, separator):
+    for method, candidates in _structured_sources(text, url, separator, page):
         if candidates:
             return _finish(choose(candidates, variant, quantity), page, unit)
     return Extraction("missing", error="no price on the page (no selector, schema.org, shop markup or OpenGraph price)")
@@ -196,7 +196,7 @@ def _kind(body: str | bytes, url: str, content_type: str) -> str:
     return "html"
 
 
-def _structured_sources(html: str, url: str, separator: str):  # noqa: ANN202 (a generator of pairs)
+def _structured_sources(html: str, url: str, separator: str, page: Selector):  # noqa: ANN202 (a generator of pairs)
     try:
         data = extruct.extract(html, base_url=url, syntaxes=["json-ld", "microdata", "rdfa", "opengraph"], uniform=True, errors="ignore")
     except Exception:  # extruct raises whatever its parsers raise on broken markup; fall through to theme markup
@@ -204,7 +204,7 @@ def _structured_sources(html: str, url: str, separator: str):  # noqa: ANN202 (a
     yield "json-ld", structured.schema_candidates(data.get("json-ld", []), "json-ld")
     yield "microdata", structured.schema_candidates(data.get("microdata", []), "microdata")
     yield "rdfa", structured.schema_candidates(structured.rdfa_as_schema(data.get("rdfa", [])), "rdfa")
-    yield "markup", platforms.markup_candidates(Selector(text=html), separator)  # themes mark current and old prices apart
+    yield "markup", platforms.markup_candidates(page, separator)  # the whole page: themes mark current and old prices apart
     yield "opengraph", structured.opengraph_candidates(data.get("opengraph", []))
 
 
@@ -212,7 +212,7 @@ def every_source(body: str | bytes, url: str, locale: str = "en_US") -> list[tup
     """Every structured source of a page with the prices it holds, for people choosing a config."""
     text = body.decode("utf-8", errors="replace") if isinstance(body, bytes) else body
     try:
-        return [(m, c) for m, c in _structured_sources(text, url, get_decimal_symbol(locale)) if c]
+        return [(m, c) for m, c in _structured_sources(text, url, get_decimal_symbol(locale), Selector(text=text)) if c]
     except (ValueError, etree.ParserError):
         return []
 
