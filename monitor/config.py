@@ -165,7 +165,7 @@ class Config(_Strict):
     compare: Literal["listed", "landed"] = "listed"  # landed: rules and comparisons include shipping and fees
     crawl: CrawlSettings
     notify: NotifySettings = NotifySettings()
-    suppliers: list[Supplier]
+    suppliers: Annotated[list[Supplier], Field(min_length=1)]  # offers name one: "known: none" helps nobody
     materials: list[Material]
     rules: list[Rule] = []
     # Set by load(): where the file lives, so relative paths resolve against it.
@@ -248,6 +248,8 @@ def key_path(loc: tuple[Any, ...]) -> str:
             path += f"[{part}]"
         elif part in RULE_KINDS and path.endswith("]"):
             continue  # pydantic names the union branch; the user never wrote it
+        elif not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", str(part)):
+            path += f"[{str(part)!r}]"  # a key a person would not recognise bare: '' or 'two words'
         else:
             path += f".{part}" if path else str(part)
     return path or "(top level)"

@@ -30,7 +30,7 @@ def parse_unit(text: str) -> pint.Unit:
     """Parse a unit name such as ``kg``, ``gal`` or ``board_foot``; ValueError if unknown."""
     try:
         return registry().Unit(text.strip())
-    except (pint.errors.UndefinedUnitError, pint.errors.DefinitionSyntaxError, AttributeError, TypeError, ValueError) as exc:
+    except Exception as exc:  # pint raises what its tokenizer and parser raise: any of them means unreadable
         raise ValueError(f"unknown unit {text!r}") from exc
 
 
@@ -41,7 +41,7 @@ def parse_quantity(text: str | int | float) -> pint.Quantity:
         raise ValueError(f"{text!r} has no unit: write it as '{text} kg', '{text} each' ...")
     try:
         quantity = registry().Quantity(str(text).strip())
-    except (pint.errors.UndefinedUnitError, pint.errors.DefinitionSyntaxError, AttributeError, TypeError, ValueError, AssertionError) as exc:
+    except Exception as exc:  # pint raises what its tokenizer and parser raise: any of them means unreadable
         raise ValueError(f"cannot read {text!r} as a quantity with a unit") from exc
     if not isinstance(quantity, pint.Quantity) or quantity.dimensionless:
         raise ValueError(f"{text!r} has no unit: write it as '{text} kg', '{text} each' ...")
@@ -54,7 +54,7 @@ def parse_density(text: str) -> pint.Quantity:
     """A density such as ``"0.92 kg/L"`` or ``"7.6 lb/gal"``; ValueError if it is not mass per volume."""
     try:
         density = registry().Quantity(str(text).strip())
-    except (pint.errors.UndefinedUnitError, pint.errors.DefinitionSyntaxError, AttributeError, TypeError, ValueError, AssertionError) as exc:
+    except Exception as exc:  # pint raises what its tokenizer and parser raise: any of them means unreadable
         raise ValueError(f"cannot read {text!r} as a density such as '0.92 kg/L'") from exc
     if not isinstance(density, pint.Quantity) or density.dimensionality != registry().Quantity("1 kg/L").dimensionality:
         raise ValueError(f"{text!r} is not a density (mass per volume, e.g. '0.92 kg/L')")
