@@ -98,30 +98,42 @@ def check(config_path: Path) -> None:
 @cli.command()
 @config_option
 @click.option("-v", "--verbose", is_flag=True, help="Show Scrapy's log here instead of in logs/run-N.log.")
-def run(config_path: Path, verbose: bool) -> None:
+@click.option("--via", "via", type=(click.Choice(["scrapyd"]), str), multiple=True, metavar="scrapyd URL",
+              help="Crawl on this scrapyd server instead of here (repeat for several; default crawl.scrapyd).")
+@click.option("--jobs", type=click.IntRange(1), default=None, help="Split the offers into this many scrapyd jobs.")
+def run(config_path: Path, verbose: bool, via: tuple[tuple[str, str], ...], jobs: int | None) -> None:
     """The nightly job: crawl every offer, store, evaluate rules, notify.
 
     \b
     Example (crontab, every night at 02:30):
         30 2 * * *  cd /home/me/supplies && supplywatch run >> supplywatch.log 2>&1
+    Example (crawl on two scrapyd servers, store and alert here):
+        supplywatch run --via scrapyd http://10.0.0.5:6800 --via scrapyd http://10.0.0.6:6800
     """
     config = load_or_exit(config_path)
-    report_run(lambda: nightly.run(config, echo=click.echo, log_level="INFO" if verbose else "WARNING"), crash_is_fatal=True)
+    nodes = [url for _, url in via] or config.crawl.scrapyd
+    report_run(lambda: nightly.run(config, echo=click.echo, log_level="INFO" if verbose else "WARNING",
+                                   scrapyd_nodes=nodes, scrapyd_jobs=jobs), crash_is_fatal=True)
 
 
 @cli.command()
 @config_option
-@click.argument("feed", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def ingest(config_path: Path, feed: Path) -> None:
-    """Store items crawled elsewhere (a JSON Lines feed), then evaluate and notify.
+@click.argument("source")
+def ingest(config_path: Path, source: str) -> None:
+    """Store items crawled elsewhere, then evaluate and notify.
+
+    SOURCE is a JSON Lines feed, a folder of feeds, or a scrapyd items URL. Items already stored
+    are skipped, so ingesting the same feed twice stores nothing twice.
 
     \b
     Example:
         scrapy crawl offers -a config=supplywatch.yml -O items.jsonl
         supplywatch ingest items.jsonl
+        supplywatch ingest feeds/
+        supplywatch ingest http://10.0.0.5:6800/items/supplywatch/offers/JOBID.jl
     """
     config = load_or_exit(config_path)
-    report_run(lambda: nightly.ingest(config, feed, echo=click.echo))
+    report_run(lambda: nightly.ingest(config, source, echo=click.echo))
 
 
 @cli.command("add-price")

@@ -36,6 +36,17 @@ class CrawlSettings(_Strict):
     delay_seconds: float = Field(2.0, ge=0)
     timeout_seconds: float = Field(30.0, gt=0)
     retries: int = Field(2, ge=0, le=10)
+    scrapyd: list[str] = Field([], description="scrapyd servers to crawl on instead of this machine")
+    scrapyd_jobs: int | None = Field(None, ge=1, description="how many jobs to split the offers into")
+    scrapyd_timeout_minutes: float = Field(360, gt=0)
+
+    @field_validator("scrapyd")
+    @classmethod
+    def _nodes_are_urls(cls, value: list[str]) -> list[str]:
+        for node in value:
+            if not node.startswith(("http://", "https://")):
+                raise ValueError(f"{node!r} is not a URL; write it as http://host:6800")
+        return value
 
     @field_validator("contact")
     @classmethod

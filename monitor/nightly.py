@@ -7,17 +7,16 @@ crawled elsewhere; both share :func:`process_items` with the demo.
 from __future__ import annotations
 
 import fcntl
-import json
 import os
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Sequence
 
 import sqlite_utils
 
-from . import alerts, notify, prices, rules, silences, store
+from . import alerts, feeds, notify, prices, rules, silences, store
 from .config import Config
 
 EXIT_OK, EXIT_PARTIAL, EXIT_CONFIG, EXIT_LOCKED, EXIT_FATAL = 0, 1, 2, 3, 4
@@ -111,14 +110,14 @@ def process_items(
     return RunResult(run_id, status, message, transitions)
 
 
-def run(config: Config, echo: Callable[[str], None] = print, log_level: str = "WARNING") -> RunResult:
-    """Crawl every active offer now and process the results, under the database's lock."""
-    from .crawl import crawl_nights  # Scrapy is imported only by commands that crawl
-
+def run(config: Config, echo: Callable[[str], None] = print, log_level: str = "WARNING",
+        scrapyd_nodes: Sequence[str] = (), scrapyd_jobs: int | None = None) -> RunResult:
+    """Crawl every active offer now (here, or on ``scrapyd_nodes``) and process the results,
+    under the database's lock."""
     with run_lock(config.database_path):
         db = store.open_db(config.database_path)
         store.sync_config(db, config)
-        run_id = store.start_run(db, "crawl")
+        run_id = store.start_run(db, "crawl" if not scrapyd_nodes else "crawl:scrapyd")
         log_file = config.database_path.parent / "logs" / f"run-{run_id}.log"
         log_file.parent.mkdir(exist_ok=True)
         with db.conn:
@@ -130,8 +129,20 @@ def run(config: Config, echo: Callable[[str], None] = print, log_level: str = "W
             results.append(process_items(db, config, run_id, items, as_of, echo, crawl_stats=stats))
 
         try:
-            crawl_nights(config, [None], handle, log_level=log_level, refetch=suspects_to_refetch(db, config),
-                         log_file=None if log_level == "INFO" else log_file)  # -v: the log on the terminal instead
+            if scrapyd_nodes:
+                from . import scrapyd
+
+                with open(log_file, "a", encoding="utf-8") as log:
+                    items, stats = scrapyd.crawl(
+                        config, scrapyd_nodes, refetch=suspects_to_refetch(db, config),
+                        jobs=scrapyd_jobs or config.crawl.scrapyd_jobs, timeout=config.crawl.scrapyd_timeout_minutes * 60,
+                        echo=echo, log=lambda line: print(line, file=log))
+                handle(None, items, stats)
+            else:
+                from .crawl import crawl_nights  # Scrapy is imported only by commands that crawl
+
+                crawl_nights(config, [None], handle, log_level=log_level, refetch=suspects_to_refetch(db, config),
+                             log_file=None if log_level == "INFO" else log_file)  # -v: the log on the terminal instead
         except BaseException as exc:
             with db.conn:
                 db["runs"].update(run_id, {"status": "crashed", "finished_at": store.now_iso(), "message": repr(exc)[:500]})
@@ -159,37 +170,19 @@ def suspects_to_refetch(db: sqlite_utils.Database, config: Config) -> Callable[[
     return choose
 
 
-def read_feed(path: Path) -> list[dict[str, Any]]:
-    """Items from a JSON Lines feed written by ``scrapy crawl offers -O items.jsonl``."""
-    items = []
-    with open(path, encoding="utf-8") as feed:
-        for number, line in enumerate(feed, 1):
-            if line.strip():
-                try:
-                    items.append(json.loads(line))
-                except json.JSONDecodeError as exc:
-                    raise ValueError(f"{path}:{number}: not a JSON line ({exc.msg})") from None
-    required = {"offer_id", "status", "fetched_at"}
-    for number, item in enumerate(items, 1):
-        if "per_eur" in item:
-            continue  # an exchange rate from `scrapy crawl rates`
-        if missing := required - item.keys():
-            raise ValueError(f"{path}: item {number} lacks {', '.join(sorted(missing))}; is this a supplywatch feed?")
-    return items
-
-
-def ingest(config: Config, path: Path, echo: Callable[[str], None] = print) -> RunResult:
-    """Store a feed crawled elsewhere, then evaluate and notify as a run would."""
-    items = read_feed(path)
+def ingest(config: Config, source: str | Path, echo: Callable[[str], None] = print) -> RunResult:
+    """Store items crawled elsewhere (a feed file, a folder of feeds, a scrapyd items URL), then
+    evaluate and notify as a run would. Ingesting the same items twice stores nothing twice."""
+    items, label = feeds.read_source(str(source))
     known = {o.offer_id for o in config.offers()}
     unknown = sorted({i["offer_id"] for i in items if "offer_id" in i} - known)
     if unknown:
-        raise ValueError(f"{path}: offers not in the config: {', '.join(unknown[:5])}")
+        raise ValueError(f"{source}: offers not in the config: {', '.join(unknown[:5])}")
     with run_lock(config.database_path):
         db = store.open_db(config.database_path)
         store.sync_config(db, config)
         as_of = max((i["fetched_at"] for i in items if "fetched_at" in i), default=store.now_iso())
-        run_id = store.start_run(db, f"ingest:{path.name}", as_of)
+        run_id = store.start_run(db, f"ingest:{label}", as_of)
         return process_items(db, config, run_id, items, as_of, echo)
 
 

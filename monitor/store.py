@@ -54,7 +54,8 @@ def start_run(db: sqlite_utils.Database, source: str, as_of: str | None = None) 
 
 
 CRAWL_STATS = ("finish_reason", "elapsed_time_seconds", "downloader/request_count", "downloader/response_count",
-               "item_scraped_count", "retry/count", "retry/max_reached", "robotstxt/forbidden", "log_count/ERROR")
+               "item_scraped_count", "retry/count", "retry/max_reached", "robotstxt/forbidden", "log_count/ERROR",
+               "scrapyd_jobs", "scrapyd_nodes", "scrapyd_nodes_down", "elapsed_seconds")
 
 
 def crawl_health(stats: dict[str, Any]) -> dict[str, Any]:

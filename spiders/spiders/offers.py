@@ -2,7 +2,8 @@
 
 Offers that share a page (variants, price lists) share one request. Run it on its own with
 ``scrapy crawl offers -a config=supplywatch.yml -O items.jsonl`` and load the feed with
-``supplywatch ingest items.jsonl``.
+``supplywatch ingest items.jsonl``; on scrapyd, ``supplywatch run --via scrapyd URL`` hands each
+job its offers as JSON (``-a offers=[...]``).
 """
 
 from __future__ import annotations
@@ -73,16 +74,18 @@ def rendering_meta(selector: str | None) -> dict[str, Any]:
 class OffersSpider(scrapy.Spider):
     name = "offers"
 
-    def __init__(self, config: str | None = None, as_of: str | None = None, offers: list[OfferSpec] | None = None,
-                 refetch: bool = False, **kwargs: Any):
+    def __init__(self, config: str | None = None, as_of: str | None = None, offers: list[OfferSpec] | str | None = None,
+                 refetch: bool | str = False, **kwargs: Any):
         super().__init__(**kwargs)
+        if isinstance(offers, str):  # from scrapyd's schedule.json: the offers of one job, as JSON
+            offers = [OfferSpec.model_validate(o) for o in json.loads(offers)]
         if offers is None:
             if not config:
                 raise ValueError("the offers spider needs -a config=PATH/TO/supplywatch.yml")
             offers = config_module.load(config).offers()
         self.offers = [o for o in offers if o.active]
         self.as_of = as_of
-        self.refetch = refetch  # a second look within the same run: timed apart from the first
+        self.refetch = refetch in (True, "1", "true")  # a second look within the same run: timed apart from the first
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> "OffersSpider":
