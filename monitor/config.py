@@ -181,6 +181,7 @@ class Config(_Strict):
     rules: list[Rule] = []
     # Set by load(): where the file lives, so relative paths resolve against it.
     _base_dir: Path = PrivateAttr(default_factory=Path.cwd)
+    _offers: list["OfferSpec"] | None = PrivateAttr(default=None)
 
     @property
     def base_dir(self) -> Path:
@@ -202,11 +203,18 @@ class Config(_Strict):
         return next((r for r in self.rules if isinstance(r, ExtractionRule)), ExtractionRule(kind="extraction"))
 
     def offers(self) -> list["OfferSpec"]:
-        """Every offer flattened with what the spider and the store need to know about it."""
+        """Every offer flattened with what the spider and the store need to know about it
+        (built once: a run asks for them many times, and a config is not changed once loaded)."""
+        if self._offers is None:
+            self._offers = self._flatten_offers()
+        return list(self._offers)
+
+    def _flatten_offers(self) -> list["OfferSpec"]:
+        suppliers = {s.id: s for s in self.suppliers}
         specs = []
         for material in self.materials:
             for offer in material.offers:
-                supplier = self.supplier(offer.supplier)
+                supplier = suppliers[offer.supplier]
                 specs.append(
                     OfferSpec(
                         offer_id=offer.id or f"{material.id}@{supplier.id}",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import statistics
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -18,6 +19,16 @@ from . import units
 from .config import Config
 
 IMPLAUSIBLE_RATIO = 5  # a unit price 5x above or below the recent median (x10, /100 glitches) is suspect
+RECENT = 10  # how many valid prices the recent median is taken over
+
+
+@dataclass
+class RecentWindow:
+    """An offer's newest valid observation time, its last ``RECENT`` unit prices and its pack."""
+
+    fetched_at: str
+    unit_prices: list[float]
+    pack: str | None
 
 
 class Pricing:
@@ -28,6 +39,9 @@ class Pricing:
         self.offers = {o.offer_id: o for o in config.offers()}
         self.materials = {m.id: m for m in config.materials}
         self.suppliers = {s.id: s for s in config.suppliers}
+        self.windows: dict[str, RecentWindow] | None = None  # None: read history row by row
+        self.changed: set[str] = set()
+        self.out_of_order: set[str] = set()
 
     def exchange_rate(self, currency: str, on: str) -> Decimal | None:
         """Home-currency units per one ``currency`` on a date: the config's fixed rate, else the feed's."""
@@ -59,12 +73,42 @@ class Pricing:
                 landed += Decimal(str(shipping.flat)) / quantity
         return landed
 
+    def preload(self) -> None:
+        """Read every offer's recent valid unit prices in one query (the plausibility check needs
+        them for each price, and this is a run's hot path)."""
+        self.windows = {
+            offer_id: RecentWindow(fetched_at, json.loads(recent or "[]"), pack)
+            for offer_id, fetched_at, recent, pack in self.db.execute(
+                "SELECT l.offer_id, l.fetched_at, l.recent_unit_prices, o.pack "
+                "FROM latest_observations l JOIN observations o ON o.id = l.observation_id"
+            ).fetchall()
+        }
+
     def _recent(self, offer_id: str, before: str) -> tuple[float | None, str | None]:
-        rows = self.db.execute(
+        """The median unit price of the last ten valid observations before ``before``, and the last pack."""
+        window = self.windows.get(offer_id) if self.windows is not None else None
+        if window is not None and window.fetched_at < before:
+            prices = window.unit_prices
+            return (statistics.median(prices) if prices else None), window.pack
+        if window is None and self.windows is not None:
+            return None, None  # no valid price yet
+        rows = self.db.execute(  # a price older than the newest one (a late feed): read the history
             "SELECT unit_price, pack FROM observations WHERE offer_id = ? AND status = 'ok' AND fetched_at < ? "
             "ORDER BY fetched_at DESC LIMIT 10", [offer_id, before]
         ).fetchall()
         return (statistics.median(r[0] for r in rows), rows[0][1]) if rows else (None, None)
+
+    def accepted(self, row: dict[str, Any]) -> None:
+        """Slide the offer's window after a valid price, so a re-fetch in the same run sees it."""
+        if self.windows is None:
+            return
+        window = self.windows.get(row["offer_id"])
+        if window is None or window.fetched_at < row["fetched_at"]:
+            prices = [row["unit_price"], *(window.unit_prices if window else [])][:RECENT]
+            self.windows[row["offer_id"]] = RecentWindow(row["fetched_at"], prices, row["pack"])
+            self.changed.add(row["offer_id"])
+        else:
+            self.out_of_order.add(row["offer_id"])
 
     def observation_row(self, run_id: int, item: dict[str, Any]) -> dict[str, Any]:
         """An observations row for one spider item."""

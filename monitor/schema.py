@@ -201,7 +201,17 @@ ALTER TABLE runs ADD COLUMN crawl_stats TEXT;
 ALTER TABLE runs ADD COLUMN log_file TEXT;
 """
 
-MIGRATIONS = {1: _SCHEMA_V1, 2: _SCHEMA_V2, 3: _SCHEMA_V3, 4: _SCHEMA_V4, 5: _SCHEMA_V5}
+# Version 6: each offer's last ten valid unit prices (newest first) kept beside its latest price, so
+# the plausibility check of a night's prices reads one row per offer instead of ten.
+_SCHEMA_V6 = """
+ALTER TABLE latest_observations ADD COLUMN recent_unit_prices TEXT;
+UPDATE latest_observations SET recent_unit_prices = (
+    SELECT json_group_array(unit_price) FROM (
+        SELECT unit_price FROM observations o WHERE o.offer_id = latest_observations.offer_id AND o.status = 'ok'
+        ORDER BY o.fetched_at DESC LIMIT 10));
+"""
+
+MIGRATIONS = {1: _SCHEMA_V1, 2: _SCHEMA_V2, 3: _SCHEMA_V3, 4: _SCHEMA_V4, 5: _SCHEMA_V5, 6: _SCHEMA_V6}
 SCHEMA_VERSION = max(MIGRATIONS)
 
 

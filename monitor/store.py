@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 import sqlite_utils
 
@@ -92,26 +92,52 @@ def record_observations(db: sqlite_utils.Database, config: Config, run_id: int, 
                 [tuple(row[c] for c in columns) for row in batch])
 
     with db.conn:
-        pending: list[dict[str, Any]] = []
-        pending_offers: set[str] = set()
-        for item in items:
-            if item["offer_id"] in pending_offers:
-                # A second fetch of an offer is judged against the first (a re-fetch confirms or clears it).
-                insert(pending)
-                pending, pending_offers = [], set()
-            row = pricing.observation_row(run_id, item)
-            pending.append(row)
-            pending_offers.add(row["offer_id"])
-            rows.append(row)
-        insert(pending)
-        db.conn.executemany(
+        last_id = db.execute("SELECT max(id) FROM observations").fetchone()[0] or 0
+        pricing.preload()
+        for round_ in _rounds(items):
+            batch = [pricing.observation_row(run_id, item) for item in round_]
+            for row in batch:
+                if row["status"] == "ok":
+                    pricing.accepted(row)
+            insert(batch)
+            rows += batch
+        # Point each offer at its newest valid observation (the new rows are the ids above last_id),
+        # with its last ten unit prices for tomorrow's plausibility check.
+        db.execute(
             "INSERT INTO latest_observations (offer_id, observation_id, fetched_at) "
-            "SELECT offer_id, id, fetched_at FROM observations WHERE offer_id = ? AND fetched_at = ? AND status = 'ok' "
+            "SELECT offer_id, id, fetched_at FROM observations WHERE run_id = ? AND id > ? AND status = 'ok' ORDER BY id "
             "ON CONFLICT (offer_id) DO UPDATE SET observation_id = excluded.observation_id, fetched_at = excluded.fetched_at "
             "WHERE excluded.fetched_at > latest_observations.fetched_at",
-            [(r["offer_id"], r["fetched_at"]) for r in rows if r["status"] == "ok"],
+            [run_id, last_id],
         )
+        assert pricing.windows is not None
+        db.conn.executemany("UPDATE latest_observations SET recent_unit_prices = ? WHERE offer_id = ?",
+                            [(json.dumps(pricing.windows[o].unit_prices), o) for o in pricing.changed])
+        db.conn.executemany(RECOUNT_RECENT, [(o,) for o in pricing.out_of_order])
     return rows
+
+
+# An offer's window rebuilt from its history, after a price older than its newest one arrives.
+RECOUNT_RECENT = (
+    "UPDATE latest_observations SET recent_unit_prices = (SELECT json_group_array(unit_price) FROM ("
+    " SELECT unit_price FROM observations o WHERE o.offer_id = latest_observations.offer_id AND o.status = 'ok'"
+    f" ORDER BY o.fetched_at DESC LIMIT {prices.RECENT})) WHERE offer_id = ?"
+)
+
+
+def _rounds(items: Iterable[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
+    """Split items where an offer comes again: a re-fetch is judged against the first look, so the
+    first must be stored before the second is priced."""
+    current: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for item in items:
+        if item["offer_id"] in seen:
+            yield current
+            current, seen = [], set()
+        current.append(item)
+        seen.add(item["offer_id"])
+    if current:
+        yield current
 
 
 def final_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

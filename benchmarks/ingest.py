@@ -1,0 +1,117 @@
+"""Ingest: observations per second through the store, against raw ``sqlite3.executemany``.
+
+A database with ``--history`` nights of ``--offers`` offers is built first; then one night's feed
+is ingested the way ``supplywatch ingest`` / ``run`` store it (unit conversion, exchange rate,
+plausibility against the recent median, the latest-price table, one transaction). The baseline,
+in the same run, inserts the very rows the store wrote with one ``executemany`` into a copy of the
+database as it was before (same schema, same indexes, same transaction), so the difference is
+supplywatch's own work. Each is timed ``--repeat`` times on fresh copies; the best is reported.
+
+    python benchmarks/ingest.py --offers 10000 --history 30
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import shutil
+import sqlite3
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from monitor import config as config_module, store  # noqa: E402
+
+SUPPLIERS = 20
+
+
+def make_config(directory: Path, offers: int) -> config_module.Config:
+    lines = ["database: bench.db", "currency: USD", "exchange_rates: {EUR: 1.08}", "crawl: {contact: bench@example.com}", "suppliers:"]
+    lines += [f"  - {{id: s{s}, name: Supplier {s}, currency: {'EUR' if s % 4 == 0 else 'USD'}}}" for s in range(SUPPLIERS)]
+    lines.append("materials:")
+    for i in range(offers):
+        lines += [f"  - id: m{i}", f"    name: Material {i}", "    unit: kg",
+                  f'    offers: [{{supplier: s{i % SUPPLIERS}, url: "http://127.0.0.{2 + i % SUPPLIERS}/p/{i}", pack: {"25 kg" if i % 2 else "50 lb"}}}]']
+    path = directory / "supplywatch.yml"
+    path.write_text("\n".join(lines))
+    return config_module.load(path)
+
+
+def night_items(config: config_module.Config, night: int, start: datetime) -> list[dict]:
+    as_of = (start + timedelta(days=night)).isoformat()
+    return [{"offer_id": o.offer_id, "status": "ok", "fetched_at": as_of, "currency": o.currency, "pack": o.pack,
+             "price": f"{50 * (1 + 0.3 * math.sin((night // 7) / 8 + i)):.2f}", "method": "json-ld", "http_status": 200}
+            for i, o in enumerate(config.offers())]
+
+
+def timed_store(path: Path, config: config_module.Config, items: list[dict]) -> tuple[float, list[dict]]:
+    db = store.open_db(path)
+    run_id = store.start_run(db, "bench", items[0]["fetched_at"])
+    started = time.perf_counter()
+    rows = store.record_observations(db, config, run_id, items)
+    elapsed = time.perf_counter() - started
+    db.close()
+    return elapsed, rows
+
+
+def timed_raw(path: Path, rows: list[dict]) -> float:
+    raw = sqlite3.connect(path, isolation_level=None)
+    raw.execute("PRAGMA journal_mode=WAL")
+    raw.execute("INSERT INTO runs (id, source, started_at, as_of) VALUES (?, 'bench', '', '')", [rows[0]["run_id"]])
+    columns = list(rows[0])
+    started = time.perf_counter()
+    raw.execute("BEGIN")
+    raw.executemany(f"INSERT INTO observations ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+                    [tuple(r[c] for c in columns) for r in rows])
+    raw.execute("COMMIT")
+    elapsed = time.perf_counter() - started
+    raw.close()
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--offers", type=int, default=10_000)
+    parser.add_argument("--history", type=int, default=30, help="nights already in the database")
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    start = datetime(2025, 1, 1, 3, tzinfo=timezone.utc)
+    with tempfile.TemporaryDirectory() as tmp:
+        directory = Path(tmp)
+        config = make_config(directory, args.offers)
+        db = store.open_db(config.database_path)
+        store.sync_config(db, config)
+        filled = time.perf_counter()
+        for night in range(args.history):
+            items = night_items(config, night, start)
+            store.record_observations(db, config, store.start_run(db, "history", items[0]["fetched_at"]), items)
+        filled = time.perf_counter() - filled
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        db.close()
+        tonight = night_items(config, args.history, start)
+
+        store_times, raw_times = [], []
+        for attempt in range(args.repeat):
+            copy = directory / f"store-{attempt}.db"
+            shutil.copy(config.database_path, copy)
+            elapsed, rows = timed_store(copy, config, tonight)
+            store_times.append(elapsed)
+            copy = directory / f"raw-{attempt}.db"
+            shutil.copy(config.database_path, copy)
+            raw_times.append(timed_raw(copy, rows))
+        assert all(r["status"] == "ok" for r in rows), "every benchmark price should be plausible"
+
+    count = len(tonight)
+    store_rate, raw_rate = count / min(store_times), count / min(raw_times)
+    print(f"offers: {args.offers}, history: {args.history} nights ({args.offers * args.history:,} observations, filled in {filled:.1f} s)")
+    print(f"store (supplywatch: units, fx, plausibility, latest prices): {store_rate:,.0f} observations/s  (best of {args.repeat}: {min(store_times):.3f} s)")
+    print(f"raw sqlite3.executemany of the same rows, same schema:       {raw_rate:,.0f} observations/s  (best of {args.repeat}: {min(raw_times):.3f} s)")
+    print(f"store / raw: {100 * store_rate / raw_rate:.0f} % (target >= 50 %)")
+
+
+if __name__ == "__main__":
+    main()
