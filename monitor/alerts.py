@@ -50,7 +50,7 @@ def apply(db: sqlite_utils.Database, findings: list[Finding], as_of: str) -> lis
                 if alert is None:
                     alert = {
                         "fingerprint": f.fingerprint, "rule": f.rule, "kind": f.kind, "material_id": f.material_id,
-                        "offer_id": f.offer_id, "supplier_id": f.supplier_id, "direction": f.direction, "state": "pending",
+                        "offer_id": f.offer_id, "supplier_id": f.supplier_id, "product_id": f.product_id, "direction": f.direction, "state": "pending",
                         "confirmations": 1, "last_observation_id": f.observation_id, "first_seen": as_of,
                         "severity": f.severity, **current,
                     }

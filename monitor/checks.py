@@ -38,6 +38,7 @@ class Finding:
     confirm: int = 1
     observation_id: int | None = None
     escalate_percent: float | None = None
+    product_id: str | None = None
 
 
 class Point(NamedTuple):

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable
 
@@ -317,6 +319,42 @@ def backup(config_path: Path, destination: Path) -> None:
         raise click.ClickException(f"{destination} exists; pick a new name")
     rows = store.backup(config.database_path, destination)
     click.echo(f"Backed up {config.database_path} to {destination} ({rows:,} observations).")
+
+
+@cli.command()
+@config_option
+@click.argument("product")
+@click.option("--at", "on", default=None, help="Cost it with the prices known at the end of this day (YYYY-MM-DD).")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON object instead of a table.")
+def cost(config_path: Path, product: str, on: str | None, as_json: bool) -> None:
+    """What one batch of PRODUCT costs, line by line, now or on a past date.
+
+    Each line is priced from the cheapest in-stock offer of its material (or the supplier the
+    recipe names), landed, in the home currency.
+
+    \b
+    Example:
+        supplywatch cost soap-bar
+        supplywatch cost soap-bar --at 2026-03-01 --json
+    """
+    from . import costing
+
+    config = load_or_exit(config_path)
+    products = {p.id: p for p in config.products}
+    if product not in products:
+        raise click.BadParameter(f"unknown product {product!r} (products: {', '.join(products) or 'none in the config'})", param_hint="PRODUCT")
+    if on is not None:
+        try:
+            as_of = datetime.fromisoformat(on).date().isoformat() + "T23:59:59+00:00"
+        except ValueError:
+            raise click.BadParameter(f"{on!r} is not a date; write it as 2026-03-01", param_hint="--at") from None
+    else:
+        as_of = store.now_iso()
+    if not config.database_path.exists():
+        raise click.ClickException(f"no database yet at {config.database_path}: run `supplywatch run` first")
+    db = store.open_db(config.database_path)
+    result = costing.cost_at(db, config, products[product], as_of)
+    click.echo(json.dumps(result.as_dict(), indent=2) if as_json else costing.format_cost(result))
 
 
 @cli.command()

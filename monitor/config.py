@@ -6,7 +6,7 @@ import os
 import re
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Union
 from urllib.parse import urlparse
 
 import apprise
@@ -15,7 +15,7 @@ from babel import Locale, UnknownLocaleError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, PrivateAttr, field_validator
 
 from . import units
-from .rule_kinds import DEFAULT_RULES, RULE_KINDS, ExtractionRule, Rule
+from .rule_kinds import DEFAULT_RULES, RULE_KINDS, ChangeRule, ExtractionRule, Rule, ThresholdRule, TrendRule
 
 DEFAULT_CONFIG = "supplywatch.yml"
 EXAMPLE = resources.files("monitor").joinpath("example.yml").read_text(encoding="utf-8")
@@ -168,6 +168,61 @@ class Material(_Strict):
         return value
 
 
+class RecipeLine(_Strict):
+    """How much of a material one batch uses, and optionally the supplier it is bought from."""
+
+    quantity: str  # "2.5 kg", "12 each", "0.05 gal"
+    supplier: str | None = None
+
+    @field_validator("quantity")
+    @classmethod
+    def _has_unit(cls, value: str) -> str:
+        units.parse_quantity(value)
+        return value
+
+
+ProductRule = Annotated[Union[ThresholdRule, ChangeRule, TrendRule], Field(discriminator="kind")]
+PRODUCT_RULE_KINDS = ("threshold", "change", "trend")
+
+
+class Product(_Strict):
+    """Something the owner makes: a recipe priced every night from the materials' offers."""
+
+    id: Annotated[str, Field(pattern=SLUG)]
+    name: str
+    recipe: Annotated[dict[str, RecipeLine | str], Field(min_length=1)]  # material id -> "2.5 kg" or {quantity, supplier}
+    yield_: str = Field("1 each", alias="yield")  # "40 bars": what one batch makes
+    price: float | None = Field(None, gt=0)  # selling price of one unit, in the home currency
+    target_margin: float | None = Field(None, gt=0, lt=100)  # percent of the selling price
+    rules: list[ProductRule] = []
+
+    @field_validator("yield_", mode="before")
+    @classmethod
+    def _yield_is_count(cls, value: str | int | float) -> str:
+        yield_count(str(value))
+        return str(value)
+
+    def lines(self) -> dict[str, RecipeLine]:
+        return {m: RecipeLine(quantity=line) if isinstance(line, str) else line for m, line in self.recipe.items()}
+
+    @property
+    def yield_count(self) -> float:
+        return yield_count(self.yield_)[0]
+
+    @property
+    def yield_unit(self) -> str:
+        return yield_count(self.yield_)[1]
+
+
+def yield_count(text: str) -> tuple[float, str]:
+    """``"40 bars"`` -> (40, "bar"); a bare number counts "each"."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([A-Za-z][A-Za-z _-]*)?\s*", text)
+    if not match or float(match.group(1)) <= 0:
+        raise ValueError(f"{text!r} is not a yield: write how many one batch makes, e.g. '40 bars' or '1'")
+    unit = (match.group(2) or "each").strip()
+    return float(match.group(1)), unit[:-1] if unit.endswith("s") and len(unit) > 3 else unit
+
+
 class Config(_Strict):
     database: str = "supplywatch.db"
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = "USD"
@@ -178,6 +233,7 @@ class Config(_Strict):
     notify: NotifySettings = NotifySettings()
     suppliers: Annotated[list[Supplier], Field(min_length=1)]  # offers name one: "known: none" helps nobody
     materials: list[Material]
+    products: list[Product] = []
     rules: list[Rule] = []
     # Set by load(): where the file lives, so relative paths resolve against it.
     _base_dir: Path = PrivateAttr(default_factory=Path.cwd)
@@ -331,6 +387,33 @@ def _cross_check(config: Config) -> list[str]:
             if offer_id in offer_ids:
                 problems.append(f"{where}: a second offer of {material.id!r} at {offer.supplier!r} needs its own 'id:'")
             offer_ids.add(offer_id)
+    problems += _check_products(config)
+    return problems
+
+
+def _check_products(config: Config) -> list[str]:
+    """Every recipe line names a known material, in a unit that converts to the material's."""
+    problems: list[str] = []
+    materials = {m.id: m for m in config.materials}
+    product_ids: list[str] = []
+    for p, product in enumerate(config.products):
+        if product.id in product_ids:
+            problems.append(f"products[{p}].id: {product.id!r} is used by another product")
+        product_ids.append(product.id)
+        if product.target_margin is not None and product.price is None:
+            problems.append(f"products[{p}].target_margin: a margin needs the selling price: add 'price: <per {product.yield_unit}>'")
+        for material_id, line in product.lines().items():
+            where = f"products[{p}].recipe.{material_id}"
+            material = materials.get(material_id)
+            if material is None:
+                problems.append(f"{where}: unknown material {material_id!r} (known: {', '.join(materials) or 'none'})")
+                continue
+            try:
+                units.amount_in(units.parse_quantity(line.quantity), material.unit, material.density)
+            except ValueError as exc:
+                problems.append(f"{where}: {exc} (the material is priced per {material.unit})")
+            if line.supplier and line.supplier not in {o.supplier for o in material.offers}:
+                problems.append(f"{where}.supplier: no offer of {material_id!r} at {line.supplier!r}")
     return problems
 
 

@@ -16,7 +16,7 @@ from typing import Any, Callable, Iterator, Sequence
 
 import sqlite_utils
 
-from . import alerts, feeds, notify, prices, rules, silences, store
+from . import alerts, costing, feeds, notify, prices, product_rules, rules, silences, store
 from .config import Config
 
 EXIT_OK, EXIT_PARTIAL, EXIT_CONFIG, EXIT_LOCKED, EXIT_FATAL = 0, 1, 2, 3, 4
@@ -90,7 +90,9 @@ def process_items(
     summary = store.summarize(rows)
     broken = rules.extraction_findings(config, rows)
     held = {f.supplier_id for f in broken if f.holds}
-    transitions = alerts.apply(db, broken + rules.evaluate(db, config, as_of, held), as_of)
+    costs = costing.record_costs(db, config, run_id, as_of)
+    findings = broken + rules.evaluate(db, config, as_of, held) + product_rules.evaluate(db, config, as_of, costs)
+    transitions = alerts.apply(db, findings, as_of)
     names = {s.id: s.name for s in config.suppliers}
     urls = {i["offer_id"]: i.get("url") for i in items}
     context = notify.DigestContext(

@@ -44,8 +44,15 @@ def link_maker(base_url: str | None, database_name: str) -> Callable[[dict[str, 
     if not base_url:
         return lambda alert: None
     base = base_url.rstrip("/")
-    return lambda alert: (f"{base}/-/dashboards/material?material={quote(alert['material_id'])}"
-                          if alert.get("material_id") else f"{base}/{database_name}/run_log")
+
+    def link(alert: dict[str, Any]) -> str:
+        if alert.get("product_id"):
+            return f"{base}/-/dashboards/product?product={quote(alert['product_id'])}"
+        if alert.get("material_id"):
+            return f"{base}/-/dashboards/material?material={quote(alert['material_id'])}"
+        return f"{base}/{database_name}/run_log"
+
+    return link
 
 
 def lock_screen(alert: dict[str, Any], link: str | None) -> str:
@@ -67,7 +74,7 @@ def compose(transitions: list[Transition], context: DigestContext) -> list[dict[
     """This run's messages: one push per critical alert that fired or escalated, one digest of the rest."""
     told = [t for t in transitions if not silences.is_silenced(t.alert, context.silenced) and (t.event, t.alert["kind"]) not in QUIET]
     pushes = [t for t in told if t.event in ("fired", "escalated") and t.alert["severity"] == "critical"]
-    messages = [{"tag": PHONE, "title": f"supplywatch: {t.alert.get('material_id') or t.alert.get('supplier_id')} {t.alert['direction']}",
+    messages = [{"tag": PHONE, "title": f"supplywatch: {t.alert.get('product_id') or t.alert.get('material_id') or t.alert.get('supplier_id')} {t.alert['direction']}",
                  "body": lock_screen(t.alert, context.link(t.alert)), "alert_ids": [t.alert["id"]]} for t in pushes]
     rest = [t for t in told if t not in pushes]
     sections = [

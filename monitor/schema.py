@@ -211,7 +211,54 @@ UPDATE latest_observations SET recent_unit_prices = (
         ORDER BY o.fetched_at DESC LIMIT 10));
 """
 
-MIGRATIONS = {1: _SCHEMA_V1, 2: _SCHEMA_V2, 3: _SCHEMA_V3, 4: _SCHEMA_V4, 5: _SCHEMA_V5, 6: _SCHEMA_V6}
+# Version 7: what the owner makes. Each run costs every product's recipe from the offers of that
+# night, keeping per line which offer priced it, so history stays exact when the cheapest supplier
+# changes; product alerts name their product.
+_SCHEMA_V7 = """
+CREATE TABLE products (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    yield_quantity REAL NOT NULL,
+    yield_unit TEXT NOT NULL,
+    selling_price REAL,
+    target_margin REAL
+);
+CREATE TABLE product_costs (
+    id INTEGER PRIMARY KEY,
+    product_id TEXT NOT NULL REFERENCES products(id),
+    run_id INTEGER REFERENCES runs(id),
+    costed_at TEXT NOT NULL,
+    currency TEXT NOT NULL,
+    batch_cost REAL,
+    unit_cost REAL,
+    complete INTEGER NOT NULL,
+    missing TEXT,
+    selling_price REAL,
+    margin_percent REAL,
+    target_margin REAL
+);
+CREATE UNIQUE INDEX product_costs_product_time ON product_costs(product_id, costed_at);
+CREATE TABLE product_cost_lines (
+    id INTEGER PRIMARY KEY,
+    cost_id INTEGER NOT NULL REFERENCES product_costs(id),
+    product_id TEXT NOT NULL,
+    costed_at TEXT NOT NULL,
+    material_id TEXT NOT NULL REFERENCES materials(id),
+    quantity REAL NOT NULL,
+    unit TEXT NOT NULL,
+    unit_price REAL,
+    cost REAL,
+    offer_id TEXT REFERENCES offers(id),
+    supplier_id TEXT,
+    observation_id INTEGER REFERENCES observations(id),
+    priced_at TEXT
+);
+CREATE INDEX product_cost_lines_cost ON product_cost_lines(cost_id);
+CREATE INDEX product_cost_lines_product_time ON product_cost_lines(product_id, costed_at);
+ALTER TABLE alerts ADD COLUMN product_id TEXT;
+"""
+
+MIGRATIONS = {1: _SCHEMA_V1, 2: _SCHEMA_V2, 3: _SCHEMA_V3, 4: _SCHEMA_V4, 5: _SCHEMA_V5, 6: _SCHEMA_V6, 7: _SCHEMA_V7}
 SCHEMA_VERSION = max(MIGRATIONS)
 
 

@@ -34,4 +34,4 @@ def active(db: sqlite_utils.Database, at: str | None = None) -> list[dict[str, A
 
 
 def is_silenced(alert: dict[str, Any], targets: set[str]) -> bool:
-    return bool({alert.get("material_id"), alert.get("offer_id"), alert.get("supplier_id")} & targets)
+    return bool({alert.get("material_id"), alert.get("offer_id"), alert.get("supplier_id"), alert.get("product_id")} & targets)

@@ -33,6 +33,8 @@ def sync_config(db: sqlite_utils.Database, config: Config) -> None:
             ({"id": s.id, "name": s.name, "currency": s.currency, "locale": s.locale} for s in config.suppliers), pk="id"
         )
         db["materials"].upsert_all(({"id": m.id, "name": m.name, "unit": m.unit} for m in config.materials), pk="id")
+        db["products"].upsert_all(({"id": p.id, "name": p.name, "yield_quantity": p.yield_count, "yield_unit": p.yield_unit,
+                                    "selling_price": p.price, "target_margin": p.target_margin} for p in config.products), pk="id")
         db.execute("UPDATE offers SET active = 0")
         db["offers"].upsert_all(
             (
