@@ -62,6 +62,16 @@ materials:
     offers:
       - {{supplier: timberline, url: "{timberline}/products/titebond-3-gallon", pack: 1 gal}}
       - {{supplier: holzhandel, url: "{holzhandel}/products/holzleim-5l", pack: 5 L, price: "css:.preis::text"}}
+products:                   # what the shop makes: costed every night from the cheapest offers
+  - id: walnut-side-table
+    name: Walnut side table
+    yield: 1 table
+    price: 520.00           # what one table sells for
+    target_margin: 50       # percent: below this, the phone rings "reprice now"
+    recipe:
+      walnut-8-4: 12 board_foot
+      baltic-birch-18mm: 0.5 each
+      wood-glue: 12 floz
 rules:                      # defaults for materials without rules of their own
   - {{kind: change, percent: 10, baseline: median_30d}}
   - {{kind: stale, days: 5}}

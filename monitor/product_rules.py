@@ -103,11 +103,12 @@ def evaluate(db: sqlite_utils.Database, config: Config, as_of: str, costs: dict[
         view = ProductView(product.id, product.name, SimpleNamespace(unit=product.yield_unit, name=product.name),
                            _history(db, product, as_of, window_days(rules)))
         why = drivers(db, cost)
+        rising = why.startswith("+")
         counters: dict[str, int] = {}
         for rule in rules:
             counters[rule.kind] = counters.get(rule.kind, 0) + 1
             for direction, holds, reference, message, severity in PRICE_RULES[type(rule)](rule, view, fmt, as_of):
-                if holds and why:
+                if holds and why and rising == (direction in ("up", "above")):  # the move that explains it, not the opposite
                     message = f"{message}; {why}"
                 findings.append(Finding(
                     f"{rule.kind}#{counters[rule.kind]}:product:{product.id}:{direction}", describe(rule), rule.kind, None, None,
