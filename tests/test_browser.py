@@ -73,3 +73,9 @@ def test_material_dashboard_draws_prices_per_supplier_with_alerts(server, browse
     errors = load(browser, f"{server}/-/dashboards/material?material=walnut-8-4", "material-walnut.png", ["prices"])
     assert errors == []
     assert (ARTIFACTS / "material-walnut.png").stat().st_size > 10_000
+
+
+def test_product_dashboard_draws_cost_by_input_and_margin(server, browser):
+    errors = load(browser, f"{server}/-/dashboards/product?product=walnut-side-table", "product-table.png", ["stack", "margin"])
+    assert errors == []
+    assert (ARTIFACTS / "product-table.png").stat().st_size > 10_000

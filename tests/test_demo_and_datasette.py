@@ -115,3 +115,18 @@ def test_demo_site_only_lets_run_work_in_the_demo_directory(demo):
     finally:
         site.terminate()
         site.wait(timeout=10)
+
+
+def test_product_queries_agree_with_supplywatch_cost(demo):
+    directory, _ = demo
+    path = directory / "supplywatch.db"
+    ds = Datasette([str(path)], metadata=serve.metadata_for(path), settings={"allow_download": False})
+    (now,) = get(ds, "/supplywatch/product_costs_now.json?_shape=array").json()
+    cost = json.loads(supplywatch("cost", "walnut-side-table", "--json", cwd=directory).stdout)
+    assert now["product"] == "Walnut side table" and now["complete"] == "yes"
+    assert now["batch_cost"] == round(cost["batch_cost"], 2)
+    (moved,) = get(ds, "/supplywatch/product_cost_change_30d.json?_shape=array").json()
+    assert moved["unit_cost_now"] == round(cost["unit_cost"], 4) and moved["moved_most"]
+    db = sqlite_utils.Database(path)
+    margins = list(db.query("SELECT state FROM alerts WHERE kind = 'margin' AND product_id = 'walnut-side-table'"))
+    assert margins, "the demo's lumber spike should push the table's margin below its target"
