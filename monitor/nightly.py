@@ -161,6 +161,7 @@ def suspects_to_refetch(db: sqlite_utils.Database, config: Config) -> Callable[[
 
     def choose(items: list[dict[str, Any]]) -> list[Any]:
         pricing = prices.Pricing(db, config)
+        pricing.preload()  # judged against the kept recent prices, as the store will judge them
         again = []
         for item in items:
             if item.get("status") == "ok" and item.get("offer_id") in offers:

@@ -19,9 +19,9 @@ import sqlite_utils
 from monitor.config import OfferSpec
 from monitor.scrapyd import split_offers
 from tests.conftest import REPO, product_page, supplywatch, write_config
+from tests.test_ingest import rows
 
 BIN = Path(sys.executable).parent
-COMPARED = ("offer_id", "material_id", "supplier_id", "status", "price", "currency", "pack", "unit_price", "in_stock", "method", "raw", "error", "http_status")
 
 
 def free_port() -> int:
@@ -61,11 +61,6 @@ def scrapyd_url(tmp_path_factory) -> Iterator[str]:
 
 def finished_jobs(url: str) -> list[dict]:
     return json.loads(urllib.request.urlopen(f"{url}/listjobs.json?project=supplywatch").read())["finished"]
-
-
-def rows(db_path: Path) -> list[tuple]:
-    db = sqlite_utils.Database(db_path)
-    return sorted(tuple(r[c] for c in COMPARED) for r in db.query("SELECT * FROM observations"))
 
 
 def materials(acme, berger) -> str:
