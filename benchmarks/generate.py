@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from monitor import schema  # noqa: E402
+from monitor.store import schema  # noqa: E402
 
 END = datetime(2026, 11, 1, 3, tzinfo=timezone.utc)
 

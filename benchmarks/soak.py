@@ -24,8 +24,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from monitor import backtest, config as config_module, nightly, store  # noqa: E402
-from monitor.rule_kinds import DEFAULT_RULES  # noqa: E402
+from monitor import backtest, config as config_module, pipeline, store  # noqa: E402
+from monitor.rules.kinds import DEFAULT_RULES  # noqa: E402
 
 SUPPLIERS = 10
 
@@ -112,13 +112,13 @@ def main() -> None:
 
         def handle(as_of: str | None, items: list, stats: dict) -> None:
             run_id = store.start_run(db, "soak", as_of)
-            nightly.process_items(db, config, run_id, items, as_of, echo=lambda _: None)
+            pipeline.process_items(db, config, run_id, items, as_of, echo=lambda _: None)
             walls.append(time.perf_counter() - began[0])
             fds.append(open_fds())
             threads.append(threading.active_count())
             sizes.append(sum(Path(f"{config.database_path}{s}").stat().st_size for s in ("", "-wal") if Path(f"{config.database_path}{s}").exists()))
 
-        from monitor.crawl import crawl_nights
+        from monitor.crawl.local import crawl_nights
 
         crawl_nights(config, nights, handle, before_each=before, log_level="ERROR")
         observations = db.execute("SELECT count(*) FROM observations").fetchone()[0]

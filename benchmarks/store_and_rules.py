@@ -19,7 +19,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from monitor import alerts, config as config_module, rules, schema, store  # noqa: E402
+from monitor import alerts, config as config_module, rules, store  # noqa: E402
+from monitor.store import schema  # noqa: E402
 
 
 def make_config(directory: Path, offers: int) -> config_module.Config:

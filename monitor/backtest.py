@@ -17,7 +17,7 @@ from typing import Any
 
 from . import alerts, notify, rules, store
 from .config import Config
-from .rule_kinds import DEFAULT_RULES, Rule
+from .rules.kinds import DEFAULT_RULES, Rule
 
 
 @dataclass

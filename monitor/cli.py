@@ -11,7 +11,7 @@ from typing import Any, Callable
 
 import click
 
-from . import config as config_module, nightly, notify, serve as serve_module, store
+from . import config as config_module, notify, pipeline, serve as serve_module, store
 from .config import ConfigError
 
 
@@ -28,28 +28,28 @@ def load_or_exit(path: Path) -> config_module.Config:
         return config_module.load(path)
     except ConfigError as exc:
         click.echo(f"Error: {exc}", err=True)
-        sys.exit(nightly.EXIT_CONFIG)
+        sys.exit(pipeline.EXIT_CONFIG)
 
 
-def report_run(job: Callable[[], nightly.RunResult], crash_is_fatal: bool = False) -> None:
+def report_run(job: Callable[[], pipeline.RunResult], crash_is_fatal: bool = False) -> None:
     """Run a job that records a run, print its one-line outcome and exit with its documented code."""
     try:
         result = job()
-    except nightly.Locked as exc:
+    except pipeline.Locked as exc:
         click.echo(f"supplywatch: {exc}", err=True)
-        sys.exit(nightly.EXIT_LOCKED)
+        sys.exit(pipeline.EXIT_LOCKED)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
     except Exception as exc:  # cron mails one line; the run row says "crashed" and the data stays consistent
         if not crash_is_fatal:
             raise
         click.echo(f"supplywatch: the run crashed: {exc.__class__.__name__}: {exc}", err=True)
-        sys.exit(nightly.EXIT_FATAL)
+        sys.exit(pipeline.EXIT_FATAL)
     click.echo(f"run {result.run_id}: {result.status}: {result.message}")
     sys.exit(result.exit_code)
 
 
-EXIT_HELP = "\n".join(f"  {code}  {meaning}" for code, meaning in nightly.EXIT_CODES.items())
+EXIT_HELP = "\n".join(f"  {code}  {meaning}" for code, meaning in pipeline.EXIT_CODES.items())
 
 
 @click.group(epilog="Exit codes of `supplywatch run` and `ingest`:\n\n\b\n" + EXIT_HELP)
@@ -114,7 +114,7 @@ def run(config_path: Path, verbose: bool, via: tuple[tuple[str, str], ...], jobs
     """
     config = load_or_exit(config_path)
     nodes = [url for _, url in via] or config.crawl.scrapyd
-    report_run(lambda: nightly.run(config, echo=click.echo, log_level="INFO" if verbose else "WARNING",
+    report_run(lambda: pipeline.run(config, echo=click.echo, log_level="INFO" if verbose else "WARNING",
                                    scrapyd_nodes=nodes, scrapyd_jobs=jobs), crash_is_fatal=True)
 
 
@@ -135,7 +135,7 @@ def ingest(config_path: Path, source: str) -> None:
         supplywatch ingest http://10.0.0.5:6800/items/supplywatch/offers/JOBID.jl
     """
     config = load_or_exit(config_path)
-    report_run(lambda: nightly.ingest(config, source, echo=click.echo))
+    report_run(lambda: pipeline.ingest(config, source, echo=click.echo))
 
 
 @cli.command("add-price")
@@ -160,7 +160,7 @@ def add_price(config_path: Path, offer: str, price: str, when: str | None, note:
         moment = datetime.combine(date_type.fromisoformat(when), datetime.min.time(), timezone.utc).replace(hour=12) if when else datetime.now(timezone.utc)
     except ValueError:
         raise click.BadParameter(f"{when!r} is not a date like 2026-11-03", param_hint="--date") from None
-    report_run(lambda: nightly.add_price(config, offer, price, moment.isoformat(timespec="seconds"), note, currency, pack, echo=click.echo))
+    report_run(lambda: pipeline.add_price(config, offer, price, moment.isoformat(timespec="seconds"), note, currency, pack, echo=click.echo))
 
 
 @cli.command()
@@ -209,7 +209,7 @@ def backtest(csv_file: Path, date_column: str, price_column: str, config_path: P
     import json
 
     from . import backtest as backtest_module
-    from .rule_kinds import DEFAULT_RULES
+    from .rules.kinds import DEFAULT_RULES
 
     rule_set, unit, currency, name = DEFAULT_RULES, "each", "USD", csv_file.stem
     if config_path is not None:
@@ -238,7 +238,7 @@ def silence(config_path: Path, target: str, duration: str, reason: str | None) -
     Example:
         supplywatch silence walnut-8-4 --for 14d --reason "bought a year's stock"
     """
-    from . import silences
+    from .alerts import silences
 
     config = load_or_exit(config_path)
     known = {m.id for m in config.materials} | {o.offer_id for o in config.offers()} | {s.id for s in config.suppliers}
@@ -440,7 +440,7 @@ def demo(directory: Path, nights: int, serve: bool, site_only: bool, port: int) 
         supplywatch demo                 # ~30 s, then browse http://127.0.0.1:8001
         supplywatch demo --no-serve --dir /tmp/demo
     """
-    from . import demo as demo_module
+    from .demo import run as demo_module
 
     directory.mkdir(parents=True, exist_ok=True)
     site, catalog = demo_module.start_site(directory, nights, reuse=site_only)

@@ -14,8 +14,10 @@ import yaml
 from babel import Locale, UnknownLocaleError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, PrivateAttr, field_validator
 
+from spiders.offer import OfferSpec
+
 from . import units
-from .rule_kinds import DEFAULT_RULES, RULE_KINDS, ChangeRule, ExtractionRule, Rule, ThresholdRule, TrendRule
+from .rules.kinds import DEFAULT_RULES, RULE_KINDS, ChangeRule, ExtractionRule, Rule, ThresholdRule, TrendRule
 
 DEFAULT_CONFIG = "supplywatch.yml"
 EXAMPLE = resources.files("monitor").joinpath("example.yml").read_text(encoding="utf-8")
@@ -237,7 +239,7 @@ class Config(_Strict):
     rules: list[Rule] = []
     # Set by load(): where the file lives, so relative paths resolve against it.
     _base_dir: Path = PrivateAttr(default_factory=Path.cwd)
-    _offers: list["OfferSpec"] | None = PrivateAttr(default=None)
+    _offers: list[OfferSpec] | None = PrivateAttr(default=None)
 
     @property
     def base_dir(self) -> Path:
@@ -258,14 +260,14 @@ class Config(_Strict):
         """The supplier-level check that a supplier's pages still yield prices (always on)."""
         return next((r for r in self.rules if isinstance(r, ExtractionRule)), ExtractionRule(kind="extraction"))
 
-    def offers(self) -> list["OfferSpec"]:
+    def offers(self) -> list[OfferSpec]:
         """Every offer flattened with what the spider and the store need to know about it
         (built once: a run asks for them many times, and a config is not changed once loaded)."""
         if self._offers is None:
             self._offers = self._flatten_offers()
         return list(self._offers)
 
-    def _flatten_offers(self) -> list["OfferSpec"]:
+    def _flatten_offers(self) -> list[OfferSpec]:
         suppliers = {s.id: s for s in self.suppliers}
         specs = []
         for material in self.materials:
@@ -292,27 +294,6 @@ class Config(_Strict):
                     )
                 )
         return specs
-
-
-class OfferSpec(BaseModel):
-    """One offer as the spider receives it (plain data, so it survives a trip through JSON)."""
-
-    offer_id: str
-    material: str
-    supplier: str
-    url: str
-    pack: str
-    unit: str
-    price_selector: str | None = None
-    variant: str | None = None
-    currency: str = "USD"
-    locale: str = "en_US"
-    active: bool = True
-    pack_from_config: bool = True
-    platform: str | None = None
-    price_list: dict[str, Any] | None = None
-    order_quantity: float = 1
-    render: bool = False
 
 
 def key_path(loc: tuple[Any, ...]) -> str:

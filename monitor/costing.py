@@ -16,7 +16,7 @@ from typing import Any
 import sqlite_utils
 
 from . import units
-from .checks import parse_time
+from .rules.checks import parse_time
 from .config import Config, Product
 
 MAX_PRICE_AGE_DAYS = 30

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from monitor import nightly
+from monitor import pipeline
 from tests.conftest import product_page, supplywatch, write_config
 
 
@@ -32,7 +32,7 @@ def observations(tmp_path: Path) -> dict[str, dict]:
 def test_one_supplier_failing_does_not_stop_the_others(tmp_path, sites):
     three_suppliers(tmp_path, sites, (product_page("12.50"),), (product_page("1.234,50 €", markup="plain"),), ("oops", 500))
     result = supplywatch("run", cwd=tmp_path)
-    assert result.returncode == nightly.EXIT_PARTIAL, result.stderr
+    assert result.returncode == pipeline.EXIT_PARTIAL, result.stderr
     assert "no price at all from corner" in result.stdout
     rows = observations(tmp_path)
     assert (rows["walnut@acme"]["status"], rows["walnut@acme"]["unit_price"]) == ("ok", 12.5)
@@ -92,7 +92,7 @@ def test_failed_delivery_is_retried_and_delivered_once_next_run(tmp_path, sites,
                     notify_yaml=f'urls: [{{url: "{sink.url}", tags: [digest]}}]')
     sink.failing = True
     first = supplywatch("run", cwd=tmp_path)
-    assert first.returncode == nightly.EXIT_PARTIAL and "notifications not delivered" in first.stdout
+    assert first.returncode == pipeline.EXIT_PARTIAL and "notifications not delivered" in first.stdout
     db = sqlite_utils.Database(tmp_path / "supplywatch.db")
     queued = list(db.query("SELECT * FROM notifications WHERE delivered_at IS NULL"))
     assert len(queued) == 1 and queued[0]["attempts"] == 1 and queued[0]["last_error"]
@@ -107,9 +107,9 @@ def test_failed_delivery_is_retried_and_delivered_once_next_run(tmp_path, sites,
 
 def test_second_run_while_one_holds_the_lock_exits_3(tmp_path, sites):
     three_suppliers(tmp_path, sites, (product_page("1"),), (product_page("1,00 €", markup="plain"),), (product_page("1"),))
-    with nightly.run_lock(tmp_path / "supplywatch.db"):
+    with pipeline.run_lock(tmp_path / "supplywatch.db"):
         result = supplywatch("run", cwd=tmp_path)
-    assert result.returncode == nightly.EXIT_LOCKED and "another supplywatch run" in result.stderr
+    assert result.returncode == pipeline.EXIT_LOCKED and "another supplywatch run" in result.stderr
     assert supplywatch("run", cwd=tmp_path).returncode == 0
 
 

@@ -2,7 +2,8 @@
 
 import sqlite3
 
-from monitor import schema, store
+from monitor import store
+from monitor.store import schema
 
 
 def test_version_1_database_upgrades_in_place_keeping_observations(tmp_path):

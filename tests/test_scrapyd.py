@@ -16,8 +16,8 @@ from typing import Iterator
 import pytest
 import sqlite_utils
 
-from monitor.config import OfferSpec
-from monitor.scrapyd import split_offers
+from spiders.offer import OfferSpec
+from monitor.crawl.scrapyd import split_offers
 from tests.conftest import REPO, product_page, supplywatch, write_config
 from tests.test_ingest import rows
 

@@ -21,9 +21,10 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from monitor import config as config_module
-from monitor.config import Config, OfferSpec
+from monitor.config import Config
 from spiders.extract import blocked_reason, extract_price
 from spiders.items import PriceObservation
+from spiders.offer import OfferSpec
 from spiders.platforms import shopify_js_url
 
 _SYMBOLS = {"€": "EUR", "£": "GBP", "¥": "JPY", "円": "JPY", "￥": "JPY", "CHF": "CHF", "Fr.": "CHF", "zł": "PLN", "kr": None, "$": None}

@@ -13,7 +13,7 @@ from typing import Any
 
 import sqlite_utils
 
-from .rules import Finding, parse_time
+from ..rules import Finding, parse_time
 
 SEVERITY_RANK = {"info": 0, "warning": 1, "critical": 2}
 REMIND_EVERY = timedelta(days=7)

@@ -8,7 +8,7 @@ from typing import Any
 
 import sqlite_utils
 
-from .store import now_iso
+from ..store import now_iso
 
 _DURATION = re.compile(r"^(\d+)\s*([hdw])$")
 

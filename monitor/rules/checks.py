@@ -11,14 +11,16 @@ import re
 import statistics
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable, Iterable, NamedTuple
+from typing import TYPE_CHECKING, Any, Callable, Iterable, NamedTuple
 
 from babel.numbers import format_currency
 
 from . import detectors
-from .config import Material
-from .rule_kinds import (ChangeRule, CheapestRule, ExtractionRule, ExtremeRule, Rule, StaleRule, StockRule,
+from .kinds import (ChangeRule, CheapestRule, ExtractionRule, ExtremeRule, Rule, StaleRule, StockRule,
                          ThresholdRule, TrendRule, VolatilityRule)
+
+if TYPE_CHECKING:  # the config imports the rule kinds: types only, no import cycle
+    from ..config import Material
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """A built-in demo supplier website: three shops on 127.0.0.1, each marking prices up its own way.
 
-Prices follow real US producer price indexes (see ``demo_data/SOURCE.md``), so the demo shows
+Prices follow real US producer price indexes (see ``data/SOURCE.md``), so the demo shows
 a real spike. The site serves the prices of one night at a time: the demo moves the night
 along as it fills its history; afterwards it serves today's.
 """
@@ -22,7 +22,7 @@ USD_PER_EUR = Decimal("1.10")
 
 
 def _series(name: str) -> list[tuple[date, float]]:
-    text = resources.files("monitor").joinpath("demo_data", f"{name}.csv").read_text()
+    text = resources.files("monitor.demo").joinpath("data", f"{name}.csv").read_text()
     rows = list(csv.reader(text.splitlines()))[1:]
     return [(date.fromisoformat(d), float(v)) for d, v in rows if v]
 

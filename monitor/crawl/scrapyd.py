@@ -20,9 +20,10 @@ from scrapyd_client.exceptions import ErrorResponse, MalformedResponse
 from scrapyd_client.pyclient import ScrapydClient
 
 from spiders.spiders.offers import settings_from_config
+from spiders.offer import OfferSpec
 
-from .config import Config, OfferSpec
-from .store import now_iso
+from ..config import Config
+from ..store import now_iso
 
 PROJECT = "supplywatch"
 JOBS_PER_NODE = 4

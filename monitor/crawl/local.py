@@ -17,8 +17,9 @@ from twisted.internet.defer import DeferredList, inlineCallbacks
 from spiders import settings as project_settings
 from spiders.spiders.offers import OffersSpider, settings_from_config
 from spiders.spiders.rates import RatesSpider
+from spiders.offer import OfferSpec
 
-from .config import Config, OfferSpec
+from ..config import Config
 
 CrawlHandler = Callable[[str | None, list[dict[str, Any]], dict[str, Any]], None]
 # Offers whose first fetch looked wrong (a x10 jump, a changed pack): fetched once more at once.

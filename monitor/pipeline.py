@@ -16,7 +16,11 @@ from typing import Any, Callable, Iterator, Sequence
 
 import sqlite_utils
 
-from . import alerts, costing, feeds, notify, prices, product_rules, rules, silences, store
+from . import alerts, costing, notify, rules, store
+from .alerts import silences
+from .crawl import feeds
+from .rules import products as product_rules
+from .store.pricing import Pricing
 from .config import Config
 
 EXIT_OK, EXIT_PARTIAL, EXIT_CONFIG, EXIT_LOCKED, EXIT_FATAL = 0, 1, 2, 3, 4
@@ -132,7 +136,7 @@ def run(config: Config, echo: Callable[[str], None] = print, log_level: str = "W
 
         try:
             if scrapyd_nodes:
-                from . import scrapyd
+                from .crawl import scrapyd
 
                 with open(log_file, "a", encoding="utf-8") as log:
                     items, stats = scrapyd.crawl(
@@ -141,7 +145,7 @@ def run(config: Config, echo: Callable[[str], None] = print, log_level: str = "W
                         echo=echo, log=lambda line: print(line, file=log))
                 handle(None, items, stats)
             else:
-                from .crawl import crawl_nights  # Scrapy is imported only by commands that crawl
+                from .crawl.local import crawl_nights  # Scrapy is imported only by commands that crawl
 
                 crawl_nights(config, [None], handle, log_level=log_level, refetch=suspects_to_refetch(db, config),
                              log_file=None if log_level == "INFO" else log_file)  # -v: the log on the terminal instead
@@ -160,7 +164,7 @@ def suspects_to_refetch(db: sqlite_utils.Database, config: Config) -> Callable[[
     offers = {o.offer_id: o for o in config.offers()}
 
     def choose(items: list[dict[str, Any]]) -> list[Any]:
-        pricing = prices.Pricing(db, config)
+        pricing = Pricing(db, config)
         pricing.preload()  # judged against the kept recent prices, as the store will judge them
         again = []
         for item in items:

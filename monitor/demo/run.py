@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import urlparse
 
-from . import alerts, config as config_module, nightly, store
-from .demo_site import DemoCatalog, DemoSite
+from .. import alerts, config as config_module, pipeline, store
+from .site import DemoCatalog, DemoSite
 
 DEFAULT_PORTS = {"oakridge": 8731, "timberline": 8732, "holzhandel": 8733}
 
@@ -129,7 +129,7 @@ def fill_history(directory: Path, site: DemoSite, catalog: DemoCatalog, echo: Ca
     def handle(as_of: str | None, items: list[dict[str, Any]], stats: dict[str, Any]) -> None:
         assert as_of is not None
         run_id = store.start_run(db, "demo", as_of)
-        result = nightly.process_items(db, config, run_id, items, as_of, echo=messages.append)
+        result = pipeline.process_items(db, config, run_id, items, as_of, echo=messages.append)
         totals["observations"] += len(items)
         for t in result.transitions:
             if t.event == "reminder" or (t.event == "resolved" and t.alert["kind"] == "cheapest"):
@@ -138,9 +138,9 @@ def fill_history(directory: Path, site: DemoSite, catalog: DemoCatalog, echo: Ca
             mark = t.event if t.event != "fired" else t.alert["severity"]
             echo(f"  {as_of[:10]}  {mark:<9} {t.alert['message']}")
 
-    with nightly.run_lock(config.database_path):
+    with pipeline.run_lock(config.database_path):
         crawl_started = time.monotonic()
-        from .crawl import crawl_nights  # Scrapy is imported only by commands that crawl
+        from ..crawl.local import crawl_nights  # Scrapy is imported only by commands that crawl
 
         crawl_nights(config, nights, handle, before_each=before_each, log_level="CRITICAL")
         totals["crawl_seconds"] = time.monotonic() - crawl_started

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 import sqlite_utils
 
 from .checks import PRICE_RULES, Finding, Formatter, OfferView, Point, _cheapest, _stale, describe, parse_time
-from .config import Config
-from .rule_kinds import ChangeRule, CheapestRule, ExtremeRule, Rule, StaleRule, TrendRule, VolatilityRule
+from .kinds import ChangeRule, CheapestRule, ExtremeRule, Rule, StaleRule, TrendRule, VolatilityRule
+
+if TYPE_CHECKING:  # the config imports the rule kinds: types only, no import cycle
+    from ..config import Config
 
 __all__ = ["Finding", "Point", "OfferView", "describe", "evaluate", "extraction_findings", "parse_time"]
 

@@ -15,8 +15,8 @@ from typing import Any
 
 import sqlite_utils
 
-from . import units
-from .config import Config
+from .. import units
+from ..config import Config
 
 IMPLAUSIBLE_RATIO = 5  # a unit price 5x above or below the recent median (x10, /100 glitches) is suspect
 RECENT = 10  # how many valid prices the recent median is taken over

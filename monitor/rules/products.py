@@ -10,16 +10,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 from types import SimpleNamespace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlite_utils
 
 from . import detectors
 from .checks import PRICE_RULES, Finding, Formatter, Point, describe, parse_time
-from .config import Config, Product
-from .costing import ProductCost
-from .rule_kinds import ChangeRule
-from .rules import window_days
+from .kinds import ChangeRule
+from .evaluate import window_days
+
+if TYPE_CHECKING:  # the config imports the rule kinds: types only, no import cycle
+    from ..config import Config, Product
+    from ..costing import ProductCost
 
 DEFAULT_PRODUCT_RULES = (ChangeRule(kind="change", percent=5, baseline="median_30d", confirm=1),)
 MARGIN_HYSTERESIS = 1.0  # percentage points above the target before a margin alert resolves

@@ -1,0 +1,29 @@
+"""One offer as the spiders receive it: the only description of the config shared by ``spiders/``
+and ``monitor/`` (plain data, so it survives a trip through JSON to a scrapyd job)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+
+
+class OfferSpec(BaseModel):
+    """One offer as the spider receives it (plain data, so it survives a trip through JSON)."""
+
+    offer_id: str
+    material: str
+    supplier: str
+    url: str
+    pack: str
+    unit: str
+    price_selector: str | None = None
+    variant: str | None = None
+    currency: str = "USD"
+    locale: str = "en_US"
+    active: bool = True
+    pack_from_config: bool = True
+    platform: str | None = None
+    price_list: dict[str, Any] | None = None
+    order_quantity: float = 1
+    render: bool = False
