@@ -1,0 +1,97 @@
+"""Looking at what was collected: the morning status, what a product costs, the history in Datasette."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from .. import serve as serve_module, store
+from .common import config_option, load_or_exit
+
+
+@click.command()
+@config_option
+@click.option("--runs", default=5, show_default=True, help="How many recent runs to show.")
+def status(config_path: Path, runs: int) -> None:
+    """Recent runs, open alerts, offers without a valid price lately, queued messages.
+
+    \b
+    Example:
+        supplywatch status
+    """
+    config = load_or_exit(config_path)
+    if not config.database_path.exists():
+        raise click.ClickException(f"no database yet at {config.database_path}: run `supplywatch run` first")
+    from ..status import report
+
+    click.echo(report(store.open_db(config.database_path), runs))
+
+
+@click.command()
+@config_option
+@click.argument("product")
+@click.option("--at", "on", default=None, help="Cost it with the prices known at the end of this day (YYYY-MM-DD).")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON object instead of a table.")
+def cost(config_path: Path, product: str, on: str | None, as_json: bool) -> None:
+    """What one batch of PRODUCT costs, line by line, now or on a past date.
+
+    Each line is priced from the cheapest in-stock offer of its material (or the supplier the
+    recipe names), landed, in the home currency.
+
+    \b
+    Example:
+        supplywatch cost soap-bar
+        supplywatch cost soap-bar --at 2026-03-01 --json
+    """
+    from .. import costing
+
+    config = load_or_exit(config_path)
+    products = {p.id: p for p in config.products}
+    if product not in products:
+        raise click.BadParameter(f"unknown product {product!r} (products: {', '.join(products) or 'none in the config'})", param_hint="PRODUCT")
+    if on is not None:
+        try:
+            as_of = datetime.fromisoformat(on).date().isoformat() + "T23:59:59+00:00"
+        except ValueError:
+            raise click.BadParameter(f"{on!r} is not a date; write it as 2026-03-01", param_hint="--at") from None
+    else:
+        as_of = store.now_iso()
+    if not config.database_path.exists():
+        raise click.ClickException(f"no database yet at {config.database_path}: run `supplywatch run` first")
+    db = store.open_db(config.database_path)
+    result = costing.cost_at(db, config, products[product], as_of)
+    click.echo(json.dumps(result.as_dict(), indent=2) if as_json else costing.format_cost(result))
+
+
+@click.command()
+@config_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("-p", "--port", default=8001, show_default=True, help="Port to listen on.")
+@click.option("--set-password", is_flag=True, help="Ask for a password and print the hash to put in SUPPLYWATCH_PASSWORD_HASH.")
+def serve(config_path: Path, host: str, port: int, set_password: bool) -> None:
+    """Browse the price history in Datasette (http://127.0.0.1:8001), with dashboards.
+
+    Any address other than 127.0.0.1 needs a password: run with --set-password once, then
+    export SUPPLYWATCH_PASSWORD_HASH=<the hash> and log in at /-/login as "owner".
+
+    \b
+    Example:
+        supplywatch serve --port 8001
+        supplywatch serve --set-password
+        SUPPLYWATCH_PASSWORD_HASH='pbkdf2_sha256$...' supplywatch serve --host 0.0.0.0
+    """
+    if set_password:
+        password = click.prompt("Password for the owner", hide_input=True, confirmation_prompt=True)
+        click.echo(serve_module.hash_password(password))
+        click.echo(f"Put it in the environment: export {serve_module.PASSWORD_ENV}='<the line above>'", err=True)
+        return
+    config = load_or_exit(config_path)
+    try:
+        store.open_db(config.database_path)  # create or migrate it, so Datasette shows the current schema
+        sys.exit(serve_module.serve(config.database_path, host, port))
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None

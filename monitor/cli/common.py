@@ -1,0 +1,49 @@
+"""What every command shares: the --config option, loading it (exit 2 on a problem), reporting a run."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+
+from .. import config as config_module, pipeline
+from ..config import ConfigError
+
+
+def config_option(function: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "-c", "--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
+        default=config_module.DEFAULT_CONFIG, show_default=True, help="The supplywatch.yml to use.",
+    )(function)
+
+
+def load_or_exit(path: Path) -> config_module.Config:
+    """Load the config; on any problem print it and exit 2 before anything is written."""
+    try:
+        return config_module.load(path)
+    except ConfigError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(pipeline.EXIT_CONFIG)
+
+
+def report_run(job: Callable[[], pipeline.RunResult], crash_is_fatal: bool = False) -> None:
+    """Run a job that records a run, print its one-line outcome and exit with its documented code."""
+    try:
+        result = job()
+    except pipeline.Locked as exc:
+        click.echo(f"supplywatch: {exc}", err=True)
+        sys.exit(pipeline.EXIT_LOCKED)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    except Exception as exc:  # cron mails one line; the run row says "crashed" and the data stays consistent
+        if not crash_is_fatal:
+            raise
+        click.echo(f"supplywatch: the run crashed: {exc.__class__.__name__}: {exc}", err=True)
+        sys.exit(pipeline.EXIT_FATAL)
+    click.echo(f"run {result.run_id}: {result.status}: {result.message}")
+    sys.exit(result.exit_code)
+
+
+EXIT_HELP = "\n".join(f"  {code}  {meaning}" for code, meaning in pipeline.EXIT_CODES.items())

@@ -1,0 +1,76 @@
+"""Getting started: write a config, check it, and probe a supplier page for what to put in it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from .. import config as config_module
+from .common import config_option, load_or_exit
+
+
+@click.command()
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path), default=config_module.DEFAULT_CONFIG)
+def init(path: Path, force: bool) -> None:
+    """Write a commented example config to PATH.
+
+    \b
+    Example:
+        supplywatch init
+        supplywatch init ~/supplies/supplywatch.yml
+    """
+    if path.exists() and not force:
+        raise click.ClickException(f"{path} already exists (use --force to overwrite it)")
+    path.write_text(config_module.EXAMPLE, encoding="utf-8")
+    click.echo(f"Wrote {path}. Edit it, then run: supplywatch check --config {path}")
+
+
+@click.command()
+@config_option
+def check(config_path: Path) -> None:
+    """Validate the config and list what will be watched. Writes nothing.
+
+    \b
+    Example:
+        supplywatch check --config supplywatch.yml
+    """
+    config = load_or_exit(config_path)
+    click.echo(f"{config_path}: OK. Database {config.database_path}, prices compared in {config.currency}.")
+    for material in config.materials:
+        rules = ", ".join(r.kind + (" (default)" if not (material.rules or config.rules) else "") for r in config.rules_for(material))
+        click.echo(f"\n{material.id}  {material.name}  (per {material.unit}; rules: {rules})")
+        for offer in config.offers():
+            if offer.material == material.id:
+                how = offer.price_selector or "structured data"
+                click.echo(f"  {offer.offer_id:<32} {offer.pack:<16} {how:<24} {offer.url}{'' if offer.active else '  (inactive)'}")
+    targets = config.notify.urls
+    click.echo(f"\nNotifications: {len(targets)} URL(s)" + ("" if targets else " - digests will be printed"))
+
+
+@click.command()
+@click.argument("target")
+@click.option("--locale", default="en_US", show_default=True, help="How the page writes numbers (de_DE: 1.234,56).")
+@click.option("--variant", default=None, help="SKU or variant name to choose.")
+@click.option("--price", "selector", default=None, help="A css: or xpath: selector for the price.")
+@click.option("--platform", type=click.Choice(["shopify"]), default=None, help="Read the shop's JSON endpoint.")
+@click.option("--unit", default=None, help="Show unit prices in this unit (kg, gal, board_foot ...).")
+@click.option("--supplier", default="SUPPLIER-ID", help="Supplier id for the config snippet.")
+@click.option("--contact", default="probe@supplywatch.invalid", help="Contact for the User-Agent.")
+def probe(target: str, locale: str, variant: str | None, selector: str | None, platform: str | None,
+          unit: str | None, supplier: str, contact: str) -> None:
+    """Show every price a page (or a saved file) offers, and the config to watch it.
+
+    \b
+    Example:
+        supplywatch probe https://www.example.com/products/lye-25kg --unit kg
+        supplywatch probe saved-page.html --locale de_DE
+    """
+    from ..probe import probe as run_probe, report
+
+    try:
+        result = run_probe(target, locale=locale, variant=variant, selector=selector, platform=platform, unit=unit, contact=contact)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(report(result, supplier))

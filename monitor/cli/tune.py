@@ -1,0 +1,92 @@
+"""Tuning what reaches the owner: replay history through the rules, silence, test the notification URLs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from .. import notify, store
+from .common import config_option, load_or_exit
+
+
+@click.command()
+@click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--date-column", required=True, help="Column with the dates (YYYY-MM-DD).")
+@click.option("--price-column", required=True, help="Column with the prices.")
+@click.option("-c", "--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="Use the rules of a material in this config (default: the built-in rules).")
+@click.option("--material", default=None, help="The material whose rules to use (with --config).")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON object instead of text.")
+def backtest(csv_file: Path, date_column: str, price_column: str, config_path: Path | None, material: str | None, as_json: bool) -> None:
+    """Replay a price history through the rules as if each row were a nightly run.
+
+    \b
+    Example:
+        supplywatch backtest lumber.csv --date-column Date --price-column WPU081
+        supplywatch backtest oil.csv --date-column Date --price-column Price --config supplywatch.yml --material coconut-oil --json
+    """
+    import json
+
+    from .. import backtest as backtest_module
+    from ..rules.kinds import DEFAULT_RULES
+
+    rule_set, unit, currency, name = DEFAULT_RULES, "each", "USD", csv_file.stem
+    if config_path is not None:
+        config = load_or_exit(config_path)
+        chosen = next((m for m in config.materials if m.id == material), None)
+        if chosen is None:
+            raise click.BadParameter(f"{material!r} is not a material of {config_path}", param_hint="--material")
+        rule_set, unit, currency, name = config.rules_for(chosen), chosen.unit, config.currency, chosen.name
+    try:
+        series = backtest_module.read_series(csv_file, date_column, price_column)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    result = backtest_module.backtest(series, rule_set, unit, currency, name)
+    click.echo(json.dumps(result.as_json(), indent=2) if as_json else backtest_module.report(result, str(csv_file)))
+
+
+@click.command()
+@config_option
+@click.argument("target")
+@click.option("--for", "duration", default="14d", show_default=True, help="How long: 12h, 14d, 2w.")
+@click.option("--reason", default=None, help="Why, for whoever reads `supplywatch status`.")
+def silence(config_path: Path, target: str, duration: str, reason: str | None) -> None:
+    """Stop telling you about a material, offer or supplier for a while; it expires by itself.
+
+    \b
+    Example:
+        supplywatch silence walnut-8-4 --for 14d --reason "bought a year's stock"
+    """
+    from ..alerts import silences
+
+    config = load_or_exit(config_path)
+    known = {m.id for m in config.materials} | {o.offer_id for o in config.offers()} | {s.id for s in config.suppliers}
+    if target not in known:
+        raise click.BadParameter(f"{target!r} is not a material, offer or supplier of the config", param_hint="TARGET")
+    try:
+        length = silences.parse_duration(duration)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--for") from None
+    added = silences.add(store.open_db(config.database_path), target, length, reason)
+    click.echo(f"Silenced {target} until {added['until'][:16]} UTC.")
+
+
+@click.command("notify-test")
+@config_option
+@click.option("--tag", default=None, help="Only the URLs with this tag (phone, digest ...).")
+def notify_test(config_path: Path, tag: str | None) -> None:
+    """Send a test message to the notification URLs of the config.
+
+    \b
+    Example:
+        supplywatch notify-test --tag phone
+    """
+    config = load_or_exit(config_path)
+    if not config.notify.urls:
+        raise click.ClickException("no notify.urls in the config: add one (see the README) and try again")
+    sender, tags = notify.sender_for(config)
+    ok, error = notify.send(sender, tags, tag or notify.DIGEST, "supplywatch test", "If you can read this, supplywatch can reach you.")
+    if not ok:
+        raise click.ClickException(f"the test message was not delivered: {error}")
+    click.echo("Test message delivered.")
