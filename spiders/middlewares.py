@@ -55,7 +55,7 @@ class PoliteDelaysMiddleware:
         if slot is not None and seconds > slot.delay:
             logger.info("%s: waiting %.0f s between requests (%s)", urlparse(request.url).netloc, seconds, why)
             slot.delay = seconds
-            slot.randomize_delay = False
+            slot.jitter = 0
 
     def process_request(self, request: Request, spider: Spider | None = None) -> None:
         netloc = urlparse(request.url).netloc

@@ -9,10 +9,13 @@ SPIDER_MODULES = ["spiders.spiders"]
 NEWSPIDER_MODULE = "spiders.spiders"
 
 # Politeness: obey robots.txt, one request at a time per supplier domain, a delay between them.
+# The offers spider also hands out a supplier's next page only once the last one has finished
+# (spiders/schedule.py), so one at a time holds at any delay, 0 included, whatever Scrapy does.
 ROBOTSTXT_OBEY = True
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 1
 DOWNLOAD_DELAY = 2
+DOWNLOAD_DELAY_JITTER = 0  # Scrapy's default varies the delay by ±50 %: "waits 2 s" means 2 s
 USER_AGENT = "supplywatch/0.1 (+https://github.com/supplywatch/supplywatch)"
 AUTOTHROTTLE_ENABLED = False
 
@@ -21,8 +24,10 @@ AUTOTHROTTLE_ENABLED = False
 DOWNLOADER_MIDDLEWARES = {"spiders.middlewares.PoliteDelaysMiddleware": 560}
 RETRY_AFTER_TIMES = 2  # how often to come back when told "Retry-After" (waits up to 300 s each)
 
-# No remote control: the telnet console is off, and no web service extension is enabled.
+# No listener of any kind in a crawl. Scrapy 2.19 starts by default a telnet console and a remote
+# control HTTP server that executes the Python code it is sent: both off.
 TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
 
 # Failures are recorded as observations, so keep retries few and timeouts bounded.
 RETRY_ENABLED = True
@@ -30,6 +35,16 @@ RETRY_TIMES = 2
 DOWNLOAD_TIMEOUT = 30
 COOKIES_ENABLED = False
 HTTPCACHE_ENABLED = False
+
+# Size: a product page is well under 2 MB; Scrapy's default cap is 1 GiB. The cap also holds for
+# the body after gzip/deflate/brotli/zstd decompression, so a small bomb is refused, not inflated.
+# An offer with a big price list raises it for its own request (`max_download_mb:` in the config).
+DOWNLOAD_MAXSIZE = 20 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 5 * 1024 * 1024
+# Memory is bounded per page by the caps above (and in spiders/pricelist.py, spiders/extract.py);
+# Scrapy's MEMUSAGE_LIMIT_MB would close the whole crawl for one page, so only warn.
+MEMUSAGE_ENABLED = True
+MEMUSAGE_WARNING_MB = 1024
 
 # Feeds written with `scrapy crawl offers -O items.jsonl` keep every field, as `supplywatch ingest` expects.
 FEED_EXPORT_ENCODING = "utf-8"
