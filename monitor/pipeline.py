@@ -16,7 +16,7 @@ from typing import Any, Callable, Iterator, Sequence
 
 import sqlite_utils
 
-from . import alerts, costing, notify, rules, store
+from . import alerts, costing, notify, rules, safe_text, store
 from .alerts import silences
 from .crawl import feeds
 from .rules import products as product_rules
@@ -88,6 +88,7 @@ def process_items(
     echo: Callable[[str], None] = print, crawl_stats: dict[str, Any] | None = None,
 ) -> RunResult:
     """Store a crawl's items, evaluate the rules at ``as_of``, send what there is to send."""
+    items = [safe_text.clean_item(i) for i in items]  # page text is data: no terminal control, raw text capped
     store.record_rates(db, [i for i in items if "per_eur" in i])  # first: today's prices convert at today's rate
     items = [i for i in items if "offer_id" in i]
     rows = store.final_rows(store.record_observations(db, config, run_id, items))

@@ -189,3 +189,67 @@ def serving(directory: Path) -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+class SmtpSink:
+    """A mail server on 127.0.0.1 that keeps every message it is given (for Apprise's mailto://)."""
+
+    def __init__(self) -> None:
+        import email
+        import email.policy
+        import socketserver
+        import threading
+
+        self.messages: list[Any] = []  # email.message.EmailMessage
+        sink = self
+
+        class Session(socketserver.StreamRequestHandler):
+            def reply(self, line: str) -> None:
+                self.wfile.write(line.encode() + b"\r\n")
+
+            def handle(self) -> None:
+                self.reply("220 127.0.0.1 test sink")
+                data: list[bytes] | None = None
+                for line in self.rfile:
+                    if data is not None:
+                        if line.rstrip(b"\r\n") == b".":
+                            sink.messages.append(email.message_from_bytes(b"".join(data), policy=email.policy.default))
+                            data = None
+                            self.reply("250 kept")
+                        else:
+                            data.append(line[1:] if line.startswith(b"..") else line)
+                        continue
+                    verb = line[:4].upper()
+                    if verb == b"EHLO":
+                        self.reply("250-127.0.0.1")
+                        self.reply("250 AUTH PLAIN LOGIN")
+                    elif verb == b"AUTH":
+                        self.reply("235 fine")
+                    elif verb == b"DATA":
+                        data = []
+                        self.reply("354 go on")
+                    elif verb == b"QUIT":
+                        self.reply("221 bye")
+                        return
+                    else:
+                        self.reply("250 OK")
+
+        self.server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Session)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"mailto://127.0.0.1:{self.server.server_address[1]}?from=supplywatch@example.com&to=owner@example.com&mode=insecure"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def smtp_sink() -> Iterator[SmtpSink]:
+    s = SmtpSink()
+    yield s
+    s.close()

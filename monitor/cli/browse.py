@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from .. import serve as serve_module, store
+from .. import safe_text, serve as serve_module, store
 from .common import config_option, load_or_exit
 
 
@@ -28,7 +28,7 @@ def status(config_path: Path, runs: int) -> None:
         raise click.ClickException(f"no database yet at {config.database_path}: run `supplywatch run` first")
     from ..status import report
 
-    click.echo(report(store.open_db(config.database_path), runs))
+    click.echo(safe_text.for_terminal(report(store.open_db(config.database_path), runs)))
 
 
 @click.command()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from .. import config as config_module
+from .. import config as config_module, safe_text
 from .common import config_option, load_or_exit
 
 
@@ -73,4 +73,4 @@ def probe(target: str, locale: str, variant: str | None, selector: str | None, p
         result = run_probe(target, locale=locale, variant=variant, selector=selector, platform=platform, unit=unit, contact=contact)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(report(result, supplier))
+    click.echo(safe_text.for_terminal(report(result, supplier)))  # the page's own words, without terminal control

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from .. import serve as serve_module
+from .. import safe_text, serve as serve_module
 
 
 @click.command()
@@ -44,7 +44,7 @@ def demo(directory: Path, nights: int, serve: bool, site_only: bool, port: int) 
         for alert in summary["open"]:
             click.echo(f"  [{alert['severity']}] {alert['message']}")
         if summary["last_digest"]:
-            click.echo(f"\nThe last digest it would send:\n{summary['last_digest']}")
+            click.echo(f"\nThe last digest it would send:\n{safe_text.for_terminal(summary['last_digest'])}")
         click.echo(f"\nDemo finished in {time.monotonic() - started:.1f} s. Config: {summary['config']}")
         click.echo(f"Try: cd {directory} && supplywatch status")
         if serve:

@@ -7,11 +7,14 @@ is never sent again.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import apprise
 import sqlite_utils
+from apprise.common import NotifyFormat
 
+from .. import safe_text
 from ..config import Config
 from ..store import now_iso
 
@@ -24,24 +27,70 @@ def queue(db: sqlite_utils.Database, run_id: int | None, messages: list[dict[str
             db["notifications"].insert({**m, "alert_ids": json.dumps(m["alert_ids"]), "run_id": run_id, "created_at": now_iso()})
 
 
-def sender_for(config: Config) -> tuple[apprise.Apprise, set[str]]:
-    """An Apprise object with the config's URLs, and the tags they carry."""
-    sender = apprise.Apprise()
+# Services that render markdown and mentions in whatever they are sent, plain text included: the
+# text is escaped for them. (Services whose plain text Apprise turns into HTML or markdown, such as
+# Telegram, HTML e-mail, Slack or Rocket.Chat, get it escaped by Apprise; mentions are still ours.)
+RENDERS_MARKDOWN_ANYWAY = {"NotifyDiscord", "NotifyMattermost", "NotifyGuilded"}
+
+
+@dataclass
+class Group:
+    """Services that get the same text: as written, escaped for markdown, or without mentions."""
+
+    prepare: Callable[[str], str]
+    apprise: apprise.Apprise = field(default_factory=apprise.Apprise)
+    tags: set[str] = field(default_factory=set)
+
+
+@dataclass
+class Sender:
+    """The config's notification URLs, grouped by how their service shows plain text."""
+
+    groups: dict[str, Group] = field(default_factory=lambda: {
+        "plain": Group(lambda text: text), "markdown": Group(safe_text.for_markdown), "mentions": Group(safe_text.without_mentions)})
+
+    def add(self, url: str, tags: list[str]) -> bool:
+        service = apprise.Apprise.instantiate(url, tag=tags or None)
+        if not service:
+            return False
+        if type(service).__name__ in RENDERS_MARKDOWN_ANYWAY:
+            group = self.groups["markdown"]
+        elif service.resolve_format(NotifyFormat.TEXT) == NotifyFormat.MARKDOWN:
+            group = self.groups["mentions"]
+        else:
+            group = self.groups["plain"]
+        group.apprise.add(service)
+        group.tags.update(tags)
+        return True
+
+
+def sender_for(config: Config) -> tuple[Sender, set[str]]:
+    """A Sender with the config's URLs, and the tags they carry."""
+    sender = Sender()
     tags: set[str] = set()
     for i, target in enumerate(config.notify.urls):
-        if not sender.add(target.url, tag=target.tags or None):
+        if not sender.add(target.url, target.tags):
             raise ValueError(f"notify.urls[{i}].url: Apprise does not understand this URL")
         tags.update(target.tags)
     return sender, tags
 
 
-def send(sender: apprise.Apprise, tags: set[str], tag: str, title: str, body: str) -> tuple[bool, str]:
-    """Send one message; a tag no URL carries goes to every URL rather than nowhere."""
-    result = sender.notify(body=body, title=title, tag=tag if tag in tags else apprise.common.MATCH_ALL_TAG)
-    if result:
-        return True, ""
-    failed = [f"{r.name}: {r.status.name}" for r in result.results if not r]
-    return False, f"{result.status.name}: " + ("; ".join(failed) or "no service accepted the message")
+def send(sender: Sender, tags: set[str], tag: str, title: str, body: str) -> tuple[bool, str]:
+    """Send one message as plain text (``body_format`` TEXT: supplier text never becomes HTML or
+    markdown, and an e-mail keeps its line breaks); a tag no URL carries goes to every URL rather
+    than nowhere."""
+    title, body = safe_text.one_line(title), safe_text.for_terminal(body)
+    ok, failed = True, []
+    for group in sender.groups.values():
+        if not len(group.apprise) or (tag in tags and tag not in group.tags):
+            continue
+        result = group.apprise.notify(body=group.prepare(body), title=group.prepare(title), body_format=NotifyFormat.TEXT,
+                                      tag=tag if tag in tags else apprise.common.MATCH_ALL_TAG)
+        if not result:
+            ok = False
+            failed.append(f"{result.status.name}: " + ("; ".join(f"{r.name}: {r.status.name}" for r in result.results if not r)
+                                                        or "no service accepted the message"))
+    return ok, "; ".join(failed)
 
 
 def deliver_pending(db: sqlite_utils.Database, config: Config, echo: Callable[[str], None] = print) -> tuple[int, int]:
@@ -53,7 +102,7 @@ def deliver_pending(db: sqlite_utils.Database, config: Config, echo: Callable[[s
     sender, tags = sender_for(config) if config.notify.urls else (None, set())
     for message in pending:
         if sender is None:
-            echo(f"--- {message['title']} [{message['tag']}] ---\n{message['body']}")
+            echo(safe_text.for_terminal(f"--- {message['title']} [{message['tag']}] ---\n{message['body']}"))
             ok, error, where = True, "", "stdout"
         else:
             ok, error = send(sender, tags, message["tag"], message["title"], message["body"])

@@ -1,0 +1,137 @@
+"""Text from outside (supplier pages, feeds, exceptions) made safe for where it goes: the database,
+the terminal, chat services that render markdown, and every message or log line a person reads.
+
+A supplier page is data. Nothing it says may clear the owner's screen, retitle the terminal, ping a
+whole chat channel, hide a phishing link behind a harmless word, or carry a password into a digest.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any, Mapping
+from urllib.parse import urlsplit, urlunsplit
+
+RAW_LIMIT = 500  # characters of a page's price text kept for people checking it
+TEXT_LIMIT = 2000  # any other text an item carries (errors, names, packs)
+
+# Terminal escape sequences, 7-bit and 8-bit: CSI (colours, clear screen, cursor moves), OSC (window
+# title, hyperlinks, clipboard) and the other string commands (DCS, SOS, PM, APC), then any other
+# two-character ESC sequence. Removed whole, so no parameter is left behind as text.
+_ESCAPES = re.compile(
+    r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]?"
+    r"|(?:\x1b[\]PX^_]|[\x9d\x90\x98\x9e\x9f])[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"
+    r"|\x1b[ -/]*[0-~]?"
+)
+# Bidirectional overrides and isolates reorder what is shown (a price or a name read backwards).
+_BIDI = "\u202a-\u202e\u2066-\u2069"
+_CONTROL = re.compile(rf"[\x00-\x08\x0e-\x1f\x7f-\x9f{_BIDI}]")
+_BREAKS = re.compile(r"[\t\n\v\f\r\x85\u2028\u2029]+")
+_BREAKS_BUT_NEWLINE_AND_TAB = re.compile(r"[\v\f\r\x85\u2028\u2029]")
+
+
+def one_line(text: str, limit: int | None = None) -> str:
+    """A single line of plain text: escape sequences and control characters gone, line breaks and
+    tabs made spaces, at most ``limit`` characters."""
+    text = _CONTROL.sub("", _BREAKS.sub(" ", _ESCAPES.sub("", text))).strip()
+    if limit is not None and len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return text
+
+
+def for_terminal(text: str) -> str:
+    """Text that keeps its lines and tabs and nothing else a terminal would act on."""
+    text = _ESCAPES.sub("", text).replace("\r\n", "\n")
+    return _CONTROL.sub("", _BREAKS_BUT_NEWLINE_AND_TAB.sub("\n", text))
+
+
+def clean_item(item: Mapping[str, Any]) -> dict[str, Any]:
+    """An item as it may be stored: every text one clean line, the page's raw text capped, URLs in
+    errors without passwords or query strings. Used for crawled and ingested items alike."""
+    cleaned: dict[str, Any] = {}
+    for key, value in item.items():
+        value = _clean_value(value, RAW_LIMIT if key == "raw" else TEXT_LIMIT)
+        if key == "error" and isinstance(value, str):
+            value = redact(value)
+        cleaned[key] = value
+    return cleaned
+
+
+def _clean_value(value: Any, limit: int) -> Any:
+    if isinstance(value, str):
+        return one_line(value, limit)
+    if isinstance(value, list):
+        return [_clean_value(v, TEXT_LIMIT) for v in value]
+    if isinstance(value, dict):
+        return {k: _clean_value(v, TEXT_LIMIT) for k, v in value.items()}
+    return value
+
+
+# Markdown for services that render it whatever they are told (Discord, Mattermost): a bare URL is
+# shown as itself and left alone; everywhere else the characters that make links, images, emphasis,
+# spoilers, quotes, headings and angle-bracket mentions are escaped.
+_URL = re.compile(r"https?://[^\s<>]+")
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_~|\[\]()<>#!])")
+_MENTION = re.compile(r"(?<![\w@])@(?=\w)")  # @everyone, @here, @channel, @all, @someone
+_INDENT = re.compile(r"^ +", re.MULTILINE)  # four spaces would make a code block
+
+
+def without_mentions(text: str) -> str:
+    """``@everyone`` shown, not rung: a zero-width space after each ``@`` that starts a word."""
+    return _MENTION.sub("@\u200b", text)
+
+
+def for_markdown(text: str) -> str:
+    """Plain text that a markdown-rendering chat shows literally, without pinging anyone."""
+    pieces, last = [], 0
+    for url in _URL.finditer(text):
+        pieces += [_MARKDOWN_SPECIAL.sub(r"\\\1", text[last:url.start()]), url.group(0)]
+        last = url.end()
+    pieces.append(_MARKDOWN_SPECIAL.sub(r"\\\1", text[last:]))
+    escaped = without_mentions("".join(pieces))
+    return _INDENT.sub(lambda m: "\u00a0" * len(m.group(0)), escaped)
+
+
+# Secrets: user names, passwords and query strings (API keys, tokens) in URLs.
+_ANY_URL = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s<>\"'`]+")
+
+
+def redact_url(url: str) -> str:
+    """A URL as a person or a log may see it: no user name or password, no query, no fragment."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = parts.port
+    except ValueError:  # not a URL after all (an unclosed IPv6 bracket, a port of letters)
+        return re.sub(r"//[^/?#]*@", "//", url.split("?", 1)[0].split("#", 1)[0])
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = f"{host}:{port}" if port is not None else host
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
+def redact(text: str) -> str:
+    """Every URL in a free text (an error, an exception, a run's message) passed through
+    :func:`redact_url`."""
+    return _ANY_URL.sub(lambda m: redact_url(m.group(0)), text)
+
+
+def conceal(text: str, secrets: Mapping[str, str]) -> str:
+    """Put ``${NAME}`` back where the value of an environment variable from the config stands, so
+    what was kept out of the config file stays out of the database too."""
+    for name, value in sorted(secrets.items(), key=lambda s: -len(s[1])):
+        if len(value) >= 4:  # a short value ("1", "on") would be found in ordinary text
+            text = text.replace(value, f"${{{name}}}")
+    return text
+
+
+class RedactingFilter(logging.Filter):
+    """A logging filter that takes passwords and query strings out of every URL in a log line
+    (Scrapy logs the URL of each page it retries or gives up on)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = redact(message)
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        return True
