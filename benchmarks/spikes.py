@@ -1,0 +1,276 @@
+"""Spikes that build over weeks (issue 18): does the phone ring before the peak, once, and never for
+a glitch? Figures for the default rules beside the previous release's, measured in the same run.
+
+Every series is replayed through ``supplywatch backtest``'s machinery (``monitor.backtest.backtest``
+with the default rules: the real store, rules, alert states and notification composer on a scratch
+database). The previous release's rules run the same way from its own code, extracted from git
+(``--old``, default b9d6a55) into a temporary folder and imported by a child process, so both rule
+sets see the same series on the same machine in the same run.
+
+Run-ups are found in hindsight by ``monitor.runups`` (its docstring says how): every rise of 30 % or
+more to a peak. A run-up is caught when the phone rang for a rise (any rule) on or after its start
+and before its peak; the table gives the first such push, its price and the share of the rise
+already behind it. Then: pushes per year on the daily oil series, rebounds that rang, and 50
+one-night x100 / /100 glitches injected into daily Brent.
+
+    python benchmarks/spikes.py                       # about 5 minutes on 2 cores
+    python benchmarks/spikes.py --data ../shared/data --jobs 2 --json /tmp/spikes.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import date
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+UP = ("up", "above", "high")
+
+
+@dataclass(frozen=True)
+class Source:
+    label: str
+    path: str  # under --data
+    date_column: str
+    price_column: str
+    unit: str
+    daily: bool = False
+
+
+BLS = [("WPU081", "Lumber (PPI)"), ("WPU0811", "Softwood lumber (PPI)"), ("WPU1017", "Steel mill products (PPI)"),
+       ("WPU102501", "Aluminum mill shapes (PPI)"), ("WPU102502", "Copper and brass mill shapes (PPI)")]
+PINK = [("CRUDE_PETRO", "Crude oil, average", "barrel"), ("PALM_OIL", "Palm oil", "tonne"), ("COCONUT_OIL", "Coconut oil", "tonne"),
+        ("COPPER", "Copper", "tonne"), ("ALUMINUM", "Aluminium", "tonne"), ("NICKEL", "Nickel", "tonne"),
+        ("COTTON_A_INDX", "Cotton", "kg"), ("RUBBER1_MYSG", "Rubber (RSS3)", "kg"), ("UREA_EE_BULK", "Urea", "tonne"),
+        ("COCOA", "Cocoa", "kg"), ("NGAS_EUR", "European gas", "mmbtu")]
+SOURCES = ([Source(name, f"bls-ppi/{code}.csv", "Date", code, "each") for code, name in BLS]
+           + [Source(name, "worldbank-pinksheet/cmo-data-monthly.csv", "date", code, unit) for code, name, unit in PINK]
+           + [Source("WTI daily", "eia-oil/wti-daily.csv", "Date", "Price", "barrel", daily=True),
+              Source("Brent daily", "eia-oil/brent-daily.csv", "Date", "Price", "barrel", daily=True)])
+
+
+# ---- replaying a series through one release's rules (runs in a child process) -------------------
+
+def replay(tree: str | None) -> None:
+    """Read {"series", "unit", "name"} as JSON on stdin, replay it through the default rules of the
+    code in ``tree`` (this checkout when None), write the pushes and counts as JSON on stdout."""
+    sys.path.insert(0, tree or str(ROOT))
+    from monitor import backtest  # the release under test: imported only now, from ``tree``
+
+    job = json.load(sys.stdin)
+    series = [(day, price) for day, price in job["series"]]
+    began = time.process_time()
+    result = backtest.backtest(series, unit=job["unit"], name=job["name"])
+    pushes = [{k: e[k] for k in ("date", "event", "kind", "direction", "severity", "price", "message")}
+              for e in result.events if e["pushed"]]
+    json.dump({"pushes": pushes, "suspect_rows": result.suspect_rows, "years": result.years,
+               "alerts": result.count(), "cpu_seconds": time.process_time() - began}, sys.stdout)
+
+
+def run_release(tree: str | None, series: list[tuple[str, float]], unit: str, name: str) -> dict[str, Any]:
+    command = [sys.executable, __file__, "--replay"] + ([tree] if tree else [])
+    began = time.perf_counter()
+    done = subprocess.run(command, input=json.dumps({"series": series, "unit": unit, "name": name}),
+                          capture_output=True, text=True, cwd=tempfile.gettempdir())
+    if done.returncode != 0:
+        raise SystemExit(f"replay of {name} ({tree or 'this checkout'}) failed with exit {done.returncode}:\n{done.stderr[-3000:]}")
+    result = json.loads(done.stdout)
+    result["seconds"] = time.perf_counter() - began
+    return result
+
+
+def extract_release(commit: str, into: Path) -> str:
+    """The previous release's code (monitor/ and spiders/) from git, unpacked into ``into``."""
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", commit, "monitor", "spiders"], capture_output=True, check=True)
+    with tarfile.open(fileobj=BytesIO(archive.stdout)) as tar:
+        tar.extractall(into, filter="data")
+    return str(into)
+
+
+# ---- judging the pushes against the run-ups ----------------------------------------------------
+
+def first_push(pushes: list[dict[str, Any]], start: str, end: str) -> tuple[dict[str, Any] | None, int]:
+    inside = [p for p in pushes if p["direction"] in UP and start <= p["date"] < end]
+    return (inside[0] if inside else None), len(inside)
+
+
+def caught_cell(runup: Any, pushes: list[dict[str, Any]]) -> tuple[str, bool]:
+    push, count = first_push(pushes, runup.start_date, runup.peak_date)
+    if push is None:
+        at_peak = [p for p in pushes if p["direction"] in UP and p["date"] == runup.peak_date]
+        return ("at the peak" if at_peak else "none"), False
+    share = runup.share_behind(push["price"])
+    return f"{push['date']} {share:4.0%} ({push['kind']}{', ' + str(count) + ' pushes' if count > 1 else ''})", True
+
+
+def glitch(series: list[tuple[str, float]], count: int, seed: int) -> tuple[list[tuple[str, float]], list[int]]:
+    """``count`` one-night glitches, x100 and /100 in turn, on nights drawn at random (at least three
+    nights apart, after the first month): the night's real price is replaced, as a page typo would."""
+    chooser = random.Random(seed)
+    nights: list[int] = []
+    while len(nights) < count:
+        night = chooser.randrange(30, len(series))
+        if all(abs(night - other) >= 3 for other in nights):
+            nights.append(night)
+    glitched = list(series)
+    for number, night in enumerate(sorted(nights)):
+        day, price = glitched[night]
+        glitched[night] = (day, price * (100 if number % 2 == 0 else 0.01))
+    return glitched, sorted(nights)
+
+
+def compare_pushes(clean: list[dict[str, Any]], dirty: list[dict[str, Any]]) -> dict[str, list[str]]:
+    """Pushes the glitches added, removed, or moved to another night (matched by rule, direction and event)."""
+    key = lambda p: (p["kind"], p["direction"], p["event"])  # noqa: E731
+    night = lambda p: (p["date"], *key(p))  # noqa: E731
+    left = [p for p in clean if night(p) not in {night(q) for q in dirty}]
+    right = [p for p in dirty if night(p) not in {night(q) for q in clean}]
+    shifted = []
+    for p in list(left):
+        near = [q for q in right if key(q) == key(p) and abs((date.fromisoformat(q["date"]) - date.fromisoformat(p["date"])).days) <= 14]
+        if near:
+            shifted.append(f"{p['date']} -> {near[0]['date']} ({p['kind']} {p['direction']} {p['event']})")
+            left.remove(p)
+            right.remove(near[0])
+    return {"added": [f"{p['date']} {p['kind']} {p['direction']}: {p['message']}" for p in right],
+            "removed": [f"{p['date']} {p['kind']} {p['direction']}: {p['message']}" for p in left], "shifted": shifted}
+
+
+# ---- the run -----------------------------------------------------------------------------------
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, default=next((p / "shared" / "data" for p in ROOT.parents if (p / "shared" / "data").is_dir()), None),
+                        help="the shared price histories (default: the nearest shared/data above the checkout)")
+    parser.add_argument("--old", default="b9d6a55", help="the previous release's commit")
+    parser.add_argument("--glitches", type=int, default=50)
+    parser.add_argument("--seed", type=int, default=18)
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--only", default=None, help="only the series whose label contains this")
+    parser.add_argument("--json", type=Path, default=None, help="also write every figure here")
+    args = parser.parse_args()
+
+    sys.path.insert(0, str(ROOT))
+    from monitor import backtest, runups
+
+    data = args.data
+    if data is None or not data.is_dir():
+        raise SystemExit(f"{data}: no such folder (pass --data)")
+    sources = [s for s in SOURCES if args.only is None or args.only.lower() in s.label.lower()]
+    series = {s.label: backtest.read_series(data / s.path, s.date_column, s.price_column) for s in sources}
+    brent = next((s for s in sources if s.label == "Brent daily"), None)
+    glitched: tuple[list[tuple[str, float]], list[int]] | None = None
+    if brent is not None and args.glitches:
+        glitched = glitch(series[brent.label], args.glitches, args.seed)
+
+    began = time.perf_counter()
+    with tempfile.TemporaryDirectory() as scratch:
+        old_tree = extract_release(args.old, Path(scratch))
+        jobs: dict[tuple[str, str], Any] = {}
+        with ThreadPoolExecutor(max_workers=args.jobs) as pool:
+            # The long daily series first, so the two cores finish together.
+            for source in sorted(sources, key=lambda s: not s.daily):
+                for release, tree in (("new", None), ("old", old_tree)):
+                    jobs[(source.label, release)] = pool.submit(run_release, tree, series[source.label], source.unit, source.label)
+                if source is brent and glitched is not None:
+                    for release, tree in (("new", None), ("old", old_tree)):
+                        jobs[(source.label + " glitched", release)] = pool.submit(run_release, tree, glitched[0], source.unit, source.label)
+            results = {key: job.result() for key, job in jobs.items()}
+    wall = time.perf_counter() - began
+
+    figures: dict[str, Any] = {"series": {}, "runups": []}
+    print(f"Run-ups of 30 % or more (monitor.runups: zig-zag legs cut by a 20 % fall, rise counted from the usual level after a crash, "
+          f"at most two years to the peak).\nA push counts when the phone rang for a rise on or after the start and before the peak; "
+          f"share = how much of the rise was already behind.\n")
+    header = f"{'series':<34} {'start':<10} {'peak':<10} {'rise':>5}  {'new rules: first push, share':<44} {'previous release':<40}"
+    print(header)
+    print("-" * len(header))
+    totals = {"new": 0, "old": 0, "runups": 0}
+    for source in sources:
+        prices = [(d, p) for d, p in series[source.label] if p > 0]  # the store holds prices at or below zero as suspect
+        found = runups.find_runups(prices)
+        new, old = results[(source.label, "new")], results[(source.label, "old")]
+        for runup in found:
+            new_cell, new_ok = caught_cell(runup, new["pushes"])
+            old_cell, old_ok = caught_cell(runup, old["pushes"])
+            totals["new"] += new_ok
+            totals["old"] += old_ok
+            totals["runups"] += 1
+            print(f"{source.label:<34} {runup.start_date:<10} {runup.peak_date:<10} {runup.rise_percent:>4.0f}%  {new_cell:<44} {old_cell:<40}"
+                  + ("  (history ends before a peak)" if runup.ongoing else ""))
+            figures["runups"].append({"series": source.label, "trough": runup.trough_date, "start": runup.start_date, "peak": runup.peak_date,
+                                      "rise_percent": round(runup.rise_percent, 1), "ongoing": runup.ongoing, "new": new_cell, "old": old_cell,
+                                      "new_caught": new_ok, "old_caught": old_ok})
+        rebounds = runups.find_runups(prices, rebounds=True)
+        rang = {release: [p["date"] for r in rebounds for p in results[(source.label, release)]["pushes"]
+                          if p["direction"] in UP and r.trough_date <= p["date"] < r.start_date] for release in ("new", "old")}
+        outside = {release: [p["date"] for p in results[(source.label, release)]["pushes"] if p["direction"] in UP
+                             and not any(r.start_date <= p["date"] <= r.peak_date for r in found)] for release in ("new", "old")}
+        figures["series"][source.label] = {
+            release: {"pushes": len(results[(source.label, release)]["pushes"]),
+                      "pushes_per_year": round(len(results[(source.label, release)]["pushes"]) / results[(source.label, release)]["years"], 2),
+                      "up_pushes_outside_runups": outside[release], "rebound_pushes": rang[release],
+                      "seconds": round(results[(source.label, release)]["seconds"], 1)}
+            for release in ("new", "old")} | {"runups": len(found), "rebounds": len(rebounds)}
+
+    print(f"\nCaught before the peak: new rules {totals['new']} of {totals['runups']}, previous release {totals['old']} of {totals['runups']}.\n")
+    print(f"{'series':<34} {'years':>5} {'run-ups':>7} {'new: pushes/yr':>14} {'old: pushes/yr':>14} {'new: rises outside':>18} "
+          f"{'old: rises outside':>18} {'rebounds rang new/old':>21} {'seconds new/old':>15}")
+    for source in sources:
+        f = figures["series"][source.label]
+        years = results[(source.label, "new")]["years"]
+        caught_new = sum(1 for r in figures["runups"] if r["series"] == source.label and r["new_caught"])
+        caught_old = sum(1 for r in figures["runups"] if r["series"] == source.label and r["old_caught"])
+        print(f"{source.label:<34} {years:>5.1f} {f['runups']:>3} {caught_new:>2}/{caught_old:<2}"
+              f"{f['new']['pushes_per_year']:>13.2f} {f['old']['pushes_per_year']:>14.2f} {len(f['new']['up_pushes_outside_runups']):>18} "
+              f"{len(f['old']['up_pushes_outside_runups']):>18} {len(f['new']['rebound_pushes']):>13}/{len(f['old']['rebound_pushes']):<7}"
+              f"{f['new']['seconds']:>8.1f}/{f['old']['seconds']:<6.1f}")
+    monthly = [s.label for s in sources if not s.daily]
+    if monthly:
+        shares = [r["new_caught"] for r in figures["runups"] if r["series"] in monthly]
+        per_series = [sum(1 for r in figures["runups"] if r["series"] == m and r["new_caught"]) / max(figures["series"][m]["runups"], 1) for m in monthly]
+        print(f"\nMonthly series: {sum(shares)} of {len(shares)} run-ups caught by the new rules; per series "
+              f"min {min(per_series):.0%}, median {statistics.median(per_series):.0%}, max {max(per_series):.0%}.")
+    for label in ("WTI daily", "Brent daily"):
+        if label in figures["series"]:
+            f = figures["series"][label]
+            print(f"{label}: {f['new']['pushes']} pushes in {results[(label, 'new')]['years']:.1f} years = {f['new']['pushes_per_year']:.2f} a year "
+                  f"(previous release {f['old']['pushes']} = {f['old']['pushes_per_year']:.2f} a year)")
+            for p in results[(label, "new")]["pushes"]:
+                print(f"    {p['date']}  {p['event']:<9} {p['kind']:<8} {p['direction']:<5} {p['message']}")
+
+    if glitched is not None and brent is not None:
+        print(f"\n{args.glitches} one-night glitches (x100 and /100 in turn, seed {args.seed}) injected into daily Brent:")
+        figures["glitches"] = {"nights": [series[brent.label][n][0] for n in glitched[1]]}
+        for release in ("new", "old"):
+            clean, dirty = results[(brent.label, release)], results[(brent.label + " glitched", release)]
+            diff = compare_pushes(clean["pushes"], dirty["pushes"])
+            figures["glitches"][release] = diff | {"suspect_rows_added": dirty["suspect_rows"] - clean["suspect_rows"]}
+            print(f"  {'new rules' if release == 'new' else 'previous release'}: {len(diff['added'])} pushes added, "
+                  f"{len(diff['removed'])} removed, {len(diff['shifted'])} moved; {dirty['suspect_rows'] - clean['suspect_rows']} more rows held as suspect")
+            for what in ("added", "removed", "shifted"):
+                for line in diff[what]:
+                    print(f"      {what}: {line}")
+    print(f"\nWall time {wall:.0f} s with {args.jobs} jobs.")
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=2))
+
+
+if __name__ == "__main__":
+    if len(sys.argv) >= 2 and sys.argv[1] == "--replay":
+        replay(sys.argv[2] if len(sys.argv) > 2 else None)
+    else:
+        main()

@@ -1,0 +1,159 @@
+"""The run-up detector as a plain function: where a climb starts, what a crash and a typo do to it,
+and what it said on real histories, night by night, before the peaks."""
+
+import bisect
+import os
+from datetime import date
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from monitor import backtest
+from monitor.rules.detectors import climb_start, median3, run_up
+
+SERIES = Path(__file__).resolve().parent / "fixtures" / "series"
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", 100))
+
+
+def ramp(a, b, n):
+    return [a + (b - a) * i / n for i in range(1, n + 1)]
+
+
+def nightly(prices, window=365):
+    """The detector's answer on every night, reading what a night would read."""
+    days = list(range(len(prices)))
+    return [run_up(prices[max(0, i - 2 * window):i + 1], days[max(0, i - 2 * window):i + 1], window) for i in range(len(prices))]
+
+
+def test_a_steady_climb_counts_from_the_day_it_left_its_low():
+    prices = [100.0] * 400 + ramp(100, 150, 100)
+    rise = run_up(prices, list(range(len(prices))), 365)
+    assert rise.since == 399 and rise.reference == 100 and rise.low == 100
+    assert rise.level == prices[-2]  # the median of the last three: a climb is seen one night late
+    assert rise.percent == pytest.approx((prices[-2] / 100 - 1) * 100)
+
+
+def test_a_fall_of_twenty_percent_starts_a_new_climb():
+    prices = [100.0] * 400 + ramp(100, 150, 60) + ramp(150, 110, 30) + ramp(110, 140, 30)
+    rise = run_up(prices, list(range(len(prices))), 365)
+    assert rise.since == 489  # the day of the lowest price
+    assert rise.low == pytest.approx(111)  # a V's bottom night alone is not a level: the median of three is
+    assert rise.percent == pytest.approx((prices[-2] / 111 - 1) * 100)
+
+
+def test_a_smaller_dip_keeps_the_climb_going():
+    prices = [100.0] * 400 + ramp(100, 150, 60) + ramp(150, 130, 20) + ramp(130, 160, 30)
+    assert run_up(prices, list(range(len(prices))), 365).since == 399
+
+
+def test_a_rebound_after_a_crash_is_no_rise_until_it_passes_the_usual_level():
+    prices = [100.0] * 400 + ramp(100, 30, 10) + [30.0] * 30 + ramp(30, 100, 60) + ramp(100, 125, 25)
+    rises = nightly(prices)
+    rebound = rises[440:500]
+    assert max(r.percent for r in rebound) <= 0.0  # all the way back to 100: never a rise
+    last = rises[-1]
+    assert last.reference == 100 and last.low == 30
+    assert last.since == 499  # the day it was back at its usual level
+    assert last.percent == pytest.approx((prices[-2] / 100 - 1) * 100)
+
+
+def test_too_little_history_says_nothing():
+    assert run_up([1.0, 2.0], [0, 1], 365) is None
+    with pytest.raises(ValueError):
+        run_up([1.0, 2.0, 3.0], [0, 1], 365)
+
+
+def test_climb_start_and_the_median_of_three():
+    assert [median3(9, 1, 5), median3(1, 100, 3), median3(2, 2, 7)] == [5, 3, 2]
+    assert climb_start([5, 4, 3, 4, 5, 6], 20) == 2
+    assert climb_start([5, 6, 10, 7.9, 8, 9], 20) == 3  # 10 -> 7.9 is a fall of 21 %
+
+
+# ---- properties ------------------------------------------------------------------------------
+
+CALM = st.lists(st.floats(min_value=-0.01, max_value=0.01), min_size=10, max_size=90)
+
+
+def calm_prices(moves):
+    """A calm series: daily moves within 1 %, kept within 10 % of where it began."""
+    prices, price = [], 100.0
+    for move in moves:
+        price = min(110.0, max(90.0, price * (1 + move)))
+        prices.append(price)
+    return prices
+
+
+@settings(max_examples=EXAMPLES, deadline=None, derandomize=True)
+@given(moves=CALM, where=st.floats(min_value=0, max_value=1), factor=st.one_of(
+    st.floats(min_value=0.01, max_value=0.5), st.floats(min_value=1.5, max_value=100)))
+def test_one_odd_night_of_any_size_never_makes_a_rise(moves, where, factor):
+    prices = calm_prices(moves)
+    night = min(int(where * len(prices)), len(prices) - 1)
+    prices[night] *= factor
+    for rise in nightly(prices, window=60):
+        if rise is not None:
+            assert rise.percent < 25  # a calm series stays within 22 % of any of its lows
+            assert rise.level != prices[night] and rise.low != prices[night]
+
+
+@settings(max_examples=EXAMPLES, deadline=None, derandomize=True)
+@given(prices=st.lists(st.floats(min_value=1, max_value=1000), min_size=3, max_size=120), scale=st.floats(min_value=0.01, max_value=100))
+def test_a_rise_does_not_depend_on_the_unit_of_the_price(prices, scale):
+    days = list(range(len(prices)))
+    plain, scaled = run_up(prices, days, 60), run_up([p * scale for p in prices], days, 60)
+    assert scaled.percent == pytest.approx(plain.percent, rel=1e-6, abs=1e-6)
+    assert scaled.reference == pytest.approx(plain.reference * scale, rel=1e-9)
+
+
+@settings(max_examples=EXAMPLES, deadline=None, derandomize=True)
+@given(prices=st.lists(st.floats(min_value=1, max_value=1000), min_size=3, max_size=120))
+def test_the_rise_counts_from_no_lower_than_the_climbs_low_and_never_before_it(prices):
+    days = list(range(len(prices)))
+    rise = run_up(prices, days, 60)
+    assert rise.reference >= rise.low
+    assert days[-1] - 60 <= rise.since <= days[-1]
+    assert min(prices[-3:]) <= rise.level <= max(prices[-3:])
+
+
+# ---- real histories, night by night ----------------------------------------------------------
+
+def nights(series, start, end, window=365):
+    """(date, rise) for each night from ``start`` to ``end``, reading what a night would read."""
+    series = [(d, p) for d, p in series if p > 0]
+    days = [date.fromisoformat(d).toordinal() for d, _ in series]
+    prices = [p for _, p in series]
+    out = []
+    for i, (day, _) in enumerate(series):
+        if start <= day <= end:
+            first = bisect.bisect_left(days, days[i] - 2 * window)
+            out.append((day, run_up(prices[first:i + 1], days[first:i + 1], window)))
+    return out
+
+
+def first_over(rises, percent):
+    return next((d for d, r in rises if r.percent >= percent), None)
+
+
+def test_lumber_2020_21_stands_twenty_percent_up_months_before_the_may_peak():
+    lumber = backtest.read_series(SERIES / "WPU081.csv", "Date", "WPU081")
+    assert first_over(nights(lumber, "2020-05-01", "2021-05-01"), 20) <= "2020-10-01"
+
+
+def test_steel_2021_and_palm_oil_2022_stand_twenty_percent_up_before_their_peaks():
+    steel = backtest.read_series(SERIES / "WPU1017.csv", "Date", "WPU1017")
+    assert first_over(nights(steel, "2020-12-01", "2021-12-01"), 20) <= "2021-06-01"
+    palm = backtest.read_series(SERIES / "pinksheet.csv", "date", "PALM_OIL")
+    assert first_over(nights(palm, "2020-06-01", "2022-03-31"), 20) <= "2021-06-30"
+
+
+def test_wti_2008_and_2022_stand_twenty_percent_up_before_their_peaks():
+    wti = backtest.read_series(SERIES / "wti-daily.csv", "Date", "Price")
+    assert first_over(nights(wti, "2007-03-29", "2008-07-03"), 20) <= "2008-01-01"
+    assert first_over(nights(wti, "2021-12-02", "2022-03-08"), 20) <= "2022-02-15"
+
+
+def test_wti_rebound_of_may_2020_is_no_rise():
+    wti = backtest.read_series(SERIES / "wti-daily.csv", "Date", "Price")
+    may = nights(wti, "2020-04-22", "2020-06-30")
+    assert max(r.percent for _, r in may) < 0  # from $12 back toward $56: against $56, no rise at all
