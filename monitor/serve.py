@@ -12,20 +12,23 @@ import os
 import tempfile
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 
 DATASETTE_DIR = Path(__file__).resolve().parent.parent / "datasette"
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 PASSWORD_ENV = "SUPPLYWATCH_PASSWORD_HASH"
+MEMORY_LIMIT = 512 << 20  # bytes of heap Datasette may use, whatever SQL it is asked to run
 
 
 def settings() -> dict[str, Any]:
     return json.loads((DATASETTE_DIR / "settings.json").read_text(encoding="utf-8"))
 
 
-def metadata_for(database: Path, password: bool = False) -> dict[str, Any]:
-    """The project's metadata with its database named after the actual file (``prices.db`` -> ``prices``)."""
+def metadata_for(database: Path, password: bool = False, hosts: list[str] | None = None) -> dict[str, Any]:
+    """The project's metadata with its database named after the actual file (``prices.db`` -> ``prices``);
+    ``hosts``: the only host names answered (see :mod:`monitor.serve_guard`)."""
     text = (DATASETTE_DIR / "metadata.yml").read_text(encoding="utf-8")
     if database.stem != "supplywatch":
         text = text.replace("/supplywatch/", f"/{database.stem}/").replace("db: supplywatch", f"db: {database.stem}")
@@ -35,7 +38,20 @@ def metadata_for(database: Path, password: bool = False) -> dict[str, Any]:
         # Only the owner, logged in at /-/login with the password whose hash is in the environment.
         metadata["allow"] = {"id": "owner"}
         metadata["plugins"]["datasette-auth-passwords"] = {"owner_password_hash": {"$env": PASSWORD_ENV}}
+    if hosts is not None:
+        from . import serve_guard
+
+        metadata["plugins"][serve_guard.NAME] = {"hosts": hosts}
     return metadata
+
+
+def served_hosts(host: str, base_url: str | None = None) -> list[str]:
+    """The names a password-less local Datasette answers to: loopback, and where the links in
+    messages point (``notify.base_url``, e.g. a reverse proxy's name)."""
+    hosts = [*LOCAL_HOSTS, host]
+    if base_url and urlsplit(base_url).hostname:
+        hosts.append(urlsplit(base_url).hostname or "")
+    return sorted(set(hosts))
 
 
 def hash_password(password: str) -> str:
@@ -52,7 +68,17 @@ def datasette_args(database: Path, metadata_file: Path, host: str = "127.0.0.1",
     return args
 
 
-def serve(database: Path, host: str = "127.0.0.1", port: int = 8001) -> int:
+def limit_memory(limit: int = MEMORY_LIMIT) -> None:
+    """Datasette runs any SQL it is given, and SQLite's cap on one value does not bound a query
+    that returns thousands of large ones: past ``limit`` of heap a query fails with an error
+    instead of taking the machine's memory."""
+    import resource
+
+    _, hard = resource.getrlimit(resource.RLIMIT_DATA)
+    resource.setrlimit(resource.RLIMIT_DATA, (limit if hard == resource.RLIM_INFINITY else min(limit, hard), hard))
+
+
+def serve(database: Path, host: str = "127.0.0.1", port: int = 8001, base_url: str | None = None) -> int:
     """Run Datasette until Ctrl-C; returns its exit code."""
     password = host not in LOCAL_HOSTS
     if password and not os.environ.get(PASSWORD_ENV):
@@ -62,9 +88,16 @@ def serve(database: Path, host: str = "127.0.0.1", port: int = 8001) -> int:
             "and start again (or serve on 127.0.0.1 and use an SSH tunnel)."
         )
     with tempfile.NamedTemporaryFile("w", suffix=".json", prefix="supplywatch-metadata-") as metadata_file:
-        json.dump(metadata_for(database, password), metadata_file)
+        json.dump(metadata_for(database, password, None if password else served_hosts(host, base_url)), metadata_file)
         metadata_file.flush()
         from datasette.cli import cli as datasette_cli
+        from datasette.plugins import pm
+
+        from . import serve_guard
+
+        if not pm.is_registered(serve_guard):
+            pm.register(serve_guard, name=serve_guard.NAME)
+        limit_memory()
 
         # In this process, so Ctrl-C or a SIGTERM stops Datasette with us; uvicorn handles both.
         try:

@@ -253,3 +253,40 @@ def smtp_sink() -> Iterator[SmtpSink]:
     s = SmtpSink()
     yield s
     s.close()
+
+
+@contextmanager
+def serve_process(directory: Path, *args: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """`supplywatch serve` (with ``args``) running in ``directory`` on a free port; yields its base
+    URL and the process, for tests that look at what the server itself does (its memory, its exit)."""
+    import socket
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    process = subprocess.Popen([sys.executable, "-m", "monitor", "serve", "--port", str(port), *args], cwd=directory)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(150):
+            if process.poll() is not None:
+                raise RuntimeError(f"supplywatch serve exited with {process.returncode}")
+            try:
+                urllib.request.urlopen(f"{base}/-/versions.json").close()
+                break
+            except OSError:
+                time.sleep(0.2)
+        else:
+            raise RuntimeError("supplywatch serve did not answer")
+        yield base, process
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def peak_memory_mb(pid: int) -> float:
+    """The most resident memory a running process has used (Linux's VmHWM), in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmHWM in /proc (not Linux?)")

@@ -92,6 +92,6 @@ def serve(config_path: Path, host: str, port: int, set_password: bool) -> None:
     config = load_or_exit(config_path)
     try:
         store.open_db(config.database_path)  # create or migrate it, so Datasette shows the current schema
-        sys.exit(serve_module.serve(config.database_path, host, port))
+        sys.exit(serve_module.serve(config.database_path, host, port, config.notify.base_url))
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
