@@ -240,10 +240,17 @@ class Config(_Strict):
     # Set by load(): where the file lives, so relative paths resolve against it.
     _base_dir: Path = PrivateAttr(default_factory=Path.cwd)
     _offers: list[OfferSpec] | None = PrivateAttr(default=None)
+    _secrets: dict[str, str] = PrivateAttr(default_factory=dict)  # ${NAME} -> its value, set by load()
 
     @property
     def base_dir(self) -> Path:
         return self._base_dir
+
+    @property
+    def secrets(self) -> dict[str, str]:
+        """The environment variables the file names with ``${NAME}``, and their values: kept out of
+        the database and messages as they were kept out of the file."""
+        return dict(self._secrets)
 
     @property
     def database_path(self) -> Path:
@@ -311,18 +318,21 @@ def key_path(loc: tuple[Any, ...]) -> str:
     return path or "(top level)"
 
 
-def _interpolate(node: Any, path: tuple[Any, ...], problems: list[str]) -> Any:
-    """Replace ``${VAR}`` from the environment so secrets stay out of the file."""
+def _interpolate(node: Any, path: tuple[Any, ...], problems: list[str], used: dict[str, str] | None = None) -> Any:
+    """Replace ``${VAR}`` from the environment so secrets stay out of the file; ``used`` collects
+    the names and values substituted."""
+    used = {} if used is None else used
     if isinstance(node, dict):
-        return {k: _interpolate(v, path + (k,), problems) for k, v in node.items()}
+        return {k: _interpolate(v, path + (k,), problems, used) for k, v in node.items()}
     if isinstance(node, list):
-        return [_interpolate(v, path + (i,), problems) for i, v in enumerate(node)]
+        return [_interpolate(v, path + (i,), problems, used) for i, v in enumerate(node)]
     if isinstance(node, str):
         def substitute(match: re.Match[str]) -> str:
             name = match.group(1)
             if name not in os.environ:
                 problems.append(f"{key_path(path)}: environment variable {name} is not set")
                 return ""
+            used[name] = os.environ[name]
             return os.environ[name]
 
         return _ENV_VAR.sub(substitute, node)
@@ -412,7 +422,8 @@ def load(path: str | os.PathLike[str] = DEFAULT_CONFIG) -> Config:
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping of keys (database, crawl, suppliers, materials ...)")
     problems: list[str] = []
-    data = _interpolate(data, (), problems)
+    secrets: dict[str, str] = {}
+    data = _interpolate(data, (), problems, secrets)
     if problems:
         raise ConfigError(f"{path}: " + "\n  ".join(problems))
     try:
@@ -421,6 +432,7 @@ def load(path: str | os.PathLike[str] = DEFAULT_CONFIG) -> Config:
         lines = [f"{key_path(e['loc'])}: {e['msg'].removeprefix('Value error, ')}" for e in exc.errors()]
         raise ConfigError(f"{path}:\n  " + "\n  ".join(lines)) from None
     config._base_dir = path.parent.resolve()
+    config._secrets = secrets
     problems = _cross_check(config)
     if problems:
         raise ConfigError(f"{path}:\n  " + "\n  ".join(problems))

@@ -16,7 +16,7 @@ from typing import Any, Callable, Iterator, Sequence
 
 import sqlite_utils
 
-from . import alerts, costing, notify, rules, safe_text, store
+from . import alerts, costing, notify, private_files, rules, safe_text, store
 from .alerts import silences
 from .crawl import feeds
 from .rules import products as product_rules
@@ -126,7 +126,7 @@ def run(config: Config, echo: Callable[[str], None] = print, log_level: str = "W
         store.sync_config(db, config)
         run_id = store.start_run(db, "crawl" if not scrapyd_nodes else "crawl:scrapyd")
         log_file = config.database_path.parent / "logs" / f"run-{run_id}.log"
-        log_file.parent.mkdir(exist_ok=True)
+        private_files.create_file(private_files.make_folder(log_file.parent) / log_file.name)
         with db.conn:
             db["runs"].update(run_id, {"log_file": str(log_file)})
         results: list[RunResult] = []
@@ -143,7 +143,7 @@ def run(config: Config, echo: Callable[[str], None] = print, log_level: str = "W
                     items, stats = scrapyd.crawl(
                         config, scrapyd_nodes, refetch=suspects_to_refetch(db, config),
                         jobs=scrapyd_jobs or config.crawl.scrapyd_jobs, timeout=config.crawl.scrapyd_timeout_minutes * 60,
-                        echo=echo, log=lambda line: print(line, file=log))
+                        echo=echo, log=lambda line: print(safe_text.redact(line), file=log))
                 handle(None, items, stats)
             else:
                 from .crawl.local import crawl_nights  # Scrapy is imported only by commands that crawl
@@ -152,7 +152,7 @@ def run(config: Config, echo: Callable[[str], None] = print, log_level: str = "W
                              log_file=None if log_level == "INFO" else log_file)  # -v: the log on the terminal instead
         except BaseException as exc:
             with db.conn:
-                db["runs"].update(run_id, {"status": "crashed", "finished_at": store.now_iso(), "message": repr(exc)[:500]})
+                db["runs"].update(run_id, {"status": "crashed", "finished_at": store.now_iso(), "message": safe_text.redact(repr(exc))[:500]})
             raise
         with open(log_file, "a", encoding="utf-8") as log:
             log.write(f"run {run_id}: {results[0].status}: {results[0].message}\n")

@@ -110,10 +110,22 @@ def redact_url(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
-def redact(text: str) -> str:
-    """Every URL in a free text (an error, an exception, a run's message) passed through
-    :func:`redact_url`."""
-    return _ANY_URL.sub(lambda m: redact_url(m.group(0)), text)
+def without_userinfo(url: str) -> str:
+    """A URL without its user name and password (the rest kept: a query may choose the product)."""
+    return re.sub(r"^([a-zA-Z][a-zA-Z0-9+.-]*://)[^/?#]*@", r"\1", url)
+
+
+# user:password@ outside a URL, as some errors quote a host ("invalid hostname: buyer:pw@shop.com")
+_BARE_USERINFO = re.compile(r"(?<![\w.+-])[^\s/:@'\"<>]+:[^\s/@'\"<>]+@(?=[\w\[])")
+
+
+def redact(text: str, keep: tuple[str, ...] = ()) -> str:
+    """Every URL in a free text (an error, an exception, a run's message, a line of output) passed
+    through :func:`redact_url`, except those starting with one of ``keep`` (links of our own, such
+    as the dashboards at ``notify.base_url``, whose query says which material to show)."""
+    keep = tuple(k for k in keep if k)
+    text = _ANY_URL.sub(lambda m: m.group(0) if keep and m.group(0).startswith(keep) else redact_url(m.group(0)), text)
+    return _BARE_USERINFO.sub("", text)
 
 
 def conceal(text: str, secrets: Mapping[str, str]) -> str:
@@ -125,13 +137,22 @@ def conceal(text: str, secrets: Mapping[str, str]) -> str:
     return text
 
 
-class RedactingFilter(logging.Filter):
-    """A logging filter that takes passwords and query strings out of every URL in a log line
-    (Scrapy logs the URL of each page it retries or gives up on)."""
+def redact_logs() -> None:
+    """From now on, every log record of this process carries redacted text, its traceback too
+    (Scrapy logs the URL of each page it retries, ignores or gives up on, and the errors naming it;
+    Scrapy replaces its log handlers per crawl, so this is done where records are made)."""
+    make_record = logging.getLogRecordFactory()
+    if getattr(make_record, "redacts", False):
+        return
 
-    def filter(self, record: logging.LogRecord) -> bool:
+    def redacted_record(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = make_record(*args, **kwargs)
         message = record.getMessage()
-        redacted = redact(message)
-        if redacted != message:
-            record.msg, record.args = redacted, None
-        return True
+        if (clean := redact(message)) != message:
+            record.msg, record.args = clean, None
+        if record.exc_info and record.exc_info[0] is not None and not record.exc_text:
+            record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
+        return record
+
+    redacted_record.redacts = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(redacted_record)

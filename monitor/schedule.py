@@ -11,6 +11,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Callable
 
+from . import private_files
+
 MARKER = "supplywatch"
 
 
@@ -33,14 +35,14 @@ def parse_time_of_day(text: str) -> tuple[int, int]:
 def crontab_line(config_path: Path, at: str = "02:30") -> str:
     hour, minute = parse_time_of_day(at)
     log = config_path.resolve().parent / "logs" / "cron.log"
-    return f"{minute} {hour} * * * {command(config_path)} >> {log} 2>&1"
+    return f"{minute} {hour} * * * umask 077; {command(config_path)} >> {log} 2>&1"  # the log is private
 
 
 def systemd_units(config_path: Path, at: str = "02:30") -> dict[str, str]:
     hour, minute = parse_time_of_day(at)
     directory = config_path.resolve().parent
     service = (f"[Unit]\nDescription=supplywatch nightly price check ({directory})\nAfter=network-online.target\n\n"
-               f"[Service]\nType=oneshot\nWorkingDirectory={directory}\nExecStart={command(config_path)}\n"
+               f"[Service]\nType=oneshot\nWorkingDirectory={directory}\nUMask=0077\nExecStart={command(config_path)}\n"
                "# Secrets (notification tokens) as environment variables, never in the config:\n"
                f"# EnvironmentFile={directory}/supplywatch.env\n")
     timer = (f"[Unit]\nDescription=Run supplywatch every night at {hour:02d}:{minute:02d}\n\n"
@@ -61,7 +63,7 @@ def install_crontab(config_path: Path, at: str = "02:30", tabfile: Path | None =
     job = cron.new(command=job_command, comment=marker)
     minute, hour = schedule.split()
     job.setall(f"{minute} {hour} * * *")
-    (config_path.resolve().parent / "logs").mkdir(exist_ok=True)
+    private_files.make_folder(config_path.resolve().parent / "logs")
     cron.write(str(tabfile)) if tabfile else cron.write()
     return line
 

@@ -8,7 +8,7 @@ from typing import Any, Callable
 
 import click
 
-from .. import config as config_module, pipeline
+from .. import config as config_module, pipeline, safe_text
 from ..config import ConfigError
 
 
@@ -28,6 +28,13 @@ def load_or_exit(path: Path) -> config_module.Config:
         sys.exit(pipeline.EXIT_CONFIG)
 
 
+def safe_echo(config: config_module.Config) -> Callable[[str], None]:
+    """``click.echo`` for what a run prints: URLs without passwords or query strings, except the
+    links to our own dashboards (``notify.base_url``)."""
+    keep = (config.notify.base_url,) if config.notify.base_url else ()
+    return lambda line: click.echo(safe_text.redact(line, keep))
+
+
 def report_run(job: Callable[[], pipeline.RunResult], crash_is_fatal: bool = False) -> None:
     """Run a job that records a run, print its one-line outcome and exit with its documented code."""
     try:
@@ -36,13 +43,13 @@ def report_run(job: Callable[[], pipeline.RunResult], crash_is_fatal: bool = Fal
         click.echo(f"supplywatch: {exc}", err=True)
         sys.exit(pipeline.EXIT_LOCKED)
     except ValueError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise click.ClickException(safe_text.redact(str(exc))) from None
     except Exception as exc:  # cron mails one line; the run row says "crashed" and the data stays consistent
         if not crash_is_fatal:
             raise
-        click.echo(f"supplywatch: the run crashed: {exc.__class__.__name__}: {exc}", err=True)
+        click.echo(safe_text.redact(f"supplywatch: the run crashed: {exc.__class__.__name__}: {exc}"), err=True)
         sys.exit(pipeline.EXIT_FATAL)
-    click.echo(f"run {result.run_id}: {result.status}: {result.message}")
+    click.echo(safe_text.redact(f"run {result.run_id}: {result.status}: {result.message}"))
     sys.exit(result.exit_code)
 
 

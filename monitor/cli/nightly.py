@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from .. import pipeline
-from .common import config_option, load_or_exit, report_run
+from .common import config_option, load_or_exit, report_run, safe_echo
 
 
 @click.command()
@@ -27,7 +27,7 @@ def run(config_path: Path, verbose: bool, via: tuple[tuple[str, str], ...], jobs
     """
     config = load_or_exit(config_path)
     nodes = [url for _, url in via] or config.crawl.scrapyd
-    report_run(lambda: pipeline.run(config, echo=click.echo, log_level="INFO" if verbose else "WARNING",
+    report_run(lambda: pipeline.run(config, echo=safe_echo(config), log_level="INFO" if verbose else "WARNING",
                                    scrapyd_nodes=nodes, scrapyd_jobs=jobs), crash_is_fatal=True)
 
 
@@ -48,7 +48,7 @@ def ingest(config_path: Path, source: str) -> None:
         supplywatch ingest http://10.0.0.5:6800/items/supplywatch/offers/JOBID.jl
     """
     config = load_or_exit(config_path)
-    report_run(lambda: pipeline.ingest(config, source, echo=click.echo))
+    report_run(lambda: pipeline.ingest(config, source, echo=safe_echo(config)))
 
 
 @click.command("add-price")
@@ -73,4 +73,4 @@ def add_price(config_path: Path, offer: str, price: str, when: str | None, note:
         moment = datetime.combine(date_type.fromisoformat(when), datetime.min.time(), timezone.utc).replace(hour=12) if when else datetime.now(timezone.utc)
     except ValueError:
         raise click.BadParameter(f"{when!r} is not a date like 2026-11-03", param_hint="--date") from None
-    report_run(lambda: pipeline.add_price(config, offer, price, moment.isoformat(timespec="seconds"), note, currency, pack, echo=click.echo))
+    report_run(lambda: pipeline.add_price(config, offer, price, moment.isoformat(timespec="seconds"), note, currency, pack, echo=safe_echo(config)))

@@ -19,6 +19,7 @@ from spiders.spiders.offers import OffersSpider, settings_from_config
 from spiders.spiders.rates import RatesSpider
 from spiders.offer import OfferSpec
 
+from .. import safe_text
 from ..config import Config
 
 CrawlHandler = Callable[[str | None, list[dict[str, Any]], dict[str, Any]], None]
@@ -62,6 +63,7 @@ def crawl_nights(
     exception in it stops the chain and is raised here. ``refetch(items)`` may name offers to
     fetch once more straight away; their second items are handed over after the first ones.
     """
+    safe_text.redact_logs()  # the log file is read by people: no passwords or keys of offer URLs in it
     process = CrawlerProcess(scrapy_settings(config, log_level, log_file))
     offers = [o for o in config.offers() if o.active]
     problem: list[BaseException] = []

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 from urllib.parse import quote
 
+from .. import safe_text
 from ..alerts import Transition, silences
 
 PHONE, DIGEST = "phone", "digest"
@@ -82,7 +83,7 @@ def compose(transitions: list[Transition], context: DigestContext) -> list[dict[
         lines += ["Held back (the supplier's pages look broken):"] + [f"  {note}" for note in context.held_back]
     if context.problems:
         lines += ["Pages without a valid price:"] + [
-            f"  {p['offer_id']}: {p['status']} - {p['error'] or 'no detail'}" + (f" ({p['url']})" if p.get("url") else "")
+            f"  {p['offer_id']}: {p['status']} - {p['error'] or 'no detail'}" + (f" ({safe_text.redact_url(p['url'])})" if p.get("url") else "")
             for p in context.problems
         ]
     if context.undelivered:

@@ -9,6 +9,7 @@ from pathlib import Path
 import sqlite_utils
 
 from . import schema
+from .. import private_files, safe_text
 from ..config import Config
 
 
@@ -18,6 +19,7 @@ def now_iso() -> str:
 
 def open_db(path: str | Path) -> sqlite_utils.Database:
     """Open (creating if needed) the store, in WAL mode, migrated to the current schema."""
+    private_files.create_file(path)
     db = sqlite_utils.Database(path)
     db.execute("PRAGMA busy_timeout = 10000")
     db.enable_wal()
@@ -37,7 +39,7 @@ def sync_config(db: sqlite_utils.Database, config: Config) -> None:
         db.execute("UPDATE offers SET active = 0")
         db["offers"].upsert_all(
             (
-                {"id": o.offer_id, "material_id": o.material, "supplier_id": o.supplier, "url": o.url,
+                {"id": o.offer_id, "material_id": o.material, "supplier_id": o.supplier, "url": stored_url(o.url, config),
                  "pack": o.pack, "variant": o.variant, "price_selector": o.price_selector, "active": int(o.active)}
                 for o in config.offers()
             ),
@@ -45,11 +47,18 @@ def sync_config(db: sqlite_utils.Database, config: Config) -> None:
         )
 
 
+def stored_url(url: str, config: Config) -> str:
+    """An offer's URL as the database keeps it: no user name or password, and ``${NAME}`` where the
+    config took a value from the environment (secrets stay out of the file)."""
+    return safe_text.without_userinfo(safe_text.conceal(url, config.secrets))
+
+
 def backup(source: Path, destination: Path) -> int:
     """Copy the database with SQLite's online backup API (consistent while others write); returns
     how many observations the copy holds."""
     import sqlite3
 
+    private_files.create_file(destination)
     with sqlite3.connect(source) as live, sqlite3.connect(destination) as copy:
         live.execute("PRAGMA busy_timeout = 10000")
         live.backup(copy)

@@ -7,6 +7,7 @@ from typing import Any
 
 import sqlite_utils
 
+from .. import safe_text
 from .database import now_iso
 
 
@@ -36,7 +37,7 @@ def finish_run(db: sqlite_utils.Database, run_id: int, status: str, summary: dic
         if crawl_stats is not None:
             db["runs"].update(run_id, {"crawl_stats": json.dumps(crawl_health(crawl_stats), sort_keys=True)})
         db["runs"].update(run_id, {
-            "finished_at": now_iso(), "status": status, "message": message,
+            "finished_at": now_iso(), "status": status, "message": safe_text.redact(message),
             "offers": summary["offers"], "prices": summary["prices"], "missing": summary["missing"],
             "errors": summary["errors"], "suspect": summary["suspect"],
             "suppliers_json": json.dumps(summary["suppliers"], sort_keys=True),
