@@ -27,7 +27,7 @@ EXIT_OK, EXIT_PARTIAL, EXIT_CONFIG, EXIT_LOCKED, EXIT_FATAL = 0, 1, 2, 3, 4
 EXIT_CODES = {
     EXIT_OK: "everything went well",
     EXIT_PARTIAL: "the run finished, but some pages gave no price or some notifications are still queued",
-    EXIT_CONFIG: "the config file is invalid (nothing was written)",
+    EXIT_CONFIG: "the config file is invalid, or the database is from a newer supplywatch (nothing was written)",
     EXIT_LOCKED: "another run is still going on the same database",
     EXIT_FATAL: "the run crashed (the database is left consistent; see the message)",
 }

@@ -60,9 +60,10 @@ def hash_password(password: str) -> str:
     return pbkdf2(password)
 
 
-def datasette_args(database: Path, metadata_file: Path, host: str = "127.0.0.1", port: int = 8001) -> list[str]:
-    """``datasette serve`` arguments: never ``-i`` (immutable); settings from settings.json."""
-    args = ["serve", str(database), "--metadata", str(metadata_file), "--host", host, "--port", str(port)]
+def datasette_args(database: Path, metadata_file: Path, host: str = "127.0.0.1", port: int = 8001, immutable: bool = False) -> list[str]:
+    """``datasette serve`` arguments: never ``-i`` (immutable: the nightly run writes while it serves),
+    except for a file that nobody can write where it is; settings from settings.json."""
+    args = ["serve", *(["-i"] if immutable else []), str(database), "--metadata", str(metadata_file), "--host", host, "--port", str(port)]
     for name, value in settings().items():
         args += ["--setting", name, str(value).lower() if isinstance(value, bool) else str(value)]
     return args
@@ -78,7 +79,7 @@ def limit_memory(limit: int = MEMORY_LIMIT) -> None:
     resource.setrlimit(resource.RLIMIT_DATA, (limit if hard == resource.RLIM_INFINITY else min(limit, hard), hard))
 
 
-def serve(database: Path, host: str = "127.0.0.1", port: int = 8001, base_url: str | None = None) -> int:
+def serve(database: Path, host: str = "127.0.0.1", port: int = 8001, base_url: str | None = None, immutable: bool = False) -> int:
     """Run Datasette until Ctrl-C; returns its exit code."""
     password = host not in LOCAL_HOSTS
     if password and not os.environ.get(PASSWORD_ENV):
@@ -101,7 +102,7 @@ def serve(database: Path, host: str = "127.0.0.1", port: int = 8001, base_url: s
 
         # In this process, so Ctrl-C or a SIGTERM stops Datasette with us; uvicorn handles both.
         try:
-            datasette_cli.main(datasette_args(database, Path(metadata_file.name), host, port), prog_name="datasette", standalone_mode=False)
+            datasette_cli.main(datasette_args(database, Path(metadata_file.name), host, port, immutable), prog_name="datasette", standalone_mode=False)
         except KeyboardInterrupt:
             pass
         return 0

@@ -256,16 +256,16 @@ def smtp_sink() -> Iterator[SmtpSink]:
 
 
 @contextmanager
-def serve_process(directory: Path, *args: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """`supplywatch serve` (with ``args``) running in ``directory`` on a free port; yields its base
-    URL and the process, for tests that look at what the server itself does (its memory, its exit)."""
+def serve_process(directory: Path, *args: str, prefix: tuple[str, ...] = ()) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """`supplywatch serve` (with ``args``, the command after ``prefix``) running in ``directory`` on
+    a free port; yields its base URL and the process, for tests that look at the server itself."""
     import socket
     import urllib.request
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    process = subprocess.Popen([sys.executable, "-m", "monitor", "serve", "--port", str(port), *args], cwd=directory)
+    process = subprocess.Popen([*prefix, sys.executable, "-m", "monitor", "serve", "--port", str(port), *args], cwd=directory)
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(150):
@@ -290,3 +290,11 @@ def peak_memory_mb(pid: int) -> float:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     raise RuntimeError("no VmHWM in /proc (not Linux?)")
+
+
+def without_root_powers() -> tuple[str, ...]:
+    """A command prefix under which file permissions hold: as root (a container, CI), the same user
+    without the capabilities that override them; otherwise nothing."""
+    if os.geteuid() != 0:
+        return ()
+    return ("setpriv", "--bounding-set=-dac_override,-dac_read_search,-fowner", "--")

@@ -8,10 +8,10 @@ from __future__ import annotations
 import click
 
 from . import browse, configure, demo, nightly, operate, tune
-from .common import EXIT_HELP
+from .common import EXIT_HELP, Commands
 
 
-@click.group(epilog="Exit codes of `supplywatch run` and `ingest`:\n\n\b\n" + EXIT_HELP)
+@click.group(cls=Commands, epilog="Exit codes of `supplywatch run` and `ingest`:\n\n\b\n" + EXIT_HELP)
 @click.version_option(package_name="supplywatch")
 def cli() -> None:
     """Watch what your suppliers charge for raw materials, and get told when a price moves."""

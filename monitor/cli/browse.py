@@ -8,9 +8,18 @@ from datetime import datetime
 from pathlib import Path
 
 import click
+import sqlite_utils
 
 from .. import safe_text, serve as serve_module, store
 from .common import config_option, load_or_exit
+
+
+def read_only(path: Path) -> sqlite_utils.Database:
+    """The store opened read-only for a command that only looks (a read-only file works too)."""
+    try:
+        return store.open_db(path, read_only=True)
+    except store.NoDatabase as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 @click.command()
@@ -24,11 +33,9 @@ def status(config_path: Path, runs: int) -> None:
         supplywatch status
     """
     config = load_or_exit(config_path)
-    if not config.database_path.exists():
-        raise click.ClickException(f"no database yet at {config.database_path}: run `supplywatch run` first")
     from ..status import report
 
-    click.echo(safe_text.for_terminal(report(store.open_db(config.database_path), runs)))
+    click.echo(safe_text.for_terminal(report(read_only(config.database_path), runs)))
 
 
 @click.command()
@@ -60,9 +67,7 @@ def cost(config_path: Path, product: str, on: str | None, as_json: bool) -> None
             raise click.BadParameter(f"{on!r} is not a date; write it as 2026-03-01", param_hint="--at") from None
     else:
         as_of = store.now_iso()
-    if not config.database_path.exists():
-        raise click.ClickException(f"no database yet at {config.database_path}: run `supplywatch run` first")
-    db = store.open_db(config.database_path)
+    db = read_only(config.database_path)
     result = costing.cost_at(db, config, products[product], as_of)
     click.echo(json.dumps(result.as_dict(), indent=2) if as_json else costing.format_cost(result))
 
@@ -91,7 +96,8 @@ def serve(config_path: Path, host: str, port: int, set_password: bool) -> None:
         return
     config = load_or_exit(config_path)
     try:
-        store.open_db(config.database_path)  # create or migrate it, so Datasette shows the current schema
-        sys.exit(serve_module.serve(config.database_path, host, port, config.notify.base_url))
+        read_only(config.database_path).conn.close()  # checked (and upgraded if old), so Datasette shows the current schema
+        immutable = store.read_only_mode(config.database_path) == "immutable"
+        sys.exit(serve_module.serve(config.database_path, host, port, config.notify.base_url, immutable=immutable))
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None

@@ -8,8 +8,21 @@ from typing import Any, Callable
 
 import click
 
-from .. import config as config_module, pipeline, safe_text
+from .. import config as config_module, pipeline, safe_text, store
 from ..config import ConfigError
+
+
+class Commands(click.Group):
+    """The ``supplywatch`` group: whatever the command, a database this supplywatch cannot use (a
+    newer one's, an old one in a read-only place, a read-only one for a command that writes) is one
+    line and exit 2, the file untouched."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (store.SchemaError, store.Unwritable) as exc:
+            click.echo(f"Error: {exc}", err=True)
+            sys.exit(pipeline.EXIT_CONFIG)
 
 
 def config_option(function: Callable[..., Any]) -> Callable[..., Any]:
@@ -42,6 +55,8 @@ def report_run(job: Callable[[], pipeline.RunResult], crash_is_fatal: bool = Fal
     except pipeline.Locked as exc:
         click.echo(f"supplywatch: {exc}", err=True)
         sys.exit(pipeline.EXIT_LOCKED)
+    except (store.SchemaError, store.Unwritable):
+        raise  # not a crash: Commands says it in one line, exit 2
     except ValueError as exc:
         raise click.ClickException(safe_text.redact(str(exc))) from None
     except Exception as exc:  # cron mails one line; the run row says "crashed" and the data stays consistent

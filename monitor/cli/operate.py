@@ -76,5 +76,10 @@ def backup(config_path: Path, destination: Path) -> None:
     config = load_or_exit(config_path)
     if destination.exists():
         raise click.ClickException(f"{destination} exists; pick a new name")
-    rows = store.backup(config.database_path, destination)
+    try:
+        rows = store.backup(config.database_path, destination)
+    except store.NoDatabase as exc:
+        raise click.ClickException(str(exc)) from None
+    except OSError as exc:
+        raise click.ClickException(f"cannot write the copy at {destination}: {exc.strerror}") from None
     click.echo(f"Backed up {config.database_path} to {destination} ({rows:,} observations).")

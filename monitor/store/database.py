@@ -3,6 +3,8 @@ with the config, and copying it safely."""
 
 from __future__ import annotations
 
+import os
+import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -17,14 +19,71 @@ def now_iso() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-def open_db(path: str | Path) -> sqlite_utils.Database:
-    """Open (creating if needed) the store, in WAL mode, migrated to the current schema."""
+def open_db(path: str | Path, read_only: bool = False) -> sqlite_utils.Database:
+    """Open (creating if needed) the store, in WAL mode, migrated to the current schema. The
+    version is checked first: a newer supplywatch's file is refused exactly as it was.
+
+    ``read_only`` (status, serve, cost): the file is never created, and opened read-only, so it may
+    be a read-only file or sit in a read-only folder; an older schema is upgraded first when the
+    file can be written (as tonight's run would), else refused."""
+    if read_only:
+        return _open_read_only(Path(path))
+    folder = Path(path).resolve().parent
+    if Path(path).exists() and not (os.access(path, os.W_OK) and os.access(folder, os.W_OK)):
+        raise Unwritable(f"{path} is read-only here ({'the file' if not os.access(path, os.W_OK) else 'its folder'}), and this command "
+                         "records prices: make it writable, or use status, cost or serve, which only read it")
     private_files.create_file(path)
     db = sqlite_utils.Database(path)
     db.execute("PRAGMA busy_timeout = 10000")
+    schema.check_version(db, str(path))  # before WAL mode changes the file
     db.enable_wal()
     schema.migrate(db)
     return db
+
+
+class NoDatabase(ValueError):
+    """A command that only reads found no database."""
+
+
+class Unwritable(Exception):
+    """A command that writes found the database (or its folder) read-only; nothing was changed."""
+
+
+def read_only_mode(path: Path) -> str:
+    """How SQLite can read ``path`` without writing it: ``ro``, or ``immutable`` for a WAL file in a
+    folder this user cannot write (SQLite cannot make the -shm file a reader needs; nobody is
+    writing it then, as a writer would need that folder too)."""
+    if not path.is_file():
+        raise NoDatabase(f"no database yet at {path}: run `supplywatch run` first")
+    trial = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
+    try:
+        trial.execute("PRAGMA user_version").fetchone()
+        return "ro"
+    except sqlite3.OperationalError:
+        if Path(f"{path}-wal").exists() or os.access(path.parent, os.W_OK):
+            raise
+        return "immutable"
+    finally:
+        trial.close()
+
+
+def _connect_read_only(path: Path) -> sqlite3.Connection:
+    query = "mode=ro" if read_only_mode(path) == "ro" else "mode=ro&immutable=1"
+    return sqlite3.connect(f"{path.as_uri()}?{query}", uri=True)
+
+
+def _open_read_only(path: Path) -> sqlite_utils.Database:
+    db = sqlite_utils.Database(_connect_read_only(path))
+    db.execute("PRAGMA busy_timeout = 10000")
+    version = schema.check_version(db, str(path))
+    if version == schema.SCHEMA_VERSION:
+        return db
+    db.conn.close()
+    if not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)):
+        raise schema.SchemaError(f"{path} is at schema {version} and this supplywatch needs {schema.SCHEMA_VERSION}, but the file "
+                                 "is read-only here: run `supplywatch run` once where it can be written; the file was left as it was")
+    open_db(path).conn.close()  # the upgrade tonight's run would make
+    return _open_read_only(path)
 
 
 def sync_config(db: sqlite_utils.Database, config: Config) -> None:
@@ -56,10 +115,9 @@ def stored_url(url: str, config: Config) -> str:
 def backup(source: Path, destination: Path) -> int:
     """Copy the database with SQLite's online backup API (consistent while others write); returns
     how many observations the copy holds."""
-    import sqlite3
-
+    live = _connect_read_only(source)  # first: no empty copy of a database that is not there
     private_files.create_file(destination)
-    with sqlite3.connect(source) as live, sqlite3.connect(destination) as copy:
+    with live, sqlite3.connect(destination) as copy:
         live.execute("PRAGMA busy_timeout = 10000")
         live.backup(copy)
         count = copy.execute("SELECT count(*) FROM observations").fetchone()[0]

@@ -262,14 +262,25 @@ MIGRATIONS = {1: _SCHEMA_V1, 2: _SCHEMA_V2, 3: _SCHEMA_V3, 4: _SCHEMA_V4, 5: _SC
 SCHEMA_VERSION = max(MIGRATIONS)
 
 
+class SchemaError(Exception):
+    """The file's schema does not fit this supplywatch and cannot be made to; nothing was changed."""
+
+
 def schema_version(db: sqlite_utils.Database) -> int:
     return db.execute("PRAGMA user_version").fetchone()[0]
 
 
-def migrate(db: sqlite_utils.Database) -> None:
-    """Apply every migration newer than the file's ``user_version``, each in its own transaction."""
+def check_version(db: sqlite_utils.Database, name: str = "this database") -> int:
+    """The file's schema version; a newer supplywatch's file is refused before anything touches it."""
     current = schema_version(db)
     if current > SCHEMA_VERSION:
-        raise RuntimeError(f"this database was written by a newer supplywatch (schema {current} > {SCHEMA_VERSION})")
+        raise SchemaError(f"{name} was written by a newer supplywatch (schema {current}; this one knows up to {SCHEMA_VERSION}): "
+                          "upgrade supplywatch (pip install --upgrade supplywatch); the file was left as it was")
+    return current
+
+
+def migrate(db: sqlite_utils.Database) -> None:
+    """Apply every migration newer than the file's ``user_version``, each in its own transaction."""
+    current = check_version(db)
     for version in range(current + 1, SCHEMA_VERSION + 1):
         db.conn.executescript(f"BEGIN; {MIGRATIONS[version]} PRAGMA user_version = {version}; COMMIT;")
