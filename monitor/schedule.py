@@ -3,6 +3,8 @@ without either. Each run is a fresh process (Scrapy's reactor cannot restart wit
 
 from __future__ import annotations
 
+import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -16,10 +18,50 @@ from . import private_files
 MARKER = "supplywatch"
 
 
+def command_words(config_path: Path) -> list[str]:
+    """The command cron or systemd runs, word by word, with absolute paths (cron has no PATH worth
+    the name)."""
+    program = shutil.which("supplywatch")
+    words = [*([str(Path(program).absolute())] if program else [sys.executable, "-m", "monitor"]), "run", "--config", str(config_path.resolve())]
+    if any("\n" in word or "\r" in word for word in words):
+        raise ValueError(f"{config_path.resolve()}: a path with a line break in it cannot go into a crontab or a unit file")
+    return words
+
+
 def command(config_path: Path) -> str:
-    """The command cron or systemd runs, with absolute paths (cron has no PATH worth the name)."""
-    program = shutil.which("supplywatch") or f"{sys.executable} -m monitor"
-    return f"{program} run --config {config_path.resolve()}"
+    """The command for a shell: every word quoted (a folder with a space or a quote in its name)."""
+    return shlex.join(command_words(config_path))
+
+
+def cron_command(config_path: Path) -> str:
+    """What the crontab line runs: private files (umask 077), the output appended to logs/cron.log."""
+    log = config_path.resolve().parent / "logs" / "cron.log"
+    return f"umask 077; {command(config_path)} >> {shlex.quote(str(log))} 2>&1"
+
+
+def cron_escape(text: str) -> str:
+    """Cron turns every unescaped ``%`` of a line into a line break."""
+    return text.replace("%", "\\%")
+
+
+def systemd_word(word: str) -> str:
+    """One ExecStart= word as systemd reads it back: quoted, backslash and quote escaped, ``%``
+    (specifiers) and ``$`` (variables) doubled."""
+    escaped = word.replace("\\", "\\\\").replace('"', '\\"').replace("%", "%%").replace("$", "$$")
+    return f'"{escaped}"'
+
+
+def systemd_exec(words: list[str]) -> str:
+    """ExecStart= for a command. systemd refuses some characters (a quote, a dollar) in the path of
+    the program itself, though not in its arguments: such a program is started through env."""
+    if not re.fullmatch(r"[\w/.,:@%+= -]+", words[0]):
+        words = ["/usr/bin/env", *words]
+    return " ".join(systemd_word(w) for w in words)
+
+
+def systemd_path(path: Path) -> str:
+    """A path for WorkingDirectory= and the like: taken as written, but for ``%`` specifiers."""
+    return str(path).replace("%", "%%")
 
 
 def parse_time_of_day(text: str) -> tuple[int, int]:
@@ -33,18 +75,19 @@ def parse_time_of_day(text: str) -> tuple[int, int]:
 
 
 def crontab_line(config_path: Path, at: str = "02:30") -> str:
+    """The line for ``crontab -e``."""
     hour, minute = parse_time_of_day(at)
-    log = config_path.resolve().parent / "logs" / "cron.log"
-    return f"{minute} {hour} * * * umask 077; {command(config_path)} >> {log} 2>&1"  # the log is private
+    return f"{minute} {hour} * * * {cron_escape(cron_command(config_path))}"
 
 
 def systemd_units(config_path: Path, at: str = "02:30") -> dict[str, str]:
     hour, minute = parse_time_of_day(at)
     directory = config_path.resolve().parent
-    service = (f"[Unit]\nDescription=supplywatch nightly price check ({directory})\nAfter=network-online.target\n\n"
-               f"[Service]\nType=oneshot\nWorkingDirectory={directory}\nUMask=0077\nExecStart={command(config_path)}\n"
+    service = (f"[Unit]\nDescription=supplywatch nightly price check ({systemd_path(directory)})\nAfter=network-online.target\n\n"
+               f"[Service]\nType=oneshot\nWorkingDirectory={systemd_path(directory)}\nUMask=0077\n"
+               f"ExecStart={systemd_exec(command_words(config_path))}\n"
                "# Secrets (notification tokens) as environment variables, never in the config:\n"
-               f"# EnvironmentFile={directory}/supplywatch.env\n")
+               f"# EnvironmentFile={systemd_path(directory / 'supplywatch.env')}\n")
     timer = (f"[Unit]\nDescription=Run supplywatch every night at {hour:02d}:{minute:02d}\n\n"
              f"[Timer]\nOnCalendar=*-*-* {hour:02d}:{minute:02d}:00\nPersistent=true\nRandomizedDelaySec=300\n\n"
              "[Install]\nWantedBy=timers.target\n")
@@ -55,17 +98,18 @@ def install_crontab(config_path: Path, at: str = "02:30", tabfile: Path | None =
     """Add (or replace) this config's line in the user's crontab; returns the line written."""
     from crontab import CronTab
 
-    cron = CronTab(tabfile=str(tabfile)) if tabfile else CronTab(user=True)
-    marker = f"{MARKER} {config_path.resolve()}"
+    hour, minute = parse_time_of_day(at)
+    if tabfile:
+        cron = CronTab(tabfile=str(tabfile)) if Path(tabfile).exists() else CronTab(tab="")  # a new file is a new crontab
+    else:
+        cron = CronTab(user=True)
+    marker = cron_escape(f"{MARKER} {config_path.resolve()}")  # the comment is on the same line: cron sees its % too
     cron.remove_all(comment=marker)
-    line = crontab_line(config_path, at)
-    schedule, _, job_command = line.partition(" * * * ")
-    job = cron.new(command=job_command, comment=marker)
-    minute, hour = schedule.split()
+    job = cron.new(command=cron_command(config_path), comment=marker)  # python-crontab escapes the command's %
     job.setall(f"{minute} {hour} * * *")
     private_files.make_folder(config_path.resolve().parent / "logs")
     cron.write(str(tabfile)) if tabfile else cron.write()
-    return line
+    return crontab_line(config_path, at)
 
 
 def install_systemd(config_path: Path, at: str = "02:30", unit_dir: Path | None = None) -> list[Path]:

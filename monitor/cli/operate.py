@@ -30,6 +30,10 @@ def schedule(config_path: Path, at: str, install: str | None, crontab_file: Path
 
     load_or_exit(config_path)
     try:
+        schedule_module.parse_time_of_day(at)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--at") from None
+    try:
         if install == "cron":
             line = schedule_module.install_crontab(config_path, at, crontab_file)
             click.echo(f"Wrote to {'the crontab ' + str(crontab_file) if crontab_file else 'your crontab'}:\n{line}")
@@ -42,7 +46,7 @@ def schedule(config_path: Path, at: str, install: str | None, crontab_file: Path
             for name, text in schedule_module.systemd_units(config_path, at).items():
                 click.echo(f"# ~/.config/systemd/user/{name}\n{text}")
     except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--at") from None
+        raise click.ClickException(str(exc)) from None
 
 
 @click.command()
