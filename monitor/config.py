@@ -80,13 +80,15 @@ class Supplier(_Strict):
     id: Annotated[str, Field(pattern=SLUG)]
     name: str
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = "USD"
-    locale: str = "en_US"
+    locale: str | None = None  # how its pages write numbers; read from each page when not given
     shipping: Shipping | None = None
     fees_percent: float = Field(0, ge=0, le=100)  # card or marketplace fees on the order
 
     @field_validator("locale")
     @classmethod
-    def _known_locale(cls, value: str) -> str:
+    def _known_locale(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
         try:
             Locale.parse(value)
         except (UnknownLocaleError, ValueError) as exc:

@@ -33,6 +33,7 @@ class Candidate:
     pack: str | None = None
     list_price: Decimal | None = None
     tiers: tuple[Tier, ...] = ()
+    group: int = 0  # which product of the page's data it belongs to (variants of one product share it)
 
     def matches(self, variant: str) -> bool:
         """An offer's ``variant:`` names this candidate: its SKU or id exactly, or words of its name."""

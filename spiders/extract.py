@@ -1,44 +1,47 @@
 """Find an offer's price in a page or file, and say how sure we are.
 
 The chain: the offer's own selector or price-list row; a shop's JSON endpoint; schema.org
-JSON-LD, microdata, RDFa; shop-theme markup (WooCommerce, Magento, BigCommerce); OpenGraph.
-The first source that has prices decides. Several different prices and nothing to choose between
-them is *ambiguous*: never guessed. Pure functions, testable without a crawl.
+JSON-LD, microdata, RDFa (GoodRelations too); shop-theme markup (WooCommerce, Magento,
+BigCommerce); marketplace markup (Amazon); OpenGraph; and last, the price a buyer sees in the buy
+box. The first source that has prices decides, and the others witness: which sources agreed is
+recorded, and a source that disagrees is kept beside the price. Several different prices and
+nothing to choose between them is *ambiguous*: never guessed. Pure functions, testable without a crawl.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from typing import Any
+from functools import cached_property
+from typing import Any, Callable
 
 import extruct
-from babel.numbers import get_decimal_symbol
 from lxml import etree
 from parsel import Selector
-from price_parser import Price
 
-from . import platforms, pricelist, structured
+from . import availability, buybox, locales, platforms, pricelist, structured
+from .buybox import BuyBox, VisiblePrice
 from .candidates import Candidate, Tier
-from .packs import pack_from_text
+from .currencies import iso_code
+from .marketplaces import amazon_candidates
+from .numbers import Reading, read_number
+from .packs import labelled_pack, pack_from_text
 
-_OUT_OF_STOCK = re.compile(
-    r"out of stock|sold out|currently unavailable|no longer available|backorder|ausverkauft|nicht vorrätig|nicht lieferbar|"
-    r"derzeit nicht verfügbar|épuisé|rupture de stock|indisponible|agotado|esaurito|在庫切れ|品切れ|売り切れ|在庫なし",
-    re.IGNORECASE,
-)
-# Where shops put availability and buy buttons; not the whole page, where related items say "sold out".
-_STOCK_WORDS = ("stock", "availab", "deliver", "dispo", "liefer", "zaiko", "add-to-cart", "product-form__submit")
-_STOCK_PLACES = " | ".join(
-    [f"//*[contains(translate(@class,'ABCDEFGHIJKLMNOPQRSTUVWXYZ','abcdefghijklmnopqrstuvwxyz'),'{w}') or contains(@id,'{w}')]" for w in _STOCK_WORDS]
-    + ["//button", "//h1"]
-)
+CONFIDENT = 0.6  # below this the buy box's price is not taken: missing beats a guess
 # Prices nobody pays: struck-through and "was" prices.
 _STRUCK_XPATH = ("//del | //s | //strike | //*[contains(@class,'old-price') or contains(@class,'was-price') or "
                  "contains(@class,'compare-at') or contains(@class,'price--compare') or contains(@class,'regular-price') "
                  "or contains(@class,'price-was') or contains(@class,'rrp')]")
+
+
+@dataclass(frozen=True)
+class Disagreement:
+    """Another source of the same page that states a different price."""
+
+    method: str
+    price: Decimal
 
 
 @dataclass(frozen=True)
@@ -56,44 +59,124 @@ class Extraction:
     tiers: tuple[Tier, ...] = ()
     error: str | None = None
     candidates: tuple[Candidate, ...] = field(default=())
+    agreed: tuple[str, ...] = ()  # the sources that state this price
+    disputed: tuple[Disagreement, ...] = ()  # sources of the same page that state another
+    locale: locales.PageLocale | None = None  # how the page's numbers were read
+    visible: tuple[VisiblePrice, ...] = ()  # every price-like text, when the page was read for them
+    currency_note: str | None = None  # a currency the page states that is not an ISO code
 
 
-def parse_number(text: str, locale: str = "en_US") -> Price:
-    """Read a price as written in ``locale`` (``1.234,56 €`` in de_DE, ``$1,234.56`` in en_US)."""
-    return Price.fromstring(text, decimal_separator=get_decimal_symbol(locale))
+def parse_number(text: str, locale: str | None = "en_US") -> Reading:
+    """Read a price as written in ``locale`` (``1.234,56 €`` in de_DE, ``$1,234.56`` in en_US);
+    without a locale, only numbers whose shape says how they are written."""
+    return read_number(text, locales.decimal_of(locale) if locale else None)
 
 
-def _without_struck_prices(html: str) -> Selector:
-    page = Selector(text=html)
-    for node in page.xpath(_STRUCK_XPATH):
-        node.drop()
-    return page
+class _Page:
+    """One HTML page and what extraction learns about it, each part read once and only when needed."""
+
+    def __init__(self, text: str, url: str, locale: str | None):
+        self.text, self.url, self.given = text, url, locale
+        self.page = Selector(text=text)
+
+    @cached_property
+    def title(self) -> str | None:
+        return page_title(self.page)
+
+    @cached_property
+    def identity(self) -> structured.PageIdentity:
+        page = self.page
+        return structured.PageIdentity.of(self.url, page.css('link[rel="canonical"]::attr(href)').get(),
+                                          page.css('meta[property="og:url"]::attr(content)').get(), self.title)
+
+    @cached_property
+    def syntaxes(self) -> list[str]:
+        return syntaxes_used(self.text)
+
+    @cached_property
+    def data(self) -> dict[str, Any]:
+        """JSON-LD, microdata and OpenGraph; RDFa is parsed apart, only when these have no price
+        (its parser costs more than all the rest of a page's extraction)."""
+        return _extruct(self.text, self.url, [s for s in self.syntaxes if s != "rdfa"])
+
+    @cached_property
+    def rdfa(self) -> list[Any]:
+        return _extruct(self.text, self.url, ["rdfa"]).get("rdfa", []) if "rdfa" in self.syntaxes else []
+
+    @cached_property
+    def locale(self) -> locales.PageLocale:
+        if self.given:
+            return locales.given(self.given)
+        return locales.infer(self.page, _money_texts(self.page), self.data_currency)
+
+    @cached_property
+    def data_currency(self) -> str | None:
+        for block in self.data.get("json-ld", []) + self.data.get("microdata", []):
+            found = re.search(r"""['"]price[Cc]urrency['"]:\s*['"]([A-Za-z]{3})""", json.dumps(block))
+            if found:
+                return iso_code(found.group(1)).code
+        return None
+
+    @cached_property
+    def box(self) -> BuyBox:
+        return buybox.buy_box(self.page, self.locale.decimal, self.title)
+
+    @cached_property
+    def current(self) -> Selector:
+        """The page without struck-through prices, for the owner's selector."""
+        current = Selector(text=self.text)
+        for node in current.xpath(_STRUCK_XPATH):
+            node.drop()
+        return current
 
 
-def _selector_candidates(page: Selector, selector: str, separator: str) -> list[Candidate]:
+def _extruct(text: str, url: str, syntaxes: list[str]) -> dict[str, Any]:
+    if not syntaxes:
+        return {}
+    try:
+        return extruct.extract(text, base_url=url, syntaxes=syntaxes, uniform=True, errors="ignore")
+    except Exception:  # extruct raises whatever its parsers raise on broken markup; fall through to theme markup
+        return {}
+
+
+def _money_texts(page: Selector) -> list[str]:
+    """Short texts with a currency beside a number: what tells how the page writes numbers."""
+    texts = []
+    for text in page.xpath("//body//text()[re:test(., '\\d')]", namespaces={"re": "http://exslt.org/regular-expressions"}).getall():
+        text = text.strip()
+        if len(text) <= 40 and buybox.money_in(text):
+            texts.append(text)
+            if len(texts) >= 60:
+                break
+    return texts
+
+
+def page_title(page: Selector) -> str | None:
+    """The product's name as the page shows it: the main heading in full (not its first text, which
+    on large marketplaces is a blank or a badge), else ``og:title``, else ``<title>``."""
+    for query in ("#productTitle", "h1 [itemprop=name]", "h1"):
+        for heading in page.css(query):
+            text = " ".join((heading.xpath("string()").get() or "").split())
+            if text:
+                return text
+    og = page.css('meta[property="og:title"]::attr(content)').get()
+    return og.strip() if og and og.strip() else (page.css("title::text").get() or "").strip() or None
+
+
+def _selector_candidates(page: Selector, selector: str, decimal: str | None) -> list[Candidate]:
     kind, _, query = selector.partition(":")
     texts = [t.strip() for t in (page.css(query) if kind == "css" else page.xpath(query)).getall() if t.strip()]
     found = []
     for text in texts:
-        amount = Price.fromstring(text, decimal_separator=separator)
-        if amount.amount is not None:
-            found.append(Candidate(amount.amount, amount.currency, kind, text))
+        amount = read_number(text, decimal).amount
+        if amount is not None:
+            found.append(Candidate(amount, buybox.currency_in_text(text), kind, text))
     if not found and texts:  # a price split over several nodes: "12" "<sup>,50</sup>"
-        joined = Price.fromstring(" ".join(texts), decimal_separator=separator)
-        if joined.amount is not None:
-            found.append(Candidate(joined.amount, joined.currency, kind, " ".join(texts)))
+        joined = "".join(texts)
+        amount = read_number(joined, decimal).amount
+        if amount is not None:
+            found.append(Candidate(amount, buybox.currency_in_text(joined), kind, " ".join(texts)))
     return found
-
-
-def visible_stock(page: Selector) -> bool | None:
-    """False when the product's own stock line or buy button says it is gone, in several languages."""
-    # Short elements only: a product container marked "instock" also holds the related items.
-    texts = (" ".join(t.split()) for t in page.xpath(_STOCK_PLACES).xpath("string()").getall())
-    return False if any(len(t) <= 160 and _OUT_OF_STOCK.search(t) for t in texts) else None
-
-
-def page_title(page: Selector) -> str | None:
-    return page.css("h1 ::text").get() or page.css('meta[property="og:title"]::attr(content)').get() or page.css("title::text").get()
 
 
 def choose(candidates: list[Candidate], variant: str | None, quantity: Decimal | None) -> Extraction:
@@ -112,40 +195,72 @@ def choose(candidates: list[Candidate], variant: str | None, quantity: Decimal |
         return Extraction("ambiguous", method=method, candidates=tuple(candidates),
                           error=f"{len(prices)} different prices in {method} ({shown}); set 'variant:' on the offer to choose")
     best = candidates[0]
-    return Extraction("ok", best.price_for(quantity), best.currency, method, best.raw, best.in_stock, best.pack,
-                      best.list_price, best.tiers, candidates=tuple(candidates))
+    return Extraction("ok", best.price_for(quantity), best.currency, method, best.raw, _stock_of(candidates), best.pack,
+                      best.list_price, best.tiers, candidates=tuple(candidates), agreed=(method,))
+
+
+def _stock_of(candidates: list[Candidate]) -> bool | None:
+    """Several offers at one price (sizes of one product): buyable when any of them is."""
+    states = {c.in_stock for c in candidates}
+    if True in states:
+        return True
+    return False if states == {False} else None
 
 
 def _fits(pack: str | None, unit: str | None) -> bool:
     return pack is not None and (unit is None or pack_from_text(pack, unit) is not None)
 
 
-def _finish(found: Extraction, page: Selector | None, unit: str | None) -> Extraction:
+def _finish(found: Extraction, page: _Page | None, unit: str | None) -> Extraction:
     """Fill what the chosen source did not say from the rest of the page: stock words, and the pack
     (the first one stated that converts to the material's ``unit``: a case of 12 bottles, not 5 oz)."""
-    if found.status != "ok":
-        return found
     in_stock = found.in_stock
     if in_stock is None and page is not None:
-        in_stock = visible_stock(page)
+        in_stock = availability.visible_stock(page.page)
+    if found.status != "ok":
+        return replace(found, in_stock=in_stock)
     pack = found.pack if _fits(found.pack, unit) else None
     if pack is None:
-        texts = [c.name for c in found.candidates[:1]] + ([page_title(page)] if page is not None else [])
+        texts = [c.name for c in found.candidates[:1]]
+        if page is not None:
+            texts += [page.title, page.page.css('meta[property="og:title"]::attr(content)').get()]
         # A stated pack that does not fit (litres for a material priced per kg) is still kept, so
         # pricing says it needs a density instead of silently taking one unit.
         pack = next((p for p in (pack_from_text(t, unit) for t in texts) if p), None) or next(
             (p for p in (pack_from_text(t) for t in texts) if p), None) or found.pack
-    return Extraction(found.status, found.price, found.currency, found.method, found.raw, in_stock, pack,
-                      found.list_price, found.tiers, found.error, found.candidates)
+        if pack is None and page is not None:
+            pack = labelled_pack(_short_texts(page.page))
+    return replace(found, in_stock=in_stock, pack=pack)
+
+
+def _short_texts(page: Selector) -> list[str]:
+    """Short texts that may state what one price buys ("Inhalt: 0,75 l"), outside other products."""
+    texts = []
+    query = "//body//text()[re:test(., '(?i)(inhalt|menge|gewicht|conten|net |size|volume|weight|poids|peso|sold|verkauft|vendu)')]/.."
+    for node in page.root.xpath(query, namespaces={"re": "http://exslt.org/regular-expressions"}):
+        text = " ".join(etree.tostring(node, method="text", encoding=str, with_tail=False).split())
+        if 4 <= len(text) <= 80 and not buybox._places(node)[1]:
+            texts.append(text)
+    return texts
+
+
+def _with_currency(found: Extraction) -> Extraction:
+    """An ISO code for the currency the source named; a code that is none is reported, not passed on."""
+    if found.currency is None:
+        return found
+    reading = iso_code(found.currency)
+    if reading.code is None and reading.problem:
+        return replace(found, currency=None, currency_note=reading.problem)
+    return replace(found, currency=reading.code or found.currency)
 
 
 def extract_price(
-    body: str | bytes, url: str, *, selector: str | None = None, variant: str | None = None, locale: str = "en_US",
+    body: str | bytes, url: str, *, selector: str | None = None, variant: str | None = None, locale: str | None = None,
     content_type: str = "text/html", price_list: dict[str, Any] | None = None, quantity: Decimal | None = None,
     unit: str | None = None,
 ) -> Extraction:
-    """The offer's price from one fetched page or file; ``unit`` (the material's) helps read the pack."""
-    separator = get_decimal_symbol(locale)
+    """The offer's price from one fetched page or file; ``unit`` (the material's) helps read the pack.
+    ``locale`` says how the page writes numbers; without it the page tells (see ``locales``)."""
     kind = _kind(body, url, content_type)
     if kind in ("csv", "xlsx"):
         if not price_list:
@@ -153,7 +268,7 @@ def extract_price(
         data = body if isinstance(body, bytes) else body.encode()
         try:
             found = pricelist.table_candidates(data, kind, price_list["match"], price_list["price"], price_list.get("key"),
-                                               price_list.get("pack"), price_list.get("sheet"), separator)
+                                               price_list.get("pack"), price_list.get("sheet"), locales.decimal_of(locale) if locale else ".")
         except Exception as exc:  # a broken spreadsheet is a missing price, with the reason
             return Extraction("missing", method=kind, error=f"unreadable {kind.upper()}: {exc.__class__.__name__}: {exc}"[:300])
         return _finish(choose(found, variant, quantity), None, unit) if found else Extraction("missing", method=kind, error=f"no row matching {price_list['match']!r}")
@@ -163,24 +278,90 @@ def extract_price(
             found = platforms.json_candidates(json.loads(text))
         except ValueError:
             return Extraction("missing", method="json", error="the response is not valid JSON")
-        return _finish(choose(found, variant, quantity), None, unit) if found else Extraction("missing", method="json", error="no price in the JSON (not a Shopify or WooCommerce product)")
+        return _with_currency(_finish(choose(found, variant, quantity), None, unit)) if found else Extraction(
+            "missing", method="json", error="no price in the JSON (not a Shopify or WooCommerce product)")
     try:
-        page = Selector(text=text)
-        current = _without_struck_prices(text)
+        page = _Page(text, url, locale)
     except (ValueError, etree.ParserError) as exc:
         return Extraction("missing", error=f"unreadable page: {exc.__class__.__name__}")
     if price_list and price_list.get("rows"):
-        found = pricelist.html_candidates(current, price_list["rows"], price_list["match"], price_list["price"], price_list.get("pack"), separator)
+        found = pricelist.html_candidates(page.current, price_list["rows"], price_list["match"], price_list["price"], price_list.get("pack"), page.locale.decimal if page.locale.decimal in (".", ",") else ".")
         return _finish(choose(found, variant, quantity), None, unit) if found else Extraction("missing", method="price-list", error=f"no row matching {price_list['match']!r} with a price")
     if selector:
-        found = _selector_candidates(current, selector, separator)
+        found = _selector_candidates(page.current, selector, page.locale.decimal)
         if not found:
-            return Extraction("missing", method=selector.partition(":")[0], error=f"selector {selector!r} matched no price")
-        return _finish(choose(found, variant, quantity), page, unit)
-    for method, candidates in _structured_sources(text, url, separator, page):
-        if candidates:
-            return _finish(choose(candidates, variant, quantity), page, unit)
-    return Extraction("missing", error="no price on the page (no selector, schema.org, shop markup or OpenGraph price)")
+            return Extraction("missing", method=selector.partition(":")[0], error=f"selector {selector!r} matched no price",
+                              locale=page.locale)
+        return _with_currency(_finish(replace(choose(found, variant, quantity), locale=page.locale), page, unit))
+    primary, witnesses = _chain(page)
+    if primary is None:
+        return _with_currency(_finish(_from_buy_box(page), page, unit))
+    found = choose(primary[1], variant, quantity)
+    if found.status == "ambiguous" and not variant:
+        found = _resolved_by_buy_box(found, page, quantity)
+    if found.status == "ok" and not variant:  # the buy box shows the default choice, not the owner's variant
+        found = _witnessed(found, witnesses, page)
+    return _with_currency(_finish(replace(found, locale=page.locale if "locale" in page.__dict__ else None), page, unit))
+
+
+def _from_buy_box(page: _Page) -> Extraction:
+    """The last source: the price beside the title and the add-to-cart control, when one stands out."""
+    box = page.box
+    if box.price is None or box.confidence < CONFIDENT:
+        why = box.why if box.price is None else f"{box.why}, not sure enough ({box.confidence:.1f})"
+        return Extraction("missing", method="visible", locale=page.locale, visible=box.prices,
+                          error=f"no price in structured data or shop markup, and the visible prices do not single one out: {why}")
+    price = box.price
+    return Extraction("ok", price.amount, price.currency, "visible", price.text, locale=page.locale, visible=box.prices,
+                      agreed=("visible",))
+
+
+def _resolved_by_buy_box(found: Extraction, page: _Page, quantity: Decimal | None) -> Extraction:
+    """Several prices for one product (sizes, a sale and a list price): the one the buy box shows."""
+    if len({c.group for c in found.candidates}) != 1:
+        return found  # several products (a category page): not this page's to choose
+    if len({c.pack for c in found.candidates}) > 1:
+        return found  # sizes that buy different quantities: the owner says which one with 'variant:'
+
+    box = page.box
+    if box.price is None or box.confidence < CONFIDENT:
+        return replace(found, visible=box.prices)
+    shown = [c for c in found.candidates if c.price_for(quantity) == box.price.amount]
+    if not shown:
+        return replace(found, visible=box.prices)
+    chosen = choose(shown, None, quantity)
+    return replace(chosen, candidates=found.candidates, agreed=(found.method or "", "visible"), visible=box.prices)
+
+
+def _witnessed(found: Extraction, others: list[tuple[str, list[Candidate]]], page: _Page) -> Extraction:
+    """Check the chosen price against the page's other sources and what the page shows. When the
+    buy box shows another price and the data's price appears only struck through or not at all,
+    the buy box wins (the data is stale); either way the disagreement is recorded."""
+    if found.tiers:
+        return found  # quantity breaks: the page shows one of several prices by design
+    price = found.price
+    agreed = list(found.agreed)
+    disputed: list[Disagreement] = []
+    for method, candidates in others:
+        prices = {c.price for c in candidates}
+        if price in prices:
+            agreed.append(method)
+        elif len(prices) == 1:
+            disputed.append(Disagreement(method, next(iter(prices))))
+    if not disputed and buybox.shown_as_current(page.text, price):
+        return replace(found, agreed=tuple(agreed))
+    box = page.box
+    if box.price is None or box.confidence < CONFIDENT:
+        return replace(found, agreed=tuple(agreed), disputed=tuple(disputed), visible=box.prices)
+    seen = box.price.amount
+    if seen == price:
+        return replace(found, agreed=(*agreed, "visible"), disputed=tuple(disputed), visible=box.prices)
+    if price in box.struck_amounts or price not in box.current_amounts:
+        backers = ["visible"] + [d.method for d in disputed if d.price == seen]
+        against = [Disagreement(m, price) for m in agreed] + [d for d in disputed if d.price != seen]
+        return replace(found, price=seen, method="visible", raw=box.price.text, agreed=tuple(backers), disputed=tuple(against),
+                       visible=box.prices, list_price=price if price > seen else found.list_price, tiers=())
+    return replace(found, agreed=tuple(agreed), disputed=(*disputed, Disagreement("visible", seen)), visible=box.prices)
 
 
 def _kind(body: str | bytes, url: str, content_type: str) -> str:
@@ -201,36 +382,52 @@ def _kind(body: str | bytes, url: str, content_type: str) -> str:
 _SYNTAX_MARKERS = {
     "json-ld": ("application/ld+json",),
     "microdata": ("itemscope", "itemprop"),
-    "rdfa": ("typeof", "vocab="),
+    "rdfa": ("typeof=", "vocab="),
     "opengraph": ("og:", "product:"),
 }
 
 
 def syntaxes_used(html: str) -> list[str]:
-    """The structured-data syntaxes a page may hold, judged from their required attributes."""
-    lowered = html.lower()
+    """The structured-data syntaxes a page may hold, judged from their required attributes
+    (``typeof =`` as an attribute: scripts say ``typeof x`` everywhere)."""
+    lowered = re.sub(r"typeof\s*=\s*", "typeof=", html.lower()) if "typeof" in html.lower() else html.lower()
     return [syntax for syntax, markers in _SYNTAX_MARKERS.items() if any(m in lowered for m in markers)]
 
 
-def _structured_sources(html: str, url: str, separator: str, page: Selector):  # noqa: ANN202 (a generator of pairs)
-    data: dict[str, Any] = {}
-    if syntaxes := syntaxes_used(html):
-        try:
-            data = extruct.extract(html, base_url=url, syntaxes=syntaxes, uniform=True, errors="ignore")
-        except Exception:  # extruct raises whatever its parsers raise on broken markup; fall through to theme markup
-            data = {}
-    yield "json-ld", structured.schema_candidates(data.get("json-ld", []), "json-ld")
-    yield "microdata", structured.schema_candidates(data.get("microdata", []), "microdata")
-    yield "rdfa", structured.schema_candidates(structured.rdfa_as_schema(data.get("rdfa", [])), "rdfa")
-    yield "markup", platforms.markup_candidates(page, separator)  # the whole page: themes mark current and old prices apart
-    yield "opengraph", structured.opengraph_candidates(data.get("opengraph", []))
+def _structured_sources(page: _Page) -> list[tuple[str, Callable[[], list[Candidate]]]]:
+    """The chain's sources in order, each read only when asked for."""
+    data, identity = page.data, page.identity
+    return [
+        ("json-ld", lambda: structured.schema_candidates(data.get("json-ld", []), "json-ld", identity)),
+        ("microdata", lambda: structured.schema_candidates(data.get("microdata", []), "microdata", identity)),
+        ("rdfa", lambda: structured.schema_candidates(structured.rdfa_as_schema(page.rdfa), "rdfa", identity)),
+        ("markup", lambda: platforms.markup_candidates(page.page, page.locale.decimal, page.title)),
+        ("amazon", lambda: amazon_candidates(page.page, page.locale.decimal, page.title)),
+        ("opengraph", lambda: structured.opengraph_candidates(data.get("opengraph", []))),
+    ]
 
 
-def every_source(body: str | bytes, url: str, locale: str = "en_US") -> list[tuple[str, list[Candidate]]]:
+# Sources read anyway with the page's data, so free to witness another source's price.
+_WITNESSES = ("json-ld", "microdata", "opengraph")
+
+
+def _chain(page: _Page) -> tuple[tuple[str, list[Candidate]] | None, list[tuple[str, list[Candidate]]]]:
+    """The first source with prices, and the cheap sources after it that have prices too."""
+    primary, witnesses = None, []
+    for method, read in _structured_sources(page):
+        if primary is None:
+            if found := read():
+                primary = (method, found)
+        elif method in _WITNESSES and (found := read()):
+            witnesses.append((method, found))
+    return primary, witnesses
+
+
+def every_source(body: str | bytes, url: str, locale: str | None = None) -> list[tuple[str, list[Candidate]]]:
     """Every structured source of a page with the prices it holds, for people choosing a config."""
     text = body.decode("utf-8", errors="replace") if isinstance(body, bytes) else body
     try:
-        return [(m, c) for m, c in _structured_sources(text, url, get_decimal_symbol(locale), Selector(text=text)) if c]
+        return [(m, found) for m, read in _structured_sources(_Page(text, url, locale)) if (found := read())]
     except (ValueError, etree.ParserError):
         return []
 
@@ -251,3 +448,8 @@ def blocked_reason(body: str | bytes) -> str | None:
     if re.search(r"<input[^>]+type=[\"']?password", text[:200_000], re.IGNORECASE) and not re.search(r"price", text[:200_000], re.IGNORECASE):
         return "blocked: the supplier served a login page, not the product"
     return None
+
+
+def visible_stock(page: Selector) -> bool | None:
+    """Kept for callers of the former name: availability from the page's own stock line."""
+    return availability.visible_stock(page)

@@ -20,7 +20,7 @@ class OfferSpec(BaseModel):
     price_selector: str | None = None
     variant: str | None = None
     currency: str = "USD"
-    locale: str = "en_US"
+    locale: str | None = None  # None: each page tells how it writes numbers
     active: bool = True
     pack_from_config: bool = True
     platform: str | None = None

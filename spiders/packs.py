@@ -1,39 +1,59 @@
-"""Read what one price buys ("25 kg bag", "case of 12", "5 gal pail") from what a page says.
+"""Read what one price buys ("25 kg bag", "case of 12", "5 gal pail", "10 rolls per package") from
+what a page says.
 
-Returns quantities as text pint understands (``"25 kg"``), or None when the text does not say.
+Returns quantities as text pint understands (``"25 kg"``), or None when the text does not say. A
+size that describes the product rather than what the price buys (an oven's "800W 23L", a
+backpack's capacity) is never taken for the pack.
 """
 
 from __future__ import annotations
 
 import re
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 # UN/CEFACT unit codes used by schema.org's unitCode (UnitPriceSpecification.referenceQuantity).
 UNIT_CODES = {
     "KGM": "kg", "GRM": "g", "LBR": "lb", "ONZ": "oz", "LTR": "L", "MLT": "mL", "GLL": "gal",
     "QT": "quart", "C62": "each", "EA": "each", "H87": "each", "XPP": "each", "BFT": "board_foot",
-    "MTQ": "m^3", "MTK": "m^2", "MTR": "m", "FOT": "ft",
+    "MTQ": "m^3", "MTK": "m^2", "MTR": "m", "FOT": "ft", "CMT": "cm", "CLT": "cL",
 }
 
 # Words shops use for units, mapped to the registry's names. Order matters: longest first.
 _UNIT_WORDS = {
     "board feet": "board_foot", "board foot": "board_foot", "board ft": "board_foot", "bdft": "board_foot",
     "bd ft": "board_foot", "bf": "board_foot", "fbm": "board_foot",
-    "kilograms": "kg", "kilogram": "kg", "kilo": "kg", "kg": "kg", "grams": "g", "gram": "g", "g": "g",
+    "kilograms": "kg", "kilogram": "kg", "kilo": "kg", "kg": "kg", "grams": "g", "gram": "g", "gr": "g", "g": "g",
     "pounds": "lb", "pound": "lb", "lbs": "lb", "lb": "lb", "ounces": "oz", "ounce": "oz", "oz": "oz",
     "fl oz": "floz", "fl. oz": "floz",
     "gallons": "gal", "gallon": "gal", "gal": "gal", "quarts": "quart", "quart": "quart", "qt": "quart",
     "litres": "L", "liters": "L", "litre": "L", "liter": "L", "ltr": "L", "l": "L",
-    "millilitres": "mL", "milliliters": "mL", "ml": "mL",
-    "m³": "m^3", "m3": "m^3", "cbm": "m^3",
+    "millilitres": "mL", "milliliters": "mL", "ml": "mL", "cl": "cL",
+    "m³": "m^3", "m3": "m^3", "cbm": "m^3", "m²": "m^2", "m2": "m^2", "sqm": "m^2",
+    "metres": "m", "meters": "m", "metre": "m", "meter": "m", "lfm": "m", "m": "m", "cm": "cm", "mm": "mm",
+    "feet": "ft", "foot": "ft", "ft": "ft", "yards": "yd", "yard": "yd", "yd": "yd",
 }
-_COUNT_WORDS = r"case|pack|box|bag|carton|roll|set|bundle|lot|packung|karton|rolle|lot de|paquet|carton de|ケース"
+# Words for what a price buys when it buys several: a package, a case, a roll.
+_PACKAGE_WORDS = (r"case|pack|pkg|package|box|bag|carton|roll|set|bundle|lot|packung|paket|karton|rolle|gebinde|lot de|paquet|"
+                  r"carton de|caja|paquete|confezione|scatola|pacco|balík|balenie|opakowanie|ケース|箱")
+_PIECE_WORDS = (r"pcs|pieces|piece|count|ct|pk|pack|rolls|roll|bottles|bottle|cans|can|bags|sheets|tubes|jars|units|pairs|"
+                r"stück|stk|st\.|rollen|flaschen|dosen|pièces|rouleaux|bouteilles|pezzi|rotoli|piezas|rollos|szt|ks|個|本|枚|入")
 _NUMBER = r"(\d+(?:[.,]\d+)?)"
 _UNIT_ALTERNATION = "|".join(re.escape(w) for w in sorted(_UNIT_WORDS, key=len, reverse=True))
 _MULTI = re.compile(rf"(\d+)\s*[x×]\s*{_NUMBER}\s*({_UNIT_ALTERNATION})(?![a-z])", re.IGNORECASE)
-_QUANTITY = re.compile(rf"(?<![\w/.,]){_NUMBER}\s*-?\s*({_UNIT_ALTERNATION})(?![a-z0-9])", re.IGNORECASE)
-_COUNT_OF = re.compile(rf"(?:{_COUNT_WORDS})\s+(?:of\s+)?(\d+)(?!\s*(?:{_UNIT_ALTERNATION})(?![a-z]))", re.IGNORECASE)
-_COUNT_PIECES = re.compile(r"(?<![\w.,])(\d+)\s*(?:-?\s*)(?:pcs|pieces|piece|count|ct|pk|stück|stk|pièces|個|本|枚)(?![a-z])", re.IGNORECASE)
+_QUANTITY = re.compile(rf"(?<![\w/.,]){_NUMBER}\s*-?\s*({_UNIT_ALTERNATION})(?![a-z0-9²³])", re.IGNORECASE)
+_COUNT_OF = re.compile(rf"(?:{_PACKAGE_WORDS})\s+(?:of\s+|à\s+|de\s+|mit\s+|à\s+)?(\d+)(?!\s*(?:{_UNIT_ALTERNATION})(?![a-z]))", re.IGNORECASE)
+_COUNT_PIECES = re.compile(rf"(?<![\w.,])(\d+)\s*(?:-?\s*)(?:{_PIECE_WORDS})(?![a-z])", re.IGNORECASE)
+# "10 rolls per package", "6 bottles to a case", "12 Stück pro Packung": the count a package holds.
+_PER_PACKAGE = re.compile(rf"(?<![\w.,])(\d+)\s*(?:{_PIECE_WORDS})?\s*(?:per|in a|to a|a|pro|je|par|por|per)\s+(?:{_PACKAGE_WORDS})\b", re.IGNORECASE)
+# Sizes that describe the product, not what the price buys.
+_SPEC_BESIDE = re.compile(r"\d\s*(?:w|kw|v|mah|wh|hp|ps|bar|rpm|hz)\b", re.IGNORECASE)
+_CAPACITY = re.compile(r"capacity|kapazität|fassungsvermögen|volumen|capacité|capacidad|capacità|capacidade|pojemność|objem|"
+                       r"tank|drum|trommel|bowl|cavity", re.IGNORECASE)
+# Labels in a buy box that give the quantity one price buys.
+CONTENT_LABEL = re.compile(
+    r"(?:inhalt|füllmenge|nettofüllmenge|nettogewicht|contenance|contenu|contenuto|contenido|conteúdo|content|contents|"
+    r"net (?:wt|weight|contents|vol(?:ume)?)|pack size|package size|size|volume|weight|gewicht|poids|peso|obsah|zawartość|"
+    r"sold (?:per|by|in)|verkauft (?:pro|je)|vendu par)\s*[:.]?\s*", re.IGNORECASE)
 
 
 def _number(text: str) -> Decimal:
@@ -44,20 +64,36 @@ def _format(amount: Decimal, unit: str) -> str:
     return f"{amount.normalize():f} {unit}"
 
 
+def _is_capacity(text: str, start: int, end: int) -> bool:
+    """A size beside a power rating (an oven's "800W 23L") or named as a capacity."""
+    near = text[max(0, start - 14):end + 14]
+    return bool(_SPEC_BESIDE.search(near.replace(text[start:end], " "))) or bool(_CAPACITY.search(text[max(0, start - 24):start]))
+
+
 def packs_in_text(text: str | None) -> list[str]:
-    """Every pack a title states, most specific first: "Bottles 150 ml, case of 12" -> 150 mL, 12 each."""
+    """Every pack a title states, most specific first: "Bottles 150 ml, case of 12" -> 150 mL, 12 each;
+    "Tape 10 m, 10 rolls per package" -> 100 m, 10 m, 10 each."""
     if not text:
         return []
-    text = " ".join(text.split())
+    text = " ".join(str(text).split())
     found = []
+    quantities = []
     for match in _MULTI.finditer(text):  # "12 x 500 ml" is 6 L
         count, amount, unit = match.groups()
         found.append(_format(int(count) * _number(amount), _UNIT_WORDS[unit.lower()]))
     for match in _QUANTITY.finditer(text):
         amount, unit = match.groups()
-        found.append(_format(_number(amount), _UNIT_WORDS[unit.lower()]))
+        if _is_capacity(text, match.start(), match.end()):
+            continue
+        quantities.append((_number(amount), _UNIT_WORDS[unit.lower()]))
+    per_package = [int(m.group(1)) for m in _PER_PACKAGE.finditer(text)]
+    if per_package and quantities:  # ten rolls of 10 m in one package: 100 m
+        amount, unit = quantities[0]
+        found.append(_format(per_package[0] * amount, unit))
+    found += [_format(a, u) for a, u in quantities]
+    found += [f"{n} each" for n in per_package]
     for pattern in (_COUNT_OF, _COUNT_PIECES):
-        found += [f"{int(m.group(1))} each" for m in pattern.finditer(text)]
+        found += [f"{int(m.group(1))} each" for m in pattern.finditer(text) if int(m.group(1)) > 0]
     return list(dict.fromkeys(found))
 
 
@@ -79,16 +115,25 @@ def pack_from_text(text: str | None, unit: str | None = None) -> str | None:
 
 
 def pack_from_reference(reference: object) -> str | None:
-    """schema.org ``referenceQuantity`` ({value, unitCode}) as a pack."""
+    """schema.org ``referenceQuantity`` / ``weight`` ({value, unitCode}) as a pack."""
     if not isinstance(reference, dict):
         return None
     value, code = reference.get("value"), str(reference.get("unitCode") or reference.get("unitText") or "").strip()
     unit = UNIT_CODES.get(code.upper()) or _UNIT_WORDS.get(code.lower())
     try:
-        amount = Decimal(str(value)) if value is not None else Decimal(1)
-    except ArithmeticError:
+        amount = Decimal(str(value).replace(",", ".")) if value is not None else Decimal(1)
+    except (ArithmeticError, InvalidOperation):
         return None
-    return _format(amount, unit) if unit and amount > 0 else None
+    return _format(amount, unit) if unit and amount.is_finite() and amount > 0 else None
+
+
+def pack_from_weight(weight: object) -> str | None:
+    """A product's ``weight``: a QuantitativeValue, or a string as many shops write it ("200 ml")."""
+    if isinstance(weight, list):
+        weight = weight[0] if weight else None
+    if isinstance(weight, dict):
+        return pack_from_reference(weight)
+    return pack_from_text(str(weight)) if isinstance(weight, (str, int, float)) and str(weight).strip() else None
 
 
 def pack_from_grams(grams: object) -> str | None:
@@ -97,4 +142,15 @@ def pack_from_grams(grams: object) -> str | None:
         amount = Decimal(str(grams))
     except (ArithmeticError, ValueError):
         return None
-    return _format(amount, "g") if amount > 0 else None
+    return _format(amount, "g") if amount.is_finite() and amount > 0 else None
+
+
+def labelled_pack(texts: list[str]) -> str | None:
+    """The quantity a buy-box label states: "Inhalt: 0,75 l", "Net weight: 200 g", "Sold per pkg of 6"."""
+    for text in texts:
+        match = CONTENT_LABEL.search(text)
+        if match:
+            pack = pack_from_text(text[match.start():match.end() + 40])
+            if pack:
+                return pack
+    return None

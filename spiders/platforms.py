@@ -9,9 +9,9 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from parsel import Selector
-from price_parser import Price
 
 from .candidates import Candidate
+from .numbers import machine_number, read_number
 from .packs import pack_from_grams, pack_from_text
 
 
@@ -32,11 +32,12 @@ def _shopify(product: dict[str, Any], cents: bool) -> list[Candidate]:
     found = []
     for variant in product.get("variants") or []:
         raw = variant.get("price")
-        if raw is None:
+        amount = machine_number(raw)
+        if amount is None:  # missing, 0, NaN or garbage: never a price
             continue
-        price = (Decimal(str(raw)) / 100).quantize(Decimal("0.01")) if cents else Decimal(str(raw))
-        compare = variant.get("compare_at_price")
-        list_price = ((Decimal(str(compare)) / 100).quantize(Decimal("0.01")) if cents else Decimal(str(compare))) if compare else None
+        price = (amount / 100).quantize(Decimal("0.01")) if cents else amount
+        compare = machine_number(variant.get("compare_at_price"))
+        list_price = ((compare / 100).quantize(Decimal("0.01")) if cents else compare) if compare else None
         name = variant.get("name") or " - ".join(p for p in (product.get("title"), variant.get("title")) if p and p != "Default Title")
         grams = variant.get("grams", variant.get("weight"))
         found.append(Candidate(
@@ -52,12 +53,16 @@ def _shopify(product: dict[str, Any], cents: bool) -> list[Candidate]:
 def _woocommerce(product: dict[str, Any]) -> list[Candidate]:
     prices = product.get("prices") or {}
     raw = prices.get("price")
-    if raw in (None, ""):
+    amount = machine_number(raw)
+    if amount is None:
         return []
-    scale = Decimal(10) ** int(prices.get("currency_minor_unit", 2))
-    price = Decimal(str(raw)) / scale
-    regular = prices.get("regular_price")
-    list_price = Decimal(str(regular)) / scale if regular not in (None, "") else None
+    try:
+        scale = Decimal(10) ** min(max(int(prices.get("currency_minor_unit", 2)), 0), 6)
+    except (TypeError, ValueError):
+        return []
+    price = amount / scale
+    regular = machine_number(prices.get("regular_price"))
+    list_price = regular / scale if regular is not None else None
     return [Candidate(
         price=price, currency=prices.get("currency_code"), method="woocommerce", raw=str(raw),
         in_stock=product.get("is_in_stock") if isinstance(product.get("is_in_stock"), bool) else None,
@@ -76,26 +81,26 @@ def json_candidates(data: Any) -> list[Candidate]:
     return [c for p in products if isinstance(p, dict) and "prices" in p for c in _woocommerce(p)]
 
 
-def _text_price(texts: list[str], locale_separator: str) -> Decimal | None:
+def _text_price(texts: list[str], decimal: str | None) -> Decimal | None:
     raw = " ".join(t.strip() for t in texts if t.strip())
-    return Price.fromstring(raw, decimal_separator=locale_separator).amount if raw else None
+    return read_number(raw, decimal).amount if raw else None
 
 
-def markup_candidates(page: Selector, decimal_separator: str) -> list[Candidate]:
-    """The main product's price in WooCommerce, Magento 2 or BigCommerce theme markup."""
-    title = page.css("h1::text").get()
+def markup_candidates(page: Selector, decimal: str | None, title: str | None = None) -> list[Candidate]:
+    """The main product's price in WooCommerce, Magento 2 or BigCommerce theme markup; amounts in
+    attributes read as machines write them, visible text with the page's decimal separator."""
+    title = title or page.css("h1::text").get()
     pack = pack_from_text(title)
     # Magento 2: data-price-amount on the final price, inside the main product column if there is one.
     main = page.css(".product-info-main") or page
     amounts = main.css('[data-price-type="finalPrice"]::attr(data-price-amount)').getall()
-    if amounts:
+    if amounts and (price := machine_number(amounts[0])) is not None:
         old = main.css('[data-price-type="oldPrice"]::attr(data-price-amount)').get()
-        return [Candidate(Decimal(amounts[0]), None, "magento", amounts[0], name=title, pack=pack,
-                          list_price=Decimal(old) if old else None)]
+        return [Candidate(price, None, "magento", amounts[0], name=title, pack=pack, list_price=machine_number(old) if old else None)]
     # BigCommerce: the product view's price without tax; the non-sale price is the struck one.
     view = page.css(".productView")
     if view:
-        price = _text_price(view.css("[data-product-price-without-tax]::text, [data-product-price-with-tax]::text").getall()[:1], decimal_separator)
+        price = _text_price(view.css("[data-product-price-without-tax]::text, [data-product-price-with-tax]::text").getall()[:1], decimal)
         if price is not None:
             return [Candidate(price, None, "bigcommerce", str(price), name=title, pack=pack)]
     # WooCommerce: the summary's price, the <ins> one when on sale; related products sit outside .summary.
@@ -103,7 +108,7 @@ def markup_candidates(page: Selector, decimal_separator: str) -> list[Candidate]
     if summary:
         node = summary[0]
         texts = node.css("ins .amount ::text").getall() or node.xpath(".//*[contains(@class,'amount')][not(ancestor::del)]//text()").getall()
-        price = _text_price(texts, decimal_separator)
+        price = _text_price(texts, decimal)
         if price is not None:
             return [Candidate(price, None, "woocommerce", str(price), name=title, pack=pack)]
     return []

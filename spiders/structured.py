@@ -1,49 +1,56 @@
-"""Prices from schema.org data (JSON-LD, microdata, RDFa) and OpenGraph product tags, via extruct.
+"""Prices from schema.org data (JSON-LD, microdata, RDFa, GoodRelations) and OpenGraph product tags.
 
-Only the page's own product counts: products listed as related, similar or accessories, and the
-items of a list, are left out, so a neighbour's price is never taken for this one.
+Only the page's own product counts. Products a page merely mentions (related, similar, accessories,
+the items of a list) are never walked; when a page carries several products side by side (a
+carousel of "customers also bought" in microdata), the one this page is about is found by its URL,
+its SKU in the address, its name against the page's title, and then its position. Prices are
+machine-written numbers: read with a decimal point, never with the page's locale.
 """
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Iterator
-
-from price_parser import Price
+from urllib.parse import urlsplit
 
 from .candidates import Candidate, Tier
-from .packs import pack_from_reference, pack_from_text
+from .numbers import machine_number
+from .packs import pack_from_reference, pack_from_text, pack_from_weight
 
 SCHEMA_STOCK = {
     "instock": True, "instoreonly": True, "onlineonly": True, "limitedavailability": True,
     "presale": True, "preorder": True, "backorder": False, "outofstock": False,
     "soldout": False, "discontinued": False,
 }
-# Properties through which a page mentions other products than the one it sells.
-_OTHER_PRODUCTS = {"isRelatedTo", "isSimilarTo", "isAccessoryOrSparePartFor", "isConsumableFor", "itemListElement",
-                   "mentions", "relatedLink", "review", "breadcrumb", "isVariantOf"}
+_PRODUCT_TYPES = {"product", "productgroup", "individualproduct", "productmodel", "someproducts", "vehicle", "car", "book",
+                  "softwareapplication", "offering", "someitems"}
+# Nodes that are about the site or the page, never a thing for sale.
+_NOT_FOR_SALE = {"organization", "website", "webpage", "itempage", "breadcrumblist", "itemlist", "searchaction", "person",
+                 "localbusiness", "store", "onlinestore", "imageobject", "videoobject", "faqpage", "collectionpage"}
 _STRUCK = {"strikethroughprice", "listprice", "msrp", "srp", "wasprice", "regularprice"}
+_WORDS = re.compile(r"\w+")
 
 
 def schema_number(value: Any) -> Decimal | None:
-    """schema.org prices: numbers, or strings with a '.' decimal point and maybe thousands commas."""
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, (int, float)):
-        return Decimal(str(value))
-    return Price.fromstring(str(value), decimal_separator=".").amount
+    """schema.org prices as machines write them: numbers, ``"26.00"``, ``"1,299.00"``; never 0,
+    NaN, infinite or absurd."""
+    return machine_number(value)
 
 
 def stock(availability: Any) -> bool | None:
     if not availability:
         return None
-    return SCHEMA_STOCK.get(str(availability).rsplit("/", 1)[-1].lower().replace(" ", ""))
+    if isinstance(availability, list):
+        availability = availability[0] if availability else None
+    return SCHEMA_STOCK.get(str(availability).rsplit("/", 1)[-1].lower().replace(" ", "").replace("_", ""))
 
 
 def types(node: dict[str, Any]) -> set[str]:
     value = node.get("@type", [])
     values = value if isinstance(value, list) else [value]
-    return {str(v).rsplit("/", 1)[-1].lower() for v in values}
+    return {re.split(r"[/#]", str(v))[-1].lower() for v in values}
 
 
 def _first(value: Any) -> Any:
@@ -54,34 +61,119 @@ def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [] if value is None else [value]
 
 
+@dataclass(frozen=True)
+class PageIdentity:
+    """What names the page's own product: its addresses and its title."""
+
+    urls: frozenset[str] = frozenset()
+    title: str | None = None
+    address: str = ""
+
+    @classmethod
+    def of(cls, url: str, canonical: str | None, og_url: str | None, title: str | None) -> "PageIdentity":
+        urls = frozenset(u for u in (_plain_url(x) for x in (url, canonical, og_url)) if u)
+        return cls(urls, title, " ".join([url or "", canonical or "", og_url or ""]).lower())
+
+
+def _plain_url(url: Any) -> str | None:
+    if not url or not isinstance(url, str):
+        return None
+    parts = urlsplit(url.strip())
+    path = parts.path.rstrip("/")
+    return f"{parts.netloc.lower().removeprefix('www.')}{path}" if path else None
+
+
+def _similarity(a: str | None, b: str | None) -> float:
+    """Shared words over the words of the longer name: 1.0 for the same name, less for a sibling
+    product that shares the brand and the line ("PRW-3100YB" against "PRW-60FC")."""
+    if not a or not b:
+        return 0.0
+    left, right = set(_WORDS.findall(str(a).lower())), set(_WORDS.findall(str(b).lower()))
+    return len(left & right) / max(len(left), len(right)) if left and right else 0.0
+
+
 def _tops(blocks: list[Any]) -> Iterator[dict[str, Any]]:
-    """Top-level nodes of every block, ``@graph`` members included."""
+    """Top-level nodes of every block, ``@graph`` members included, and the ``mainEntity`` of
+    a ``WebPage`` / ``ItemPage`` (where many shops nest their product)."""
     for block in blocks:
         for node in _as_list(block):
-            if isinstance(node, dict):
-                if "@graph" in node:
-                    yield from (n for n in _as_list(node["@graph"]) if isinstance(n, dict))
-                else:
-                    yield node
+            if not isinstance(node, dict):
+                continue
+            members = _as_list(node["@graph"]) if "@graph" in node else [node]
+            for member in members:
+                if not isinstance(member, dict):
+                    continue
+                yield member
+                for key in ("mainEntity", "mainEntityOfPage"):
+                    for entity in _as_list(member.get(key)):
+                        if isinstance(entity, dict) and types(entity) & _PRODUCT_TYPES:
+                            yield entity
 
 
-def _products(blocks: list[Any]) -> list[dict[str, Any]]:
-    """The page's own products: top-level Product / ProductGroup nodes, variants expanded."""
-    found = []
-    for node in _tops(blocks):
+@dataclass
+class _Product:
+    node: dict[str, Any]
+    position: int
+    variants: list[dict[str, Any]] = field(default_factory=list)
+    bare_offer: bool = False
+
+
+def _products(blocks: list[Any]) -> list[_Product]:
+    """Every product the page's data names at its top level, with its variants; offers that stand
+    alone count only when no product does."""
+    found: list[_Product] = []
+    bare: list[_Product] = []
+    seen: set[int] = set()
+    for position, node in enumerate(_tops(blocks)):
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
         kinds = types(node)
-        if kinds & {"product", "productgroup", "individualproduct", "productmodel"}:
-            found.append(node)
-            for variant in _as_list(node.get("hasVariant")):
-                if isinstance(variant, dict):
-                    found.append({**variant, "_parent_name": node.get("name")})
+        if kinds & _PRODUCT_TYPES:
+            variants = [{**v, "_parent_name": node.get("name")} for v in _as_list(node.get("hasVariant")) if isinstance(v, dict)]
+            found.append(_Product(node, position, variants))
         elif kinds & {"offer", "aggregateoffer"}:
-            found.append({"offers": node})
-    return found
+            bare.append(_Product({"offers": node}, position, bare_offer=True))
+        elif node.get("offers") and not kinds & _NOT_FOR_SALE:  # an Event, a Service, a Course: what the page sells
+            found.append(_Product(node, position))
+    return found or bare
+
+
+def _score(product: _Product, identity: PageIdentity) -> float:
+    """How surely a product is the page's own: its URL, its SKU in the address, its name as the title."""
+    node = product.node
+    offers = [o for o in _as_list(node.get("offers")) if isinstance(o, dict)]
+    urls = {_plain_url(u) for u in [node.get("url"), node.get("@id"), *(o.get("url") for o in offers)]} - {None}
+    score = 0.0
+    if urls & identity.urls:
+        score += 3
+    for key in ("sku", "productID", "mpn", "gtin13", "gtin"):
+        value = str(node.get(key) or "").strip().lower()
+        if len(value) >= 4 and value in identity.address:
+            score += 2
+            break
+    similarity = _similarity(node.get("name"), identity.title)
+    if similarity >= 0.6:
+        score += 2 * similarity
+    return score
+
+
+def main_products(products: list[_Product], identity: PageIdentity | None) -> list[_Product]:
+    """The page's own product among several: the best by URL, SKU and title; all of them when
+    nothing tells them apart (a category page stays ambiguous rather than guessed)."""
+    if len(products) <= 1 or identity is None:
+        return products
+    scores = [_score(p, identity) for p in products]
+    best = max(scores)
+    return products if best == 0 else [p for p, s in zip(products, scores) if s == best]
 
 
 def _price_specs(offer: dict[str, Any]) -> list[dict[str, Any]]:
     return [s for s in _as_list(offer.get("priceSpecification")) if isinstance(s, dict)]
+
+
+def _struck(spec: dict[str, Any]) -> bool:
+    return str(spec.get("priceType", "")).rsplit("/", 1)[-1].lower() in _STRUCK
 
 
 def _tiers(specs: list[dict[str, Any]]) -> tuple[Tier, ...]:
@@ -89,44 +181,45 @@ def _tiers(specs: list[dict[str, Any]]) -> tuple[Tier, ...]:
     for spec in specs:
         quantity = spec.get("eligibleQuantity")
         price = schema_number(spec.get("price"))
-        if isinstance(quantity, dict) and price is not None and str(spec.get("priceType", "")).rsplit("/", 1)[-1].lower() not in _STRUCK:
+        if isinstance(quantity, dict) and price is not None and not _struck(spec):
             low = schema_number(quantity.get("minValue")) or Decimal(1)
             high = schema_number(quantity.get("maxValue"))
             tiers.append(Tier(low, high, price))
     return tuple(sorted(tiers, key=lambda t: t.min_quantity)) if len(tiers) > 1 else ()
 
 
-def _offer_candidate(product: dict[str, Any], offer: dict[str, Any], method: str) -> Candidate | None:
+def _offer_candidate(product: dict[str, Any], offer: dict[str, Any], method: str, group: int) -> Candidate | None:
     specs = _price_specs(offer)
-    current = [s for s in specs if str(s.get("priceType", "")).rsplit("/", 1)[-1].lower() not in _STRUCK]
-    struck = [s for s in specs if s not in current]
+    current = [s for s in specs if not _struck(s)]
+    struck = [s for s in specs if _struck(s)]
     tiers = _tiers(specs)
     raw = offer.get("price")
-    if raw is None and "aggregateoffer" in types(offer):
+    if raw in (None, "") and "aggregateoffer" in types(offer):
         raw = offer.get("lowPrice")
-    if raw is None and tiers:
+    if raw in (None, "") and tiers:
         raw = tiers[0].price
-    if raw is None and current:
+    if raw in (None, "") and current:
         raw = current[0].get("price")
-    price = schema_number(raw)
+    price = schema_number(_first(raw))
     if price is None:
         return None
     reference = next((s.get("referenceQuantity") for s in current if s.get("referenceQuantity")), None)
     name = offer.get("name") or product.get("name")
     title = " ".join(str(n) for n in (product.get("_parent_name"), product.get("name"), offer.get("name")) if n)
-    weight = product.get("weight")
     return Candidate(
         price=price,
-        currency=offer.get("priceCurrency") or next((s.get("priceCurrency") for s in current if s.get("priceCurrency")), None),
+        currency=_first(offer.get("priceCurrency") or offer.get("pricecurrency"))
+        or next((s.get("priceCurrency") for s in current if s.get("priceCurrency")), None),
         method=method,
-        raw=str(raw),
+        raw=str(_first(raw)),
         in_stock=stock(offer.get("availability") or product.get("availability")),
         name=str(name) if name else None,
         ids=_identifiers(product, offer),
         pack=pack_from_reference(reference) or pack_from_reference(offer.get("eligibleQuantity"))
-        or pack_from_text(title) or pack_from_reference(weight if isinstance(weight, dict) else None),
+        or pack_from_text(title) or pack_from_weight(product.get("weight")),
         list_price=schema_number(struck[0].get("price")) if struck else None,
         tiers=tiers,
+        group=group,
     )
 
 
@@ -136,35 +229,46 @@ def _identifiers(product: dict[str, Any], offer: dict[str, Any]) -> frozenset[st
     keys = ("sku", "mpn", "gtin", "gtin8", "gtin12", "gtin13", "gtin14", "productID", "@id", "url", "name")
     own = [offer.get(k) for k in keys if offer.get(k)]
     values = own if any(offer.get(k) for k in ("sku", "mpn", "gtin13", "gtin", "name")) else own + [product.get(k) for k in keys]
-    return frozenset(str(v).strip().lower() for v in values if v)
+    return frozenset(str(v).strip().lower() for v in values if v and not isinstance(v, (dict, list)))
 
 
-def schema_candidates(blocks: list[Any], method: str) -> list[Candidate]:
-    """One candidate per offer of the page's own products."""
+def _offers_of(product: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """A product's offers; an AggregateOffer's own offers when they carry prices, else the aggregate
+    (its lowPrice) when they are mere links."""
+    for offer in _as_list(product.get("offers")):
+        if not isinstance(offer, dict):
+            continue
+        nested = [o for o in _as_list(offer.get("offers")) if isinstance(o, dict)]
+        priced = [o for o in nested if schema_number(_first(o.get("price"))) is not None or o.get("priceSpecification")]
+        yield from priced or [offer]
+
+
+def schema_candidates(blocks: list[Any], method: str, identity: PageIdentity | None = None) -> list[Candidate]:
+    """One candidate per offer of the page's own product (and its variants)."""
     found = []
-    for product in _products(blocks):
-        offers = _as_list(product.get("offers"))
-        for offer in offers:
-            if not isinstance(offer, dict):
-                continue
-            nested = [o for o in _as_list(offer.get("offers")) if isinstance(o, dict)]
-            for each in nested or [offer]:
-                candidate = _offer_candidate(product, each, method)
+    for group, product in enumerate(main_products(_products(blocks), identity)):
+        for node in [product.node, *product.variants]:
+            for offer in _offers_of(node):
+                candidate = _offer_candidate(node, offer, method, group)
                 if candidate is not None:
                     found.append(candidate)
     return found
 
 
+def _short(key: str) -> str:
+    return re.split(r"[/#]", key)[-1]
+
+
 def rdfa_as_schema(nodes: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """extruct's RDFa output is expanded JSON-LD; shorten it so the schema.org walker reads it."""
+    """extruct's RDFa output is expanded JSON-LD; shorten it so the schema.org walker reads it, and
+    turn GoodRelations offerings (``gr:hasCurrencyValue``, still on many older shops) into offers."""
     by_id = {n.get("@id"): n for n in nodes}
 
     def short(node: dict[str, Any], depth: int = 0) -> dict[str, Any]:
-        out: dict[str, Any] = {"@type": [t.rsplit("/", 1)[-1] for t in node.get("@type", [])]}
+        out: dict[str, Any] = {"@type": [_short(t) for t in node.get("@type", [])]}
         for key, values in node.items():
             if key.startswith("@"):
                 continue
-            name = key.rsplit("/", 1)[-1]
             converted = []
             for value in values:
                 if "@value" in value:
@@ -173,19 +277,35 @@ def rdfa_as_schema(nodes: list[dict[str, Any]]) -> list[dict[str, Any]]:
                     converted.append(short(by_id[value["@id"]], depth + 1))
                 else:
                     converted.append(value.get("@id"))
-            out[name] = converted[0] if len(converted) == 1 else converted
+            out[_short(key)] = converted[0] if len(converted) == 1 else converted
         return out
 
     referenced = {v.get("@id") for n in nodes for k, vs in n.items() if not k.startswith("@") for v in vs if isinstance(v, dict)}
-    return [short(n) for n in nodes if n.get("@id") not in referenced and n.get("@type")]
+    tops = [short(n) for n in nodes if n.get("@id") not in referenced and n.get("@type")]
+    return [_goodrelations(n) if "offering" in types(n) else n for n in tops]
+
+
+def _goodrelations(offering: dict[str, Any]) -> dict[str, Any]:
+    """A GoodRelations Offering as a schema.org Product with one Offer."""
+    specs = [s for s in _as_list(offering.get("hasPriceSpecification")) if isinstance(s, dict)]
+    spec = next((s for s in specs if s.get("hasCurrencyValue") is not None or s.get("hasMinCurrencyValue") is not None), {})
+    included = next((i for i in _as_list(offering.get("includes") or offering.get("includesObject")) if isinstance(i, dict)), {})
+    if "typeandquantitynode" in types(included):
+        included = next((i for i in _as_list(included.get("typeOfGood")) if isinstance(i, dict)), included)
+    name = offering.get("name") or included.get("name")
+    return {
+        "@type": "Product", "name": name, "sku": offering.get("hasStockKeepingUnit") or included.get("hasStockKeepingUnit"),
+        "offers": {"@type": "Offer", "price": spec.get("hasCurrencyValue", spec.get("hasMinCurrencyValue")),
+                   "priceCurrency": spec.get("hasCurrency"), "name": name,
+                   "availability": offering.get("availability") or offering.get("hasInventoryLevel")},
+    }
 
 
 def opengraph_candidates(blocks: list[dict[str, Any]]) -> list[Candidate]:
     found = []
     for og in blocks:
-        raw = og.get("product:price:amount") or og.get("og:price:amount")
-        if isinstance(raw, list):
-            raw = raw[0]
+        raw = og.get("product:price:amount") or og.get("og:price:amount") or og.get("product:price") or og.get("og:price")
+        raw = _first(raw)
         price = schema_number(raw)
         if price is None:
             continue

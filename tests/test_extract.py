@@ -50,7 +50,7 @@ def test_opengraph_product_price():
 def test_css_selector_with_european_number_format():
     page = '<html><body><span class="preis">1.234,56 €</span><p>Versand ab 49,00 €</p></body></html>'
     found = extract_price(page, URL, selector="css:.preis::text", locale="de_DE")
-    assert (found.price, found.currency, found.method) == (Decimal("1234.56"), "€", "css")
+    assert (found.price, found.currency, found.method) == (Decimal("1234.56"), "EUR", "css")
 
 
 def test_xpath_selector():

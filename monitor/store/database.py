@@ -90,7 +90,7 @@ def sync_config(db: sqlite_utils.Database, config: Config) -> None:
     """Make suppliers, materials and offers match the config; offers no longer in it become inactive."""
     with db.conn:
         db["suppliers"].upsert_all(
-            ({"id": s.id, "name": s.name, "currency": s.currency, "locale": s.locale} for s in config.suppliers), pk="id"
+            ({"id": s.id, "name": s.name, "currency": s.currency, "locale": s.locale or ""} for s in config.suppliers), pk="id"
         )
         db["materials"].upsert_all(({"id": m.id, "name": m.name, "unit": m.unit} for m in config.materials), pk="id")
         db["products"].upsert_all(({"id": p.id, "name": p.name, "yield_quantity": p.yield_count, "yield_unit": p.yield_unit,
