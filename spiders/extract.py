@@ -43,6 +43,9 @@ class Disagreement:
     method: str
     price: Decimal
 
+    def as_dict(self) -> dict[str, str]:
+        return {"method": self.method, "price": str(self.price)}
+
 
 @dataclass(frozen=True)
 class Extraction:

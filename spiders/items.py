@@ -23,6 +23,9 @@ class PriceObservation(scrapy.Item):
     method = scrapy.Field()  # css | xpath | json-ld | microdata | opengraph
     raw = scrapy.Field()  # the text the price was read from, for people checking it
     error = scrapy.Field()  # why there is no price
+    note = scrapy.Field()  # what the owner should know about a price that was read (a currency code that is not one)
+    agreed = scrapy.Field()  # the page's sources that state this price: ["json-ld", "visible"]
+    disputed = scrapy.Field()  # sources of the same page stating another: [{"method": "visible", "price": "110.00"}]
     http_status = scrapy.Field()
     fetched_at = scrapy.Field()  # ISO 8601, UTC
 

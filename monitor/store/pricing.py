@@ -127,6 +127,7 @@ class Pricing:
             "tiers": json.dumps(tiers) if tiers else None,
             "in_stock": None if item.get("in_stock") is None else int(bool(item["in_stock"])),
             "method": item.get("method"), "raw": item.get("raw"), "http_status": item.get("http_status"), "note": item.get("note"),
+            "sources": _sources(item),
         }
         if price is not None:
             status, error = self._judge(row, price, material, offer)
@@ -156,6 +157,8 @@ class Pricing:
             doubt = f"pack changed on the page from {last_pack} to {row['pack']}"
         elif median and not (1 / IMPLAUSIBLE_RATIO <= row["unit_price"] / median <= IMPLAUSIBLE_RATIO):
             doubt = f"implausible jump: x{row['unit_price'] / median:.2f} against the recent median {median:.2f}"
+        elif median is None and (disagreement := _disagreement(row, price)):
+            doubt = disagreement  # a first price has no history to be checked against: its page must agree with itself
         if doubt and not self._confirmed(offer.offer_id, row):
             return "suspect", doubt
         return "ok", None
@@ -168,3 +171,33 @@ class Pricing:
         ).fetchone()
         return (previous is not None and previous[0] == "suspect" and previous[1] is not None and previous[2] == row["pack"]
                 and abs(previous[1] / row["unit_price"] - 1) <= 0.02)
+
+
+# The page's sources in the owner's words.
+_SOURCE_WORDS = {
+    "json-ld": "the page's JSON-LD data", "microdata": "its microdata", "rdfa": "its RDFa data", "opengraph": "its OpenGraph tags",
+    "visible": "the price shown beside the title", "markup": "the shop theme's price", "magento": "the Magento price box",
+    "woocommerce": "the WooCommerce price", "bigcommerce": "the BigCommerce price", "amazon": "Amazon's buy box",
+}
+
+
+def _sources(item: dict[str, Any]) -> str | None:
+    """Which of the page's sources stated the price and which stated another, as stored (JSON)."""
+    agreed, disputed = item.get("agreed"), item.get("disputed")
+    if not agreed and not disputed:
+        return None
+    return json.dumps({"agreed": list(agreed or []), "disputed": list(disputed or [])})
+
+
+def _disagreement(row: dict[str, Any], price: Decimal) -> str | None:
+    """Why a price is doubtful when the page's own sources state different prices, in words."""
+    if not row.get("sources"):
+        return None
+    sources = json.loads(row["sources"])
+    others = [d for d in sources.get("disputed") or [] if d.get("price") not in (None, str(price))]
+    if not others:
+        return None
+    said = ", ".join(_SOURCE_WORDS.get(m, m) for m in sources.get("agreed") or []) or "the chosen source"
+    against = "; ".join(f"{_SOURCE_WORDS.get(d['method'], d['method'])} says {d['price']}" for d in others)
+    return (f"first price for this offer and the page disagrees with itself: {price} {row['currency']} from {said}; "
+            f"{against}. Held until the next run shows the same price")

@@ -258,7 +258,13 @@ CREATE INDEX product_cost_lines_product_time ON product_cost_lines(product_id, c
 ALTER TABLE alerts ADD COLUMN product_id TEXT;
 """
 
-MIGRATIONS = {1: _SCHEMA_V1, 2: _SCHEMA_V2, 3: _SCHEMA_V3, 4: _SCHEMA_V4, 5: _SCHEMA_V5, 6: _SCHEMA_V6, 7: _SCHEMA_V7}
+# Version 8: which of the page's sources stated the price (JSON-LD, microdata, the visible buy box)
+# and which stated another, so a first price whose sources disagree can be held and shown with both.
+_SCHEMA_V8 = """
+ALTER TABLE observations ADD COLUMN sources TEXT;
+"""
+
+MIGRATIONS = {1: _SCHEMA_V1, 2: _SCHEMA_V2, 3: _SCHEMA_V3, 4: _SCHEMA_V4, 5: _SCHEMA_V5, 6: _SCHEMA_V6, 7: _SCHEMA_V7, 8: _SCHEMA_V8}
 SCHEMA_VERSION = max(MIGRATIONS)
 
 

@@ -22,12 +22,11 @@ from twisted.python.failure import Failure
 
 from monitor import config as config_module
 from monitor.config import Config
+from spiders.currencies import currency_code
 from spiders.extract import blocked_reason, extract_price
 from spiders.items import PriceObservation
 from spiders.offer import OfferSpec
 from spiders.platforms import shopify_js_url
-
-_SYMBOLS = {"€": "EUR", "£": "GBP", "¥": "JPY", "円": "JPY", "￥": "JPY", "CHF": "CHF", "Fr.": "CHF", "zł": "PLN", "kr": None, "$": None}
 
 
 def settings_from_config(config: Config) -> dict[str, Any]:
@@ -44,16 +43,6 @@ def settings_from_config(config: Config) -> dict[str, Any]:
 
         settings.update(browser_settings())
     return settings
-
-
-def currency_code(found: str | None, supplier_currency: str) -> str:
-    """An ISO code for what the page showed; an ambiguous symbol ($, kr) means the supplier's own."""
-    if not found:
-        return supplier_currency
-    found = found.strip()
-    if len(found) == 3 and found.isalpha() and found.isupper():
-        return found
-    return _SYMBOLS.get(found) or supplier_currency
 
 
 def request_url(offer: OfferSpec) -> str:
@@ -133,14 +122,16 @@ class OffersSpider(scrapy.Spider):
             if found.price is None:
                 blocked = blocked_reason(response.body) if found.status == "missing" else None
                 yield self._item(offer, status="error" if blocked else found.status, http_status=response.status,
-                                 method=found.method, raw=found.raw, error=blocked or found.error)
+                                 method=found.method, raw=found.raw, error=blocked or found.error,
+                                 in_stock=None if blocked else found.in_stock)
                 continue
             page_pack = None if offer.pack_from_config else found.pack
             yield self._item(
                 offer, status="ok", http_status=response.status, price=found.price,
                 currency=currency_code(found.currency, offer.currency), in_stock=found.in_stock,
                 method=found.method, raw=found.raw, list_price=found.list_price,
-                tiers=[t.as_dict() for t in found.tiers] or None,
+                tiers=[t.as_dict() for t in found.tiers] or None, note=found.currency_note,
+                agreed=list(found.agreed) or None, disputed=[d.as_dict() for d in found.disputed] or None,
                 **({"pack": page_pack, "pack_source": "page"} if page_pack else {}),
             )
 
