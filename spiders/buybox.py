@@ -43,12 +43,12 @@ _NOT_THE_PRICE_BEFORE = re.compile(
     rf"{_SHIPPING}|\bfree\b|\bover\b|\babove\b|\borders?\b|ab einem|\bdès\b|partir de|\bfrom\b|\bab\b|\bdesde\b|\bda\b|\bod\b|"
     r"\bот\b|\bдо\b|最低|\bsave\b|\bspare|sparen|économisez|ahorra|risparmi|rabatt|discount|bonus|бонус|estimate|starting|"
     r"start(?:ing)? (?:bid|price)|grundpreis|prix au kilo|unit price|monthly|instal+ments?|raten|cuotas|finance|deposit|"
-    r"anzahlung|minimum|\bmin\.|club|member|points|punkte|[-+−]\s*$",
+    r"anzahlung|minimum|\bmin\.|club|member|points|punkte|ポイント|포인트|點|积分|[-+−]\s*$",
     re.IGNORECASE,
 )
 _NOT_THE_PRICE_AFTER = re.compile(
     rf"^\s*(?:[~起]|/\s*(?:kg|g|l|ml|m2|m²|m3|100\s?g|100\s?ml|lb|oz|mo|month|mes|monat|mois)\b|"
-    rf"per (?:kg|lb|litre|liter|100|month)|a month|monthly|/?\s*mtl\b|/?\s*mon\.|raten|bonus|бонус|%|{_SHIPPING})",
+    rf"per (?:kg|lb|litre|liter|100|month)|a month|monthly|/?\s*mtl\b|/?\s*mon\.|raten|bonus|бонус|%|points?\b|點|ポイント|{_SHIPPING})",
     re.IGNORECASE,
 )
 # A "was" price named by its label rather than its markup.
@@ -135,8 +135,9 @@ def _text(element: etree._Element, limit: int = 160) -> str | None:
 
     def add(text: str) -> None:
         nonlocal size
-        if parts and not (parts[-1][-1:] in _JOINS and text[:1] in _JOINS):
-            parts.append(" ")  # element boundaries read as spaces, except inside a number: 12<b>,</b>44
+        last, first = (parts[-1][-1:] if parts else ""), text[:1]
+        if parts and not (last in _JOINS and first in _JOINS and (last in ".," or first in ".,")):
+            parts.append(" ")  # element boundaries read as spaces, except at a separator: 12<b>,</b>44
         parts.append(text)
         size += len(text)
         if size > limit * 4 and len(" ".join("".join(parts).split())) > limit:
@@ -168,7 +169,8 @@ _CENTS = {"cents", "cent", "fraction", "decimal", "decimals", "minor", "right", 
 
 
 def _selector_for(element: etree._Element) -> str:
-    """A short CSS path for the owner: the element and its nearest ancestor with an id."""
+    """A short CSS path for the owner, unique among same-named siblings: the element and its
+    ancestors up to the nearest one with an id (or three steps)."""
     steps = []
     node: etree._Element | None = element
     while node is not None and isinstance(node.tag, str) and node.tag not in ("html", "body"):
@@ -179,10 +181,15 @@ def _selector_for(element: etree._Element) -> str:
         classes = [c for c in (node.get("class") or "").split() if re.fullmatch(r"[A-Za-z][\w-]*", c)]
         if classes:
             step += "." + ".".join(classes[:2])
+        parent = node.getparent()
+        if parent is not None:
+            same = [c for c in parent if c.tag == node.tag]
+            if len(same) > 1:
+                step += f":nth-of-type({same.index(node) + 1})"
         steps.append(step)
         if len(steps) >= 3:
             break
-        node = node.getparent()
+        node = parent
     return "css:" + " ".join(reversed(steps)) + "::text"
 
 
@@ -210,7 +217,9 @@ def _places(element: etree._Element) -> tuple[bool, str | None]:
 
 def _site_header(header: etree._Element) -> bool:
     """A <header> holding the site's logo, menu or search, not a product's heading."""
-    return header.get("role") == "banner" or header.find(".//nav") is not None or header.find(".//input") is not None
+    if header.get("role") == "banner":
+        return True
+    return (header.find(".//nav") is not None or header.find(".//input") is not None) and header.find(".//h1") is None
 
 
 def money_in(shown: str) -> re.Match[str] | None:
@@ -222,8 +231,9 @@ def _raw_text(element: etree._Element) -> str:
     return etree.tostring(element, method="text", encoding=str, with_tail=False)
 
 
-def scan(page: Selector, decimal: str | None) -> list[VisiblePrice]:
-    """Every price-like text of the page, in page order, each with where it sits."""
+def scan(page: Selector, decimal: str | None, refused: list[str] | None = None) -> list[VisiblePrice]:
+    """Every price-like text of the page, in page order, each with where it sits; the readings
+    refused (a number that fits two readings) are added to ``refused``."""
     root = page.root
     found: list[VisiblePrice] = []
     seen: set[int] = set()
@@ -278,6 +288,8 @@ def scan(page: Selector, decimal: str | None) -> list[VisiblePrice]:
             number, start, end = number_match.group(0), number_match.start(), number_match.end()
         reading = read_number(number.strip(), decimal)
         if reading.amount is None:
+            if refused is not None and reading.why and _places(element)[1] is None:
+                refused.append(reading.why)
             continue
         struck, elsewhere = _places(element)
         before, after = _context(element, shown, start, end)
@@ -329,10 +341,12 @@ def _anchors(page: Selector, title: str | None) -> list[tuple[str, etree._Elemen
 def _headline(inside: list[VisiblePrice]) -> list[VisiblePrice]:
     """The prices a buyer reads as the price, in page order: a "was" price only counts when no
     current price stands beside it (shops also name the current price "old-price"), and a price
-    without VAT only when it is shown first."""
-    gross = [p for p in inside if not p.struck and not p.net]
-    current = [p for p in inside if not p.struck] if gross else inside
-    return [p for i, p in enumerate(current) if not p.net or i == 0]
+    without VAT only when it is shown first. A current price labelled "from" still makes the
+    struck one a former price, though neither is then the price."""
+    if any(not p.struck and not p.net for p in inside):
+        inside = [p for p in inside if not p.struck]
+    usable = [p for p in inside if not p.excluded]
+    return [p for i, p in enumerate(usable) if not p.net or i == 0]
 
 
 def _ancestors(element: etree._Element) -> list[etree._Element]:
@@ -341,29 +355,33 @@ def _ancestors(element: etree._Element) -> list[etree._Element]:
 
 def buy_box(page: Selector, decimal: str | None, title: str | None = None, prices: list[VisiblePrice] | None = None) -> BuyBox:
     """The price beside the product's title or add-to-cart control, when one price stands out there."""
-    prices = scan(page, decimal) if prices is None else prices
+    refused: list[str] = []
+    prices = scan(page, decimal, refused) if prices is None else prices
     usable = [p for p in prices if not p.excluded]
     if not usable:
-        return BuyBox(None, 0.0, "no price-like text outside navigation, banners and other products", tuple(prices))
+        unread = f"; left unread: {refused[0]}" if refused else ""
+        return BuyBox(None, 0.0, f"no price-like text outside navigation, banners and other products{unread}", tuple(prices))
     anchors = _anchors(page, title)
     if not anchors:
         return BuyBox(None, 0.0, "no product title (h1) or add-to-cart control to find the buy box by", tuple(prices))
-    by_order = sorted(usable, key=lambda p: p.order)
+    by_order = sorted((p for p in prices if p.excluded is None or p.excluded.startswith("labelled")), key=lambda p: p.order)
     choices: list[tuple[str, VisiblePrice, int, int]] = []
     order = {el: i for i, el in enumerate(page.root.iter())}
     for name, anchor in anchors:
         for depth, container in enumerate(_ancestors(anchor)):
-            if container.tag in ("body", "html"):
+            if container.tag == "html":
                 break
             start, end = order[container], order[container] + sum(1 for _ in container.iter())
             inside = [p for p in by_order if start <= p.order < end]
-            if not inside:
+            if not any(not p.excluded for p in inside):
                 continue
             current = _headline(inside)
+            if not current:
+                break
             amounts = list(dict.fromkeys(p.amount for p in current))
             after = [p for p in current if p.order >= order[anchor]] if name == "title" else current
             chosen = (after or current)[0]
-            choices.append((name, chosen, depth, len(amounts)))
+            choices.append((name, chosen, depth if container.tag != "body" else 99, len(amounts)))
             break
     if not choices:
         return BuyBox(None, 0.0, "no price shares a container with the title or the add-to-cart control", tuple(prices))
@@ -377,7 +395,9 @@ def buy_box(page: Selector, decimal: str | None, title: str | None = None, price
         confidence -= 0.4
     elif distinct == 2:
         confidence -= 0.2
-    if depth > 8:
+    if depth == 99:  # only the whole page holds both: a small page, or no buy box at all
+        confidence -= 0.3
+    elif depth > 8:
         confidence -= 0.2
     where = "beside the title and the add-to-cart control" if len(choices) == 2 else f"beside the {name}"
     chosen = VisiblePrice(chosen.amount, chosen.text, chosen.currency, where, chosen.selector, chosen.struck, None, chosen.order, chosen.net)
@@ -413,9 +433,12 @@ _OPEN_TAG = re.compile(r"<([a-zA-Z][\w-]*)([^>]*)>")
 
 def shown_as_current(html: str, amount: Decimal) -> bool:
     """A cheap witness, read from the page's source without building its tree: the amount appears
-    as text beside a currency mark, and not struck through, nor as a former, starting, shipping or
-    monthly price. When it does not, the buy box is read to see what the page shows instead."""
-    for count, match in enumerate(_amount_pattern(amount).finditer(html)):
+    as text beside a currency mark near the title, and not struck through, nor as a former,
+    starting, shipping or monthly price. When it does not, the buy box is read to see what the page
+    shows instead (a "no" here only costs that reading)."""
+    title = html.find("<h1")
+    near = (max(0, title - 4000), title + 30000) if title >= 0 else (0, len(html))
+    for count, match in enumerate(_amount_pattern(amount).finditer(html, *near)):
         if count >= 60:
             break
         start, end = match.span()

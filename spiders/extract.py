@@ -81,6 +81,7 @@ class _Page:
     def __init__(self, text: str, url: str, locale: str | None):
         self.text, self.url, self.given = text, url, locale
         self.page = Selector(text=text)
+        self.refused: list[str] = []  # prices the data states that are not prices (0, NaN), for the error
 
     @cached_property
     def title(self) -> str | None:
@@ -298,7 +299,10 @@ def extract_price(
         return _with_currency(_finish(replace(choose(found, variant, quantity), locale=page.locale), page, unit))
     primary, witnesses = _chain(page)
     if primary is None:
-        return _with_currency(_finish(_from_buy_box(page), page, unit))
+        found = _from_buy_box(page)
+        if found.status != "ok" and page.refused:  # "price": "0" is a shop saying it has no price, not a bargain
+            found = replace(found, error=f"no price: {'; '.join(dict.fromkeys(page.refused))}")
+        return _with_currency(_finish(found, page, unit))
     found = choose(primary[1], variant, quantity)
     if found.status == "ambiguous" and not variant:
         found = _resolved_by_buy_box(found, page, quantity)
@@ -401,9 +405,9 @@ def _structured_sources(page: _Page) -> list[tuple[str, Callable[[], list[Candid
     """The chain's sources in order, each read only when asked for."""
     data, identity = page.data, page.identity
     return [
-        ("json-ld", lambda: structured.schema_candidates(data.get("json-ld", []), "json-ld", identity)),
-        ("microdata", lambda: structured.schema_candidates(data.get("microdata", []), "microdata", identity)),
-        ("rdfa", lambda: structured.schema_candidates(structured.rdfa_as_schema(page.rdfa), "rdfa", identity)),
+        ("json-ld", lambda: structured.schema_candidates(data.get("json-ld", []), "json-ld", identity, page.refused)),
+        ("microdata", lambda: structured.schema_candidates(data.get("microdata", []), "microdata", identity, page.refused)),
+        ("rdfa", lambda: structured.schema_candidates(structured.rdfa_as_schema(page.rdfa), "rdfa", identity, page.refused)),
         ("markup", lambda: platforms.markup_candidates(page.page, page.locale.decimal, page.title)),
         ("amazon", lambda: amazon_candidates(page.page, page.locale.decimal, page.title)),
         ("opengraph", lambda: structured.opengraph_candidates(data.get("opengraph", []))),

@@ -46,7 +46,7 @@ def machine_number(value: object) -> Decimal | None:
             return None
         return sane(Decimal(str(value)))
     text = str(value).strip()
-    if not text or len(text) > 200:
+    if not text or len(text) > 200 or text[0] in "-−":
         return None
     plain = text.replace(" ", "")
     if re.fullmatch(r"[+]?\d+(\.\d+)?([eE][+-]?\d+)?", plain):
@@ -123,6 +123,8 @@ def read_number(text: str, decimal: str | None, *, machine: bool = False) -> Rea
     after = text[match.end():match.end() + 4]
     if re.match(r"[eE][+-]?\d", after):
         return Reading(None, f"{text.strip()[:40]!r} is written in exponent notation")
+    if re.search(r"(?:^|[^\w])[-−]\s?$", text[:match.start()]):
+        return Reading(None, f"{text.strip()[:40]!r} is negative")
     reading = _shape(match.group(0), decimal, machine)
     if reading.amount is None:
         return reading

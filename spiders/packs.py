@@ -43,6 +43,8 @@ _MULTI = re.compile(rf"(\d+)\s*[x×]\s*{_NUMBER}\s*({_UNIT_ALTERNATION})(?![a-z]
 _QUANTITY = re.compile(rf"(?<![\w/.,]){_NUMBER}\s*-?\s*({_UNIT_ALTERNATION})(?![a-z0-9²³])", re.IGNORECASE)
 _COUNT_OF = re.compile(rf"(?:{_PACKAGE_WORDS})\s+(?:of\s+|à\s+|de\s+|mit\s+|à\s+)?(\d+)(?!\s*(?:{_UNIT_ALTERNATION})(?![a-z]))", re.IGNORECASE)
 _COUNT_PIECES = re.compile(rf"(?<![\w.,])(\d+)\s*(?:-?\s*)(?:{_PIECE_WORDS})(?![a-z])", re.IGNORECASE)
+# "24 mm x 10 m": a width by a length; a roll's quantity is its length, the last term.
+_DIMENSIONS = re.compile(rf"(?<![\w/.,]){_NUMBER}\s*({_UNIT_ALTERNATION})\s*[x×]\s*{_NUMBER}\s*({_UNIT_ALTERNATION})(?![a-z0-9²³])", re.IGNORECASE)
 # "10 rolls per package", "6 bottles to a case", "12 Stück pro Packung": the count a package holds.
 _PER_PACKAGE = re.compile(rf"(?<![\w.,])(\d+)\s*(?:{_PIECE_WORDS})?\s*(?:per|in a|to a|a|pro|je|par|por|per)\s+(?:{_PACKAGE_WORDS})\b", re.IGNORECASE)
 # Sizes that describe the product, not what the price buys.
@@ -81,9 +83,12 @@ def packs_in_text(text: str | None) -> list[str]:
     for match in _MULTI.finditer(text):  # "12 x 500 ml" is 6 L
         count, amount, unit = match.groups()
         found.append(_format(int(count) * _number(amount), _UNIT_WORDS[unit.lower()]))
+    widths = set()
+    for match in _DIMENSIONS.finditer(text):
+        widths.add(match.start())  # the first term is a width, never what the price buys
     for match in _QUANTITY.finditer(text):
         amount, unit = match.groups()
-        if _is_capacity(text, match.start(), match.end()):
+        if match.start() in widths or _is_capacity(text, match.start(), match.end()):
             continue
         quantities.append((_number(amount), _UNIT_WORDS[unit.lower()]))
     per_package = [int(m.group(1)) for m in _PER_PACKAGE.finditer(text)]

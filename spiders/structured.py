@@ -243,8 +243,10 @@ def _offers_of(product: dict[str, Any]) -> Iterator[dict[str, Any]]:
         yield from priced or [offer]
 
 
-def schema_candidates(blocks: list[Any], method: str, identity: PageIdentity | None = None) -> list[Candidate]:
-    """One candidate per offer of the page's own product (and its variants)."""
+def schema_candidates(blocks: list[Any], method: str, identity: PageIdentity | None = None,
+                      refused: list[str] | None = None) -> list[Candidate]:
+    """One candidate per offer of the page's own product (and its variants); prices stated but not
+    prices (0, NaN, absurd) are added to ``refused``, in words."""
     found = []
     for group, product in enumerate(main_products(_products(blocks), identity)):
         for node in [product.node, *product.variants]:
@@ -252,6 +254,8 @@ def schema_candidates(blocks: list[Any], method: str, identity: PageIdentity | N
                 candidate = _offer_candidate(node, offer, method, group)
                 if candidate is not None:
                     found.append(candidate)
+                elif refused is not None and (stated := _first(offer.get("price", offer.get("lowPrice")))) not in (None, ""):
+                    refused.append(f"its {method} states the price {str(stated)[:40]!r}, which is not a price")
     return found
 
 

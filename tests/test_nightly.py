@@ -48,7 +48,8 @@ def test_missing_price_is_never_zero(tmp_path, sites):
     rows = observations(tmp_path)
     for offer in ("walnut@acme", "walnut@berger"):
         assert rows[offer]["status"] == "missing" and rows[offer]["price"] is None and rows[offer]["unit_price"] is None
-    assert rows["walnut@corner"]["status"] == "suspect"  # a zero is held, never taken as a bargain
+    corner = rows["walnut@corner"]  # a zero is never taken as a bargain: the page states no price
+    assert (corner["status"], corner["price"]) == ("missing", None) and "'0', which is not a price" in corner["error"]
     db = sqlite_utils.Database(tmp_path / "supplywatch.db")
     assert db.execute("SELECT count(*) FROM latest_prices").fetchone()[0] == 0
 

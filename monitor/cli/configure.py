@@ -50,27 +50,49 @@ def check(config_path: Path) -> None:
 
 
 @click.command()
-@click.argument("target")
-@click.option("--locale", default="en_US", show_default=True, help="How the page writes numbers (de_DE: 1.234,56).")
+@click.argument("targets", nargs=-1, required=True, metavar="FILE_OR_URL...")
+@click.option("--locale", default=None, help="How the pages write numbers (de_DE: 1.234,56); read from each page when not given.")
 @click.option("--variant", default=None, help="SKU or variant name to choose.")
 @click.option("--price", "selector", default=None, help="A css: or xpath: selector for the price.")
 @click.option("--platform", type=click.Choice(["shopify"]), default=None, help="Read the shop's JSON endpoint.")
 @click.option("--unit", default=None, help="Show unit prices in this unit (kg, gal, board_foot ...).")
 @click.option("--supplier", default="SUPPLIER-ID", help="Supplier id for the config snippet.")
 @click.option("--contact", default="probe@supplywatch.invalid", help="Contact for the User-Agent.")
-def probe(target: str, locale: str, variant: str | None, selector: str | None, platform: str | None,
-          unit: str | None, supplier: str, contact: str) -> None:
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per page, in order.")
+def probe(targets: tuple[str, ...], locale: str | None, variant: str | None, selector: str | None, platform: str | None,
+          unit: str | None, supplier: str, contact: str, as_json: bool) -> None:
     """Show every price a page (or a saved file) offers, and the config to watch it.
+
+    Without --locale, how numbers are written is read from each page (its
+    prices, its language, its currency) and shown; a page that gives no
+    clue gets no guess.
 
     \b
     Example:
         supplywatch probe https://www.example.com/products/lye-25kg --unit kg
         supplywatch probe saved-page.html --locale de_DE
+        supplywatch probe --json page1.html https://www.example.com/p/2
     """
-    from ..probe import probe as run_probe, report
+    import json
 
-    try:
-        result = run_probe(target, locale=locale, variant=variant, selector=selector, platform=platform, unit=unit, contact=contact)
-    except ValueError as exc:
-        raise click.ClickException(str(exc)) from None
-    click.echo(safe_text.for_terminal(report(result, supplier)))  # the page's own words, without terminal control
+    from ..probe import as_json as probe_json, probe_all, report
+
+    if locale is not None:
+        try:
+            config_module.Supplier(id="probe", name="probe", locale=locale)
+        except Exception:
+            raise click.BadParameter(f"unknown locale {locale!r} (expected e.g. en_US, de_DE, fr_FR)", param_hint="--locale") from None
+    results = probe_all(list(targets), locale=locale, variant=variant, selector=selector, platform=platform, unit=unit, contact=contact)
+    failed = False
+    for target, result in zip(targets, results):
+        failed = failed or isinstance(result, ValueError)
+        if as_json:
+            click.echo(safe_text.for_terminal(json.dumps(probe_json(result, target, supplier), ensure_ascii=False)))
+        elif isinstance(result, ValueError):
+            click.echo(f"Error: {result}", err=True)
+        else:
+            click.echo(safe_text.for_terminal(report(result, supplier)))  # the page's own words, without terminal control
+            if len(targets) > 1:
+                click.echo("")
+    if failed:
+        raise SystemExit(1)

@@ -11,19 +11,23 @@ from twisted.python.failure import Failure
 
 
 class ProbeSpider(scrapy.Spider):
+    """Fetch one or more pages (``-a url=...`` or ``urls=[...]``); each item names the URL asked for."""
+
     name = "probe"
 
-    def __init__(self, url: str = "", **kwargs: Any):
+    def __init__(self, url: str = "", urls: list[str] | None = None, **kwargs: Any):
         super().__init__(**kwargs)
-        self.url = url
+        self.urls = list(urls or []) or ([url] if url else [])
 
     async def start(self) -> Any:
-        yield scrapy.Request(self.url, callback=self.keep, errback=self.failed, dont_filter=True)
+        for url in self.urls:
+            yield scrapy.Request(url, callback=self.keep, errback=self.failed, dont_filter=True, cb_kwargs={"requested": url})
 
-    def keep(self, response: Response) -> Iterator[dict[str, Any]]:
-        yield {"url": response.url, "status": response.status, "body": response.body,
+    def keep(self, response: Response, requested: str) -> Iterator[dict[str, Any]]:
+        yield {"requested": requested, "url": response.url, "status": response.status, "body": response.body,
                "content_type": response.headers.get("Content-Type", b"").decode("latin-1")}
 
     def failed(self, failure: Failure) -> Iterator[dict[str, Any]]:
         status = failure.value.response.status if failure.check(HttpError) else None
-        yield {"url": self.url, "status": status, "error": f"{failure.type.__name__}: {failure.getErrorMessage()}"}
+        requested = failure.request.cb_kwargs.get("requested", failure.request.url)
+        yield {"requested": requested, "url": requested, "status": status, "error": f"{failure.type.__name__}: {failure.getErrorMessage()}"}

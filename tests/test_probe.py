@@ -1,0 +1,92 @@
+"""``supplywatch probe``, the owner's way in: one JSON object per page in order, the locale and
+currency it read, every price-like text of a page without structured data, the owner's --price kept."""
+
+import json
+from pathlib import Path
+
+from tests.conftest import supplywatch
+
+RULES = Path(__file__).resolve().parent / "fixtures" / "rules"
+
+
+def probe_json(*args: str, cwd: Path) -> list[dict]:
+    result = supplywatch("probe", "--json", *args, cwd=cwd)
+    assert result.returncode == 0, result.stderr
+    return [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
+
+
+def test_json_gives_one_object_per_page_in_order_served_and_saved(tmp_path, sites):
+    shop = sites()
+    first = shop.set("hobelbank", (RULES / "de-plain-no-structured-data.html").read_bytes())
+    second = str(RULES / "pt-microdata-comma-content.html")
+    third = shop.set("cimdi", (RULES / "lv-stale-structured-price.html").read_bytes())
+    pages = probe_json(first, second, third, cwd=tmp_path)
+    assert [p["target"] for p in pages] == [first, second, third]
+    for page in pages:
+        assert {"price", "currency", "in_stock", "pack", "method", "status", "candidates", "locale"} <= set(page)
+    assert (pages[0]["price"], pages[0]["currency"], pages[0]["method"], pages[0]["status"], pages[0]["in_stock"]) == (
+        "1089.50", "EUR", "visible", "ok", True)
+    assert (pages[1]["price"], pages[1]["method"]) == ("26.00", "microdata")
+    assert (pages[2]["price"], pages[2]["disputed"]) == ("110.00", [{"method": "microdata", "price": "219.99"}])
+
+
+def test_without_locale_the_page_tells_and_probe_says_which(tmp_path, sites):
+    shop = sites()
+    url = shop.set("hobelbank", (RULES / "de-plain-no-structured-data.html").read_bytes())
+    (page,) = probe_json(url, cwd=tmp_path)
+    assert page["price"] == "1089.50"  # not 1.0895
+    assert page["locale"]["decimal_separator"] == "," and page["locale"]["name"] == "de_DE"
+    text = supplywatch("probe", url, cwd=tmp_path)
+    assert text.returncode == 0, text.stderr
+    assert "Numbers read as: de_DE, a decimal comma" in text.stdout and "Currency: EUR" in text.stdout
+
+
+def test_locale_option_overrides_for_numbers_the_page_leaves_open(tmp_path):
+    page = tmp_path / "oak.html"
+    page.write_text("<html><body><h1>Oak board</h1><span class='price'>1.299 €</span><button>Add to cart</button></body></html>")
+    (unknown,) = probe_json(str(page), cwd=tmp_path)
+    assert (unknown["status"], unknown["price"]) == ("missing", None) and "could be 1299 or 1.299" in unknown["error"]
+    (german,) = probe_json(str(page), "--locale", "de_DE", cwd=tmp_path)
+    assert german["price"] == "1299" and german["locale"]["source"] == "given"
+    bad = supplywatch("probe", str(page), "--locale", "xx_NOPE", cwd=tmp_path)
+    assert bad.returncode == 2 and "unknown locale" in bad.stderr
+
+
+def test_a_page_without_structured_data_lists_every_price_like_text_with_where_it_sits(tmp_path):
+    result = supplywatch("probe", str(RULES / "plain-two-prices-no-buybox.html"), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    shown = result.stdout.split("Prices shown on the page, and where they sit:")[1].split("Numbers read as")[0]
+    for price in ("$14.50", "$17.25", "$21.00"):
+        assert shown.count(price) == 1  # each once, never twice
+    assert 'price: "css:div.boards p:nth-of-type(2) b::text"' in shown and "Not chosen (missing)" in result.stdout
+
+
+def test_price_selector_is_kept_in_the_config_snippet(tmp_path):
+    result = supplywatch("probe", str(RULES / "plain-two-prices-no-buybox.html"), "--price", "css:div.boards p:nth-of-type(2) b::text",
+                         "--supplier", "haven", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    snippet = result.stdout.split("Config to paste under the material's offers:")[1]
+    assert 'price: "css:div.boards p:nth-of-type(2) b::text"' in snippet and "supplier: haven" in snippet
+    assert "Chosen: 17.25" in result.stdout
+
+
+def test_the_same_offer_told_twice_is_listed_once(tmp_path):
+    offer = {"@type": "Offer", "sku": "LY-2", "price": "9.50", "priceCurrency": "USD"}
+    data = {"@context": "https://schema.org", "@type": "Product", "name": "Lye 2 lb", "offers": [offer, offer]}
+    page = tmp_path / "lye.html"
+    page.write_text(f'<html><head><script type="application/ld+json">{json.dumps(data)}</script></head><body><h1>Lye 2 lb</h1></body></html>')
+    result = supplywatch("probe", str(page), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("json-ld     9.50 USD") == 1
+    (parsed,) = probe_json(str(page), cwd=tmp_path)
+    assert len(parsed["candidates"]) == 1
+
+
+def test_a_page_that_cannot_be_fetched_is_an_error_object_and_exit_1(tmp_path, sites):
+    shop = sites()
+    good = shop.set("lye", (RULES / "jsonld-itempage-mainentity.html").read_bytes())
+    missing = shop.url("gone")
+    result = supplywatch("probe", "--json", good, missing, cwd=tmp_path)
+    assert result.returncode == 1
+    pages = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [p["status"] for p in pages] == ["ok", "error"] and "404" in pages[1]["error"]
