@@ -410,22 +410,32 @@ def describe(prices: list[VisiblePrice] | tuple[VisiblePrice, ...]) -> Iterator[
         yield f"{p.text}  ({p.excluded or p.where})"
 
 
-def _amount_pattern(amount: Decimal) -> re.Pattern[str]:
+def _amount_forms(amount: Decimal) -> list[str]:
     """How an amount may be written in a page: 1299 as 1299, 1,299.00, 1.299,00, 1 299 or 1.299,-."""
-    text = f"{amount:f}"
-    whole, _, fraction = text.partition(".")
+    whole, _, fraction = f"{amount:f}".partition(".")
     fraction = fraction.rstrip("0")
     groups = []
     while len(whole) > 3:
         groups.insert(0, whole[-3:])
         whole = whole[:-3]
     groups.insert(0, whole)
-    number = r"[.,\s\u00a0\u202f'’]?".join(groups)
+    wholes = {"".join(groups)} | ({mark.join(groups) for mark in ",. \u00a0\u202f'’"} if len(groups) > 1 else set())
     if fraction:
-        number += rf"[.,]{fraction}0?"
-    else:
-        number += r"(?:[.,]0{1,2}|[.,][-–])?"
-    return re.compile(rf"(?<![\d.,]){number}(?![\d]|[.,]\d)")
+        return [w + mark + fraction for w in wholes for mark in ".,"]
+    return sorted(wholes, key=len, reverse=True)
+
+
+def _occurrences(html: str, amount: Decimal, start: int, end: int):  # noqa: ANN202 (positions)
+    """Where the amount is written in ``html[start:end]``, as whole numbers (not inside 12.50 or 1250)."""
+    for form in _amount_forms(amount):
+        at = html.find(form, start, end)
+        while at >= 0:
+            stop = at + len(form)
+            before, after = html[at - 1:at] if at else "", html[stop:stop + 2]
+            if not (before.isdigit() or before in (".", ",") and html[at - 2:at - 1].isdigit()) and not after[:1].isdigit() \
+                    and not (after[:1] in ".," and after[1:2].isdigit() and not re.fullmatch(r"[.,]0{1,2}", html[stop:stop + 3].rstrip("<"))):
+                yield at, stop
+            at = html.find(form, stop, end)
 
 
 _OPEN_TAG = re.compile(r"<([a-zA-Z][\w-]*)([^>]*)>")
@@ -438,10 +448,9 @@ def shown_as_current(html: str, amount: Decimal) -> bool:
     shows instead (a "no" here only costs that reading)."""
     title = html.find("<h1")
     near = (max(0, title - 4000), title + 30000) if title >= 0 else (0, len(html))
-    for count, match in enumerate(_amount_pattern(amount).finditer(html, *near)):
+    for count, (start, end) in enumerate(_occurrences(html, amount, *near)):
         if count >= 60:
             break
-        start, end = match.span()
         before = html[max(0, start - 600):start]
         if before.rfind("<") > before.rfind(">"):
             continue  # inside a tag: an attribute is for machines
@@ -449,7 +458,8 @@ def shown_as_current(html: str, amount: Decimal) -> bool:
             continue
         text_before = " ".join(re.sub(r"<[^>]*>", " ", before).split())
         text_after = " ".join(re.sub(r"<[^>]*>", " ", html[end:end + 300]).split())
-        if not (re.search(rf"{_MARK}\s*$", text_before[-8:]) or re.match(rf"\s*{_MARK}", text_after[:8])):
+        after_number = re.sub(r"^[.,](?:[-–]|0{1,2}(?!\d))", "", text_after)  # 1.299,- € and 25,00 €
+        if not (re.search(rf"{_MARK}\s*$", text_before[-8:]) or re.match(rf"\s*{_MARK}", after_number[:8])):
             continue
         tags = _OPEN_TAG.findall(before)[-2:]
         if any(tag.lower() in ("del", "s", "strike") or _STRUCK_WORDS & set(_WORD.findall(

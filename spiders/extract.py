@@ -26,8 +26,8 @@ from .buybox import BuyBox, VisiblePrice
 from .candidates import Candidate, Tier
 from .currencies import iso_code
 from .marketplaces import amazon_candidates
-from .numbers import Reading, read_number
-from .packs import labelled_pack, pack_from_text
+from .numbers import Reading, read_number, sane
+from .packs import labelled_pack, pack_from_text, states_a_size
 
 CONFIDENT = 0.6  # below this the buy box's price is not taken: missing beats a guess
 # Prices nobody pays: struck-through and "was" prices.
@@ -90,8 +90,8 @@ class _Page:
     @cached_property
     def identity(self) -> structured.PageIdentity:
         page = self.page
-        return structured.PageIdentity.of(self.url, page.css('link[rel="canonical"]::attr(href)').get(),
-                                          page.css('meta[property="og:url"]::attr(content)').get(), self.title)
+        return structured.PageIdentity.of(self.url, page.xpath("//link[@rel='canonical']/@href").get(),
+                                          page.xpath("//meta[@property='og:url']/@content").get(), self.title)
 
     @cached_property
     def syntaxes(self) -> list[str]:
@@ -158,13 +158,18 @@ def _money_texts(page: Selector) -> list[str]:
 def page_title(page: Selector) -> str | None:
     """The product's name as the page shows it: the main heading in full (not its first text, which
     on large marketplaces is a blank or a badge), else ``og:title``, else ``<title>``."""
-    for query in ("#productTitle", "h1 [itemprop=name]", "h1"):
-        for heading in page.css(query):
-            text = " ".join((heading.xpath("string()").get() or "").split())
-            if text:
-                return text
-    og = page.css('meta[property="og:title"]::attr(content)').get()
-    return og.strip() if og and og.strip() else (page.css("title::text").get() or "").strip() or None
+    found: dict[str, list[str]] = {"amazon": [], "named": [], "h1": [], "og": [], "title": []}
+    for node in page.root.xpath("//*[@id='productTitle'] | //h1 | //meta[@property='og:title'] | //title"):
+        if node.tag == "meta":
+            found["og"].append(node.get("content") or "")
+            continue
+        text = " ".join(etree.tostring(node, method="text", encoding=str, with_tail=False).split())
+        if node.tag == "h1":
+            named = node.xpath(".//*[@itemprop='name']")
+            if named:
+                found["named"].append(" ".join(etree.tostring(named[0], method="text", encoding=str, with_tail=False).split()))
+        found["amazon" if node.get("id") == "productTitle" else node.tag if node.tag in ("h1", "title") else "h1"].append(text)
+    return next((t.strip() for kind in found.values() for t in kind if t and t.strip()), None)
 
 
 def _selector_candidates(page: Selector, selector: str, decimal: str | None) -> list[Candidate]:
@@ -186,6 +191,10 @@ def _selector_candidates(page: Selector, selector: str, decimal: str | None) -> 
 def choose(candidates: list[Candidate], variant: str | None, quantity: Decimal | None) -> Extraction:
     """One price from a source's candidates, or why there is none."""
     method = candidates[0].method
+    sane_ones = [c for c in candidates if sane(c.price) is not None]
+    if not sane_ones:  # a price list cell "0" or "-": never a price of 0
+        return Extraction("missing", method=method, error=f"the {method} price {candidates[0].raw!r} is not a price")
+    candidates = sane_ones
     if variant:
         chosen = [c for c in candidates if c.matches(variant)]
         if not chosen:
@@ -227,12 +236,13 @@ def _finish(found: Extraction, page: _Page | None, unit: str | None) -> Extracti
     if pack is None:
         texts = [c.name for c in found.candidates[:1]]
         if page is not None:
-            texts += [page.title, page.page.css('meta[property="og:title"]::attr(content)').get()]
+            texts += [page.title, page.page.xpath("//meta[@property='og:title']/@content").get()]
+        texts = list(dict.fromkeys(t for t in texts if t))
         # A stated pack that does not fit (litres for a material priced per kg) is still kept, so
         # pricing says it needs a density instead of silently taking one unit.
         pack = next((p for p in (pack_from_text(t, unit) for t in texts) if p), None) or next(
             (p for p in (pack_from_text(t) for t in texts) if p), None) or found.pack
-        if pack is None and page is not None:
+        if pack is None and page is not None and states_a_size(page.text):  # a cheap look before walking the page
             pack = labelled_pack(_short_texts(page.page))
     return replace(found, in_stock=in_stock, pack=pack)
 
@@ -272,7 +282,7 @@ def extract_price(
         data = body if isinstance(body, bytes) else body.encode()
         try:
             found = pricelist.table_candidates(data, kind, price_list["match"], price_list["price"], price_list.get("key"),
-                                               price_list.get("pack"), price_list.get("sheet"), locales.decimal_of(locale) if locale else ".")
+                                               price_list.get("pack"), price_list.get("sheet"), locales.decimal_of(locale) if locale else None)
         except Exception as exc:  # a broken spreadsheet is a missing price, with the reason
             return Extraction("missing", method=kind, error=f"unreadable {kind.upper()}: {exc.__class__.__name__}: {exc}"[:300])
         return _finish(choose(found, variant, quantity), None, unit) if found else Extraction("missing", method=kind, error=f"no row matching {price_list['match']!r}")
@@ -289,7 +299,7 @@ def extract_price(
     except (ValueError, etree.ParserError) as exc:
         return Extraction("missing", error=f"unreadable page: {exc.__class__.__name__}")
     if price_list and price_list.get("rows"):
-        found = pricelist.html_candidates(page.current, price_list["rows"], price_list["match"], price_list["price"], price_list.get("pack"), page.locale.decimal if page.locale.decimal in (".", ",") else ".")
+        found = pricelist.html_candidates(page.current, price_list["rows"], price_list["match"], price_list["price"], price_list.get("pack"), page.locale.decimal if page.locale.decimal in (".", ",") else None)
         return _finish(choose(found, variant, quantity), None, unit) if found else Extraction("missing", method="price-list", error=f"no row matching {price_list['match']!r} with a price")
     if selector:
         found = _selector_candidates(page.current, selector, page.locale.decimal)
@@ -403,7 +413,7 @@ def syntaxes_used(html: str) -> list[str]:
 
 def _structured_sources(page: _Page) -> list[tuple[str, Callable[[], list[Candidate]]]]:
     """The chain's sources in order, each read only when asked for."""
-    data, identity = page.data, page.identity
+    data, identity = page.data, lambda: page.identity  # read only when a page names several products
     return [
         ("json-ld", lambda: structured.schema_candidates(data.get("json-ld", []), "json-ld", identity, page.refused)),
         ("microdata", lambda: structured.schema_candidates(data.get("microdata", []), "microdata", identity, page.refused)),

@@ -56,6 +56,24 @@ CONTENT_LABEL = re.compile(
     r"(?:inhalt|füllmenge|nettofüllmenge|nettogewicht|contenance|contenu|contenuto|contenido|conteúdo|content|contents|"
     r"net (?:wt|weight|contents|vol(?:ume)?)|pack size|package size|size|volume|weight|gewicht|poids|peso|obsah|zawartość|"
     r"sold (?:per|by|in)|verkauft (?:pro|je)|vendu par)\s*[:.]?\s*", re.IGNORECASE)
+_LABEL_WORDS = ("inhalt", "füllmenge", "gewicht", "contenance", "contenu", "contenuto", "contenido", "conteúdo", "content",
+                "net wt", "net weight", "net vol", "pack size", "package size", "size", "volume", "weight", "poids", "peso", "obsah",
+                "zawartość", "sold per", "sold by", "sold in", "verkauft", "vendu par")
+_AMOUNT_AFTER = re.compile(r"[^<>\n]{0,3}\s*[:.]?\s*(?:<[^>]{0,60}>\s*){0,3}(?:pkg of |package of |pack of )?\d")
+
+
+def states_a_size(html: str) -> bool:
+    """Whether a page's source has a size label followed by an amount ("<b>Inhalt:</b> 0,75 l"): a
+    cheap look (substring search, then a short match at each hit) before walking the page for it."""
+    lowered = html.lower()
+    for word in _LABEL_WORDS:
+        start = lowered.find(word)
+        hits = 0
+        while start >= 0 and hits < 200:
+            if _AMOUNT_AFTER.match(lowered, start + len(word)):
+                return True
+            start, hits = lowered.find(word, start + len(word)), hits + 1
+    return False
 
 
 def _number(text: str) -> Decimal:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 from urllib.parse import urlsplit
 
 from .candidates import Candidate, Tier
@@ -158,11 +158,13 @@ def _score(product: _Product, identity: PageIdentity) -> float:
     return score
 
 
-def main_products(products: list[_Product], identity: PageIdentity | None) -> list[_Product]:
+def main_products(products: list[_Product], identity: PageIdentity | Callable[[], PageIdentity] | None) -> list[_Product]:
     """The page's own product among several: the best by URL, SKU and title; all of them when
     nothing tells them apart (a category page stays ambiguous rather than guessed)."""
     if len(products) <= 1 or identity is None:
         return products
+    if callable(identity):
+        identity = identity()
     scores = [_score(p, identity) for p in products]
     best = max(scores)
     return products if best == 0 else [p for p, s in zip(products, scores) if s == best]
@@ -243,7 +245,7 @@ def _offers_of(product: dict[str, Any]) -> Iterator[dict[str, Any]]:
         yield from priced or [offer]
 
 
-def schema_candidates(blocks: list[Any], method: str, identity: PageIdentity | None = None,
+def schema_candidates(blocks: list[Any], method: str, identity: PageIdentity | Callable[[], PageIdentity] | None = None,
                       refused: list[str] | None = None) -> list[Candidate]:
     """One candidate per offer of the page's own product (and its variants); prices stated but not
     prices (0, NaN, absurd) are added to ``refused``, in words."""

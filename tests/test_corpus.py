@@ -53,3 +53,13 @@ def test_corpus_page_gives_what_a_person_reads(case: dict):
     if "unit_price" in expect:
         pack = case.get("pack_config") or found.pack
         assert abs(units.unit_price(found.price, pack, case["unit"]) - Decimal(expect["unit_price"])) < Decimal("0.00005")
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.get("locale")], ids=case_id)
+def test_corpus_page_reads_the_same_without_its_locale(case: dict):
+    """The locale is an override: each page's own prices, language and currency say how it writes numbers."""
+    options = dict(selector=case.get("selector"), variant=case.get("variant"), content_type=case.get("content_type", "text/html"),
+                   price_list=case.get("list"), quantity=Decimal(str(case["quantity"])) if "quantity" in case else None, unit=case["unit"])
+    body, url = (PAGES / case["page"]).read_bytes(), f"https://supplier.example/{case['page']}"
+    given, inferred = extract_price(body, url, locale=case["locale"], **options), extract_price(body, url, **options)
+    assert (inferred.status, inferred.price, inferred.pack, inferred.in_stock) == (given.status, given.price, given.pack, given.in_stock)
