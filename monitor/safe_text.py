@@ -137,6 +137,12 @@ def conceal(text: str, secrets: Mapping[str, str]) -> str:
     return text
 
 
+def configured_url(url: str, secrets: Mapping[str, str]) -> str:
+    """An offer's URL as the owner wrote it in the config: ``${NAME}`` where a value came from the
+    environment, and no user name or password. What the database keeps and ``check`` shows."""
+    return without_userinfo(conceal(url, secrets))
+
+
 def redact_logs() -> None:
     """From now on, every log record of this process carries redacted text, its traceback too
     (Scrapy logs the URL of each page it retries, ignores or gives up on, and the errors naming it;

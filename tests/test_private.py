@@ -46,12 +46,15 @@ def test_offer_url_secrets_stay_out_of_messages_logs_and_the_database(tmp_path, 
     assert shop.requests("walnut")[0].args["key"] == KEY  # the supplier still gets the key
     status = supplywatch("status", cwd=tmp_path, env=ENV)
     assert status.returncode == 0, status.stderr
+    check = supplywatch("check", cwd=tmp_path, env=ENV)
+    assert check.returncode == 0, check.stderr
+    assert f"{shop.url('gone')}?key=${{SHOP_KEY}}&lang=en" in check.stdout  # as the owner wrote it
     (digest,) = [m["message"] for m in sink.messages]
     assert f"walnut@corner: error - HTTP 404 ({shop.url('gone')})" in digest  # the page named, its secrets not
     assert f"walnut@berger: error - ValueError: invalid hostname: 127.0.0.1 ({shop.url('walnut')})" in digest
     log = (tmp_path / "logs" / "run-1.log").read_text()
     assert f"Error downloading <GET {shop.url('walnut')}>: invalid hostname: 127.0.0.1" in log  # Scrapy's words, without them
-    for place in (digest, run.stdout, run.stderr, status.stdout, status.stderr, everything_written(tmp_path)):
+    for place in (digest, run.stdout, run.stderr, status.stdout, status.stderr, check.stdout, check.stderr, everything_written(tmp_path)):
         assert KEY not in place and PASSWORD not in place and "buyer" not in place
     db = sqlite3.connect(tmp_path / "supplywatch.db")
     urls = dict(db.execute("SELECT id, url FROM offers"))

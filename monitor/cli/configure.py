@@ -44,7 +44,7 @@ def check(config_path: Path) -> None:
         for offer in config.offers():
             if offer.material == material.id:
                 how = offer.price_selector or "structured data"
-                click.echo(f"  {offer.offer_id:<32} {offer.pack:<16} {how:<24} {offer.url}{'' if offer.active else '  (inactive)'}")
+                click.echo(f"  {offer.offer_id:<32} {offer.pack:<16} {how:<24} {safe_text.configured_url(offer.url, config.secrets)}{'' if offer.active else '  (inactive)'}")
     targets = config.notify.urls
     click.echo(f"\nNotifications: {len(targets)} URL(s)" + ("" if targets else " - digests will be printed"))
 

@@ -109,7 +109,7 @@ def sync_config(db: sqlite_utils.Database, config: Config) -> None:
 def stored_url(url: str, config: Config) -> str:
     """An offer's URL as the database keeps it: no user name or password, and ``${NAME}`` where the
     config took a value from the environment (secrets stay out of the file)."""
-    return safe_text.without_userinfo(safe_text.conceal(url, config.secrets))
+    return safe_text.configured_url(url, config.secrets)
 
 
 def backup(source: Path, destination: Path) -> int:
