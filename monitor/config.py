@@ -83,6 +83,8 @@ class Supplier(_Strict):
     locale: str | None = None  # how its pages write numbers; read from each page when not given
     shipping: Shipping | None = None
     fees_percent: float = Field(0, ge=0, le=100)  # card or marketplace fees on the order
+    lead_time_days: float | None = Field(None, ge=0, le=365)  # from order to delivery
+    minimum_order: float | None = Field(None, gt=0)  # the smallest order it takes, in its currency
 
     @field_validator("locale")
     @classmethod
@@ -126,6 +128,7 @@ class Offer(_Strict):
     order_quantity: float = Field(1, gt=0)  # packs bought per order: picks the quantity-break price, spreads shipping
     render: bool = False  # the page needs JavaScript: render it in Chromium (the [browser] extra)
     active: bool = True
+    lead_time_days: float | None = Field(None, ge=0, le=365)  # overrides the supplier's for this offer
 
     @field_validator("url")
     @classmethod
@@ -164,6 +167,17 @@ class Material(_Strict):
         return value
     offers: list[Offer] = []
     rules: list[Rule] = []
+    indexes: list[str] = []  # ids of public index series (the config's `indexes:`) that follow this material
+    weekly_usage: str | None = None  # "20 kg": used each week besides what products' weekly plans use
+    shelf_life_days: float | None = Field(None, gt=0)  # buying ahead never covers more than this
+    safety_days: float | None = Field(None, ge=0, le=365)  # stock to keep on top of the lead time
+
+    @field_validator("weekly_usage")
+    @classmethod
+    def _usage_has_unit(cls, value: str | None) -> str | None:
+        if value is not None:
+            units.parse_quantity(value)
+        return value
 
     @field_validator("unit")
     @classmethod
@@ -185,6 +199,7 @@ class RecipeLine(_Strict):
         return value
 
 
+BATCH_WORDS = ("batch", "batche")  # yield_count("3 batches") singularises to "batche"
 ProductRule = Annotated[Union[ThresholdRule, ChangeRule, TrendRule], Field(discriminator="kind")]
 PRODUCT_RULE_KINDS = ("threshold", "change", "trend")
 
@@ -199,6 +214,23 @@ class Product(_Strict):
     price: float | None = Field(None, gt=0)  # selling price of one unit, in the home currency
     target_margin: float | None = Field(None, gt=0, lt=100)  # percent of the selling price
     rules: list[ProductRule] = []
+    weekly_plan: str | None = None  # "3 batches" or "120 bars" made a week: drives the materials' usage
+
+    @field_validator("weekly_plan", mode="before")
+    @classmethod
+    def _plan_is_count(cls, value: str | int | float | None) -> str | None:
+        if value is None:
+            return None
+        yield_count(str(value))
+        return str(value)
+
+    @property
+    def batches_per_week(self) -> float:
+        """How many batches the weekly plan makes ("3 batches", or "120 bars" of a 40-bar batch)."""
+        if self.weekly_plan is None:
+            return 0.0
+        count, unit = yield_count(self.weekly_plan)
+        return count if unit in BATCH_WORDS else count / self.yield_count
 
     @field_validator("yield_", mode="before")
     @classmethod
@@ -227,6 +259,56 @@ def yield_count(text: str) -> tuple[float, str]:
     return float(match.group(1)), unit[:-1] if unit.endswith("s") and len(unit) > 3 else unit
 
 
+INDEX_SOURCES = ("fred", "bls", "worldbank", "ecb")
+
+
+class IndexSeries(_Strict):
+    """A public price series followed beside the suppliers: a producer price index (FRED or BLS),
+    a World Bank Pink Sheet commodity, an ECB series. Fetched on real nights when a new value is due."""
+
+    id: Annotated[str, Field(pattern=SLUG)]
+    name: str
+    source: Literal["fred", "bls", "worldbank", "ecb"]
+    series: str  # WPU081 (FRED, BLS), COCONUT_OIL (Pink Sheet column), EXR/M.USD.EUR.SP00.A (ECB)
+    url: str | None = None  # where to fetch it, when not the source's usual public address
+    frequency: Literal["monthly", "daily"] = "monthly"
+    publication_lag_days: int = Field(15, ge=0, le=120)  # how long after its period ends a value is published
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None:
+            parsed = urlparse(value)
+            if parsed.scheme not in ("http", "https") or not parsed.hostname:
+                raise ValueError(f"{value!r} is not an http(s) URL")
+        return value
+
+
+class BuyWindow(_Strict):
+    """How the buy-window verdict reads a material's prices (see monitor/decisions/buywindow.py)."""
+
+    low_days: int = Field(90, ge=14, le=730)  # "at its N-day low"
+    near_low_percent: float = Field(2.0, ge=0, le=20)  # within this of the low counts as at the low
+    trend_days: int = Field(30, ge=7, le=365)
+    trend_percent: float = Field(3.0, gt=0, le=50)  # a move this large over trend_days is a trend
+    index_percent: float = Field(3.0, gt=0, le=50)  # the linked index moving this much over 3 months
+    high_percent: float = Field(5.0, gt=0, le=100)  # this far above the N-day median: wait if you can
+    min_history_days: int = Field(60, ge=7, le=730)  # fewer days of prices: no call
+    ahead_weeks: float = Field(12, gt=0, le=104)  # how far ahead a "buy now" buys (capped by shelf life)
+
+
+class Decisions(_Strict):
+    """Defaults for stock, reorder dates, buying and quotes."""
+
+    lead_time_days: float = Field(7, ge=0, le=365)  # when neither supplier nor offer says
+    safety_days: float = Field(7, ge=0, le=365)  # stock kept on top of the lead time
+    cover_weeks: float = Field(8, gt=0, le=104)  # what one order covers, for reorders and `supplywatch order`
+    cash_limit: float | None = Field(None, gt=0)  # the most one order may cost, home currency
+    to_do_days: int = Field(7, ge=1, le=60)  # reorder dates and quote ends this close go on the to-do list
+    quote_points: float = Field(3.0, gt=0, le=50)  # a quote that lost this many margin points is reported
+    buy_window: BuyWindow = BuyWindow()
+
+
 class Config(_Strict):
     database: str = "supplywatch.db"
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = "USD"
@@ -239,6 +321,8 @@ class Config(_Strict):
     materials: list[Material]
     products: list[Product] = []
     rules: list[Rule] = []
+    indexes: list[IndexSeries] = []
+    decisions: Decisions = Decisions()
     # Set by load(): where the file lives, so relative paths resolve against it.
     _base_dir: Path = PrivateAttr(default_factory=Path.cwd)
     _offers: list[OfferSpec] | None = PrivateAttr(default=None)
@@ -381,6 +465,33 @@ def _cross_check(config: Config) -> list[str]:
                 problems.append(f"{where}: a second offer of {material.id!r} at {offer.supplier!r} needs its own 'id:'")
             offer_ids.add(offer_id)
     problems += _check_products(config)
+    problems += _check_decisions(config)
+    return problems
+
+
+def _check_decisions(config: Config) -> list[str]:
+    """Index links name a known series; usage converts to the material's unit."""
+    problems: list[str] = []
+    index_ids: list[str] = []
+    for i, index in enumerate(config.indexes):
+        if index.id in index_ids:
+            problems.append(f"indexes[{i}].id: {index.id!r} is used by another index")
+        index_ids.append(index.id)
+    for m, material in enumerate(config.materials):
+        for k, index_id in enumerate(material.indexes):
+            if index_id not in index_ids:
+                problems.append(f"materials[{m}].indexes[{k}]: unknown index {index_id!r} (known: {', '.join(index_ids) or 'none; add them under indexes:'})")
+        if material.weekly_usage:
+            try:
+                units.amount_in(units.parse_quantity(material.weekly_usage), material.unit, material.density)
+            except ValueError as exc:
+                problems.append(f"materials[{m}].weekly_usage: {exc} (the material is priced per {material.unit})")
+    for p, product in enumerate(config.products):
+        if product.weekly_plan is not None:
+            _, unit = yield_count(product.weekly_plan)
+            if unit not in BATCH_WORDS and unit != product.yield_unit:
+                problems.append(f"products[{p}].weekly_plan: {product.weekly_plan!r} counts {unit}; write it in batches "
+                                f"('3 batches') or in the unit of its yield ('{product.yield_}')")
     return problems
 
 

@@ -16,8 +16,9 @@ from typing import Any, Callable, Iterator, Sequence
 
 import sqlite_utils
 
-from . import alerts, costing, notify, private_files, rules, safe_text, store
+from . import alerts, costing, decisions, notify, private_files, rules, safe_text, store
 from .alerts import silences
+from .decisions import indexes as index_series, todo
 from .crawl import feeds
 from .rules import products as product_rules
 from .store.pricing import Pricing
@@ -90,13 +91,15 @@ def process_items(
     """Store a crawl's items, evaluate the rules at ``as_of``, send what there is to send."""
     items = [safe_text.clean_item(i) for i in items]  # page text is data: no terminal control, raw text capped
     store.record_rates(db, [i for i in items if "per_eur" in i])  # first: today's prices convert at today's rate
+    index_series.record_items(db, config, [i for i in items if "index_id" in i])
     items = [i for i in items if "offer_id" in i]
     rows = store.final_rows(store.record_observations(db, config, run_id, items))
     summary = store.summarize(rows)
     broken = rules.extraction_findings(config, rows)
     held = {f.supplier_id for f in broken if f.holds}
     costs = costing.record_costs(db, config, run_id, as_of)
-    findings = broken + rules.evaluate(db, config, as_of, held) + product_rules.evaluate(db, config, as_of, costs)
+    tonight = decisions.evaluate(db, config, run_id, as_of)
+    findings = broken + rules.evaluate(db, config, as_of, held) + product_rules.evaluate(db, config, as_of, costs) + tonight.findings
     transitions = alerts.apply(db, findings, as_of)
     names = {s.id: s.name for s in config.suppliers}
     urls = {i["offer_id"]: i.get("url") for i in items}
@@ -107,6 +110,7 @@ def process_items(
         held_back=[f"{names.get(s, s)}: price alerts wait until its pages give prices again" for s in sorted(held)],
         undelivered=notify.undelivered(db),
         link=notify.link_maker(config.notify.base_url, config.database_path.stem),
+        to_do=todo.lines(tonight.to_tell),
     )
     notify.queue(db, run_id, notify.compose(transitions, context))
     _, still_queued = notify.deliver_pending(db, config, echo)
@@ -149,7 +153,8 @@ def run(config: Config, echo: Callable[[str], None] = print, log_level: str = "W
                 from .crawl.local import crawl_nights  # Scrapy is imported only by commands that crawl
 
                 crawl_nights(config, [None], handle, log_level=log_level, refetch=suspects_to_refetch(db, config),
-                             log_file=None if log_level == "INFO" else log_file)  # -v: the log on the terminal instead
+                             log_file=None if log_level == "INFO" else log_file,  # -v: the log on the terminal instead
+                             indexes=index_series.spider_arguments(index_series.due(db, config, store.now_iso())))
         except BaseException as exc:
             with db.conn:
                 db["runs"].update(run_id, {"status": "crashed", "finished_at": store.now_iso(), "message": safe_text.redact(repr(exc))[:500]})

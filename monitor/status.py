@@ -28,6 +28,9 @@ def report(db: sqlite_utils.Database, runs: int = 5) -> str:
     silenced = list(db.query("SELECT * FROM silences WHERE until > ? ORDER BY until", [now_iso()]))
     lines.append(f"\nSilences ({len(silenced)}):")
     lines += [f"  {s['target']:<32} until {s['until'][:16]}  {s['reason'] or ''}" for s in silenced] or ["  none"]
+    from .decisions import status_lines  # the to-do list and each material's runway and call
+
+    lines += status_lines(db)
     queued = db.execute("SELECT count(*), max(attempts), max(last_error) FROM notifications WHERE delivered_at IS NULL").fetchone()
     lines.append(f"\nNotifications waiting for delivery: {queued[0]}" + (f" (up to {queued[1]} attempts; last error: {queued[2]})" if queued[0] else ""))
     if latest_run:

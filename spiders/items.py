@@ -37,3 +37,22 @@ class ExchangeRate(scrapy.Item):
     currency = scrapy.Field()
     per_eur = scrapy.Field()
     source = scrapy.Field()
+
+
+class IndexValue(scrapy.Item):
+    """One value of a public index series: ``period`` is YYYY-MM-01 (monthly) or the day (daily)."""
+
+    index_id = scrapy.Field()
+    period = scrapy.Field()
+    value = scrapy.Field()
+    fetched_at = scrapy.Field()
+
+
+class IndexFetch(scrapy.Item):
+    """How fetching one index series went: how many values it gave, or why it gave none."""
+
+    index_id = scrapy.Field()
+    error = scrapy.Field()
+    values = scrapy.Field()
+    fetched_at = scrapy.Field()
+    url = scrapy.Field()

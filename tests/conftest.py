@@ -298,3 +298,29 @@ def without_root_powers() -> tuple[str, ...]:
     if os.geteuid() != 0:
         return ()
     return ("setpriv", "--bounding-set=-dac_override,-dac_read_search,-fowner", "--")
+
+
+def store_history(config_path: Path, prices: dict[str, list[tuple[str, float]]], in_stock: bool = True) -> None:
+    """Past nights of offer prices written through the real store, for tests that need months of
+    history (crawling a local site hundreds of times would only be slower, not more real)."""
+    from monitor import config as config_module, store
+
+    config = config_module.load(config_path)
+    db = store.open_db(config.database_path)
+    store.sync_config(db, config)
+    for day in sorted({d for rows in prices.values() for d, _ in rows}):
+        as_of = f"{day}T03:00:00+00:00"
+        run_id = store.start_run(db, "history", as_of)
+        items = [{"offer_id": offer_id, "status": "ok", "price": repr(price), "fetched_at": as_of, "in_stock": in_stock}
+                 for offer_id, rows in prices.items() for d, price in rows if d == day]
+        rows = store.record_observations(db, config, run_id, items)
+        store.finish_run(db, run_id, "ok", store.summarize(rows), "history")
+    db.close()
+
+
+def days_between(first: str, last: str, step: int = 1) -> list[str]:
+    """ISO days from ``first`` to ``last``, every ``step`` days."""
+    from datetime import date, timedelta
+
+    start, end = date.fromisoformat(first), date.fromisoformat(last)
+    return [(start + timedelta(days=k)).isoformat() for k in range(0, (end - start).days + 1, step)]

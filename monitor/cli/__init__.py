@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import click
 
-from . import browse, configure, demo, nightly, operate, tune
+from . import browse, configure, decide, demo, nightly, operate, tune
 from .common import EXIT_HELP, Commands
 
 
@@ -17,7 +17,7 @@ def cli() -> None:
     """Watch what your suppliers charge for raw materials, and get told when a price moves."""
 
 
-for _module in (configure, nightly, browse, tune, operate, demo):
-    for _command in vars(_module).values():
-        if isinstance(_command, click.Command):
+for _module in (configure, nightly, browse, tune, operate, demo, decide):
+    for _name, _command in vars(_module).items():
+        if isinstance(_command, click.Command) and not _name.startswith("_"):  # _name: a group's subcommand
             cli.add_command(_command)

@@ -16,6 +16,7 @@ from twisted.internet.defer import DeferredList, inlineCallbacks
 
 from spiders import settings as project_settings
 from spiders.spiders.offers import OffersSpider, settings_from_config
+from spiders.spiders.indexes import IndexesSpider
 from spiders.spiders.rates import RatesSpider
 from spiders.offer import OfferSpec
 
@@ -56,12 +57,14 @@ def crawl_nights(
     log_level: str = "WARNING",
     refetch: RefetchChooser | None = None,
     log_file: Path | None = None,
+    indexes: Sequence[dict[str, Any]] = (),
 ) -> None:
     """Crawl every active offer once per entry of ``nights`` (an ISO time, or None for now).
 
     ``handle(as_of, items, stats)`` runs after each crawl, before the next one starts; an
     exception in it stops the chain and is raised here. ``refetch(items)`` may name offers to
     fetch once more straight away; their second items are handed over after the first ones.
+    ``indexes`` (public series that are due) are fetched with the first crawl only.
     """
     safe_text.redact_logs()  # the log file is read by people: no passwords or keys of offer URLs in it
     process = CrawlerProcess(scrapy_settings(config, log_level, log_file))
@@ -82,6 +85,10 @@ def crawl_nights(
                     rates = process.create_crawler(RatesSpider)
                     rates.signals.connect(collector.item_scraped, signal=signals.item_scraped)
                     crawls.append(process.crawl(rates, feed=config.rates_feed))
+                if indexes and as_of == nights[0]:
+                    series = process.create_crawler(IndexesSpider)
+                    series.signals.connect(collector.item_scraped, signal=signals.item_scraped)
+                    crawls.append(process.crawl(series, indexes=list(indexes)))
                 yield DeferredList(crawls, fireOnOneErrback=True, consumeErrors=True)
                 again = refetch(collector.items) if refetch else []
                 if again:
@@ -100,3 +107,14 @@ def crawl_nights(
     process.start(stop_after_crawl=False)
     if problem:
         raise problem[0]
+
+
+def crawl_indexes(config: Config, indexes: Sequence[dict[str, Any]], log_level: str = "WARNING") -> list[dict[str, Any]]:
+    """Fetch public index series now (``supplywatch index fetch``), politely, with the owner's User-Agent."""
+    process = CrawlerProcess(scrapy_settings(config, log_level))
+    collector = _Collector()
+    crawler = process.create_crawler(IndexesSpider)
+    crawler.signals.connect(collector.item_scraped, signal=signals.item_scraped)
+    process.crawl(crawler, indexes=list(indexes))
+    process.start()
+    return collector.items

@@ -14,7 +14,7 @@ from typing import Any, Callable
 from urllib.parse import urlparse
 
 from .. import alerts, config as config_module, pipeline, store
-from .site import DemoCatalog, DemoSite
+from .site import REAL_END, REAL_START, DemoCatalog, DemoSite
 
 DEFAULT_PORTS = {"oakridge": 8731, "timberline": 8732, "holzhandel": 8733}
 
@@ -32,13 +32,22 @@ crawl:
 notify:
   urls: []                  # no URL: the digest is printed. See README for ntfy / Pushover / Telegram.
 suppliers:
-  - {{id: oakridge, name: Oakridge Hardwoods, currency: USD, locale: en_US}}     # schema.org JSON-LD
-  - {{id: timberline, name: Timberline Supply Co., currency: USD, locale: en_US}} # schema.org microdata
-  - {{id: holzhandel, name: Holzhandel Berger, currency: EUR, locale: de_DE}}    # plain HTML, 1.234,56 €
+  - {{id: oakridge, name: Oakridge Hardwoods, currency: USD, locale: en_US, lead_time_days: 5}}     # schema.org JSON-LD
+  - {{id: timberline, name: Timberline Supply Co., currency: USD, locale: en_US, lead_time_days: 7}} # schema.org microdata
+  - {{id: holzhandel, name: Holzhandel Berger, currency: EUR, locale: de_DE, lead_time_days: 14}}   # plain HTML, 1.234,56 €
+indexes:                    # public price series drawn and judged beside the suppliers' prices
+  - id: lumber-ppi
+    name: the lumber producer price index
+    source: fred            # FRED's CSV of the BLS index WPU081; without url: it is fetched from FRED
+    series: WPU081
+    url: "{oakridge}/indexes/fredgraph.csv?id=WPU081"   # the demo site serves the copy it ships
+    frequency: daily        # the demo squeezes 15 months into its nights, so its months come every few days
+    publication_lag_days: {index_lag}
 materials:
   - id: walnut-8-4
     name: Black walnut 8/4 FAS
     unit: board_foot
+    indexes: [lumber-ppi]   # "expect an increase", "ask for a better price", "this rise is not the market"
     offers:
       - {{supplier: oakridge, url: "{oakridge}/products/walnut-8-4"}}
       - {{supplier: timberline, url: "{timberline}/products/walnut-bundle", pack: 10 board_foot}}
@@ -68,6 +77,7 @@ products:                   # what the shop makes: costed every night from the c
     yield: 1 table
     price: 520.00           # what one table sells for
     target_margin: 50       # percent: below this, the phone rings "reprice now"
+    weekly_plan: 2 tables   # what the shop makes a week: sets how fast each material is used
     recipe:
       walnut-8-4: 12 board_foot
       baltic-birch-18mm: 0.5 each
@@ -78,10 +88,34 @@ rules:                      # defaults for materials without rules of their own
 """
 
 
+OPENING_STOCK = {"walnut-8-4": "90 board_foot", "baltic-birch-18mm": "6 each", "wood-glue": "1 gal"}
+QUOTE = {"number": "112", "product_id": "walnut-side-table", "quantity": 8, "price": 4200.0, "customer": "the Hendersons",
+         "description": "8 walnut side tables"}
+
+
+def _owner_acts(db: Any, config: Any, as_of: str, night: int, nights: int) -> None:
+    """What the demo's owner does after reading the night's list: orders what is due (delivered at
+    once, at the cheapest price of the night), and gives one customer a quote partway through."""
+    from ..decisions import quotes, stock
+
+    for row in db.query("SELECT * FROM material_outlook WHERE as_of = ? AND reorder_by <= ? AND best_unit_price IS NOT NULL",
+                        [as_of, as_of[:10]]):
+        material = next(m for m in config.materials if m.id == row["material_id"])
+        amount = config.decisions.cover_weeks * 7 * row["daily_usage"]
+        supplier = db.execute("SELECT supplier_id FROM offers WHERE id = ?", [row["best_offer_id"]]).fetchone()[0]
+        stock.record(db, config, material.id, "bought", f"{amount:.6g} {material.unit}", at=as_of, price=round(amount * row["best_unit_price"], 2),
+                     supplier_id=supplier, note="demo: ordered when the to-do list said so")
+    if night == int(nights * 0.4):
+        valid_until = (datetime.fromisoformat(as_of) + timedelta(days=max(nights // 4, 7))).date()
+        quotes.add(db, config, valid_until=valid_until, given_on=as_of, **QUOTE)
+
+
 def write_config(directory: Path, site: DemoSite) -> Path:
     path = directory / "supplywatch.yml"
     bases = {shop: f"http://127.0.0.1:{port}" for shop, port in site.ports().items()}
-    path.write_text(CONFIG_TEMPLATE.format(**bases), encoding="utf-8")
+    # An index is published about six weeks after its month begins: on the demo's squeezed nights.
+    lag = max(round(45 * (site.catalog.nights - 1) / (REAL_END - REAL_START).days), 1)
+    path.write_text(CONFIG_TEMPLATE.format(index_lag=lag, **bases), encoding="utf-8")
     return path
 
 
@@ -117,10 +151,14 @@ def fill_history(directory: Path, site: DemoSite, catalog: DemoCatalog, echo: Ca
     _fresh_database(config.database_path)
     db = store.open_db(config.database_path)
     store.sync_config(db, config)
+    from ..decisions import indexes, stock
+
     nights = [datetime.combine(catalog.first_night + timedelta(days=k), datetime.min.time(), timezone.utc)
               .replace(hour=3).isoformat(timespec="seconds") for k in range(catalog.nights)]
     messages: list[str] = []
     totals = {"observations": 0, "fired": 0, "resolved": 0}
+    for material_id, amount in OPENING_STOCK.items():
+        stock.record(db, config, material_id, "count", amount, at=nights[0], note="demo: counted on the first night")
 
     def before_each(as_of: str | None) -> None:
         with catalog.lock:
@@ -130,7 +168,8 @@ def fill_history(directory: Path, site: DemoSite, catalog: DemoCatalog, echo: Ca
         assert as_of is not None
         run_id = store.start_run(db, "demo", as_of)
         result = pipeline.process_items(db, config, run_id, items, as_of, echo=messages.append)
-        totals["observations"] += len(items)
+        _owner_acts(db, config, as_of, nights.index(as_of), len(nights))
+        totals["observations"] += len([i for i in items if "offer_id" in i])
         for t in result.transitions:
             if t.event == "reminder" or (t.event == "resolved" and t.alert["kind"] == "cheapest"):
                 continue
@@ -142,7 +181,8 @@ def fill_history(directory: Path, site: DemoSite, catalog: DemoCatalog, echo: Ca
         crawl_started = time.monotonic()
         from ..crawl.local import crawl_nights  # Scrapy is imported only by commands that crawl
 
-        crawl_nights(config, nights, handle, before_each=before_each, log_level="CRITICAL")
+        crawl_nights(config, nights, handle, before_each=before_each, log_level="CRITICAL",
+                     indexes=indexes.spider_arguments(config.indexes))  # the index, fetched once with its history
         totals["crawl_seconds"] = time.monotonic() - crawl_started
     with catalog.lock:
         catalog.night = None

@@ -88,6 +88,19 @@ class DemoCatalog:
         span = (REAL_END - REAL_START).days
         return REAL_START + timedelta(days=round(k * span / max(self.nights - 1, 1)))
 
+    def demo_day(self, real: date) -> date:
+        """The demo night a real day falls on (the inverse of ``real_day``, not clamped: earlier
+        history lands before the first night)."""
+        span = (REAL_END - REAL_START).days
+        return self.first_night + timedelta(days=round((real - REAL_START).days * max(self.nights - 1, 1) / span))
+
+    def index_csv(self, name: str) -> str:
+        """A shipped index in FRED's ``fredgraph.csv`` format, its months moved onto the demo's nights
+        (from a year before the spike, so the first nights have history to compare with)."""
+        rows = [f"{self.demo_day(day).isoformat()},{value:g}" for day, value in self._series[name]
+                if REAL_START - timedelta(days=400) <= day <= REAL_END]
+        return f"observation_date,{name}\n" + "\n".join(rows) + "\n"
+
     def price(self, shop: Shop, product: Product, night: date) -> Decimal:
         k = (night - self.first_night).days
         priced_on = self.first_night + timedelta(days=k - k % shop.update_every)  # sticky prices
@@ -155,6 +168,11 @@ def _handler(shop: Shop, catalog: DemoCatalog) -> type[BaseHTTPRequestHandler]:
             night = catalog.current_night()
             if self.path == "/robots.txt":
                 return self._send(200, "User-agent: *\nDisallow: /cart\n", "text/plain")
+            if self.path.startswith("/indexes/fredgraph.csv?id="):  # the shipped index, as FRED serves it
+                name = self.path.split("=", 1)[1]
+                if name not in ("WPU081", "WPU0811", "PPIACO"):
+                    return self._send(404, "<h1>Not found</h1>")
+                return self._send(200, catalog.index_csv(name), "text/csv; charset=utf-8")
             product = products.get(self.path)
             if product is None:
                 return self._send(404, "<h1>Not found</h1>")

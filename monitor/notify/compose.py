@@ -29,6 +29,7 @@ class DigestContext:
     held_back: list[str] = field(default_factory=list)
     undelivered: list[dict[str, Any]] = field(default_factory=list)
     link: Callable[[dict[str, Any]], str | None] = lambda alert: None
+    to_do: list[str] = field(default_factory=list)  # "to do this week", when it is worth telling tonight
 
 
 def link_maker(base_url: str | None, database_name: str) -> Callable[[dict[str, Any]], str | None]:
@@ -66,7 +67,7 @@ def compose(transitions: list[Transition], context: DigestContext) -> list[dict[
     """This run's messages: one push per critical alert that fired or escalated, one digest of the rest."""
     told = [t for t in transitions if not silences.is_silenced(t.alert, context.silenced) and (t.event, t.alert["kind"]) not in QUIET]
     pushes = [t for t in told if t.event in ("fired", "escalated") and t.alert["severity"] == "critical"]
-    messages = [{"tag": PHONE, "title": f"supplywatch: {t.alert.get('product_id') or t.alert.get('material_id') or t.alert.get('supplier_id')} {t.alert['direction']}",
+    messages = [{"tag": PHONE, "title": f"supplywatch: {t.alert.get('product_id') or t.alert.get('material_id') or t.alert.get('supplier_id') or t.alert['kind']} {t.alert['direction']}",
                  "body": lock_screen(t.alert, context.link(t.alert)), "alert_ids": [t.alert["id"]]} for t in pushes]
     rest = [t for t in told if t not in pushes]
     sections = [
@@ -76,6 +77,8 @@ def compose(transitions: list[Transition], context: DigestContext) -> list[dict[
         ("Still firing (weekly reminder):", [t for t in rest if t.event == "reminder"]),
     ]
     lines: list[str] = []
+    if context.to_do:
+        lines += ["To do this week:"] + [f"  {item}" for item in context.to_do]
     for title, items in sections:
         if items:
             lines += [title] + [f"  {_line(t)}" + (f"\n    {context.link(t.alert)}" if context.link(t.alert) and t.event != "reminder" else "") for t in items]

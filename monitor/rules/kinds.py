@@ -122,11 +122,52 @@ class ExtractionRule(_Rule):
     severity: Severity = "warning"
 
 
+class _IndexRule(_Rule):
+    """Rules that read a material's linked public index beside its suppliers' prices."""
+
+    months: int = Field(3, ge=1, le=24)  # the span both moves are measured over
+
+
+class IndexRiseRule(_IndexRule):
+    """The index rose ``percent`` while every supplier moved less than ``flat_percent``:
+    "expect an increase; buy ahead"."""
+
+    kind: Literal["index_rise"]
+    percent: float = Field(5.0, gt=0)
+    flat_percent: float = Field(2.0, ge=0)
+    severity: Severity = "warning"
+
+
+class IndexFallRule(_IndexRule):
+    """The index fell ``percent`` while the suppliers stay within ``flat_percent``: "ask for a better price"."""
+
+    kind: Literal["index_fall"]
+    percent: float = Field(5.0, gt=0)
+    flat_percent: float = Field(2.0, ge=0)
+    severity: Severity = "info"
+
+
+class AboveIndexRule(_IndexRule):
+    """A supplier rose ``percent`` or more and now costs ``gap_points`` percent more against its index
+    than at the start of the span: "this rise is not the market"."""
+
+    kind: Literal["above_index"]
+    percent: float = Field(10.0, gt=0)
+    gap_points: float = Field(8.0, gt=0)
+    severity: Severity = "warning"
+
+
 Rule = Annotated[
-    Union[ThresholdRule, ChangeRule, VolatilityRule, TrendRule, ExtremeRule, StockRule, CheapestRule, StaleRule, ExtractionRule],
+    Union[ThresholdRule, ChangeRule, VolatilityRule, TrendRule, ExtremeRule, StockRule, CheapestRule, StaleRule, ExtractionRule,
+          IndexRiseRule, IndexFallRule, AboveIndexRule],
     Field(discriminator="kind"),
 ]
-RULE_KINDS = ("threshold", "change", "volatility", "trend", "extreme", "stock", "cheapest", "stale", "extraction")
+RULE_KINDS = ("threshold", "change", "volatility", "trend", "extreme", "stock", "cheapest", "stale", "extraction",
+              "index_rise", "index_fall", "above_index")
+INDEX_RULE_KINDS = ("index_rise", "index_fall", "above_index")
+DEFAULT_INDEX_RULES: tuple[Rule, ...] = (
+    IndexRiseRule(kind="index_rise"), IndexFallRule(kind="index_fall"), AboveIndexRule(kind="above_index"),
+)
 
 DEFAULT_RULES: tuple[Rule, ...] = (
     ChangeRule(kind="change", percent=10, baseline="median_30d", critical_percent=25),

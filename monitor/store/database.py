@@ -104,6 +104,9 @@ def sync_config(db: sqlite_utils.Database, config: Config) -> None:
             ),
             pk="id",
         )
+    from ..decisions import indexes  # the public series linked to materials
+
+    indexes.sync(db, config)
 
 
 def stored_url(url: str, config: Config) -> str:

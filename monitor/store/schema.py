@@ -264,7 +264,118 @@ _SCHEMA_V8 = """
 ALTER TABLE observations ADD COLUMN sources TEXT;
 """
 
-MIGRATIONS = {1: _SCHEMA_V1, 2: _SCHEMA_V2, 3: _SCHEMA_V3, 4: _SCHEMA_V4, 5: _SCHEMA_V5, 6: _SCHEMA_V6, 7: _SCHEMA_V7, 8: _SCHEMA_V8}
+# Version 9: decisions. Public index series beside the suppliers' prices (each value with the day it
+# could first be known, so a replay never sees the future); stock counts and purchases; quotes given
+# to customers and their nightly check; each night's outlook per material (runway, reorder date,
+# buy-window verdict) and the owner's to-do list.
+_SCHEMA_V9 = """
+CREATE TABLE index_series (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    source TEXT NOT NULL,
+    series TEXT NOT NULL,
+    url TEXT,
+    frequency TEXT NOT NULL,
+    last_attempt_at TEXT,
+    last_success_at TEXT,
+    last_error TEXT
+);
+CREATE TABLE index_values (
+    index_id TEXT NOT NULL REFERENCES index_series(id),
+    period TEXT NOT NULL,
+    value REAL NOT NULL,
+    available_on TEXT NOT NULL,
+    first_seen_at TEXT NOT NULL,
+    PRIMARY KEY (index_id, period)
+);
+CREATE TABLE material_indexes (
+    material_id TEXT NOT NULL REFERENCES materials(id),
+    index_id TEXT NOT NULL REFERENCES index_series(id),
+    PRIMARY KEY (material_id, index_id)
+);
+CREATE TABLE stock_events (
+    id INTEGER PRIMARY KEY,
+    material_id TEXT NOT NULL REFERENCES materials(id),
+    at TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('count', 'bought')),
+    quantity REAL NOT NULL CHECK (quantity >= 0),
+    unit TEXT NOT NULL,
+    as_written TEXT NOT NULL,
+    price REAL,
+    currency TEXT,
+    unit_price REAL,
+    supplier_id TEXT,
+    note TEXT,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX stock_events_material_time ON stock_events(material_id, at);
+CREATE TABLE quotes (
+    id INTEGER PRIMARY KEY,
+    number TEXT NOT NULL UNIQUE,
+    customer TEXT,
+    description TEXT NOT NULL,
+    product_id TEXT,
+    quantity REAL,
+    bom TEXT NOT NULL,
+    price REAL NOT NULL CHECK (price > 0),
+    currency TEXT NOT NULL,
+    given_on TEXT NOT NULL,
+    valid_until TEXT NOT NULL,
+    cost_at_quote REAL,
+    margin_at_quote REAL,
+    target_margin REAL,
+    state TEXT NOT NULL DEFAULT 'open' CHECK (state IN ('open', 'won', 'lost', 'withdrawn')),
+    closed_at TEXT,
+    note TEXT
+);
+CREATE TABLE quote_checks (
+    quote_id INTEGER NOT NULL REFERENCES quotes(id),
+    as_of TEXT NOT NULL,
+    cost REAL,
+    complete INTEGER NOT NULL,
+    margin_percent REAL,
+    lost_points REAL,
+    driver TEXT,
+    PRIMARY KEY (quote_id, as_of)
+);
+CREATE TABLE material_outlook (
+    material_id TEXT NOT NULL REFERENCES materials(id),
+    as_of TEXT NOT NULL,
+    run_id INTEGER REFERENCES runs(id),
+    on_hand REAL,
+    unit TEXT NOT NULL,
+    daily_usage REAL,
+    runway_days REAL,
+    lead_time_days REAL,
+    reorder_by TEXT,
+    verdict TEXT NOT NULL,
+    verdict_reason TEXT NOT NULL,
+    buy_quantity REAL,
+    price_state TEXT,
+    best_offer_id TEXT,
+    best_unit_price REAL,
+    index_change_percent REAL,
+    PRIMARY KEY (material_id, as_of)
+);
+CREATE TABLE to_do (
+    id INTEGER PRIMARY KEY,
+    key TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    material_id TEXT,
+    quote_id INTEGER,
+    due TEXT,
+    urgent INTEGER NOT NULL DEFAULT 0,
+    message TEXT NOT NULL,
+    first_seen TEXT NOT NULL,
+    last_seen TEXT NOT NULL,
+    last_told TEXT,
+    done_at TEXT
+);
+CREATE UNIQUE INDEX to_do_open_key ON to_do(key) WHERE done_at IS NULL;
+"""
+
+MIGRATIONS = {1: _SCHEMA_V1, 2: _SCHEMA_V2, 3: _SCHEMA_V3, 4: _SCHEMA_V4, 5: _SCHEMA_V5, 6: _SCHEMA_V6, 7: _SCHEMA_V7, 8: _SCHEMA_V8,
+              9: _SCHEMA_V9}
 SCHEMA_VERSION = max(MIGRATIONS)
 
 

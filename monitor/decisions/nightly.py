@@ -1,0 +1,78 @@
+"""Decisions after every run: each material's outlook, the index rules, the open quotes, and the
+to-do list, stored for the browser and `status`, handed back as findings for the alert engine.
+
+Runs after the costing, at the run's ``as_of``, so a replayed night (the demo, a backtest) decides
+with what was known that night.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import sqlite_utils
+
+from ..config import Config
+from ..rules.checks import Finding, Formatter
+from . import market, quotes, runway, todo
+
+REORDER_HYSTERESIS_DAYS = 2  # a reorder alert resolves once the order-by date is this far off again
+
+
+@dataclass
+class Tonight:
+    outlooks: list[runway.Outlook] = field(default_factory=list)
+    quote_checks: list[quotes.QuoteCheck] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    to_do: list[todo.ToDo] = field(default_factory=list)
+    to_tell: list[todo.ToDo] = field(default_factory=list)  # the list, when it should be told tonight
+
+
+def _reorder_finding(o: runway.Outlook, fmt: Formatter) -> Finding | None:
+    """Critical (the phone) when the order-by date has come: later, the stock runs out before delivery."""
+    due = o.reorder_by
+    if due is None:
+        return None
+    today = o.today
+    days = (due - today).days
+    holds = True if days <= 0 else False if days >= REORDER_HYSTERESIS_DAYS else None
+    message = o.stock_words() if holds else f"{o.material.name}: stock covers the lead time again (order by {runway.day_words(due, today)})"
+    best = o.best
+    if holds and best is not None:
+        message += f"; cheapest now {best.supplier_name} at {fmt.price(best.unit_price, o.material.unit)}"
+    return Finding(f"reorder#1:{o.material.id}:due", "reorder by the lead time", "reorder", o.material.id, None, None, "due",
+                   "critical", holds, o.runway_days, o.lead_time_days + o.safety_days, message)
+
+
+def evaluate(db: sqlite_utils.Database, config: Config, run_id: int | None, as_of: str) -> Tonight:
+    """Everything the decisions have to say after tonight's prices were stored."""
+    fmt = Formatter(config.currency)
+    tonight = Tonight()
+    for material in config.materials:
+        tonight.outlooks.append(runway.outlook(db, config, material, as_of))
+    with db.conn:
+        db["material_outlook"].upsert_all([o.as_row(run_id, fmt) for o in tonight.outlooks], pk=("material_id", "as_of"))
+    tonight.findings += [f for o in tonight.outlooks if (f := _reorder_finding(o, fmt)) is not None]
+    market_findings = market.evaluate(db, config, as_of)
+    tonight.findings += market_findings
+    tonight.quote_checks, quote_findings = quotes.nightly(db, config, as_of)
+    tonight.findings += quote_findings
+    tonight.to_do = todo.gather(config, as_of, tonight.outlooks, tonight.quote_checks, market_findings)
+    tonight.to_tell = todo.remember(db, tonight.to_do, as_of)
+    return tonight
+
+
+def status_lines(db: sqlite_utils.Database) -> list[str]:
+    """The to-do list and each material's runway and call, for `supplywatch status`."""
+    items = list(db.query("SELECT * FROM to_do WHERE done_at IS NULL ORDER BY urgent DESC, coalesce(due, '9999'), key"))
+    lines = [f"\nTo do this week ({len(items)}):"]
+    lines += [f"  {'NOW: ' if i['urgent'] else ''}{i['message']}" for i in items] or ["  nothing"]
+    latest = db.execute("SELECT max(as_of) FROM material_outlook").fetchone()[0]
+    if latest:
+        rows = list(db.query(
+            "SELECT m.name, o.* FROM material_outlook o JOIN materials m ON m.id = o.material_id WHERE o.as_of = ? ORDER BY m.name", [latest]))
+        lines.append(f"\nStock and buying ({latest[:10]}):")
+        for r in rows:
+            stock = (f"{r['runway_days']:.0f} days left, order by {r['reorder_by']}" if r["runway_days"] is not None
+                     else f"{r['on_hand']:,.4g} {r['unit']} on hand" if r["on_hand"] is not None else "stock not counted")
+            lines.append(f"  {r['name']}: {stock}; {r['verdict']}: {r['verdict_reason']}")
+    return lines

@@ -1,0 +1,183 @@
+"""Order size: which purchase covers the next weeks of usage at the lowest landed cost per unit.
+
+Among what is already stored for each offer (its pack, its quantity breaks, its supplier's shipping,
+fees and minimum order), every sensible pack count is priced delivered, kept only if it fits the
+shelf life and the cash limit, and ranked: "2 x 25 lb from Bulk Naturals (free shipping over
+$500): $4.10/lb, $0.41/lb below 7 lb at Acme".
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import sqlite_utils
+
+from .. import units
+from ..config import Config, Material
+from ..rules.checks import Formatter, parse_time
+from . import stock
+
+MAX_PRICE_AGE_DAYS = 30
+
+
+@dataclass(frozen=True)
+class Purchase:
+    offer_id: str
+    supplier_name: str
+    pack: str
+    packs: int
+    units: float  # of the material's unit
+    goods: float  # supplier's currency
+    shipping: float
+    fees: float
+    total_home: float  # everything, home currency
+    why: tuple[str, ...] = ()  # "free shipping over 500", "price break from 10"
+
+    @property
+    def landed_per_unit(self) -> float:
+        return self.total_home / self.units
+
+    def label(self) -> str:
+        return f"{self.packs} x {self.pack} from {self.supplier_name}"
+
+
+@dataclass
+class OrderPlan:
+    material: Material
+    needed: float  # units to buy to cover the weeks asked for
+    weeks: float
+    on_hand: float | None
+    cap: float | None  # the most worth buying (shelf life), units
+    cash_limit: float | None
+    options: list[Purchase] = field(default_factory=list)
+    left_out: list[str] = field(default_factory=list)  # options dropped, and why
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "material": self.material.id, "name": self.material.name, "unit": self.material.unit, "weeks": self.weeks,
+            "needed": round(self.needed, 4), "on_hand": self.on_hand, "shelf_life_cap": self.cap, "cash_limit": self.cash_limit,
+            "options": [{"offer": p.offer_id, "supplier": p.supplier_name, "pack": p.pack, "packs": p.packs, "units": round(p.units, 4),
+                         "goods": round(p.goods, 2), "shipping": round(p.shipping, 2), "fees": round(p.fees, 2),
+                         "total": round(p.total_home, 2), "landed_per_unit": round(p.landed_per_unit, 4), "why": list(p.why)}
+                        for p in self.options],
+            "left_out": self.left_out,
+        }
+
+
+def _tier_price(base: float, tiers: list[dict[str, Any]], packs: int) -> tuple[float, float | None]:
+    """The price per pack for ``packs`` packs, and the break it came from."""
+    chosen, start = base, None
+    for tier in sorted(tiers, key=lambda t: float(t["min"])):
+        if packs >= float(tier["min"]):
+            chosen, start = float(tier["price"]), float(tier["min"])
+    return chosen, start
+
+
+def _latest(db: sqlite_utils.Database, offer_id: str, as_of: str) -> dict[str, Any] | None:
+    since = (parse_time(as_of) - timedelta(days=MAX_PRICE_AGE_DAYS)).isoformat()
+    rows = list(db.query(
+        "SELECT price, pack, fx_rate, tiers, in_stock FROM observations WHERE offer_id = ? AND status = 'ok' AND price IS NOT NULL "
+        "AND fetched_at > ? AND fetched_at <= ? ORDER BY fetched_at DESC LIMIT 1", [offer_id, since, as_of]))
+    return rows[0] if rows else None
+
+
+def plan(db: sqlite_utils.Database, config: Config, material: Material, as_of: str, weeks: float | None = None,
+         quantity: float | None = None, cash_limit: float | None = None) -> OrderPlan:
+    """Rank the purchases of ``material`` covering ``weeks`` of usage (or ``quantity`` units)."""
+    weeks = weeks if weeks is not None else config.decisions.cover_weeks
+    usage = stock.daily_usage(config, material)
+    held = stock.on_hand(db, config, material, as_of)
+    have = held.quantity if held else 0.0
+    if quantity is None:
+        if not usage:
+            raise ValueError(f"{material.name}: usage unknown; give weekly_usage (or a product's weekly_plan) or --quantity")
+        quantity = max(usage * weeks * 7 - have, 0.0)
+    cap = None
+    if material.shelf_life_days is not None and usage:
+        cap = max(usage * material.shelf_life_days - have, 0.0)
+    cash_limit = cash_limit if cash_limit is not None else config.decisions.cash_limit
+    result = OrderPlan(material, quantity, weeks, held.quantity if held else None, cap, cash_limit)
+    if quantity <= 0:
+        return result
+    suppliers = {s.id: s for s in config.suppliers}
+    for offer in (o for o in config.offers() if o.material == material.id and o.active):
+        latest = _latest(db, offer.offer_id, as_of)
+        supplier = suppliers[offer.supplier]
+        if latest is None or latest["in_stock"] == 0:
+            result.left_out.append(f"{material.name} at {supplier.name}: " + ("out of stock" if latest else "no recent price"))
+            continue
+        per_pack = float(units.units_per_pack(latest["pack"], material.unit, material.density))
+        tiers = json.loads(latest["tiers"]) if latest["tiers"] else []
+        base = float(tiers[0]["price"]) if tiers else latest["price"]
+        fx = latest["fx_rate"] or 1.0
+        fewest = max(math.ceil(quantity / per_pack - 1e-9), 1)
+        counts = {fewest}
+        counts |= {int(float(t["min"])) for t in tiers if float(t["min"]) > fewest}
+        shipping = supplier.shipping
+        if shipping and shipping.free_over:
+            counts.add(math.ceil(shipping.free_over / _tier_price(base, tiers, fewest)[0] - 1e-9))
+        if supplier.minimum_order:
+            counts.add(math.ceil(supplier.minimum_order / _tier_price(base, tiers, fewest)[0] - 1e-9))
+        for packs in sorted(c for c in counts if c >= fewest):
+            price, tier_start = _tier_price(base, tiers, packs)
+            goods = packs * price
+            why = []
+            if tier_start is not None and tier_start > 1:
+                why.append(f"price break from {tier_start:g}")
+            if supplier.minimum_order and goods < supplier.minimum_order:
+                result.left_out.append(f"{packs} x {latest['pack']} from {supplier.name}: under its minimum order of {supplier.minimum_order:,.2f} {supplier.currency}")
+                continue
+            freight = 0.0
+            if shipping:
+                free = shipping.free_over is not None and goods >= shipping.free_over
+                freight = (0.0 if free else shipping.flat) + shipping.per_unit * packs * per_pack
+                if free and shipping.flat:
+                    why.append(f"free shipping over {shipping.free_over:,.0f} {supplier.currency}")
+            fees = goods * supplier.fees_percent / 100
+            purchase = Purchase(offer.offer_id, supplier.name, latest["pack"], packs, packs * per_pack, goods, freight, fees,
+                                (goods + freight + fees) * fx, tuple(why))
+            if cap is not None and purchase.units > cap + per_pack and packs > fewest:
+                result.left_out.append(f"{purchase.label()}: more than you can use within its shelf life of {material.shelf_life_days:g} days")
+                continue
+            if cash_limit is not None and purchase.total_home > cash_limit:
+                result.left_out.append(f"{purchase.label()}: {purchase.total_home:,.2f} {config.currency} is over your cash limit of {cash_limit:,.2f}")
+                continue
+            result.options.append(purchase)
+    result.options.sort(key=lambda p: (p.landed_per_unit, p.total_home))
+    return result
+
+
+def format_plan(result: OrderPlan, config: Config) -> str:
+    """The ranking as ``supplywatch order`` prints it."""
+    fmt = Formatter(config.currency)
+    unit = result.material.unit
+    money = lambda v: f"{fmt.prefix}{v:,.2f}{fmt.suffix}"  # noqa: E731
+    head = f"{result.material.name}: {result.needed:,.4g} {unit} to buy for {result.weeks:g} weeks"
+    if result.on_hand is not None:
+        head += f" ({result.on_hand:,.4g} {unit} on hand)"
+    if result.cap is not None:
+        head += f"; at most {result.cap:,.4g} {unit} keep within its shelf life"
+    lines = [head + ":"]
+    if result.needed <= 0:
+        lines.append("  Nothing to buy: what you hold covers it.")
+        return "\n".join(lines)
+    if not result.options:
+        lines.append("  No purchase fits." + ("" if result.left_out else " No offer has a recent price."))
+    others = {}
+    for p in result.options:
+        others.setdefault(p.offer_id, p)
+    for rank, p in enumerate(result.options[:8], 1):
+        text = f"  {rank}. {p.label()}" + (f" ({', '.join(p.why)})" if p.why else "")
+        text += f": {fmt.price(p.landed_per_unit, unit)} delivered, {money(p.total_home)} in all"
+        if rank == 1:
+            rival = next((o for o in others.values() if o.offer_id != p.offer_id), None)
+            if rival is not None:
+                text += f"; {fmt.price(rival.landed_per_unit - p.landed_per_unit, unit)} below {rival.pack} at {rival.supplier_name}"
+        lines.append(text)
+    if result.left_out:
+        lines.append("  Left out: " + "; ".join(result.left_out))
+    return "\n".join(lines)

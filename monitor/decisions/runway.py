@@ -1,0 +1,194 @@
+"""Runway and reorder date per material, joined with where its prices stand and the buy-window call.
+
+"Lye: 18 days left, lead time 10 days: order by Dec 3; 7 % above its 90-day median at Acme, in range
+at Corner Shop; wait: falling, down 4.1 % in 30 days."
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+import sqlite_utils
+
+from ..config import Config, Material
+from ..rules.checks import Formatter, parse_time
+from . import buywindow, indexes, prices, stock
+
+IN_RANGE_PERCENT = 3.0  # an offer this close to its 90-day median is "in range"
+FRESH_DAYS = 14
+
+
+@dataclass(frozen=True)
+class OfferState:
+    offer_id: str
+    supplier_id: str
+    supplier_name: str
+    unit_price: float  # landed, home currency
+    in_stock: bool
+    against_median: float | None  # percent against its own 90-day median
+    at_low: bool
+
+    def words(self, fmt: Formatter, unit: str) -> str:
+        if self.at_low:
+            where = f"at its 90-day low at {self.supplier_name}"
+        elif self.against_median is None or abs(self.against_median) < IN_RANGE_PERCENT:
+            where = f"in range at {self.supplier_name}"
+        else:
+            where = f"{abs(self.against_median):.0f}% {'above' if self.against_median > 0 else 'below'} its 90-day median at {self.supplier_name}"
+        return where + ("" if self.in_stock else " (out of stock)")
+
+
+@dataclass
+class Outlook:
+    """One material tonight: stock, runway, when to order, and what the prices say."""
+
+    material: Material
+    as_of: str
+    on_hand: stock.OnHand | None
+    daily_usage: float | None
+    lead_time_days: float
+    safety_days: float
+    offers: list[OfferState] = field(default_factory=list)
+    verdict: buywindow.Verdict = buywindow.Verdict(buywindow.NO_CALL, "not judged")
+    index_change: float | None = None
+    index_name: str | None = None
+
+    @property
+    def today(self) -> date:
+        return parse_time(self.as_of).date()
+
+    @property
+    def runway_days(self) -> float | None:
+        if self.on_hand is None or not self.daily_usage:
+            return None
+        return self.on_hand.quantity / self.daily_usage
+
+    @property
+    def reorder_by(self) -> date | None:
+        """The last day an order still arrives before the stock (less the safety days) runs out."""
+        runway = self.runway_days
+        if runway is None:
+            return None
+        return self.today + timedelta(days=int(runway - self.lead_time_days - self.safety_days))
+
+    @property
+    def best(self) -> OfferState | None:
+        stocked = [o for o in self.offers if o.in_stock]
+        return min(stocked, key=lambda o: o.unit_price) if stocked else None
+
+    @property
+    def buy_quantity(self) -> float | None:
+        """How much a "buy now" buys: the verdict's cover in days of usage, less what is on hand."""
+        if self.verdict.call != buywindow.BUY or self.verdict.cover_days is None or not self.daily_usage:
+            return None
+        have = self.on_hand.quantity if self.on_hand else 0.0
+        return max(self.verdict.cover_days * self.daily_usage - have, 0.0)
+
+    def stock_words(self) -> str:
+        """"Lye: 18 days left, lead time 10 days: order by Dec 3" (or what is missing to say it)."""
+        name, unit = self.material.name, self.material.unit
+        if self.on_hand is None:
+            return f"{name}: stock not counted yet (supplywatch stock {self.material.id} <quantity> {unit})"
+        if not self.daily_usage:
+            return f"{name}: {self.on_hand.quantity:,.4g} {unit} on hand; usage unknown (give weekly_usage or a product's weekly_plan)"
+        runway = self.runway_days or 0.0
+        text = f"{name}: {runway:.0f} days left ({self.on_hand.quantity:,.4g} {unit}), lead time {self.lead_time_days:g} days"
+        due = self.reorder_by
+        if due is None:
+            return text
+        if due <= self.today:
+            return text + (": order today, it may run out before it arrives" if runway <= self.lead_time_days else ": order today")
+        return text + f": order by {day_words(due, self.today)}"
+
+    def price_words(self, fmt: Formatter) -> str:
+        return ", ".join(o.words(fmt, self.material.unit) for o in self.offers) or "no recent price"
+
+    def verdict_words(self) -> str:
+        return f"{self.verdict.call}: {self.verdict.reason}"
+
+    def as_row(self, run_id: int | None, fmt: Formatter) -> dict[str, Any]:
+        best = self.best
+        return {
+            "material_id": self.material.id, "as_of": self.as_of, "run_id": run_id,
+            "on_hand": None if self.on_hand is None else round(self.on_hand.quantity, 6), "unit": self.material.unit,
+            "daily_usage": self.daily_usage, "runway_days": None if self.runway_days is None else round(self.runway_days, 2),
+            "lead_time_days": self.lead_time_days, "reorder_by": self.reorder_by.isoformat() if self.reorder_by else None,
+            "verdict": self.verdict.call, "verdict_reason": self.verdict.reason,
+            "buy_quantity": None if self.buy_quantity is None else round(self.buy_quantity, 4),
+            "price_state": self.price_words(fmt), "best_offer_id": best.offer_id if best else None,
+            "best_unit_price": best.unit_price if best else None, "index_change_percent": self.index_change,
+        }
+
+
+def day_words(day: date, today: date) -> str:
+    """"Dec 3" this year, "Jan 8 2027" otherwise."""
+    text = f"{day:%b} {day.day}"
+    return text if day.year == today.year else f"{text} {day.year}"
+
+
+def lead_time(config: Config, offer_id: str | None) -> float:
+    """The offer's lead time, else its supplier's, else the config's default."""
+    for offer in config.offers():
+        if offer.offer_id == offer_id:
+            material = next(m for m in config.materials if m.id == offer.material)
+            own = next((o for o in material.offers if (o.id or f"{material.id}@{o.supplier}") == offer_id), None)
+            if own is not None and own.lead_time_days is not None:
+                return own.lead_time_days
+            supplier = config.supplier(offer.supplier)
+            if supplier.lead_time_days is not None:
+                return supplier.lead_time_days
+    return config.decisions.lead_time_days
+
+
+def offer_states(db: sqlite_utils.Database, config: Config, material: Material, as_of: str) -> list[OfferState]:
+    """Each active offer's newest fresh landed price against its own 90-day history."""
+    names = {s.id: s.name for s in config.suppliers}
+    active = [o for o in config.offers() if o.material == material.id and o.active]
+    since = (parse_time(as_of) - timedelta(days=90)).isoformat()
+    fresh = (parse_time(as_of) - timedelta(days=FRESH_DAYS)).isoformat()
+    states = []
+    for offer in active:
+        history = db.execute(
+            "SELECT fetched_at, landed_unit_price, in_stock FROM observations WHERE offer_id = ? AND status = 'ok' "
+            "AND landed_unit_price IS NOT NULL AND fetched_at > ? AND fetched_at <= ? ORDER BY fetched_at", [offer.offer_id, since, as_of]).fetchall()
+        if not history or history[-1][0] < fresh:
+            continue
+        latest = history[-1][1]
+        earlier = [h[1] for h in history[:-1]]
+        median = statistics.median(earlier) if len(earlier) >= 3 else None
+        states.append(OfferState(
+            offer.offer_id, offer.supplier, names.get(offer.supplier, offer.supplier), latest, history[-1][2] != 0,
+            None if median is None else (latest / median - 1) * 100, len(earlier) >= 10 and latest < min(earlier)))
+    return sorted(states, key=lambda s: s.unit_price)
+
+
+def outlook(db: sqlite_utils.Database, config: Config, material: Material, as_of: str) -> Outlook:
+    """Tonight's outlook of one material."""
+    today = parse_time(as_of).date()
+    states = offer_states(db, config, material, as_of)
+    stocked = [s for s in states if s.in_stock]
+    best = min(stocked, key=lambda s: s.unit_price) if stocked else None
+    result = Outlook(material, as_of, stock.on_hand(db, config, material, as_of), stock.daily_usage(config, material),
+                     lead_time(config, best.offer_id if best else None),
+                     material.safety_days if material.safety_days is not None else config.decisions.safety_days, states)
+    for index_id in material.indexes:
+        moved = indexes.change_percent(indexes.series(db, index_id, known_on=today), 3)
+        if moved is not None:
+            result.index_change = moved[0]
+            result.index_name = next(i.name for i in config.indexes if i.id == index_id)
+            break
+    settings = config.decisions.buy_window
+    lookback = max(settings.low_days, settings.trend_days) + 1
+    series = prices.daily_cheapest(db, material.id, as_of, days=lookback)
+    first = db.execute("SELECT min(fetched_at) FROM observations WHERE material_id = ? AND status = 'ok' AND fetched_at <= ?",
+                       [material.id, as_of]).fetchone()[0]
+    fmt = Formatter(config.currency)
+    result.verdict = buywindow.verdict(
+        series, today, settings, history_start=parse_time(first).date() if first else None, index_change=result.index_change,
+        runway_days=result.runway_days, lead_days=result.lead_time_days, safety_days=result.safety_days,
+        shelf_life_days=material.shelf_life_days, base_cover_days=config.decisions.cover_weeks * 7,
+        money=fmt.prefix + "{:,.2f}" + fmt.suffix + f"/{material.unit}")
+    return result

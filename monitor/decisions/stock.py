@@ -1,0 +1,102 @@
+"""Stock and usage: what the owner has on hand, and how fast it goes.
+
+The owner counts (``supplywatch stock lye 12 kg``) and records purchases (``supplywatch bought lye
+50 lb --price 179``). On hand at any moment is the last count, plus what was bought since, minus
+the usage of the days in between. Usage is the material's ``weekly_usage`` plus, for every product
+with a ``weekly_plan``, its recipe times the batches made a week.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+import sqlite_utils
+
+from .. import units
+from ..config import Config, Material
+from ..rules.checks import parse_time
+from ..store import now_iso
+
+
+@dataclass(frozen=True)
+class OnHand:
+    quantity: float  # in the material's unit, never below zero
+    unit: str
+    counted_at: str  # when the last count (or first purchase) was
+    bought_since: float
+
+
+def in_material_unit(material: Material, text: str) -> float:
+    """``"50 lb"`` as a quantity of the material's unit (kg, board_foot ...); ValueError if it cannot convert."""
+    return float(units.amount_in(units.parse_quantity(text), material.unit, material.density))
+
+
+def daily_usage(config: Config, material: Material) -> float | None:
+    """Units of the material used per day, from its weekly usage and the products' weekly plans;
+    None when neither says (then runway is unknown, not infinite)."""
+    weekly = 0.0
+    said = False
+    if material.weekly_usage:
+        weekly += in_material_unit(material, material.weekly_usage)
+        said = True
+    for product in config.products:
+        line = product.lines().get(material.id)
+        if line is not None and product.weekly_plan is not None:
+            weekly += product.batches_per_week * in_material_unit(material, line.quantity)
+            said = True
+    return weekly / 7 if said else None
+
+
+def record(db: sqlite_utils.Database, config: Config, material_id: str, kind: str, quantity_text: str, at: str | None = None,
+           price: float | None = None, currency: str | None = None, supplier_id: str | None = None, note: str | None = None) -> dict:
+    """Store a count or a purchase; returns the stored row. ValueError with a message a person can act on."""
+    materials = {m.id: m for m in config.materials}
+    if material_id not in materials:
+        raise ValueError(f"unknown material {material_id!r} (materials: {', '.join(materials) or 'none in the config'})")
+    material = materials[material_id]
+    try:
+        quantity = units.parse_quantity(quantity_text) if kind == "bought" else _count(quantity_text)
+        amount = float(units.amount_in(quantity, material.unit, material.density))
+    except ValueError as exc:
+        raise ValueError(f"{quantity_text!r}: {exc} ({material.name} is counted in {material.unit})") from None
+    if supplier_id is not None and supplier_id not in {s.id for s in config.suppliers}:
+        raise ValueError(f"unknown supplier {supplier_id!r} (suppliers: {', '.join(s.id for s in config.suppliers)})")
+    if price is not None and price <= 0:
+        raise ValueError("a price must be above zero")
+    row = {
+        "material_id": material_id, "at": at or now_iso(), "kind": kind, "quantity": amount, "unit": material.unit,
+        "as_written": quantity_text, "price": price, "currency": (currency or config.currency) if price is not None else None,
+        "unit_price": price / amount if price is not None and amount else None, "supplier_id": supplier_id, "note": note,
+        "created_at": now_iso(),
+    }
+    with db.conn:
+        row["id"] = db["stock_events"].insert(row).last_pk
+    return row
+
+
+def _count(text: str):  # noqa: ANN202 (a pint quantity)
+    """A count may be zero ("0 kg": we are out); a purchase may not."""
+    cleaned = text.strip()
+    if cleaned.split(" ", 1)[0] in ("0", "0.0") and " " in cleaned:
+        return units.registry().Quantity(Decimal(0), units.parse_unit(cleaned.split(" ", 1)[1]))
+    return units.parse_quantity(cleaned)
+
+
+def on_hand(db: sqlite_utils.Database, config: Config, material: Material, as_of: str) -> OnHand | None:
+    """Stock at ``as_of``: the newest count before it, plus purchases since, minus usage day by day
+    (never below zero: what ran out was not used). None when the owner never counted nor bought it."""
+    count = db.execute("SELECT at, quantity FROM stock_events WHERE material_id = ? AND kind = 'count' AND at <= ? "
+                       "ORDER BY at DESC, id DESC LIMIT 1", [material.id, as_of]).fetchone()
+    since = count[0] if count else ""
+    purchases = db.execute("SELECT at, quantity FROM stock_events WHERE material_id = ? AND kind = 'bought' AND at <= ? AND at > ? "
+                           "ORDER BY at, id", [material.id, as_of, since]).fetchall()
+    if count is None and not purchases:
+        return None
+    usage = daily_usage(config, material) or 0.0
+    moment, quantity = (count[0], count[1]) if count else (purchases[0][0], 0.0)
+    for at, amount in [*purchases, (as_of, 0.0)]:
+        days = max((parse_time(at) - parse_time(moment)).total_seconds() / 86400, 0)
+        quantity = max(quantity - usage * days, 0.0) + amount
+        moment = at
+    return OnHand(quantity, material.unit, count[0] if count else purchases[0][0], sum(a for _, a in purchases))

@@ -1,0 +1,190 @@
+"""Public index series: the publishers' real formats are read value for value, a page that is not
+the series never becomes values, the spider fetches due series on a real run and leaves cached
+monthly series alone, and the three index rules tell the owner in words what the market says."""
+
+from __future__ import annotations
+
+import csv
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+import sqlite_utils
+
+from monitor import config as config_module, store
+from monitor.decisions import indexes
+from spiders.series import parse, source_url
+from tests.conftest import FIXTURES, REPO, days_between, product_page, store_history, supplywatch, write_config
+
+FORMATS = FIXTURES / "series" / "indexes"
+SHARED_PPI = REPO / "tests" / "fixtures" / "series" / "WPU081.csv"
+
+
+def test_fred_csv_is_read_value_for_value_with_either_header_and_dots_are_never_zero():
+    values = parse("fred", "WPU081", (FORMATS / "fredgraph-WPU081.csv").read_bytes())
+    expected = [(d, float(v)) for d, v in csv.reader(SHARED_PPI.read_text().splitlines()[1:]) if d >= "2021-01-01"]
+    assert values == expected and len(values) == 35
+    old_header = b"DATE,DCOILWTICO\n2024-01-01,70.5\n2024-01-02,.\n2024-01-03,72.1\n"
+    assert parse("fred", "DCOILWTICO", old_header) == [("2024-01-01", 70.5), ("2024-01-03", 72.1)]
+
+
+def test_bls_api_json_and_flat_file_give_the_months_and_skip_annual_averages():
+    values = dict(parse("bls", "WPU0811", (FORMATS / "bls-WPU0811.json").read_bytes()))
+    assert len(values) == 35 and values["2023-11-01"] == 240.563 and values["2021-05-01"] > 400
+    flat = b"series_id\tyear\tperiod\tvalue\tfootnote_codes\nWPU0811      \t2023\tM10\t  245.1\t\nWPU0811      \t2023\tM13\t 250.0\t\nWPU0812\t2023\tM10\t99\t\n"
+    assert parse("bls", "WPU0811", flat) == [("2023-10-01", 245.1)]
+    refused = json.dumps({"status": "REQUEST_NOT_PROCESSED", "message": ["daily threshold reached"], "Results": {}}).encode()
+    with pytest.raises(ValueError, match="daily threshold"):
+        parse("bls", "WPU0811", refused)
+
+
+def test_pink_sheet_workbook_reads_the_same_values_as_its_csv():
+    from_workbook = parse("worldbank", "COCONUT_OIL", (FORMATS / "CMO-Historical-Data-Monthly.xlsx").read_bytes())
+    from_csv = dict(parse("worldbank", "COCONUT_OIL", (FIXTURES / "series" / "pinksheet-monthly.csv").read_bytes()))
+    assert len(from_workbook) == 34 and from_workbook[-1] == ("2025-10-01", 2599.0)
+    assert all(from_csv[period] == value for period, value in from_workbook)
+    with pytest.raises(ValueError, match="no column 'COTTON_A_INDX'"):
+        parse("worldbank", "COTTON_A_INDX", (FORMATS / "CMO-Historical-Data-Monthly.xlsx").read_bytes())
+
+
+def test_ecb_sdmx_csv_gives_monthly_periods():
+    values = parse("ecb", "EXR/M.USD.EUR.SP00.A", (FORMATS / "ecb-EXR-M.USD.EUR.SP00.A.csv").read_bytes())
+    assert len(values) == 12 and values[0] == ("2024-01-01", 1.0905)
+    assert source_url("ecb", "EXR/M.USD.EUR.SP00.A") == "https://data-api.ecb.europa.eu/service/data/EXR/M.USD.EUR.SP00.A?format=csvdata"
+
+
+@pytest.mark.parametrize("body", [b"<html><body>Service unavailable</body></html>", b"", b"observation_date,WPU081\n2024-01-01,n/a price\n"])
+def test_an_answer_that_is_not_the_series_is_an_error_not_values(body):
+    with pytest.raises(ValueError):
+        parse("fred", "WPU081", body)
+
+
+def test_a_monthly_series_is_due_only_when_its_next_month_should_be_out(tmp_path):
+    path = write_config(tmp_path, "[]", extra="indexes:\n  - {id: ppi, name: PPI, source: fred, series: WPU081}\n")
+    config = config_module.load(path)
+    db = store.open_db(config.database_path)
+    store.sync_config(db, config)
+    assert [i.id for i in indexes.due(db, config, "2023-12-01T03:00:00+00:00")] == ["ppi"]  # never fetched
+    with db.conn:
+        indexes.record_values(db, config, "ppi", [("2023-10-01", 246.4)], "2023-12-01T03:00:00+00:00")
+        db.execute("UPDATE index_series SET last_attempt_at = ?, last_success_at = ?", ["2023-12-01T03:00:00+00:00"] * 2)
+    assert indexes.due(db, config, "2023-12-01T20:00:00+00:00") == []  # asked today already
+    assert indexes.due(db, config, "2023-12-10T03:00:00+00:00") == []  # November's value is not out before Dec 15
+    assert [i.id for i in indexes.due(db, config, "2023-12-16T03:00:00+00:00")] == ["ppi"]
+    (value,) = indexes.series(db, "ppi")
+    assert value.available_on == date(2023, 11, 15)  # the end of October plus the lag: never seen earlier in a replay
+
+
+def test_run_fetches_due_series_with_the_spider_and_leaves_cached_ones_alone(tmp_path, sites):
+    site = sites()
+    site.set("walnut", product_page("12.50"))
+    site.set("fredgraph.csv", (FORMATS / "fredgraph-WPU081.csv").read_text(), content_type="text/csv")
+    site.set("bls.json", (FORMATS / "bls-WPU0811.json").read_text(), content_type="application/json")
+    site.set("broken.csv", "<html>We are down for maintenance</html>")
+    materials = f"""
+    - id: walnut
+      name: Black walnut
+      unit: board_foot
+      indexes: [lumber-ppi, softwood-ppi]
+      offers:
+        - {{supplier: acme, url: "{site.url('walnut')}"}}
+    """
+    extra = f"""indexes:
+  - {{id: lumber-ppi, name: the lumber price index, source: fred, series: WPU081, url: "{site.url('fredgraph.csv')}"}}
+  - {{id: softwood-ppi, name: the softwood lumber price index, source: bls, series: WPU0811, url: "{site.url('bls.json')}"}}
+  - {{id: broken, name: a broken index, source: fred, series: WPU081, url: "{site.url('broken.csv')}"}}
+  - {{id: gone, name: a gone index, source: fred, series: WPU081, url: "{site.url('gone.csv')}"}}
+"""
+    write_config(tmp_path, materials, extra=extra)
+    first = supplywatch("run", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    db = sqlite_utils.Database(tmp_path / "supplywatch.db")
+    counts = dict(db.execute("SELECT index_id, count(*) FROM index_values GROUP BY index_id").fetchall())
+    assert counts == {"lumber-ppi": 35, "softwood-ppi": 35}
+    errors = dict(db.execute("SELECT id, last_error FROM index_series").fetchall())
+    assert errors["lumber-ppi"] is None and errors["softwood-ppi"] is None
+    assert errors["broken"].startswith("could not read the answer") and errors["gone"] == "not fetched: HTTP 404"
+    assert db.execute("SELECT count(*) FROM index_values WHERE value = 0").fetchone()[0] == 0
+    asked = len(site.requests("fredgraph.csv"))
+    second = supplywatch("run", cwd=tmp_path)
+    assert second.returncode == 0, second.stderr
+    assert len(site.requests("fredgraph.csv")) == asked == 1  # cached: November 2023 is its newest, asked today already
+    listed = supplywatch("index", "list", cwd=tmp_path)
+    assert listed.returncode == 0
+    assert "the lumber price index (fred WPU081): newest 2023-11: 240.3" in listed.stdout
+    assert "a gone index (fred WPU081): no values yet, never fetched; last try failed: not fetched: HTTP 404" in listed.stdout
+
+
+def test_index_load_reads_a_saved_file_and_refuses_one_of_another_format(tmp_path):
+    write_config(tmp_path, "[]", extra="indexes:\n  - {id: lumber-ppi, name: the lumber price index, source: fred, series: WPU081}\n")
+    loaded = supplywatch("index", "load", "lumber-ppi", str(FORMATS / "fredgraph-WPU081.csv"), cwd=tmp_path)
+    assert loaded.returncode == 0, loaded.stderr
+    assert "35 new values; 35 in all, 2021-01 to 2023-11" in loaded.stdout
+    wrong = supplywatch("index", "load", "lumber-ppi", str(FORMATS / "bls-WPU0811.json"), cwd=tmp_path)
+    assert wrong.returncode == 1 and "not a fred file with WPU081" in wrong.stderr
+    unknown = supplywatch("index", "load", "copper", str(FORMATS / "fredgraph-WPU081.csv"), cwd=tmp_path)
+    assert unknown.returncode == 1 and "unknown index 'copper'" in unknown.stderr
+
+
+def test_a_material_linked_to_an_unknown_index_is_a_config_error_naming_the_key(tmp_path):
+    write_config(tmp_path, """
+    - id: walnut
+      name: Walnut
+      unit: board_foot
+      indexes: [lumber]
+    """)
+    result = supplywatch("check", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "materials[0].indexes[0]: unknown index 'lumber'" in result.stderr
+    assert not (tmp_path / "supplywatch.db").exists()
+
+
+def _ppi() -> list[tuple[str, float]]:
+    return [(d, float(v)) for d, v in csv.reader(SHARED_PPI.read_text().splitlines()[1:]) if "2018-06-01" <= d <= "2021-12-01"]
+
+
+def test_index_rules_say_buy_ahead_ask_for_a_better_price_and_not_the_market(tmp_path, sink):
+    """On the real lumber index: its 2020 climb while a supplier stays flat ("expect an increase"),
+    its 2021 fall while the supplier stays flat ("ask for a better price"), and a supplier's 2019
+    rise while the index was flat ("this rise is not the market")."""
+    write_config(tmp_path, """
+    - id: walnut
+      name: Black walnut
+      unit: board_foot
+      indexes: [lumber-ppi]
+      offers:
+        - {supplier: acme, url: "http://127.0.0.1:9/walnut"}
+    - id: cherry
+      name: Cherry
+      unit: board_foot
+      indexes: [lumber-ppi]
+      offers:
+        - {supplier: corner, url: "http://127.0.0.1:9/cherry"}
+    """, notify_yaml=f"urls:\n  - url: \"{sink.url}\"\n    tags: [digest]",
+        extra="indexes:\n  - {id: lumber-ppi, name: the lumber price index, source: fred, series: WPU081}\n")
+    fred = tmp_path / "WPU081.csv"
+    fred.write_text("observation_date,WPU081\n" + "".join(f"{d},{v}\n" for d, v in _ppi()))
+    assert supplywatch("index", "load", "lumber-ppi", str(fred), cwd=tmp_path).returncode == 0
+
+    def night(day: str, cherry: float) -> str:
+        store_history(tmp_path / "supplywatch.yml", {"walnut@acme": [(d, 10.0) for d in days_between(last[0], day, 7)],
+                                                     "cherry@corner": [(d, cherry) for d in days_between(last[0], day, 7)]})
+        last[0] = day
+        sink.messages.clear()
+        result = supplywatch("add-price", "walnut@acme", "10.00", "--date", day, cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        return "\n".join(m["message"] for m in sink.messages)
+
+    last = ["2019-01-03"]
+    store_history(tmp_path / "supplywatch.yml", {"cherry@corner": [(d, 8.0) for d in days_between("2019-01-03", "2019-06-27", 7)]})
+    told = night("2019-10-20", cherry=10.0)  # cherry +25 % since June while the index moved +2.6 %
+    assert "Cherry at Corner Shop rose 25.0% while the lumber price index moved +2.6% (Jun 2019 to Sep 2019): this rise is not the market" in told
+    told = night("2020-09-10", cherry=10.0)
+    assert ("Black walnut: the lumber price index rose 17.9% (Apr 2020 to Jul 2020) while your suppliers have not moved yet "
+            "(Acme Lumber +0.0%): expect an increase; buy ahead") in told
+    told = night("2021-10-20", cherry=10.0)
+    assert "Black walnut: the lumber price index fell 38.0% (Jun 2021 to Sep 2021) while your suppliers stay flat (Acme Lumber +0.0%): ask for a better price" in told
+    db = sqlite_utils.Database(tmp_path / "supplywatch.db")
+    fired = {r[0] for r in db.execute("SELECT kind FROM alerts WHERE first_fired IS NOT NULL")}
+    assert {"index_rise", "index_fall", "above_index"} <= fired

@@ -1,0 +1,114 @@
+"""Open quotes: costed when given, re-costed each night on a real crawl; the owner is told in words
+when one has lost margin (the digest) and when it is about to fall below the target (the phone),
+once; a closed quote stops; the suggested validity is shorter for inputs that move more."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import sqlite_utils
+
+from monitor.decisions import indexes
+from tests.conftest import FIXTURES, product_page, store_history, supplywatch, write_config
+
+TABLE = """
+products:
+  - id: side-table
+    name: Walnut side table
+    yield: 1 table
+    price: 520.00
+    target_margin: 50
+    recipe:
+      walnut: 12 board_foot
+"""
+
+
+def test_a_quote_losing_margin_is_told_in_the_digest_then_on_the_phone_once(tmp_path, sites, sink):
+    site = sites()
+    site.set("walnut", product_page("12.50"))
+    write_config(tmp_path, f"""
+    - id: walnut
+      name: Black walnut
+      unit: board_foot
+      offers:
+        - {{supplier: acme, url: "{site.url('walnut')}"}}
+    """, notify_yaml=f'urls:\n  - url: "{sink.url}"\n    tags: [phone]\n  - url: "{sink.url}"\n    tags: [digest]', extra=TABLE)
+    assert supplywatch("run", cwd=tmp_path).returncode == 0
+    until = date.today() + timedelta(days=30)
+    added = supplywatch("quote", "add", "--product", "side-table", "--quantity", "8", "--price", "4200", "--valid-until",
+                        until.isoformat(), "--number", "112", "--customer", "the Hendersons", cwd=tmp_path)
+    assert added.returncode == 0, added.stderr
+    title = f"Quote 112 (8 x Walnut side table for the Hendersons, $4,200.00, valid to {until:%b} {until.day}" + \
+        ("" if until.year == date.today().year else f" {until.year}") + ")"
+    # 8 tables x 12 board feet x $12.50 = $1,200: a margin of 71.4 %.
+    assert f"Added {title}: margin 71.4% at cost $1,200.00." in added.stdout
+    assert "No validity suggestion: only 0 days of prices for all its inputs (a suggestion needs 90)." in added.stdout
+
+    site.set("walnut", product_page("16.00"))  # 96 bf x $16 = $1,536: 63.4 %, 8.0 points lost
+    sink.messages.clear()
+    assert supplywatch("run", cwd=tmp_path).returncode in (0, 1)
+    told = "\n".join(m["message"] for m in sink.messages)
+    today = date.today()
+    assert (f"{title} has lost 8.0 margin points since {today:%b} {today.day} (71.4% -> 63.4%, target 50%), mostly Black walnut +28% "
+            "at Acme Lumber: buy Black walnut now or re-quote") in told
+    assert not [m for m in sink.messages if m["title"].startswith("supplywatch: side-table lost")]
+
+    site.set("walnut", product_page("23.00"))  # $2,208: 47.4 %, under the target of 50 %
+    for night in range(2):
+        sink.messages.clear()
+        assert supplywatch("run", cwd=tmp_path).returncode in (0, 1)
+        pushes = [m for m in sink.messages if m["title"] == "supplywatch: side-table lost"]
+        assert len(pushes) == (1 if night == 0 else 0)
+    listed = supplywatch("quote", "list", cwd=tmp_path)
+    assert listed.returncode == 0 and f"{title}: margin 47.4% now, 71.4% when given (-24.0 points), mostly Black walnut +84%" in listed.stdout
+
+    closed = supplywatch("quote", "close", "112", "--won", cwd=tmp_path)
+    assert closed.returncode == 0 and "Quote 112 (8 x Walnut side table) closed: won." in closed.stdout
+    sink.messages.clear()
+    assert supplywatch("run", cwd=tmp_path).returncode in (0, 1)
+    assert "[RESOLVED] Quote 112 was won" in "\n".join(m["message"] for m in sink.messages)
+    db = sqlite_utils.Database(tmp_path / "supplywatch.db")
+    assert db.execute("SELECT count(*) FROM quote_checks").fetchone()[0] == 3  # checked on the three nights it was open
+
+
+def test_a_quote_needs_a_product_or_a_bill_of_materials_and_a_valid_end(tmp_path):
+    write_config(tmp_path, """
+    - id: walnut
+      name: Black walnut
+      unit: board_foot
+    """, extra=TABLE)
+    neither = supplywatch("quote", "add", "--price", "100", "--valid-until", "2030-01-01", cwd=tmp_path)
+    assert neither.returncode == 1 and "a product (--product) or a bill of materials (--bom)" in neither.stderr
+    bad_bom = supplywatch("quote", "add", "--bom", "walnut=3 kg", "--price", "100", "--valid-until", "2030-01-01", cwd=tmp_path)
+    assert bad_bom.returncode == 1 and "cannot be converted to board_foot" in bad_bom.stderr
+    past = supplywatch("quote", "add", "--product", "side-table", "--price", "100", "--valid-until", "2020-01-01", cwd=tmp_path)
+    assert past.returncode == 1 and "is before the day it was given" in past.stderr
+    assert sqlite_utils.Database(tmp_path / "supplywatch.db")["quotes"].count == 0
+
+
+def _history(tmp_path, prices: list[float], selling: float) -> None:
+    path = write_config(tmp_path, """
+    - id: walnut
+      name: Black walnut
+      unit: board_foot
+      offers:
+        - {supplier: acme, url: "http://127.0.0.1:9/walnut"}
+    """, extra=TABLE.replace("price: 520.00", f"price: {selling:.2f}"))
+    end = date.today() - timedelta(days=1)
+    store_history(path, {"walnut@acme": [((end - timedelta(days=len(prices) - 1 - k)).isoformat(), p) for k, p in enumerate(prices)]})
+
+
+def test_the_suggested_validity_is_shorter_for_inputs_that_move_more(tmp_path):
+    oil = [p for d, p in indexes.read_csv_series(FIXTURES / "series" / "wti-daily.csv", "Date", "Price")
+           if date(2021, 1, 1) <= d <= date(2022, 12, 31)]  # a year of steep moves, one price per business day
+    (tmp_path / "calm").mkdir()
+    (tmp_path / "moving").mkdir()
+    _history(tmp_path / "calm", [20.0 + 0.001 * k for k in range(365)], selling=1000)
+    moving_prices = [p / 5 for p in oil[:365]]
+    _history(tmp_path / "moving", moving_prices, selling=12 * moving_prices[-1] / 0.45)  # 55 %: 5 points above the target
+    calm = supplywatch("quote", "suggest", "side-table", cwd=tmp_path / "calm")
+    moving = supplywatch("quote", "suggest", "side-table", cwd=tmp_path / "moving")
+    assert calm.returncode == moving.returncode == 0, calm.stderr + moving.stderr
+    assert "Walnut side table: quote for at most 180 days (in 95% of past 180-day spans its inputs rose at most" in calm.stdout
+    days = int(moving.stdout.split("quote for at most ")[1].split(" days")[0])
+    assert days < 180
