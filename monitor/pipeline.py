@@ -148,6 +148,11 @@ def run(config: Config, echo: Callable[[str], None] = print, log_level: str = "W
                         config, scrapyd_nodes, refetch=suspects_to_refetch(db, config),
                         jobs=scrapyd_jobs or config.crawl.scrapyd_jobs, timeout=config.crawl.scrapyd_timeout_minutes * 60,
                         echo=echo, log=lambda line: print(safe_text.redact(line), file=log))
+                due = index_series.spider_arguments(index_series.due(db, config, store.now_iso()))
+                if due:  # public index series are few and small: fetched here, not on the nodes
+                    from .crawl.local import crawl_indexes
+
+                    items += crawl_indexes(config, due)
                 handle(None, items, stats)
             else:
                 from .crawl.local import crawl_nights  # Scrapy is imported only by commands that crawl

@@ -46,8 +46,8 @@ def browser():
         chromium.close()
 
 
-def load(browser, url: str, shot: str, charts: list[str], metrics: tuple[str, ...] = ()) -> list[str]:
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+def load(browser, url: str, shot: str, charts: list[str], metrics: tuple[str, ...] = (), width: int = 1400) -> list[str]:
+    page = browser.new_page(viewport={"width": width, "height": 1000})
     errors: list[str] = []
     page.on("console", lambda message: message.type == "error" and errors.append(message.text))
     page.on("pageerror", lambda error: errors.append(str(error)))

@@ -52,7 +52,7 @@ def scrapyd_url(tmp_path_factory) -> Iterator[str]:
         deploy = subprocess.run([str(BIN / "scrapyd-deploy"), "cluster"], cwd=REPO, capture_output=True, text=True,
                                 timeout=120, env={**os.environ, "SCRAPYD_URL": url})
         assert deploy.returncode == 0, deploy.stderr + (home / "scrapyd.out").read_text()
-        assert '"spiders": 3' in deploy.stdout  # offers, probe, rates
+        assert '"spiders": 4' in deploy.stdout  # offers, probe, rates, indexes
         yield url
     finally:
         server.terminate()

@@ -17,14 +17,23 @@ from .common import config_option, load_or_exit
 @click.option("-c", "--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="Use the rules of a material in this config (default: the built-in rules).")
 @click.option("--material", default=None, help="The material whose rules to use (with --config).")
+@click.option("--index", "index_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="A public index's history (CSV: date, then values): replay the index rules and say how far ahead it moved.")
+@click.option("--index-column", default=None, help="The index file's value column (default: its second column).")
+@click.option("--buy-window", is_flag=True, help="Also replay the buy-window verdict against buying on a fixed schedule.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON object instead of text.")
-def backtest(csv_file: Path, date_column: str, price_column: str, config_path: Path | None, material: str | None, as_json: bool) -> None:
+def backtest(csv_file: Path, date_column: str, price_column: str, config_path: Path | None, material: str | None,
+             index_file: Path | None, index_column: str | None, buy_window: bool, as_json: bool) -> None:
     """Replay a price history through the rules as if each row were a nightly run.
+
+    With --index, also replay the index rules against it; with --buy-window, what a buyer following
+    the buy-window verdict paid against one buying on a fixed schedule.
 
     \b
     Example:
         supplywatch backtest lumber.csv --date-column Date --price-column WPU081
         supplywatch backtest oil.csv --date-column Date --price-column Price --config supplywatch.yml --material coconut-oil --json
+        supplywatch backtest mill-shapes.csv --date-column Date --price-column WPU102501 --index aluminum.csv --buy-window
     """
     import json
 
@@ -43,7 +52,36 @@ def backtest(csv_file: Path, date_column: str, price_column: str, config_path: P
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
     result = backtest_module.backtest(series, rule_set, unit, currency, name)
-    click.echo(json.dumps(result.as_json(), indent=2) if as_json else backtest_module.report(result, str(csv_file)))
+    decided, words = _decisions_backtest(series, index_file, index_column, buy_window, name,
+                                         chosen.shelf_life_days if config_path is not None else None)
+    click.echo(json.dumps({**result.as_json(), **decided}, indent=2) if as_json else backtest_module.report(result, str(csv_file)) + words)
+
+
+def _decisions_backtest(series: list[tuple[str, float]], index_file: Path | None, index_column: str | None, buy_window: bool,
+                        name: str, shelf_life_days: float | None) -> tuple[dict, str]:
+    """The index rules and the buy-window verdict on the same history (monitor/decisions/backtests.py)."""
+    import csv
+    from datetime import date
+
+    from ..decisions import backtests, indexes
+
+    index_rows = None
+    index_name = ""
+    if index_file is not None:
+        with open(index_file, newline="", encoding="utf-8-sig") as handle:
+            header = next(csv.reader(handle), [])
+        if len(header) < 2:
+            raise click.BadParameter(f"{index_file} has no value column", param_hint="--index")
+        index_name = index_column or header[1]
+        try:
+            index_rows = indexes.read_csv_series(index_file, header[0], index_name)
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from None
+        index_name = f"{index_file.name} ({index_name})"
+    if index_rows is None and not buy_window:
+        return {}, ""
+    prices = [(date.fromisoformat(d), p) for d, p in series if p > 0]
+    return backtests.cli_report(prices, index_rows, buy_window, name, index_name, shelf_life_days)
 
 
 @click.command()

@@ -153,6 +153,7 @@ class IndexRulesResult:
     fired: dict[str, list[date]]
     followed: dict[str, int]  # firings the supplier then bore out (moved 3 % the rule's way within 6 months)
     follow_days: dict[str, list[int]]
+    base_rate: dict[str, float]  # the same "borne out" test on every replayed week: what chance alone gives
 
     def as_dict(self) -> dict[str, Any]:
         years = max((self.last - self.first).days / 365.25, 1 / 365.25)
@@ -161,6 +162,8 @@ class IndexRulesResult:
             "lead_months": self.lead_months, "lead_correlation": round(self.lead_correlation, 3),
             "same_month_correlation": round(self.same_month_correlation, 3),
             "rules": {kind: {"fired": len(days), "per_year": round(len(days) / years, 2), "borne_out": self.followed[kind],
+                             "borne_out_percent": round(100 * self.followed[kind] / len(days), 1) if days else None,
+                             "any_week_percent": round(100 * self.base_rate[kind], 1),
                              "median_days_to_move": statistics.median(self.follow_days[kind]) if self.follow_days[kind] else None,
                              "dates": [d.isoformat() for d in days]} for kind, days in self.fired.items()},
         }
@@ -235,21 +238,78 @@ def index_rules(supplier: Sequence[tuple[date, float]], index: Sequence[tuple[da
     def price_on(day: date) -> float:
         return supplier_points[max(bisect.bisect_right(days_list, day) - 1, 0)].unit_price
 
+    def moved(when: date, up: bool) -> DayPrice | None:
+        """The first later price within ``follow_days`` that is ``follow_percent`` past today's, that way."""
+        base = price_on(when)
+        first, last = bisect.bisect_right(days_list, when), bisect.bisect_right(days_list, when + timedelta(days=follow_days))
+        for p in supplier_points[first:last]:
+            change = (p.unit_price / base - 1) * 100
+            if (change >= follow_percent) if up else (-change >= follow_percent):
+                return p
+        return None
+
     followed = {kind: 0 for kind in fired}
     delays: dict[str, list[int]] = {kind: [] for kind in fired}
     for kind, days in fired.items():
         for when in days:
-            base = price_on(when)
-            later = [p for p in supplier_points if when < p.day <= when + timedelta(days=follow_days)]
-            want_up = kind == "index_rise"
-            hit = next((p for p in later if (p.unit_price / base - 1) * 100 >= follow_percent), None) if want_up else \
-                next((p for p in later if (1 - p.unit_price / base) * 100 >= follow_percent), None)
+            hit = moved(when, up=kind == "index_rise")
             if hit is not None:
                 followed[kind] += 1
                 delays[kind].append((hit.day - when).days)
+    weeks = [start + timedelta(days=k) for k in range(0, (end - start).days - follow_days, step_days)]
+    ups = sum(moved(w, up=True) is not None for w in weeks) / max(len(weeks), 1)
+    downs = sum(moved(w, up=False) is not None for w in weeks) / max(len(weeks), 1)
+    base_rate = {kind: ups if kind == "index_rise" else downs for kind in fired}
     monthly_index = {(p.period.year, p.period.month): p.value for p in index_points}
     monthly_supplier: dict[tuple[int, int], list[float]] = {}
     for p in supplier_points:
         monthly_supplier.setdefault((p.day.year, p.day.month), []).append(p.unit_price)
     lag, at_lag, same = lead(monthly_index, {m: statistics.fmean(v) for m, v in monthly_supplier.items()})
-    return IndexRulesResult(supplier_name, index_name, start, end, lag, at_lag, same, fired, followed, delays)
+    return IndexRulesResult(supplier_name, index_name, start, end, lag, at_lag, same, fired, followed, delays, base_rate)
+
+
+# ---- for `supplywatch backtest --index FILE --buy-window` -----------------------------------------
+
+RULE_WORDS = {"index_rise": ("expect an increase; buy ahead", "rose"), "index_fall": ("ask for a better price", "fell"),
+              "above_index": ("this rise is not the market", "fell back")}
+
+
+def frequency_of(rows: Sequence[tuple[date, float]]) -> str:
+    """monthly when values are about a month apart, else daily."""
+    gaps = [(b[0] - a[0]).days for a, b in zip(rows, rows[1:])]
+    return "monthly" if gaps and statistics.median(gaps) >= 25 else "daily"
+
+
+def cli_report(prices: Sequence[tuple[date, float]], index: Sequence[tuple[date, float]] | None, buy: bool, name: str,
+               index_name: str, shelf_life_days: float | None = None) -> tuple[dict[str, Any], str]:
+    """The decisions' part of a backtest: the index rules against the prices, the buy-window verdict."""
+    found: dict[str, Any] = {}
+    lines: list[str] = []
+    points: list[indexes.IndexPoint] = []
+    if index:
+        frequency = frequency_of(index)
+        lag = 15 if frequency == "monthly" else 1
+        monthly = [(d.replace(day=1), v) for d, v in index] if frequency == "monthly" else list(index)
+        points = [indexes.IndexPoint(d, v, indexes.period_end(d, frequency) + timedelta(days=lag)) for d, v in monthly]
+        result = index_rules(prices, monthly, supplier_name=name, index_name=index_name, frequency=frequency, publication_lag_days=lag)
+        found["index_rules"] = result.as_dict()
+        lines.append(f"\nIndex rules against {name} with {index_name} (each value known from its period's end + {lag} days), replayed weekly:")
+        lines.append(f"  {index_name}'s monthly moves best match the prices' {result.lead_months} month(s) later "
+                     f"(correlation {result.lead_correlation:.2f}; same month {result.same_month_correlation:.2f})")
+        for kind, days in result.fired.items():
+            words, moved = RULE_WORDS[kind]
+            share = f" ({100 * result.followed[kind] / len(days):.0f}%)" if days else ""
+            lines.append(f"  {kind} ({words}): fired {len(days)} times ({found['index_rules']['rules'][kind]['per_year']} a year); "
+                         f"the price then {moved} 3% within 6 months after {result.followed[kind]}{share}; "
+                         f"after any week: {100 * result.base_rate[kind]:.0f}%")
+    if buy:
+        outcome = buy_window(prices, BuyWindow(), name=name, index=points, shelf_life_days=shelf_life_days)
+        found["buy_window"] = outcome.as_dict()
+        v, s = outcome.verdict, outcome.schedule
+        lines.append(f"\nBuy-window verdict against a fixed schedule (4 weeks' usage every 4 weeks), one unit a day, "
+                     f"{outcome.first} to {outcome.last}:")
+        lines.append(f"  following it: {v.paid_per_unit:,.4g} a unit, {v.purchases} purchases, {v.stock_days / outcome.days:.0f} days of stock on average")
+        lines.append(f"  on schedule:  {s.paid_per_unit:,.4g} a unit, {s.purchases} purchases, {s.stock_days / outcome.days:.0f} days of stock on average")
+        lines.append(f"  the verdict paid {abs(outcome.saving_percent):.2f}% {'less' if outcome.saving_percent >= 0 else 'more'}; "
+                     f"calls: {', '.join(f'{k} {n}' for k, n in outcome.calls.items())}")
+    return found, "\n".join(lines)

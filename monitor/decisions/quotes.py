@@ -167,12 +167,22 @@ class QuoteCheck:
     driver: str  # "Black walnut 8/4 FAS +14% at Oakridge"
 
     def at_risk(self, points: float) -> bool:
+        """It has lost ``points`` margin points or more since it was given."""
         return self.lost_points is not None and self.lost_points >= points
 
     @property
     def below_target(self) -> bool:
+        """Its margin is within a point of the target, or under it (whatever it was when given)."""
         target = self.quote.target_margin
         return self.margin is not None and target is not None and self.margin < target + ABOUT_TO_LOSE_POINTS
+
+    def losing_its_margin(self, points: float) -> bool:
+        """About to fall under the target because prices moved: it was above it when given, or it
+        has lost ``points`` since. (A quote given under the target is the owner's choice, not news.)"""
+        given = self.quote.margin_at_quote
+        target = self.quote.target_margin
+        was_above = given is not None and target is not None and given >= target + ABOUT_TO_LOSE_POINTS
+        return self.below_target and (was_above or self.at_risk(points)) and (self.lost_points or 0) > 0
 
     def message(self, fmt: Formatter) -> str:
         today = parse_time(self.as_of).date()
@@ -221,11 +231,12 @@ def nightly(db: sqlite_utils.Database, config: Config, as_of: str) -> tuple[list
                                       pk=("quote_id", "as_of"))
             if found.margin is None or found.lost_points is None:
                 continue  # a partial cost is not a cost: the alert keeps its state
-            holds = True if found.at_risk(points) or found.below_target else False if found.lost_points < points / 2 else None
+            critical = found.losing_its_margin(points)
+            holds = True if found.at_risk(points) or critical else False if found.lost_points < points / 2 else None
             message = found.message(fmt) if holds is not False else \
                 f"{quote.title(fmt, parse_time(as_of).date())}: margin back to {found.margin:.1f}%"
             findings.append(Finding(f"quote#1:quote:{quote.id}:margin", "quote margin", "quote", None, None, None, "lost",
-                                    "critical" if found.below_target else "warning", holds, found.margin, quote.margin_at_quote,
+                                    "critical" if critical else "warning", holds, found.margin, quote.margin_at_quote,
                                     message, 1, None, None, quote.product_id))
     ended = db.execute("SELECT a.fingerprint, q.number, q.state, q.valid_until FROM alerts a JOIN quotes q ON a.fingerprint = 'quote#1:quote:' || q.id || ':margin' "
                        "WHERE a.state != 'resolved' AND (q.state != 'open' OR q.valid_until < ?)", [as_of[:10]]).fetchall()

@@ -129,18 +129,15 @@ def day_words(day: date, today: date) -> str:
     return text if day.year == today.year else f"{text} {day.year}"
 
 
-def lead_time(config: Config, offer_id: str | None) -> float:
-    """The offer's lead time, else its supplier's, else the config's default."""
-    for offer in config.offers():
-        if offer.offer_id == offer_id:
-            material = next(m for m in config.materials if m.id == offer.material)
-            own = next((o for o in material.offers if (o.id or f"{material.id}@{o.supplier}") == offer_id), None)
-            if own is not None and own.lead_time_days is not None:
-                return own.lead_time_days
-            supplier = config.supplier(offer.supplier)
-            if supplier.lead_time_days is not None:
-                return supplier.lead_time_days
-    return config.decisions.lead_time_days
+def lead_times(config: Config) -> dict[str, float]:
+    """Every offer's lead time: its own, else its supplier's, else the config's default."""
+    suppliers = {s.id: s for s in config.suppliers}
+    found = {}
+    for material in config.materials:
+        for offer in material.offers:
+            own = offer.lead_time_days if offer.lead_time_days is not None else suppliers[offer.supplier].lead_time_days
+            found[offer.id or f"{material.id}@{offer.supplier}"] = own if own is not None else config.decisions.lead_time_days
+    return found
 
 
 def offer_states(db: sqlite_utils.Database, config: Config, material: Material, as_of: str) -> list[OfferState]:
@@ -165,14 +162,16 @@ def offer_states(db: sqlite_utils.Database, config: Config, material: Material, 
     return sorted(states, key=lambda s: s.unit_price)
 
 
-def outlook(db: sqlite_utils.Database, config: Config, material: Material, as_of: str) -> Outlook:
-    """Tonight's outlook of one material."""
+def outlook(db: sqlite_utils.Database, config: Config, material: Material, as_of: str,
+            leads: dict[str, float] | None = None) -> Outlook:
+    """Tonight's outlook of one material (``leads``: :func:`lead_times`, when called for many)."""
+    leads = leads if leads is not None else lead_times(config)
     today = parse_time(as_of).date()
     states = offer_states(db, config, material, as_of)
     stocked = [s for s in states if s.in_stock]
     best = min(stocked, key=lambda s: s.unit_price) if stocked else None
     result = Outlook(material, as_of, stock.on_hand(db, config, material, as_of), stock.daily_usage(config, material),
-                     lead_time(config, best.offer_id if best else None),
+                     leads.get(best.offer_id, config.decisions.lead_time_days) if best else config.decisions.lead_time_days,
                      material.safety_days if material.safety_days is not None else config.decisions.safety_days, states)
     for index_id in material.indexes:
         moved = indexes.change_percent(indexes.series(db, index_id, known_on=today), 3)

@@ -52,8 +52,9 @@ def gather(config: Config, as_of: str, outlooks: list[Outlook], checks: list[Quo
                               f"(covers {o.verdict.cover_days:.0f} days); {o.verdict.reason}{where}", None, False, o.material.id))
     for c in checks:
         valid_until = date.fromisoformat(c.quote.valid_until)
-        if c.margin is not None and (c.at_risk(config.decisions.quote_points) or c.below_target):
-            items.append(ToDo(f"quote:{c.quote.id}", "quote", c.message(fmt), valid_until, c.below_target, None, c.quote.id))
+        points = config.decisions.quote_points
+        if c.margin is not None and (c.at_risk(points) or c.losing_its_margin(points)):
+            items.append(ToDo(f"quote:{c.quote.id}", "quote", c.message(fmt), valid_until, c.losing_its_margin(points), None, c.quote.id))
         elif valid_until <= horizon:
             who = f" with {c.quote.customer}" if c.quote.customer else ""
             items.append(ToDo(f"quote-ends:{c.quote.id}", "quote-ends", f"{c.quote.title(fmt, today)} ends {day_words(valid_until, today)}: "

@@ -89,7 +89,7 @@ rules:                      # defaults for materials without rules of their own
 
 
 OPENING_STOCK = {"walnut-8-4": "90 board_foot", "baltic-birch-18mm": "6 each", "wood-glue": "1 gal"}
-QUOTE = {"number": "112", "product_id": "walnut-side-table", "quantity": 8, "price": 4200.0, "customer": "the Hendersons",
+QUOTE = {"number": "112", "product_id": "walnut-side-table", "quantity": 8, "customer": "the Hendersons",
          "description": "8 walnut side tables"}
 
 
@@ -105,9 +105,13 @@ def _owner_acts(db: Any, config: Any, as_of: str, night: int, nights: int) -> No
         supplier = db.execute("SELECT supplier_id FROM offers WHERE id = ?", [row["best_offer_id"]]).fetchone()[0]
         stock.record(db, config, material.id, "bought", f"{amount:.6g} {material.unit}", at=as_of, price=round(amount * row["best_unit_price"], 2),
                      supplier_id=supplier, note="demo: ordered when the to-do list said so")
-    if night == int(nights * 0.4):
-        valid_until = (datetime.fromisoformat(as_of) + timedelta(days=max(nights // 4, 7))).date()
-        quotes.add(db, config, valid_until=valid_until, given_on=as_of, **QUOTE)
+    if night == int(nights * 0.6):  # on the way up to the spike's peak; still open when the demo ends
+        valid_until = (datetime.fromisoformat(as_of) + timedelta(days=max(nights // 2, 7))).date()
+        cost = db.execute("SELECT unit_cost FROM product_costs WHERE product_id = ? AND complete ORDER BY costed_at DESC LIMIT 1",
+                          [QUOTE["product_id"]]).fetchone()
+        if cost:  # priced as the owner would: 55 % margin on tonight's cost, to the hundred
+            price = round(QUOTE["quantity"] * cost[0] / 0.45, -2)
+            quotes.add(db, config, valid_until=valid_until, given_on=as_of, price=price, **QUOTE)
 
 
 def write_config(directory: Path, site: DemoSite) -> Path:
