@@ -28,9 +28,11 @@ def _when(text: str | None, option: str = "--date") -> str:
 
 
 def _existing_db(config: Config) -> sqlite_utils.Database:
-    if not config.database_path.exists():
-        raise click.ClickException(f"no database yet at {config.database_path}: run `supplywatch run` first")
-    return store.open_db(config.database_path)
+    """The store opened read-only, for commands that only look (a read-only file works too)."""
+    try:
+        return store.open_db(config.database_path, read_only=True)
+    except store.NoDatabase as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 def _material(config: Config, material_id: str, hint: str = "MATERIAL"):  # noqa: ANN202 (a config Material)
@@ -113,9 +115,9 @@ def stock(config_path: Path, material: str | None, quantity: tuple[str, ...], wh
     from ..rules.checks import Formatter
 
     config = load_or_exit(config_path)
-    db = store.open_db(config.database_path)
     fmt = Formatter(config.currency)
     if material is None:
+        db = _existing_db(config)
         as_of = store.now_iso()
         for m in config.materials:
             o = runway.outlook(db, config, m, as_of)
@@ -124,6 +126,7 @@ def stock(config_path: Path, material: str | None, quantity: tuple[str, ...], wh
     m = _material(config, material)
     if not quantity:
         raise click.UsageError(f"how much? e.g. supplywatch stock {material} 120 {m.unit}")
+    db = store.open_db(config.database_path)
     try:
         stock_module.record(db, config, material, "count", " ".join(quantity), at=_when(when), note=note)
     except ValueError as exc:
@@ -283,7 +286,7 @@ def _quote_list(config_path: Path, show_all: bool) -> None:
     from ..rules.checks import Formatter
 
     config = load_or_exit(config_path)
-    db = store.open_db(config.database_path)
+    db = _existing_db(config)
     fmt = Formatter(config.currency)
     now = store.now_iso()
     chosen = [quotes.Quote.from_row(r) for r in db.query("SELECT * FROM quotes ORDER BY valid_until")] if show_all else quotes.open_quotes(db, now)
@@ -377,10 +380,10 @@ def _index_list(config_path: Path) -> None:
         supplywatch index list
     """
     config = load_or_exit(config_path)
-    db = store.open_db(config.database_path)
-    store.sync_config(db, config)
     if not config.indexes:
         click.echo("No indexes in the config (see `indexes:` in the README).")
+        return
+    db = _existing_db(config)
     for i in config.indexes:
         row = db.execute("SELECT period, value FROM index_values WHERE index_id = ? ORDER BY period DESC LIMIT 1", [i.id]).fetchone()
         state = db.execute("SELECT last_success_at, last_error FROM index_series WHERE id = ?", [i.id]).fetchone()
