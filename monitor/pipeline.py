@@ -42,7 +42,12 @@ class Locked(Exception):
 def run_lock(database: Path) -> Iterator[None]:
     """One run at a time per database. The OS drops the lock when a run dies, so it never sticks."""
     lock_path = database.with_name(database.name + ".lock")
-    with open(lock_path, "a+") as handle:
+    try:
+        handle = open(lock_path, "a+")
+    except PermissionError:
+        raise store.Unwritable(f"{lock_path.parent} is read-only here, and this command records prices: make it writable, "
+                               "or use status, cost or serve, which only read the database") from None
+    with handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

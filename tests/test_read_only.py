@@ -13,7 +13,7 @@ import urllib.request
 
 import pytest
 
-from tests.conftest import FIXTURES, product_page, serve_process, supplywatch, without_root_powers, write_config
+from tests.conftest import FIXTURES, SupplierSite, product_page, serve_process, supplywatch, without_root_powers, write_config
 
 PRODUCT = """
 products:
@@ -24,11 +24,25 @@ products:
 """
 
 
-def crawled(tmp_path, sites):
-    shop = sites()
-    write_config(tmp_path, f'- {{id: walnut, name: Walnut, unit: board_foot, offers: [{{supplier: acme, url: "{shop.set("w", product_page("12.00"))}"}}]}}',
-                 extra=PRODUCT)
-    assert supplywatch("run", cwd=tmp_path).returncode == 0
+@pytest.fixture(scope="module")
+def one_night(tmp_path_factory):
+    """A config and the database of one crawled night, made once and copied by each test."""
+    folder = tmp_path_factory.mktemp("one-night")
+    shop = SupplierSite()
+    try:
+        write_config(folder, f'- {{id: walnut, name: Walnut, unit: board_foot, offers: [{{supplier: acme, url: "{shop.set("w", product_page("12.00"))}"}}]}}',
+                     extra=PRODUCT)
+        assert supplywatch("run", cwd=folder).returncode == 0
+    finally:
+        shop.stop()
+    return folder
+
+
+@pytest.fixture
+def crawled(tmp_path, one_night):
+    for name in ("supplywatch.yml", "supplywatch.db"):
+        shutil.copy(one_night / name, tmp_path / name)
+    return tmp_path
 
 
 def fingerprint(directory) -> dict[str, str]:
@@ -41,9 +55,8 @@ def unprivileged(*args: str, cwd) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture
-def read_only_folder(tmp_path, sites):
+def read_only_folder(crawled, tmp_path):
     """A crawled database, the file and its folder made read-only (as on a mounted backup)."""
-    crawled(tmp_path, sites)
     for name in ("supplywatch.db", "supplywatch.yml"):
         os.chmod(tmp_path / name, 0o444)
     os.chmod(tmp_path, 0o555)
@@ -69,13 +82,11 @@ def test_looking_works_on_a_read_only_database_in_a_read_only_folder(read_only_f
         with urllib.request.urlopen(f"{base}/supplywatch/offers.json?_shape=array") as response:
             assert [row["id"] for row in json.load(response)] == ["walnut@acme"]
     run = unprivileged("run", cwd=read_only_folder)  # the nightly job needs to write: it says so
-    assert run.returncode == 2 and "is read-only here (the file)" in run.stderr and "Traceback" not in run.stderr
-    before.pop("supplywatch.db.lock")  # the run's lock holds the process id of the last run that tried
-    assert {k: v for k, v in fingerprint(read_only_folder).items() if k != "supplywatch.db.lock"} == before
+    assert run.returncode == 2 and "is read-only here" in run.stderr and "Traceback" not in run.stderr
+    assert fingerprint(read_only_folder) == before
 
 
-def test_looking_never_writes_to_a_read_only_file(tmp_path, sites):
-    crawled(tmp_path, sites)
+def test_looking_never_writes_to_a_read_only_file(crawled, tmp_path):
     os.chmod(tmp_path / "supplywatch.db", 0o444)
     before = hashlib.sha256((tmp_path / "supplywatch.db").read_bytes()).hexdigest()
     for command in (["status"], ["cost", "board"]):
@@ -84,9 +95,8 @@ def test_looking_never_writes_to_a_read_only_file(tmp_path, sites):
     assert hashlib.sha256((tmp_path / "supplywatch.db").read_bytes()).hexdigest() == before
 
 
-def newer(tmp_path, sites):
+def newer(tmp_path):
     """A database a newer supplywatch wrote: schema 99, in the rollback journal mode it chose."""
-    crawled(tmp_path, sites)
     db = sqlite3.connect(tmp_path / "supplywatch.db")
     db.execute("PRAGMA journal_mode = DELETE")
     db.execute("PRAGMA user_version = 99")
@@ -96,8 +106,8 @@ def newer(tmp_path, sites):
 
 @pytest.mark.parametrize("command", [["run"], ["status"], ["cost", "board"], ["serve", "--port", "9"], ["silence", "walnut"],
                                      ["add-price", "walnut@acme", "11.50"]])
-def test_newer_schema_is_refused_untouched_with_one_line_and_exit_2(tmp_path, sites, command):
-    before = newer(tmp_path, sites)
+def test_newer_schema_is_refused_untouched_with_one_line_and_exit_2(crawled, tmp_path, command):
+    before = newer(tmp_path)
     result = supplywatch(*command, cwd=tmp_path)
     assert result.returncode == 2, result.stderr
     (line,) = result.stderr.strip().splitlines()
@@ -107,16 +117,15 @@ def test_newer_schema_is_refused_untouched_with_one_line_and_exit_2(tmp_path, si
     assert sqlite3.connect(tmp_path / "supplywatch.db").execute("PRAGMA journal_mode").fetchone()[0] == "delete"
 
 
-def test_newer_schema_feed_ingest_is_refused_the_same_way(tmp_path, sites):
-    newer(tmp_path, sites)
+def test_newer_schema_feed_ingest_is_refused_the_same_way(crawled, tmp_path):
+    newer(tmp_path)
     feed = tmp_path / "items.jsonl"
     feed.write_text('{"offer_id": "walnut@acme", "status": "missing", "fetched_at": "2026-01-01T00:00:00+00:00"}\n')
     result = supplywatch("ingest", str(feed), cwd=tmp_path)
     assert result.returncode == 2 and "newer supplywatch" in result.stderr and "Traceback" not in result.stderr
 
 
-def test_old_schema_is_upgraded_when_writable_and_refused_cleanly_when_not(tmp_path, sites):
-    crawled(tmp_path, sites)
+def test_old_schema_is_upgraded_when_writable_and_refused_cleanly_when_not(crawled, tmp_path):
     shutil.copy(FIXTURES / "schema-v5.db", tmp_path / "supplywatch.db")
     os.chmod(tmp_path / "supplywatch.db", 0o444)
     refused = unprivileged("status", cwd=tmp_path)
