@@ -41,6 +41,10 @@ class CrawlSettings(_Strict):
     scrapyd: list[str] = Field([], description="scrapyd servers to crawl on instead of this machine")
     scrapyd_jobs: int | None = Field(None, ge=1, description="how many jobs to split the offers into")
     scrapyd_timeout_minutes: float = Field(360, gt=0)
+    # Time budgets: pages of a supplier still waiting when its budget (from its first request) or the
+    # night's runs out are recorded as errors, not fetched; slow pages cannot stretch either.
+    supplier_budget_minutes: float = Field(60, gt=0, le=24 * 60, description="most time spent on one supplier each night")
+    night_budget_minutes: float = Field(240, gt=0, le=24 * 60, description="most time the whole crawl takes each night")
 
     @field_validator("scrapyd")
     @classmethod
@@ -127,6 +131,7 @@ class Offer(_Strict):
     list: PriceList | None = None
     order_quantity: float = Field(1, gt=0)  # packs bought per order: picks the quantity-break price, spreads shipping
     render: bool = False  # the page needs JavaScript: render it in Chromium (the [browser] extra)
+    max_download_mb: int | None = Field(None, ge=1, le=500)  # a big price list: read up to this many MB (default 20)
     active: bool = True
     lead_time_days: float | None = Field(None, ge=0, le=365)  # overrides the supplier's for this offer
 
@@ -384,6 +389,7 @@ class Config(_Strict):
                         price_list=offer.list.model_dump() if offer.list else None,
                         order_quantity=offer.order_quantity,
                         render=offer.render,
+                        max_download_mb=offer.max_download_mb,
                     )
                 )
         return specs

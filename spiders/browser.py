@@ -7,9 +7,12 @@ chromium``); set ``SUPPLYWATCH_CHROMIUM`` if it is not at /usr/bin/chromium.
 
 from __future__ import annotations
 
+import asyncio
+import ipaddress
 import os
 import shutil
 from typing import Any
+from urllib.parse import urlsplit
 
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 
@@ -41,9 +44,73 @@ def browser_settings() -> dict[str, Any]:
             "executable_path": chromium_path(),
             "headless": True,
             # No background connections: this runs on machines with closed networks, and politely.
+            # WebRTC may not reach local addresses on its own either.
             "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                     "--disable-sync", "--no-first-run", "--disable-quic"],
+                     "--disable-sync", "--no-first-run", "--disable-quic", "--force-webrtc-ip-handling-policy=disable_non_proxied_udp"],
         },
         "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": 30_000,
         "PLAYWRIGHT_MAX_PAGES_PER_CONTEXT": 1,
+        # Supplier JavaScript runs here: its requests to this machine or the local network are aborted
+        # (it once scheduled a job on a loopback scrapyd), service workers that would bypass that
+        # check are refused, and WebSockets are closed before they connect (see init_page).
+        "PLAYWRIGHT_ABORT_REQUEST": "spiders.browser.reaches_inside",
+        "PLAYWRIGHT_CONTEXTS": {"default": {"service_workers": "block"}},
     }
+
+
+_ORIGINS = {"http": 80, "https": 443}
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    return parts.scheme, (parts.hostname or "").lower(), parts.port or _ORIGINS.get(parts.scheme)
+
+
+def _inside(address: str) -> bool:
+    try:
+        return not ipaddress.ip_address(address.split("%", 1)[0]).is_global
+    except ValueError:
+        return True  # not an address we can judge: treat as inside
+
+
+async def _resolves_inside(host: str) -> bool:
+    """The host is, or resolves to, a loopback, private, link-local or otherwise non-public address."""
+    if not host or host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return _inside(str(ipaddress.ip_address(host.strip("[]"))))
+    except ValueError:
+        pass
+    try:
+        found = await asyncio.get_running_loop().getaddrinfo(host, None)
+    except OSError:
+        return False  # it will not resolve for Chromium either
+    return any(_inside(entry[4][0]) for entry in found)
+
+
+async def reaches_inside(request: Any) -> bool:
+    """PLAYWRIGHT_ABORT_REQUEST: abort a rendered page's request to this machine or the local network,
+    unless it goes to the page's own origin (a supplier site on the local network can load itself).
+    The first navigation is the offer's own URL, from the owner's config."""
+    url = request.url
+    scheme = urlsplit(url).scheme
+    if scheme in ("data", "blob", "about"):
+        return False
+    if scheme not in ("http", "https"):
+        return True
+    page_url = request.frame.page.main_frame.url if request.frame is not None else ""
+    first = request.redirected_from
+    while first is not None and first.redirected_from is not None:
+        first = first.redirected_from
+    if request.is_navigation_request() and request.frame.parent_frame is None and page_url in ("", "about:blank"):
+        if first is None:
+            return False  # the offer's own URL
+        page_url = first.url  # a redirect of it: judged against where it started
+    if page_url and _origin(url) == _origin(page_url):
+        return False
+    return await _resolves_inside(_origin(url)[1])
+
+
+async def init_page(page: Any, request: Any) -> None:
+    """playwright_page_init_callback: no WebSocket from a supplier page connects anywhere."""
+    await page.route_web_socket("**", lambda socket: None)

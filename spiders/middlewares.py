@@ -1,9 +1,20 @@
-"""Politeness Scrapy does not do by itself: honour ``Retry-After`` on 429/503, and robots.txt
-``Crawl-delay``, by slowing that supplier's download slot for the rest of the run."""
+"""Politeness and bounds Scrapy does not do by itself.
+
+- ``Retry-After`` on 429/503 and robots.txt ``Crawl-delay`` slow that supplier's download slot for
+  the rest of the run; a supplier that asks for more time than its budget leaves is skipped tonight.
+- A request never starts after its supplier's deadline, and never waits longer than the time
+  left, so a slow page cannot cost timeout x (retries + 1) past the budget.
+- Redirects stay on the supplier's own site: never to another site, nor to a loopback or private
+  address, so another host's price is never stored as the supplier's.
+
+The offers spider puts the deadline and the pages left in each request's meta (``DEADLINE``,
+``PAGES_LEFT``); other spiders (probe, rates) have no budget.
+"""
 
 from __future__ import annotations
 
 import email.utils
+import ipaddress
 import logging
 import time
 from typing import Any
@@ -12,10 +23,29 @@ from urllib.parse import urlparse
 from scrapy import Request, Spider
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 
+from spiders.schedule import duration
+
 logger = logging.getLogger(__name__)
-MAX_WAIT = 300  # seconds: a supplier asking for longer is retried on the next run instead
+MAX_WAIT = 300  # seconds: without a budget, a supplier asking for longer is retried on the next run instead
+DEADLINE = "supplywatch_deadline"  # time.monotonic() by which the supplier's pages must be done
+PAGES_LEFT = "supplywatch_pages_left"  # this page and those after it, for the same supplier
+BUDGET_CUT = "supplywatch_budget_cut"  # the download timeout was shortened to the time left
+BUDGET_KEY = "supplywatch_budget_key"  # the config key of the budget that ends first, for messages
+
+
+class OverBudget(IgnoreRequest):
+    """The supplier's time (or the night's) is up before this request could start."""
+
+
+class SupplierSkipped(IgnoreRequest):
+    """The supplier asks for more time than its budget leaves: nothing more from it tonight."""
+
+
+class OffSiteRedirect(IgnoreRequest):
+    """A redirect led away from the supplier's own site."""
 
 
 def retry_after_seconds(value: bytes | None) -> float | None:
@@ -27,17 +57,24 @@ def retry_after_seconds(value: bytes | None) -> float | None:
         return float(text)
     try:
         moment = email.utils.parsedate_to_datetime(text)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
     return max(moment.timestamp() - time.time(), 0.0)
 
 
+def _slot(crawler: Crawler, request: Request) -> Any:
+    downloader = crawler.engine.downloader
+    return downloader.slots.get(downloader.get_slot_key(request))
+
+
 class PoliteDelaysMiddleware:
-    """Stretch a supplier's delay to what it asked for: Retry-After answers and Crawl-delay lines."""
+    """Stretch a supplier's delay to what it asked for (Retry-After answers, Crawl-delay lines),
+    within its time budget, and keep every request inside that budget."""
 
     def __init__(self, crawler: Crawler):
         self.crawler = crawler
         self.retries = crawler.settings.getint("RETRY_AFTER_TIMES", 2)  # the supplier asked us to come back
+        self.timeout = crawler.settings.getfloat("DOWNLOAD_TIMEOUT", 180)
         self.user_agent = crawler.settings.get("USER_AGENT", "")
         self.checked_robots: set[str] = set()
 
@@ -45,40 +82,130 @@ class PoliteDelaysMiddleware:
     def from_crawler(cls, crawler: Crawler) -> "PoliteDelaysMiddleware":
         return cls(crawler)
 
-    def _slot(self, request: Request) -> Any:
-        downloader = self.crawler.engine.downloader
-        key = request.meta.get("download_slot") or urlparse(request.url).hostname or ""
-        return downloader.slots.get(key)
-
     def _slow_down(self, request: Request, seconds: float, why: str) -> None:
-        slot = self._slot(request)
+        slot = _slot(self.crawler, request)
         if slot is not None and seconds > slot.delay:
             logger.info("%s: waiting %.0f s between requests (%s)", urlparse(request.url).netloc, seconds, why)
             slot.delay = seconds
             slot.jitter = 0
 
-    def process_request(self, request: Request, spider: Spider | None = None) -> None:
+    def _crawl_delay(self, request: Request) -> float | None:
         netloc = urlparse(request.url).netloc
         if netloc in self.checked_robots or request.url.endswith("/robots.txt"):
             return None
         robots = next((m for m in self.crawler.engine.downloader.middleware.middlewares if isinstance(m, RobotsTxtMiddleware)), None)
         parser = getattr(robots, "_parsers", {}).get(netloc) if robots else None
-        if parser is not None and hasattr(parser, "crawl_delay"):  # parsed, not a pending Deferred
-            self.checked_robots.add(netloc)
-            delay = parser.crawl_delay(self.user_agent)
-            if delay:
-                self._slow_down(request, min(float(delay), MAX_WAIT), "robots.txt Crawl-delay")
+        if parser is None or not hasattr(parser, "crawl_delay"):  # not parsed (yet), or no robots.txt
+            return None
+        self.checked_robots.add(netloc)
+        delay = parser.crawl_delay(self.user_agent)
+        return float(delay) if delay else None
+
+    def process_request(self, request: Request, spider: Spider | None = None) -> None:
+        deadline = request.meta.get(DEADLINE)
+        delay = self._crawl_delay(request)
+        if delay:
+            if deadline is not None:
+                pages = request.meta.get(PAGES_LEFT, 1)
+                left = deadline - time.monotonic()
+                if delay * pages > left:
+                    raise SupplierSkipped(
+                        f"skipped tonight: its robots.txt asks for {duration(delay)} between pages, so its {pages} pages would "
+                        f"take {duration(delay * pages)}, more than the {duration(max(left, 0))} left of its time budget "
+                        f"({request.meta.get(BUDGET_KEY, 'crawl.supplier_budget_minutes')})")
+            self._slow_down(request, delay if deadline is not None else min(delay, MAX_WAIT), "robots.txt Crawl-delay")
+        if deadline is not None:
+            self._within(request, deadline)
         return None
+
+    def _within(self, request: Request, deadline: float) -> None:
+        """Refuse a request that could only start after the deadline; shorten its timeout to the time left."""
+        now = time.monotonic()
+        slot = _slot(self.crawler, request)
+        start = max(now, slot.lastseen + slot.delay) if slot is not None and slot.lastseen else now
+        left = deadline - start
+        if left <= 0:
+            raise OverBudget("time budget exceeded: the time ran out before this page could be fetched "
+                             f"({request.meta.get(BUDGET_KEY, 'crawl.supplier_budget_minutes')})")
+        if left < self.timeout:
+            request.meta["download_timeout"] = left
+            request.meta[BUDGET_CUT] = True
+        else:
+            request.meta["download_timeout"] = self.timeout
+            request.meta.pop(BUDGET_CUT, None)
 
     def process_response(self, request: Request, response: Response, spider: Spider | None = None) -> Request | Response:
         if response.status not in (429, 503):
             return response
         wait = retry_after_seconds(response.headers.get("Retry-After"))
         tries = request.meta.get("retry_after_times", 0)
-        if wait is None or wait > MAX_WAIT or tries >= self.retries:
+        if wait is None or tries >= self.retries:
             return response
+        deadline = request.meta.get(DEADLINE)
+        if deadline is None and wait > MAX_WAIT:
+            return response
+        if deadline is not None and wait >= deadline - time.monotonic():
+            raise SupplierSkipped(f"skipped tonight: the supplier answered HTTP {response.status} and asked to come back in "
+                                  f"{duration(wait)} (Retry-After), more than its time budget leaves ({request.meta.get(BUDGET_KEY, 'crawl.supplier_budget_minutes')})")
         self._slow_down(request, wait, f"Retry-After on HTTP {response.status}")
         retry = request.replace(dont_filter=True)
         retry.meta["retry_after_times"] = tries + 1
         retry.meta["dont_retry"] = True  # this middleware retries it; the generic retry would not wait
         return retry
+
+
+def _site(host: str) -> str:
+    """The registrable domain of ``host`` (``shop.example.co.uk`` -> ``example.co.uk``)."""
+    global _EXTRACT
+    if _EXTRACT is None:
+        import tldextract
+
+        _EXTRACT = tldextract.TLDExtract(suffix_list_urls=())  # the list shipped with the package: no fetch
+    return _EXTRACT(host).top_domain_under_public_suffix or host
+
+
+_EXTRACT: Any = None
+
+
+def is_private_address(host: str) -> bool:
+    """Loopback, private, link-local, multicast or otherwise not a public address (written as an address)."""
+    try:
+        address = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return host.lower() in ("localhost", "localhost.localdomain") or host.lower().endswith(".localhost")
+    return not address.is_global
+
+
+_PORTS = {"http": 80, "https": 443}
+
+
+def same_site(origin: str, target: str) -> bool:
+    """``target`` is on the same site as ``origin``: the same host, or the same registrable domain
+    (``example.com`` -> ``www.example.com``); a loopback or private address only to its own port."""
+    start, end = urlparse(origin), urlparse(target)
+    a, b = (start.hostname or "").lower(), (end.hostname or "").lower()
+    if end.scheme not in ("http", "https") or not b:
+        return False
+    if is_private_address(b) or is_private_address(a):  # another port there is another service
+        return (a, start.port or _PORTS.get(start.scheme)) == (b, end.port or _PORTS.get(end.scheme))
+    return a == b or _site(a) == _site(b)
+
+
+def shown_url(url: str) -> str:
+    """A URL as people read it in a message: no credentials, no query."""
+    parts = urlparse(url)
+    host = parts.hostname or ""
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{host}{port}{parts.path}"
+
+
+class SameSiteRedirectMiddleware:
+    """Follow a redirect only on the site the request started on (also meta refresh redirects)."""
+
+    def process_request(self, request: Request, spider: Spider | None = None) -> None:
+        chain = request.meta.get("redirect_urls")
+        if chain and not same_site(chain[0], request.url):
+            if chain[0].endswith("/robots.txt") and not is_private_address(urlparse(request.url).hostname or ""):
+                return None  # robots.txt may live elsewhere (RFC 9309 follows its redirects); it only holds rules
+            raise OffSiteRedirect(f"the page redirects away from the supplier's site, to {shown_url(request.url)}: not followed")
+        return None

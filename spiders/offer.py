@@ -27,3 +27,4 @@ class OfferSpec(BaseModel):
     price_list: dict[str, Any] | None = None
     order_quantity: float = 1
     render: bool = False
+    max_download_mb: int | None = None  # the owner raised the page size cap for a big price list

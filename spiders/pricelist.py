@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import csv
 import io
+import zipfile
+from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from parsel import Selector
@@ -42,17 +45,81 @@ def html_candidates(page: Selector, rows: str, match: str, price: str, pack: str
     return found
 
 
-def _cells(body: bytes, kind: str, sheet: str | None) -> list[dict[str, Any]]:
-    if kind == "xlsx":
-        from openpyxl import load_workbook
+# A spreadsheet is a zip: 2.7 MB can inflate to 1 GB. Checked before openpyxl opens it: the sizes
+# the zip declares (Python's zipfile never inflates a member past its declared size), then the rows
+# the sheet declares, then the rows actually read. openpyxl reads about 6,000 rows a second here.
+XLSX_MAX_INFLATED = 200 * 1024 * 1024
+XLSX_MAX_MEMBERS = 10_000
+MAX_ROWS = 50_000
 
-        book = load_workbook(io.BytesIO(body), read_only=True, data_only=True)
-        rows = list((book[sheet] if sheet else book.worksheets[0]).iter_rows(values_only=True))
-        header = [str(h).strip() if h is not None else "" for h in rows[0]] if rows else []
-        return [dict(zip(header, r)) for r in rows[1:]]
-    text = body.decode("utf-8-sig", errors="replace")
-    dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t") if text.strip() else csv.excel
-    return list(csv.DictReader(io.StringIO(text), dialect=dialect))
+
+class TooBig(ValueError):
+    """A price list larger than is read: its size and the limit, in words."""
+
+
+@dataclass(frozen=True)
+class Table:
+    """A CSV or XLSX price list read once for all the offers on it, or why it could not be."""
+
+    rows: tuple[dict[str, Any], ...] = ()
+    error: Exception | None = None
+
+
+def _check_zip(body: bytes) -> None:
+    with zipfile.ZipFile(io.BytesIO(body)) as archive:
+        members = archive.infolist()
+        if len(members) > XLSX_MAX_MEMBERS:
+            raise TooBig(f"the spreadsheet holds {len(members)} files, more than the {XLSX_MAX_MEMBERS} read")
+        inflated = sum(m.file_size for m in members)
+        if inflated > XLSX_MAX_INFLATED:
+            raise TooBig(f"the spreadsheet inflates to {inflated / 1024 / 1024:,.0f} MB, more than the "
+                         f"{XLSX_MAX_INFLATED / 1024 / 1024:.0f} MB read")
+
+
+def _too_many_rows(count: int) -> TooBig:
+    return TooBig(f"the price list has {count:,} rows or more, more than the {MAX_ROWS:,} read "
+                  "(ask the supplier for a shorter list, or a CSV file)")
+
+
+def _xlsx_rows(body: bytes, sheet: str | None) -> list[tuple[Any, ...]]:
+    from openpyxl import load_workbook
+
+    _check_zip(body)
+    book = load_workbook(io.BytesIO(body), read_only=True, data_only=True)
+    try:
+        worksheet = book[sheet] if sheet else book.worksheets[0]
+        declared = worksheet.max_row  # from the sheet's own <dimension>; checked again while reading
+        if declared and declared > MAX_ROWS + 1:
+            raise _too_many_rows(declared - 1)
+        rows = []
+        for row in worksheet.iter_rows(values_only=True):
+            rows.append(row)
+            if len(rows) > MAX_ROWS + 1:
+                raise _too_many_rows(len(rows) - 1)
+        return rows
+    finally:
+        book.close()
+
+
+@lru_cache(maxsize=1)
+def table_rows(body: bytes, kind: str, sheet: str | None) -> Table:
+    """The rows of a CSV or XLSX file as dicts by column name, read once per file (the spider calls
+    ``spiders.extract.forget_parsed_pages()`` after each response)."""
+    try:
+        if kind == "xlsx":
+            rows = _xlsx_rows(body, sheet)
+            header = [str(h).strip() if h is not None else "" for h in rows[0]] if rows else []
+            return Table(tuple(dict(zip(header, r)) for r in rows[1:]))
+        text = body.decode("utf-8-sig", errors="replace")
+        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t") if text.strip() else csv.excel
+        found = []
+        for row in csv.DictReader(io.StringIO(text), dialect=dialect):
+            found.append(row)
+            if len(found) > MAX_ROWS * 10:  # CSV reads fast: ten times as many rows
+                raise TooBig(f"the price list has more than {MAX_ROWS * 10:,} rows, more than read")
+        return Table(tuple(found))
+    except Exception as exc:  # a broken or hostile file: each offer on it is missing, with the reason
+        return Table(error=exc)
 
 
 def table_candidates(body: bytes, kind: str, match: str, price: str, key: str | None, pack: str | None,
@@ -60,7 +127,10 @@ def table_candidates(body: bytes, kind: str, match: str, price: str, key: str | 
     """Rows of a CSV or XLSX price list whose ``key`` column (or any column) equals ``match``."""
     found = []
     wanted = match.strip().lower()
-    for row in _cells(body, kind, sheet):
+    table = table_rows(body, kind, sheet)
+    if table.error is not None:
+        raise table.error
+    for row in table.rows:
         values = [str(row.get(key, ""))] if key else [str(v) for v in row.values()]
         if wanted not in (v.strip().lower() for v in values):
             continue

@@ -21,13 +21,22 @@ AUTOTHROTTLE_ENABLED = False
 
 # Retry-After and robots.txt Crawl-delay, which Scrapy does not honour by itself. Before the
 # retry middleware (550), so a 429/503 with Retry-After waits instead of retrying at once.
-DOWNLOADER_MIDDLEWARES = {"spiders.middlewares.PoliteDelaysMiddleware": 560}
-RETRY_AFTER_TIMES = 2  # how often to come back when told "Retry-After" (waits up to 300 s each)
+# Redirects stay on the supplier's own site; checked on every request, redirected ones included.
+DOWNLOADER_MIDDLEWARES = {
+    "spiders.middlewares.SameSiteRedirectMiddleware": 90,
+    "spiders.middlewares.PoliteDelaysMiddleware": 560,
+}
+RETRY_AFTER_TIMES = 2  # how often to come back when told "Retry-After" (within the supplier's time budget)
 
 # No listener of any kind in a crawl. Scrapy 2.19 starts by default a telnet console and a remote
 # control HTTP server that executes the Python code it is sent: both off.
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False
+
+# Time budgets in seconds (the config's crawl.supplier_budget_minutes and night_budget_minutes):
+# pages still waiting when they run out are recorded as errors, and slow pages cannot stretch them.
+SUPPLYWATCH_SUPPLIER_BUDGET = 60 * 60
+SUPPLYWATCH_NIGHT_BUDGET = 4 * 60 * 60
 
 # Failures are recorded as observations, so keep retries few and timeouts bounded.
 RETRY_ENABLED = True

@@ -23,6 +23,9 @@ BAD = {
     "rule without level": (GOOD_MATERIALS + "  rules: [{kind: threshold}]\n", "materials[0].rules[0]"),
     "unknown rule kind": (GOOD_MATERIALS + "  rules: [{kind: sometimes}]\n", "materials[0].rules[0]"),
     "yaml syntax error": (GOOD_MATERIALS + "  rules: [{kind: threshold, above: 1\n", "not valid YAML"),
+    "page size cap out of range": (GOOD_MATERIALS.replace("pack: 10 board_foot", "pack: 10 board_foot, max_download_mb: 5000"),
+                                   "materials[0].offers[0].max_download_mb"),
+    "night budget not a number": (GOOD_MATERIALS, "crawl.night_budget_minutes"),
 }
 
 
@@ -30,6 +33,9 @@ BAD = {
 def test_bad_config_exits_2_names_the_key_and_writes_nothing(tmp_path: Path, case: str):
     materials, expected = BAD[case]
     write_config(tmp_path, materials)
+    if case == "night budget not a number":
+        path = tmp_path / "supplywatch.yml"
+        path.write_text(path.read_text().replace("retries: 0}", "retries: 0, night_budget_minutes: all night}"))
     for command in ("check", "run"):
         result = supplywatch(command, cwd=tmp_path)
         assert result.returncode == 2, result.stderr

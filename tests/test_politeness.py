@@ -4,6 +4,7 @@ one request at a time per supplier, no jitter, robots.txt asked once a night."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -94,3 +95,88 @@ def test_no_crawl_opens_a_listening_socket(tmp_path, sites):
     assert len(check.seen) == 3  # each command fetched the page once, and was looked at meanwhile
     assert check.seen == [set(), set(), set()]
     assert "Remote control" not in run.stderr + probe.stderr + crawl.stderr
+
+
+class CountingSite:
+    """A supplier server that holds each answer a moment and counts the requests in flight at once."""
+
+    def __init__(self, site, hold: float) -> None:
+        self.site, self.hold = site, hold
+        self.lock = threading.Lock()
+        self.in_flight = self.most_in_flight = 0
+        self.started: list[tuple[str, float]] = []  # (path, when) of every request, robots.txt included
+        self.pages: dict[str, list[str]] = {}
+        site.server.clear()  # this site answers robots.txt itself, to count it
+        site.server.expect_request("/robots.txt").respond_with_handler(self._answer)
+        site.server.expect_request(re.compile(r"^/q/")).respond_with_handler(self._answer)
+
+    def _answer(self, request: Request) -> Response:
+        with self.lock:
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
+            self.started.append((request.path, time.monotonic()))
+        try:
+            time.sleep(self.hold)
+            if request.path == "/robots.txt":
+                return Response("User-agent: *\nDisallow: /private\n", content_type="text/plain")
+            bodies = self.pages[request.path]
+            body = bodies.pop(0) if len(bodies) > 1 else bodies[0]
+            return Response(body, content_type="text/html")
+        finally:
+            with self.lock:
+                self.in_flight -= 1
+
+    def set(self, name: str, *bodies: str) -> str:
+        self.pages[f"/q/{name}"] = list(bodies)
+        return self.site.server.url_for(f"/q/{name}")
+
+    def count(self, path: str) -> int:
+        return sum(p == path for p, _ in self.started)
+
+
+def _config(tmp_path, urls: dict[str, str], delay: float, rules: str = "") -> None:
+    offers = "\n".join(f'        - {{supplier: acme, id: {name}, url: "{url}"}}' for name, url in urls.items())
+    write_config(tmp_path, f"""
+    - id: walnut
+      name: Walnut
+      unit: board_foot
+      offers:
+{offers}
+{rules}
+    """)
+    path = tmp_path / "supplywatch.yml"
+    path.write_text(path.read_text().replace("delay_seconds: 0", f"delay_seconds: {delay}"))
+
+
+def test_one_request_at_a_time_per_supplier_at_delay_zero_second_looks_included(tmp_path, sites):
+    shop = CountingSite(sites(), hold=0.3)
+    urls = {f"walnut-{i}": shop.set(f"walnut-{i}", product_page("12.00")) for i in range(8)}
+    _config(tmp_path, urls, delay=0, rules="      rules: [{kind: change, percent: 10, baseline: previous, confirm: 1}]")
+    first = supplywatch_run(tmp_path)
+    assert first.returncode == 0, first.stderr[-2000:]
+    shop.set("walnut-3", product_page("1200.00"), product_page("12.00"))  # a glitch: looked at again at once
+    second = supplywatch_run(tmp_path)
+    assert second.returncode == 0, second.stderr[-2000:]
+    assert shop.count("/q/walnut-3") == 3  # once on the first night, twice on the second
+    assert shop.most_in_flight == 1
+    assert shop.count("/robots.txt") == 2  # once a night: the second look does not ask again
+    db = sqlite_utils.Database(tmp_path / "supplywatch.db")
+    assert [r["status"] for r in db.query("SELECT status FROM observations WHERE offer_id = 'walnut-3' ORDER BY fetched_at")] == [
+        "ok", "suspect", "ok"]
+
+
+def test_the_delay_between_pages_is_the_delay_set_second_looks_included(tmp_path, sites):
+    shop = CountingSite(sites(), hold=0)
+    urls = {f"walnut-{i}": shop.set(f"walnut-{i}", product_page("12.00")) for i in range(3)}
+    _config(tmp_path, urls, delay=1, rules="      rules: [{kind: change, percent: 10, baseline: previous, confirm: 1}]")
+    assert supplywatch_run(tmp_path).returncode == 0
+    shop.started.clear()
+    shop.set("walnut-2", product_page("1200.00"), product_page("12.00"))
+    assert supplywatch_run(tmp_path).returncode == 0
+    times = [t for _, t in shop.started]
+    assert [p for p, _ in shop.started][-1] == "/q/walnut-2" and len(times) == 5  # robots.txt, 3 pages, the second look
+    assert min(b - a for a, b in zip(times, times[1:])) >= 0.95  # no ±50 % jitter, and none right after the last page
+
+
+def supplywatch_run(cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "monitor", "run"], cwd=cwd, capture_output=True, text=True, timeout=300)

@@ -37,3 +37,28 @@ def test_render_true_reads_a_price_written_by_javascript(tmp_path, sites):
     rows = {r["offer_id"]: r for r in db.query("SELECT * FROM observations")}
     assert (rows["rendered"]["status"], rows["rendered"]["price"], rows["rendered"]["pack"]) == ("ok", 12.5, "1 lb"), result.stderr[-2000:]
     assert rows["plain"]["status"] == "missing" and rows["plain"]["price"] is None  # without the browser: no price, not 0
+
+
+def test_a_rendered_page_cannot_reach_this_machines_other_services(tmp_path, sites):
+    shop, local_service = sites(), sites()  # another port on this machine: a scrapyd, a router page, ...
+    service = local_service.server.url_for("/schedule.json")
+    reaching = SCRIPTED.replace("</script>", f"""
+  fetch({service!r}, {{method: 'POST', mode: 'no-cors', body: 'project=x'}}).catch(function () {{}});
+  fetch({service.replace('127.0.0.1', 'localhost')!r}, {{mode: 'no-cors'}}).catch(function () {{}});
+  new Image().src = {service.replace('schedule.json', 'pixel.gif')!r};
+  try {{ new WebSocket({service.replace('http://', 'ws://')!r}); }} catch (e) {{}}
+</script>""")
+    url = shop.set("beeswax", reaching)
+    write_config(tmp_path, f"""
+    - id: beeswax
+      name: Beeswax
+      unit: lb
+      offers:
+        - {{supplier: acme, url: "{url}", price: "css:#price::text", render: true, id: rendered}}
+    """)
+    result = supplywatch("run", cwd=tmp_path, timeout=180)
+    assert result.returncode == 0, result.stderr[-2000:]
+    db = sqlite_utils.Database(tmp_path / "supplywatch.db")
+    row = next(db.query("SELECT status, price FROM observations"))
+    assert (row["status"], row["price"]) == ("ok", 12.5)  # the page's own scripts still ran
+    assert local_service.server.log == []  # not one request reached the other service

@@ -62,8 +62,9 @@ def crawl_nights(
     """Crawl every active offer once per entry of ``nights`` (an ISO time, or None for now).
 
     ``handle(as_of, items, stats)`` runs after each crawl, before the next one starts; an
-    exception in it stops the chain and is raised here. ``refetch(items)`` may name offers to
-    fetch once more straight away; their second items are handed over after the first ones.
+    exception in it stops the chain and is raised here. ``refetch(items)`` is asked, with each
+    supplier's items as that supplier finishes, which offers to fetch once more straight away;
+    their second items are handed over after the first ones.
     ``indexes`` (public series that are due) are fetched with the first crawl only.
     """
     safe_text.redact_logs()  # the log file is read by people: no passwords or keys of offer URLs in it
@@ -80,7 +81,9 @@ def crawl_nights(
                 collector = _Collector()
                 crawler = process.create_crawler(OffersSpider)
                 crawler.signals.connect(collector.item_scraped, signal=signals.item_scraped)
-                crawls = [process.crawl(crawler, offers=offers, as_of=as_of)]
+                # Second looks happen in the same crawl, as each supplier finishes: its robots.txt,
+                # delay and time budget carry on (a second crawl would ask robots.txt again at once).
+                crawls = [process.crawl(crawler, offers=offers, as_of=as_of, second_look=refetch)]
                 if config.rates_feed and as_of is None:  # exchange rates are collected on real nights only
                     rates = process.create_crawler(RatesSpider)
                     rates.signals.connect(collector.item_scraped, signal=signals.item_scraped)
@@ -90,11 +93,6 @@ def crawl_nights(
                     series.signals.connect(collector.item_scraped, signal=signals.item_scraped)
                     crawls.append(process.crawl(series, indexes=list(indexes)))
                 yield DeferredList(crawls, fireOnOneErrback=True, consumeErrors=True)
-                again = refetch(collector.items) if refetch else []
-                if again:
-                    second = process.create_crawler(OffersSpider)
-                    second.signals.connect(collector.item_scraped, signal=signals.item_scraped)
-                    yield process.crawl(second, offers=again, as_of=as_of, refetch=True)
                 handle(as_of, collector.items, crawler.stats.get_stats())
         except BaseException as exc:  # handed to the caller once the reactor has stopped
             problem.append(exc)
