@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
 from dataclasses import dataclass
 from decimal import Decimal
@@ -65,7 +66,24 @@ class Table:
     error: Exception | None = None
 
 
+_ROW_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row[\s>/]")
+
+
+def _rows_in(archive: zipfile.ZipFile, member: str) -> int:
+    """Rows of a sheet, counted by their tags while it streams out of the zip (1 MB at a time)."""
+    count, tail = 0, b""
+    with archive.open(member) as stream:
+        while chunk := stream.read(1024 * 1024):
+            data = tail + chunk
+            cut = data.rfind(b"<")  # a tag cut by the chunk's end is counted with the next chunk
+            body, tail = (data[:cut], data[cut:]) if cut > 0 else (data, b"")
+            count += len(_ROW_TAG.findall(body))
+    return count + len(_ROW_TAG.findall(tail))
+
+
 def _check_zip(body: bytes) -> None:
+    """Sizes and rows before openpyxl opens the file (it reads every sheet without a declared size
+    to its end just to find one)."""
     with zipfile.ZipFile(io.BytesIO(body)) as archive:
         members = archive.infolist()
         if len(members) > XLSX_MAX_MEMBERS:
@@ -74,6 +92,11 @@ def _check_zip(body: bytes) -> None:
         if inflated > XLSX_MAX_INFLATED:
             raise TooBig(f"the spreadsheet inflates to {inflated / 1024 / 1024:,.0f} MB, more than the "
                          f"{XLSX_MAX_INFLATED / 1024 / 1024:.0f} MB read")
+        for member in members:
+            if member.filename.startswith("xl/worksheets/") and member.filename.endswith(".xml"):
+                rows = _rows_in(archive, member.filename)
+                if rows > MAX_ROWS + 1:
+                    raise _too_many_rows(rows - 1)
 
 
 def _too_many_rows(count: int) -> TooBig:

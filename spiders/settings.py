@@ -50,10 +50,14 @@ HTTPCACHE_ENABLED = False
 # An offer with a big price list raises it for its own request (`max_download_mb:` in the config).
 DOWNLOAD_MAXSIZE = 20 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 5 * 1024 * 1024
-# Memory is bounded per page by the caps above (and in spiders/pricelist.py, spiders/extract.py);
-# Scrapy's MEMUSAGE_LIMIT_MB would close the whole crawl for one page, so only warn.
+# Memory is bounded per page by the caps above (and in spiders/pricelist.py, spiders/extract.py).
+# Scrapy's MEMUSAGE_LIMIT_MB would close the whole crawl for one page, so it only warns; the
+# backstop is a data size limit for the crawl (spiders/memory.py): past it an allocation fails with
+# MemoryError, which costs the offer being read, not the night. 0: 2 GB or half the machine's memory.
 MEMUSAGE_ENABLED = True
 MEMUSAGE_WARNING_MB = 1024
+EXTENSIONS = {"spiders.memory.MemoryBound": 500}
+SUPPLYWATCH_MEMORY_LIMIT_MB = 0
 
 # Feeds written with `scrapy crawl offers -O items.jsonl` keep every field, as `supplywatch ingest` expects.
 FEED_EXPORT_ENCODING = "utf-8"

@@ -63,7 +63,7 @@ def pack_problem(pack: Any) -> str | None:
     """A pack read from a page ("0.000…001 kilogram", "NaN kg") that no price can be divided by."""
     if pack is None:
         return None
-    match = re.match(r"\s*([-+]?[0-9][0-9.,eE+-]*|nan|inf\w*)", str(pack), re.IGNORECASE)
+    match = re.match(r"\s*(-?[0-9]+(?:[.,][0-9]+)*(?:[eE][-+]?[0-9]+)?|nan|inf\w*)", str(pack), re.IGNORECASE)
     if not match:
         return None
     number = match.group(1).replace(",", "")

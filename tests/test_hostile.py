@@ -192,3 +192,29 @@ def test_redirects_stay_on_the_suppliers_site(tmp_path, sites):
     assert rows["to-localhost"]["status"] == "error" and "redirects away" in rows["to-localhost"]["error"]
     assert rows["moved"]["status"] == "ok" and rows["moved"]["price"] == 13.0  # on its own site: followed
     assert elsewhere.requests("walnut") == []  # the other server was never asked
+
+
+def test_a_page_past_the_memory_bound_costs_that_offer_alone(tmp_path, sites):
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    row = '<div class="item"><span class="name">Bolt {i}</span><span class="price">${p}.50</span></div>\n'
+    heavy = "<html><body><h1>Bolts</h1>" + "".join(row.format(i=i, p=i % 90 + 1) for i in range(190_000)) + "</body></html>"
+    acme, corner = sites(), sites()
+    write_config(tmp_path, f"""
+    - id: walnut
+      name: Walnut
+      unit: board_foot
+      offers:
+        - {{supplier: acme, id: heavy, price: "css:.price::text", variant: "Bolt 7", url: "{acme.set('heavy', heavy)}"}}
+        - {{supplier: corner, id: healthy, url: "{corner.set('walnut', product_page('12.00'))}"}}
+    """, suppliers_yaml=SUPPLIERS)
+    crawl = subprocess.run([sys.executable, "-m", "scrapy", "crawl", "offers", "-a", f"config={tmp_path / 'supplywatch.yml'}",
+                            "-O", str(tmp_path / "items.jsonl"), "-s", "SUPPLYWATCH_MEMORY_LIMIT_MB=300", "-s", "LOG_LEVEL=ERROR"],
+                           cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert crawl.returncode == 0, crawl.stderr[-3000:]
+    items = {i["offer_id"]: i for i in map(json.loads, (tmp_path / "items.jsonl").read_text().splitlines())}
+    assert items["heavy"]["status"] == "error" and "could not be read" in items["heavy"]["error"]  # its tree did not fit
+    assert items["healthy"]["status"] == "ok" and items["healthy"]["price"] == "12.00"
