@@ -106,7 +106,7 @@ def xlsx(rows: int, declare: bool = True, padding_mb: int = 0) -> bytes:
             batch = []
             for i in range(rows):
                 r = i + 2
-                batch.append(f'<row r="{r}">{cell(f"A{r}", f"SKU-{i:06d}")}{cell(f"B{r}", f"Hex bolt M{i % 30 + 3} x {i % 200 + 10} mm")}'
+                batch.append(f'<row r="{r}">{cell(f"A{r}", f"SKU-{i:06d}")}{cell(f"B{r}", f"Hex bolt, zinc plated, size {i % 30 + 3}")}'
                              f'{cell(f"C{r}", "100 each")}<c r="D{r}"><v>{5 + (i % 1000) * 0.37:.2f}</v></c></row>')
                 if len(batch) == 5000:
                     sheet.write("".join(batch).encode())
@@ -123,8 +123,10 @@ def attacks() -> dict[str, tuple[str, list[tuple[str, bytes, str, dict[str, str]
     found["gzip-bomb"] = (f"{len(bomb) / MB:.1f} MB gzip bomb (inflates to 1 GB)", [("/bomb", bomb, html, {"Content-Encoding": "gzip"})],
                           ["{supplier: hostile, id: gzip-bomb, url: '{url0}'}"])
     found["rdfa-31mb"] = ("31 MB RDFa page", [("/rdfa31", rdfa_page(31), html, {})], ["{supplier: hostile, id: rdfa-31mb, url: '{url0}'}"])
-    found["rdfa-19mb"] = ("19 MB RDFa page (under the 20 MB cap)", [("/rdfa19", rdfa_page(19), html, {})],
+    found["rdfa-19mb"] = ("19 MB RDFa page (under the 20 MB cap, over the 6 MB read)", [("/rdfa19", rdfa_page(19), html, {})],
                           ["{supplier: hostile, id: rdfa-19mb, url: '{url0}'}"])
+    found["dense-5.5mb"] = ("5.5 MB of dense RDFa markup (under the 6 MB read)", [("/dense", rdfa_page(5.5), html, {})],
+                            ["{supplier: hostile, id: dense, url: '{url0}'}"])
     xbomb = xlsx(1, padding_mb=1024)
     found["xlsx-bomb"] = (f"{len(xbomb) / MB:.1f} MB XLSX inflating to 1 GB", [("/bomb.xlsx", xbomb, XLSX, {})],
                           ["{supplier: hostile, id: xlsx-bomb, url: '{url0}', list: {match: SKU-000000, price: Price}}"])
