@@ -11,8 +11,14 @@
    best match the supplier's later ones, how often each rule fired, and how often the supplier then
    moved 3 % the rule's way within six months, beside how often that happens after any week.
 
+3. With ``--database`` (a file made by ``generate.py``), what the decisions add to a night: every
+   material's outlook (runway, price state, verdict), the quotes and the to-do list, timed beside the
+   night's rule evaluation on the same database.
+
     python benchmarks/decisions.py            # ~2-4 minutes
     python benchmarks/decisions.py --json
+    python benchmarks/generate.py /tmp/bench/big.db --offers 10000 --days 200
+    python benchmarks/decisions.py --database /tmp/bench/big.db
 """
 
 from __future__ import annotations
@@ -72,10 +78,39 @@ INDEX_PAIRS = [  # supplier-like series, its index
 ]
 
 
+def night_cost(path: Path) -> None:
+    """Seconds the decisions add to one night, beside the rules' evaluation of the same night."""
+    from monitor import config as config_module, decisions, rules, store
+
+    config = config_module.load(path.parent / "supplywatch.yml")
+    db = store.open_db(path)
+    store.sync_config(db, config)
+    as_of = db.execute("SELECT max(fetched_at) FROM observations").fetchone()[0]
+    with db.conn:  # a count for every material, so every runway is worked out
+        db["stock_events"].insert_all({"material_id": m.id, "at": as_of, "kind": "count", "quantity": 10.0, "unit": m.unit,
+                                       "as_written": f"10 {m.unit}", "created_at": as_of} for m in config.materials)
+    started = time.perf_counter()
+    findings = rules.evaluate(db, config, as_of)
+    ruled = time.perf_counter() - started
+    started = time.perf_counter()
+    tonight = decisions.evaluate(db, config, None, as_of)
+    decided = time.perf_counter() - started
+    calls: dict[str, int] = {}
+    for o in tonight.outlooks:
+        calls[o.verdict.call] = calls.get(o.verdict.call, 0) + 1
+    print(f"{len(config.materials):,} materials, {len(config.offers()):,} offers, night of {as_of[:10]}")
+    print(f"  rules (baseline, the night's existing evaluation): {ruled:.2f} s, {len(findings):,} findings")
+    print(f"  decisions: {decided:.2f} s ({decided / ruled:.0%} of the rules); calls: {calls}; to-do items: {len(tonight.to_do)}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--database", type=Path, default=None, help="Time one night's decisions on this generated database instead.")
     args = parser.parse_args()
+    if args.database is not None:
+        night_cost(args.database)
+        return
     settings = BuyWindow()
     out: dict[str, list] = {"buy_window": [], "index_rules": []}
     started = time.perf_counter()

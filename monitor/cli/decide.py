@@ -119,8 +119,9 @@ def stock(config_path: Path, material: str | None, quantity: tuple[str, ...], wh
     if material is None:
         db = _existing_db(config)
         as_of = store.now_iso()
+        reads = runway.NightReads.read(db, config, as_of)
         for m in config.materials:
-            o = runway.outlook(db, config, m, as_of)
+            o = runway.outlook(db, config, m, as_of, reads)
             click.echo(f"{o.stock_words()}\n  prices: {o.price_words(fmt)}\n  {o.verdict_words()}")
         return
     m = _material(config, material)

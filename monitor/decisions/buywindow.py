@@ -30,8 +30,8 @@ class Verdict:
     needed: bool = False  # the stock runs out within the lead time: buying is not a choice
 
 
-def _value_on(series: list[DayPrice], day: date) -> float | None:
-    position = bisect.bisect_right([p.day for p in series], day)
+def _value_on(series: list[DayPrice], days: list[date], day: date) -> float | None:
+    position = bisect.bisect_right(days, day)
     return series[position - 1].unit_price if position else None
 
 
@@ -41,7 +41,8 @@ def verdict(series: list[DayPrice], today: date, settings: BuyWindow, *, history
             money: str = "{:,.2f}") -> Verdict:
     """The call for ``today`` from the material's daily prices up to it (older ones may be cut off:
     ``history_start`` says when its prices began)."""
-    series = [p for p in series if p.day <= today]
+    if series and series[-1].day > today:
+        series = [p for p in series if p.day <= today]
     start = history_start or (series[0].day if series else today)
     needed = runway_days is not None and runway_days <= lead_days + safety_days
     longest = min(settings.ahead_weeks * 7, shelf_life_days or float("inf"))
@@ -57,10 +58,11 @@ def verdict(series: list[DayPrice], today: date, settings: BuyWindow, *, history
         why = f"no valid price since {latest.day:%b %d}"
         return Verdict(BUY, f"{must}; {why}", base, True) if needed else Verdict(NO_CALL, why)
 
-    recent = [p.unit_price for p in series if p.day > today - timedelta(days=settings.low_days)]
+    days = [p.day for p in series]
+    recent = [p.unit_price for p in series[bisect.bisect_right(days, today - timedelta(days=settings.low_days)):]]
     low, median = min(recent), statistics.median(recent)
     price = latest.unit_price
-    then = _value_on(series, today - timedelta(days=settings.trend_days))
+    then = _value_on(series, days, today - timedelta(days=settings.trend_days))
     trend = (price / then - 1) * 100 if then else 0.0
     at_low = price <= low * (1 + settings.near_low_percent / 100)
     signs = []

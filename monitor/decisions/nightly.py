@@ -47,9 +47,9 @@ def evaluate(db: sqlite_utils.Database, config: Config, run_id: int | None, as_o
     """Everything the decisions have to say after tonight's prices were stored."""
     fmt = Formatter(config.currency)
     tonight = Tonight()
-    leads = runway.lead_times(config)
+    reads = runway.NightReads.read(db, config, as_of)
     for material in config.materials:
-        tonight.outlooks.append(runway.outlook(db, config, material, as_of, leads))
+        tonight.outlooks.append(runway.outlook(db, config, material, as_of, reads))
     with db.conn:
         db["material_outlook"].upsert_all([o.as_row(run_id, fmt) for o in tonight.outlooks], pk=("material_id", "as_of"))
     tonight.findings += [f for o in tonight.outlooks if (f := _reorder_finding(o, fmt)) is not None]

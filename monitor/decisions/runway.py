@@ -13,6 +13,8 @@ from typing import Any
 
 import sqlite_utils
 
+from spiders.offer import OfferSpec
+
 from ..config import Config, Material
 from ..rules.checks import Formatter, parse_time
 from . import buywindow, indexes, prices, stock
@@ -140,38 +142,72 @@ def lead_times(config: Config) -> dict[str, float]:
     return found
 
 
-def offer_states(db: sqlite_utils.Database, config: Config, material: Material, as_of: str) -> list[OfferState]:
+def active_offers(config: Config) -> dict[str, list[OfferSpec]]:
+    """Each material's active offers (flattened once: a night asks for every material's)."""
+    found: dict[str, list[OfferSpec]] = {}
+    for offer in config.offers():
+        if offer.active:
+            found.setdefault(offer.material, []).append(offer)
+    return found
+
+
+def offer_states(config: Config, material: Material, as_of: str, active: list[OfferSpec],
+                 recent: dict[str, list[prices.Seen]], names: dict[str, str] | None = None) -> list[OfferState]:
     """Each active offer's newest fresh landed price against its own 90-day history."""
-    names = {s.id: s.name for s in config.suppliers}
-    active = [o for o in config.offers() if o.material == material.id and o.active]
+    names = names if names is not None else {s.id: s.name for s in config.suppliers}
     since = (parse_time(as_of) - timedelta(days=90)).isoformat()
     fresh = (parse_time(as_of) - timedelta(days=FRESH_DAYS)).isoformat()
     states = []
     for offer in active:
-        history = db.execute(
-            "SELECT fetched_at, landed_unit_price, in_stock FROM observations WHERE offer_id = ? AND status = 'ok' "
-            "AND landed_unit_price IS NOT NULL AND fetched_at > ? AND fetched_at <= ? ORDER BY fetched_at", [offer.offer_id, since, as_of]).fetchall()
-        if not history or history[-1][0] < fresh:
+        history = [s for s in recent.get(offer.offer_id, ()) if s[prices.FETCHED] > since]
+        if not history or history[-1][prices.FETCHED] < fresh:
             continue
-        latest = history[-1][1]
-        earlier = [h[1] for h in history[:-1]]
+        latest = history[-1][prices.PRICE]
+        earlier = [h[prices.PRICE] for h in history[:-1]]
         median = statistics.median(earlier) if len(earlier) >= 3 else None
         states.append(OfferState(
-            offer.offer_id, offer.supplier, names.get(offer.supplier, offer.supplier), latest, history[-1][2] != 0,
+            offer.offer_id, offer.supplier, names.get(offer.supplier, offer.supplier), latest, bool(history[-1][prices.IN_STOCK]),
             None if median is None else (latest / median - 1) * 100, len(earlier) >= 10 and latest < min(earlier)))
     return sorted(states, key=lambda s: s.unit_price)
 
 
-def outlook(db: sqlite_utils.Database, config: Config, material: Material, as_of: str,
-            leads: dict[str, float] | None = None) -> Outlook:
-    """Tonight's outlook of one material (``leads``: :func:`lead_times`, when called for many)."""
-    leads = leads if leads is not None else lead_times(config)
+def window_days(config: Config) -> int:
+    """How far back tonight's outlook reads: the verdict's windows, and enough to know it has its minimum history."""
+    settings = config.decisions.buy_window
+    return max(settings.low_days, settings.trend_days, settings.min_history_days, 90) + 1
+
+
+@dataclass
+class NightReads:
+    """What every material's outlook of one night reads, read once for all of them."""
+
+    leads: dict[str, float]
+    offers: dict[str, list[OfferSpec]]
+    recent: dict[str, list[prices.Seen]]
+    stock: dict[str, list[stock.StockEvent]]
+    names: dict[str, str]
+    fmt: Formatter
+
+    @classmethod
+    def read(cls, db: sqlite_utils.Database, config: Config, as_of: str, material_id: str | None = None) -> "NightReads":
+        return cls(lead_times(config), active_offers(config), prices.recent_by_offer(db, as_of, window_days(config), material_id),
+                   stock.events_by_material(db, as_of, material_id), {s.id: s.name for s in config.suppliers}, Formatter(config.currency))
+
+
+def outlook(db: sqlite_utils.Database, config: Config, material: Material, as_of: str, reads: NightReads | None = None) -> Outlook:
+    """Tonight's outlook of one material (``reads``: read once when called for every material of a night)."""
+    reads = reads or NightReads.read(db, config, as_of, material.id)
+    offers = reads.offers.get(material.id, [])
+    window = window_days(config)
+    recent = reads.recent
+    fmt = reads.fmt
     today = parse_time(as_of).date()
-    states = offer_states(db, config, material, as_of)
+    states = offer_states(config, material, as_of, offers, recent, reads.names)
     stocked = [s for s in states if s.in_stock]
     best = min(stocked, key=lambda s: s.unit_price) if stocked else None
-    result = Outlook(material, as_of, stock.on_hand(db, config, material, as_of), stock.daily_usage(config, material),
-                     leads.get(best.offer_id, config.decisions.lead_time_days) if best else config.decisions.lead_time_days,
+    result = Outlook(material, as_of, stock.on_hand(db, config, material, as_of, reads.stock.get(material.id, [])),
+                     stock.daily_usage(config, material),
+                     reads.leads.get(best.offer_id, config.decisions.lead_time_days) if best else config.decisions.lead_time_days,
                      material.safety_days if material.safety_days is not None else config.decisions.safety_days, states)
     for index_id in material.indexes:
         moved = indexes.change_percent(indexes.series(db, index_id, known_on=today), 3)
@@ -180,13 +216,14 @@ def outlook(db: sqlite_utils.Database, config: Config, material: Material, as_of
             result.index_name = next(i.name for i in config.indexes if i.id == index_id)
             break
     settings = config.decisions.buy_window
-    lookback = max(settings.low_days, settings.trend_days) + 1
-    series = prices.daily_cheapest(db, material.id, as_of, days=lookback)
-    first = db.execute("SELECT min(fetched_at) FROM observations WHERE material_id = ? AND status = 'ok' AND fetched_at <= ?",
-                       [material.id, as_of]).fetchone()[0]
-    fmt = Formatter(config.currency)
+    series = prices.cheapest_by_day(recent, [o.offer_id for o in offers])
+    # Prices from the window's first days mean at least the window is known: all the verdict asks.
+    seen = [s[prices.FETCHED] for o in offers for s in recent.get(o.offer_id, ())[:1]]
+    first = parse_time(min(seen)).date() if seen else None
+    if first is not None and (today - first).days >= window - 2:
+        first = today - timedelta(days=window)
     result.verdict = buywindow.verdict(
-        series, today, settings, history_start=parse_time(first).date() if first else None, index_change=result.index_change,
+        series, today, settings, history_start=first, index_change=result.index_change,
         runway_days=result.runway_days, lead_days=result.lead_time_days, safety_days=result.safety_days,
         shelf_life_days=material.shelf_life_days, base_cover_days=config.decisions.cover_weeks * 7,
         money=fmt.prefix + "{:,.2f}" + fmt.suffix + f"/{material.unit}")

@@ -83,20 +83,37 @@ def _count(text: str):  # noqa: ANN202 (a pint quantity)
     return units.parse_quantity(cleaned)
 
 
-def on_hand(db: sqlite_utils.Database, config: Config, material: Material, as_of: str) -> OnHand | None:
+StockEvent = tuple  # (at, kind, quantity in the material's unit)
+
+
+def events_by_material(db: sqlite_utils.Database, as_of: str, material_id: str | None = None) -> dict[str, list[StockEvent]]:
+    """Counts and purchases up to ``as_of``, per material, in time order (one read for a night)."""
+    query = "SELECT material_id, at, kind, quantity FROM stock_events WHERE at <= ?"
+    args = [as_of]
+    if material_id is not None:
+        query += " AND material_id = ?"
+        args.append(material_id)
+    found: dict[str, list[StockEvent]] = {}
+    for material, at, kind, quantity in db.execute(query + " ORDER BY at, id", args):
+        found.setdefault(material, []).append((at, kind, quantity))
+    return found
+
+
+def on_hand(db: sqlite_utils.Database, config: Config, material: Material, as_of: str,
+            events: list[StockEvent] | None = None) -> OnHand | None:
     """Stock at ``as_of``: the newest count before it, plus purchases since, minus usage day by day
     (never below zero: what ran out was not used). None when the owner never counted nor bought it."""
-    count = db.execute("SELECT at, quantity FROM stock_events WHERE material_id = ? AND kind = 'count' AND at <= ? "
-                       "ORDER BY at DESC, id DESC LIMIT 1", [material.id, as_of]).fetchone()
-    since = count[0] if count else ""
-    purchases = db.execute("SELECT at, quantity FROM stock_events WHERE material_id = ? AND kind = 'bought' AND at <= ? AND at > ? "
-                           "ORDER BY at, id", [material.id, as_of, since]).fetchall()
+    if events is None:
+        events = events_by_material(db, as_of, material.id).get(material.id, [])
+    counts = [e for e in events if e[1] == "count"]
+    count = counts[-1] if counts else None
+    purchases = [e for e in events if e[1] == "bought" and (count is None or e[0] > count[0])]
     if count is None and not purchases:
         return None
     usage = daily_usage(config, material) or 0.0
-    moment, quantity = (count[0], count[1]) if count else (purchases[0][0], 0.0)
-    for at, amount in [*purchases, (as_of, 0.0)]:
+    moment, quantity = (count[0], count[2]) if count else (purchases[0][0], 0.0)
+    for at, _, amount in [*purchases, (as_of, "now", 0.0)]:
         days = max((parse_time(at) - parse_time(moment)).total_seconds() / 86400, 0)
         quantity = max(quantity - usage * days, 0.0) + amount
         moment = at
-    return OnHand(quantity, material.unit, count[0] if count else purchases[0][0], sum(a for _, a in purchases))
+    return OnHand(quantity, material.unit, count[0] if count else purchases[0][0], sum(p[2] for p in purchases))
