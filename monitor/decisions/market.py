@@ -27,6 +27,7 @@ from . import indexes
 from .prices import DayPrice
 
 FRESH_DAYS = 14  # a supplier without a price this recent is left out of "the suppliers"
+FAR_MORE = 1.5  # "far more than its index": at least half again the index's own rise
 
 
 @dataclass(frozen=True)
@@ -123,7 +124,8 @@ def judge(material: Material, index_name: str, index_id: str, points: Sequence[i
             assert isinstance(rule, AboveIndexRule)
             for s in supplier_moves(histories, since, today, until=indexes.period_middle(now.period, frequency)):
                 gap = ((1 + s.percent / 100) / (1 + change / 100) - 1) * 100  # how much dearer against the index than before
-                if s.percent >= rule.percent and gap >= rule.gap_points:
+                far_more = s.percent >= FAR_MORE * change  # a supplier 18 % up on a 15 % market followed it; on 2 % it did not
+                if s.percent >= rule.percent and gap >= rule.gap_points and far_more:
                     holds = True
                 elif s.percent < rule.percent / 2 or gap < rule.gap_points / 2:
                     holds = False

@@ -148,8 +148,9 @@ class IndexFallRule(_IndexRule):
 
 
 class AboveIndexRule(_IndexRule):
-    """A supplier rose ``percent`` or more and now costs ``gap_points`` percent more against its index
-    than at the start of the span: "this rise is not the market"."""
+    """A supplier rose ``percent`` or more, half again as much as its index or more, and now costs
+    ``gap_points`` percent more against its index than at the start of the span: "this rise is not
+    the market"."""
 
     kind: Literal["above_index"]
     percent: float = Field(10.0, gt=0)
