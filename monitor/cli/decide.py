@@ -81,9 +81,19 @@ def whatif(config_path: Path, material: str | None, move: str | None, more: tupl
         if scenario is not None:
             if move is not None or more:
                 raise click.UsageError("give either moves (+20%) or --scenario, not both")
-            chosen = [_material(config, material)] if material else [m for m in config.materials if any(m.id in p.lines() for p in config.products)]
-            for m in chosen:
-                moves.append(w.historical_move(db, config, m, scenario, as_of))
+            if material:
+                moves.append(w.historical_move(db, config, _material(config, material), scenario, as_of))
+            else:  # every input of a product, each by its own history; those without enough are named
+                left_out = []
+                for m in (m for m in config.materials if any(m.id in p.lines() for p in config.products)):
+                    try:
+                        moves.append(w.historical_move(db, config, m, scenario, as_of))
+                    except ValueError as exc:
+                        left_out.append(str(exc))
+                if not moves:
+                    raise ValueError("\n".join(left_out) or "no product in the config uses a material")
+                for note in left_out:
+                    click.echo(f"Left out: {note}", err=True)
         else:
             if material is None or move is None:
                 raise click.UsageError("say what moves: supplywatch whatif MATERIAL +20% (or --scenario p95-12m)")

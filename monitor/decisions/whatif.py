@@ -147,16 +147,18 @@ def historical_move(db: sqlite_utils.Database, config: Config, material: Materia
         return Move(material, value, f"{_ordinal(q)} percentile of its {_horizon(days)} moves, own prices "
                                      f"{series[0].day:%Y-%m} to {series[-1].day:%Y-%m}")
     own = f"its own prices span {prices.span_days(series)} days" if series else "it has no prices yet"
+    short = [own]
     for index_id in material.indexes:
         points = indexes.series(db, index_id, known_on=today)
         index_moves = _index_moves(points, days)
+        name = next(i.name for i in config.indexes if i.id == index_id)
         if len(index_moves) >= MIN_WINDOWS:
-            name = next(i.name for i in config.indexes if i.id == index_id)
             value = (math.exp(_percentile(index_moves, q)) - 1) * 100
             return Move(material, value, f"{_ordinal(q)} percentile of {_horizon(days)} moves of {name}, "
                                          f"{points[0].period:%Y-%m} to {points[-1].period:%Y-%m} ({own})")
+        short.append(f"{name} gives {len(index_moves)}" + (f" ({points[0].period:%Y-%m} to {points[-1].period:%Y-%m})" if points else ""))
     hint = "" if material.indexes else "; link a public index to it (indexes: in the config) to use that history"
-    raise ValueError(f"{material.name}: too little history for {scenario}: {own}, and a percentile needs "
+    raise ValueError(f"{material.name}: too little history for {scenario}: {'; '.join(short)}, and a percentile needs "
                      f"{MIN_WINDOWS} {_horizon(days)} windows{hint}")
 
 
