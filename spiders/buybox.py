@@ -43,7 +43,7 @@ _NOT_THE_PRICE_BEFORE = re.compile(
     rf"{_SHIPPING}|\bfree\b|\bover\b|\babove\b|\borders?\b|ab einem|\bdès\b|partir de|\bfrom\b|\bab\b|\bdesde\b|\bda\b|\bod\b|"
     r"\bот\b|\bдо\b|最低|\bsave\b|\bspare|sparen|économisez|ahorra|risparmi|rabatt|discount|bonus|бонус|estimate|starting|"
     r"start(?:ing)? (?:bid|price)|grundpreis|prix au kilo|unit price|monthly|instal+ments?|raten|cuotas|finance|deposit|"
-    r"anzahlung|minimum|\bmin\.|club|member|points|punkte|ポイント|포인트|點|积分|[-+−]\s*$",
+    r"anzahlung|minimum|\bmin\.|club|member|points|punkte|ポイント|포인트|點|积分|每期|分期|月付|할부|[-+−]\s*$",
     re.IGNORECASE,
 )
 _NOT_THE_PRICE_AFTER = re.compile(
@@ -276,12 +276,12 @@ def scan(page: Selector, decimal: str | None, refused: list[str] | None = None) 
                 break
         if element is None or id(element) in seen:
             continue
-        seen.add(id(element))
         if money:
             number, start, end = money.group("a") or money.group("b"), money.start(), money.end()
             if re.sub(r"\D", "", str(text_node)) not in re.sub(r"\D", "", number):
                 continue  # the money around is another number's: "-50%" beside "EUR219.99"
-        else:
+        seen.add(id(element))
+        if not money:
             number_match = NUMBER.search(shown)
             if number_match is None:
                 continue

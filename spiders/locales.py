@@ -3,6 +3,7 @@ and its currency. A page that gives no clue gets no guess: its ambiguous numbers
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass
 from typing import Iterable
@@ -14,6 +15,7 @@ from parsel import Selector
 from .currencies import minor_digits
 from .numbers import shape_decimal
 
+_THREE_AFTER_ONE_MARK = re.compile(r"(?<![\d.,])\d{1,3}([.,])\d{3}(?![\d.,])")
 _NAMES = {".": "a decimal point (1,234.56)", ",": "a decimal comma (1.234,56)", "": "whole amounts (1.234 or 1,234 is a thousand)"}
 
 
@@ -59,12 +61,18 @@ def page_language(page: Selector) -> str | None:
 def infer(page: Selector, price_texts: Iterable[str], currency: str | None = None) -> PageLocale:
     """The page's decimal separator from the numbers its prices show (``12,50 €`` proves a decimal
     comma), else its language, else its currency when that has no decimals (yen, won, pesos)."""
-    votes = Counter(d for d in (shape_decimal(t) for t in price_texts) if d)
+    texts = list(price_texts)
+    votes = Counter(d for d in (shape_decimal(t) for t in texts) if d)
     language = page_language(page)
     if votes:
         (best, count), total = votes.most_common(1)[0], sum(votes.values())
         if count >= 0.8 * total:
             return PageLocale(best, language, "numbers")
+    # Every price with one mark and three digits after it ("$3.499", "$5.809"): prices do not have
+    # three decimals (unless the currency does), so that mark groups thousands.
+    marks = Counter(m.group(1) for t in texts if (m := _THREE_AFTER_ONE_MARK.search(t)))
+    if not votes and len(marks) == 1 and sum(marks.values()) >= 2 and minor_digits(currency) != 3:
+        return PageLocale("," if "." in marks else ".", language, "numbers")
     if language:
         try:
             return PageLocale(decimal_of(language), language, "lang")
