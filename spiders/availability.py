@@ -42,7 +42,7 @@ _WORD = re.compile(r"[a-z0-9]+")
 # Where a sold-out word speaks of one choice or of a picture, not of the product.
 _PICKER = {"size", "sizes", "variant", "variants", "swatch", "swatches", "option", "options", "picker", "selector", "dropdown",
            "image", "img", "photo", "placeholder", "thumbnail", "thumbnails", "gallery", "media", "color", "colour", "colors"}
-_SKIP_TAGS = {"option", "select", "label", "li", "script", "style", "noscript", "template", "img"}
+_SKIP_TAGS = {"option", "select", "label", "script", "style", "noscript", "template", "img"}
 
 
 def _tokens(element: etree._Element) -> set[str]:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Iterator
 
 from lxml import etree
 from parsel import Selector
@@ -51,6 +50,8 @@ _NOT_THE_PRICE_AFTER = re.compile(
     rf"per (?:kg|lb|litre|liter|100|month)|a month|monthly|/?\s*mtl\b|/?\s*mon\.|raten|bonus|бонус|%|points?\b|點|ポイント|{_SHIPPING})",
     re.IGNORECASE,
 )
+# Labels of a current price that is only a lower bound ("from 70.50", "$960 起"): still a current price.
+_FROM = re.compile(r"\bfrom\b|\bab\b|\bdesde\b|\bda\b|\bod\b|\bот\b|partir|dès|起|~|starting|最低", re.IGNORECASE)
 # A "was" price named by its label rather than its markup.
 _WAS = re.compile(r"\b(?:msrp|rrp|uvp|was|list price|statt|avant|prima|antes|before|original price|regular price|retail)\b\s*:?\s*$", re.IGNORECASE)
 # A price without VAT beside the price with it.
@@ -343,7 +344,7 @@ def _headline(inside: list[VisiblePrice]) -> list[VisiblePrice]:
     current price stands beside it (shops also name the current price "old-price"), and a price
     without VAT only when it is shown first. A current price labelled "from" still makes the
     struck one a former price, though neither is then the price."""
-    if any(not p.struck and not p.net for p in inside):
+    if any(not p.struck and not p.net and (not p.excluded or _FROM.search(p.excluded)) for p in inside):
         inside = [p for p in inside if not p.struck]
     usable = [p for p in inside if not p.excluded]
     return [p for i, p in enumerate(usable) if not p.net or i == 0]
@@ -403,11 +404,6 @@ def buy_box(page: Selector, decimal: str | None, title: str | None = None, price
     chosen = VisiblePrice(chosen.amount, chosen.text, chosen.currency, where, chosen.selector, chosen.struck, None, chosen.order, chosen.net)
     others = f"; {distinct - 1} other price(s) there" if distinct > 1 else ""
     return BuyBox(chosen, round(confidence, 2), f"{chosen.text!r} {where}{others}", tuple(prices))
-
-
-def describe(prices: list[VisiblePrice] | tuple[VisiblePrice, ...]) -> Iterator[str]:
-    for p in prices:
-        yield f"{p.text}  ({p.excluded or p.where})"
 
 
 def _amount_forms(amount: Decimal) -> list[str]:

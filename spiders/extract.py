@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from functools import cached_property, lru_cache
@@ -113,7 +114,9 @@ class _Page:
     def locale(self) -> locales.PageLocale:
         if self.given:
             return locales.given(self.given)
-        return locales.infer(self.page, _money_texts(self.page), self.data_currency)
+        texts = _money_texts(self.page)
+        shown = Counter(c for c in (buybox.currency_in_text(t) for t in texts) if c)
+        return locales.infer(self.page, texts, self.data_currency or (shown.most_common(1)[0][0] if shown else None))
 
     @cached_property
     def data_currency(self) -> str | None:
@@ -501,8 +504,3 @@ _PASSWORD = re.compile(r"type\s*=\s*[\"']?password", re.IGNORECASE)
 
 def _has_password_input(text: str) -> bool:
     return any(_PASSWORD.search(tag.group(0)) for tag in _INPUT_TAG.finditer(text))
-
-
-def visible_stock(page: Selector) -> bool | None:
-    """Kept for callers of the former name: availability from the page's own stock line."""
-    return availability.visible_stock(page)

@@ -225,3 +225,38 @@ def test_a_currency_code_that_is_not_one_is_reported_not_passed_on():
 def test_goodrelations_offering_in_rdfa():
     found = extract("goodrelations-offering.html", unit="kg")
     assert (found.price, found.currency, found.method, found.pack) == (Decimal("64.50"), "USD", "rdfa", "25 kg")
+
+
+# More of how pages write prices.
+
+def test_a_currency_without_decimals_groups_thousands_with_its_comma():
+    found = extract("kr-won-whole-amounts.html")  # no lang: 원 says won, which has no decimals
+    assert (found.price, found.currency, found.method) == (Decimal("30000"), "KRW", "visible")
+
+
+def test_a_page_whose_prices_all_have_three_digits_after_a_dot_groups_thousands_with_it():
+    found = extract("ar-thousands-dots.html")
+    assert (found.price, found.method) == (Decimal("3499"), "visible")
+
+
+def test_cents_set_apart_in_a_superscript_are_cents():
+    found = extract("ca-split-cents.html")
+    assert (found.price, found.currency) == (Decimal("229.99"), None)  # "$" alone does not say which dollar
+
+
+def test_instalments_and_shipping_beside_the_price_are_not_the_price():
+    found = extract("de-instalment-beside-price.html")
+    assert (found.price, found.method) == (Decimal("56.74"), "visible")
+    labelled = {p.amount: p.excluded for p in found.visible}
+    assert "mtl" in labelled[Decimal("5.05")] and "Versand" in labelled[Decimal("5.95")]
+
+
+def test_an_add_to_cart_control_holding_both_stock_labels_says_nothing_about_stock():
+    found = extract("pl-switched-stock-labels.html")
+    assert (found.price, found.in_stock) == (Decimal("32"), None)
+
+
+def test_amazon_without_a_buy_box_winner_reads_the_lowest_offer_and_says_so():
+    found = extract("amazon-no-buy-box-winner.html")
+    assert (found.price, found.method) == (Decimal("99.12"), "amazon")
+    assert found.raw.startswith("no seller holds the buy box")
