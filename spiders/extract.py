@@ -185,6 +185,9 @@ def _money_texts(page: Selector) -> list[str]:
     return texts
 
 
+_WORDS = re.compile(r"\w+")
+
+
 def page_title(page: Selector) -> str | None:
     """The product's name as the page shows it: the main heading in full (not its first text, which
     on large marketplaces is a blank or a badge), else ``og:title``, else ``<title>``."""
@@ -199,12 +202,20 @@ def page_title(page: Selector) -> str | None:
             if named:
                 found["named"].append(" ".join(etree.tostring(named[0], method="text", encoding=str, with_tail=False).split()))
         found["amazon" if node.get("id") == "productTitle" else node.tag if node.tag in ("h1", "title") else "h1"].append(text)
+    if len(found["h1"]) > 1:  # a logo or a section in an h1 too: the heading that shares most words with og:title or <title>
+        hint = set(_WORDS.findall(" ".join(found["og"][:1] or found["title"][:1]).lower()))
+        found["h1"].sort(key=lambda text: -len(hint & set(_WORDS.findall(text.lower()))))
     return next((t.strip() for kind in found.values() for t in kind if t and t.strip()), None)
 
 
 def _selector_candidates(page: Selector, selector: str, decimal: str | None) -> list[Candidate]:
     kind, _, query = selector.partition(":")
-    texts = [t.strip() for t in (page.css(query) if kind == "css" else page.xpath(query)).getall() if t.strip()]
+    texts: list[str] = []
+    for text in (t.strip() for t in (page.css(query) if kind == "css" else page.xpath(query)).getall()):
+        if texts and re.match(r"[.,]\d", text) and texts[-1][-1:].isdigit():
+            texts[-1] += text  # cents in their own element continue the amount: "12" "<sup>,50 €</sup>"
+        elif text:
+            texts.append(text)
     found = []
     for text in texts:
         amount = read_number(text, decimal).amount
@@ -228,7 +239,7 @@ def choose(candidates: list[Candidate], variant: str | None, quantity: Decimal |
     if variant:
         chosen = [c for c in candidates if c.matches(variant)]
         if not chosen:
-            names = ", ".join(sorted({c.name or next(iter(c.ids), "?") for c in candidates}))[:300]
+            names = ", ".join(sorted({_offer_label(c) for c in candidates}))[:300]
             return Extraction("missing", method=method, error=f"variant {variant!r} not found in {method}; the page offers: {names}",
                               candidates=tuple(candidates))
         candidates = chosen
@@ -240,6 +251,13 @@ def choose(candidates: list[Candidate], variant: str | None, quantity: Decimal |
     best = candidates[0]
     return Extraction("ok", best.price_for(quantity), best.currency, method, best.raw, _stock_of(candidates), best.pack,
                       best.list_price, best.tiers, candidates=tuple(candidates), agreed=(method,))
+
+
+def _offer_label(candidate: Candidate) -> str:
+    """How the owner can name an offer in ``variant:``: its name and its SKU or other identifiers."""
+    name = candidate.name or ""
+    codes = sorted(i for i in candidate.ids if i != name.lower() and "/" not in i)
+    return f"{name} ({', '.join(codes)})" if name and codes else name or ", ".join(codes) or "?"
 
 
 def _stock_of(candidates: list[Candidate]) -> bool | None:

@@ -260,3 +260,185 @@ def test_amazon_without_a_buy_box_winner_reads_the_lowest_offer_and_says_so():
     found = extract("amazon-no-buy-box-winner.html")
     assert (found.price, found.method) == (Decimal("99.12"), "amazon")
     assert found.raw.startswith("no seller holds the buy box")
+
+
+# A wrong price is worse than a missing one: the buy box refuses when it cannot single one out.
+
+def test_prices_on_a_page_without_a_heading_or_add_to_cart_stay_missing():
+    found = extract("tw-listing-no-heading.html")  # "售價 NT$99" and "會員價 NT$89", no h1, no cart button
+    assert (found.status, found.price) == ("missing", None)
+    assert "no product title (h1) or add-to-cart control" in found.error
+    assert {p.amount for p in found.visible} == {Decimal("99"), Decimal("89")}
+
+
+def test_a_title_and_an_add_to_cart_beside_different_prices_stay_missing():
+    found = extract("hr-title-and-cart-disagree.html")
+    assert (found.status, found.price) == ("missing", None)
+    assert "sit beside different prices" in found.error and "129,00 kn" in found.error and "169,00 kn" in found.error
+
+
+def test_three_prices_beside_the_title_are_not_sure_enough():
+    found = extract("hr-many-prices-in-buy-box.html")  # three models listed under one heading
+    assert (found.status, found.price) == ("missing", None)
+    assert "not sure enough (0.4)" in found.error and "2 other price(s)" in found.error
+
+
+def test_one_other_price_beside_the_title_still_lets_the_first_one_through():
+    found = extract("two-prices-beside-the-title.html")  # "$200 2 bids" then "Reserve $350.00 not met"
+    assert (found.status, found.price, found.method) == ("ok", Decimal("200"), "visible")
+
+
+def test_sizes_at_different_prices_with_only_a_from_price_shown_stay_ambiguous():
+    found = extract("ie-sizes-from-price.html")  # "From €62.95" is a lower bound, not the price of every size
+    assert (found.status, found.price) == ("ambiguous", None)
+    assert "2 different prices in json-ld" in found.error and "variant:" in found.error
+    assert extract("ie-sizes-from-price.html", variant="WB-44").price == Decimal("62.95")
+    shows_another = page("ie-sizes-from-price.html").replace("From €62.95".encode(), "€59.00".encode())
+    assert extract_price(shows_another, "https://shop.example/boots").status == "ambiguous"  # the buy box names none of them
+
+
+def test_a_variant_the_page_does_not_offer_names_the_offers_it_has():
+    found = extract("jsonld-size-prices.html", variant="AP-XXL")
+    assert (found.status, found.price) == ("missing", None)
+    assert "'AP-XXL' not found" in found.error and "ap-s" in found.error and "ap-xl" in found.error
+
+
+# Where the buy box is, and what is not in it.
+
+def test_the_product_heading_is_the_one_named_like_the_page_not_the_logo_heading():
+    found = extract("nested-headings.html")  # <h1>Hive Supplies</h1> in the masthead, then the product's <h1>
+    assert (found.status, found.price, found.method, found.pack) == ("ok", Decimal("14.75"), "visible", "1 kg")
+
+
+def test_prices_in_the_labels_of_a_variant_picker_are_not_the_price():
+    found = extract("size-picker-labels.html")  # "Grade 2 $54.00" first in the page, in a <label>
+    assert (found.status, found.price) == ("ok", Decimal("71.00"))
+    assert {p.amount for p in found.visible if p.excluded == "in an option of a size or variant picker"} >= {Decimal("54.00")}
+
+
+def test_the_cart_total_in_the_site_banner_is_not_the_price():
+    found = extract("header-banner-cart.html")  # <header role="banner"> with "Cart total: A$ 48.20"; the product's own <header> holds its h1
+    assert (found.status, found.price, found.currency) == ("ok", Decimal("6.95"), "AUD")
+    assert {p.amount: p.excluded for p in found.visible}[Decimal("48.20")] == "in the page's header"
+
+
+# The page's own product among several in its data.
+
+def test_an_event_with_offers_is_what_the_page_sells():
+    found = extract("cl-event-tickets.html")  # schema.org Event: tickets at $3.340 (Chilean pesos, no decimals)
+    assert (found.status, found.price, found.currency, found.in_stock) == ("ok", Decimal("3340"), "CLP", True)
+
+
+def test_the_product_whose_url_is_the_pages_canonical_is_the_pages_own():
+    found = extract_price(page("jsonld-own-product-by-url.html"), "https://timber.example/p/pine-shelf-18mm?ref=home")
+    assert (found.status, found.price) == ("ok", Decimal("16.50"))
+    without_canonical = page("jsonld-own-product-by-url.html").replace(b'<link rel="canonical" href="https://timber.example/p/pine-shelf-18mm">', b"")
+    assert extract_price(without_canonical, "https://timber.example/p/oak-shelf-18mm").price == Decimal("39.00")
+    assert extract_price(without_canonical, "https://timber.example/shelves").status == "ambiguous"
+
+
+def test_the_product_whose_sku_is_in_the_address_is_the_pages_own():
+    assert extract_price(page("jsonld-own-product-by-sku.html"), "https://seifen.example/shop?sku=KO-1180").price == Decimal("12.40")
+    assert extract_price(page("jsonld-own-product-by-sku.html"), "https://seifen.example/shop/nl-5021").price == Decimal("18.90")
+    assert extract_price(page("jsonld-own-product-by-sku.html"), "https://seifen.example/shop").status == "ambiguous"
+
+
+# Prices stated only in a price specification.
+
+def test_quantity_breaks_without_an_offer_price_give_the_first_break_and_every_tier():
+    found = extract("jsonld-quantity-breaks-only.html")
+    assert (found.status, found.price, found.currency) == ("ok", Decimal("18.00"), "USD")
+    assert [(t.min_quantity, t.price) for t in found.tiers] == [(Decimal(1), Decimal("18.00")), (Decimal(10), Decimal("16.20"))]
+
+
+def test_a_price_specification_without_an_offer_price_gives_the_current_price_and_the_list_price():
+    found = extract("jsonld-price-specification-only.html")
+    assert (found.status, found.price, found.list_price, found.in_stock) == ("ok", Decimal("31.95"), Decimal("38.00"), True)
+
+
+def test_goodrelations_type_and_quantity_node_names_the_product():
+    found = extract("goodrelations-type-and-quantity.html", unit="kg")
+    assert (found.price, found.currency, found.method, found.pack) == (Decimal("89.00"), "EUR", "rdfa", "10 kg")
+
+
+# Sources that disagree.
+
+def test_a_second_structured_source_with_another_price_is_recorded_as_disputing():
+    found = extract("jsonld-and-microdata-disagree.html")  # JSON-LD 36.00, microdata 39.50, the page shows $36.00
+    assert (found.price, found.method) == (Decimal("36.00"), "json-ld")
+    assert "visible" in found.agreed and [(d.method, d.price) for d in found.disputed] == [("microdata", Decimal("39.50"))]
+
+
+def test_a_data_price_the_page_shows_as_current_is_kept_beside_another_shown_price_and_both_disputes_recorded():
+    found = extract("data-price-shown-beside-another.html")  # JSON-LD 99.00; og and the first price shown 129.00 (the kit)
+    assert (found.price, found.method) == (Decimal("99.00"), "json-ld")
+    assert {(d.method, d.price) for d in found.disputed} == {("opengraph", Decimal("129.00")), ("visible", Decimal("129.00"))}
+
+
+# How numbers are written.
+
+def test_cents_in_their_own_element_continue_the_amount_an_owners_selector_reads():
+    found = extract("selector-split-cents.html", selector="css:.prix ::text")  # "12" "<sup>,50 €</sup>", the struck 14,90 € dropped
+    assert (found.status, found.price, found.method) == ("ok", Decimal("12.50"), "css")
+
+
+def test_a_page_without_a_language_in_yen_reads_whole_amounts():
+    found = extract("jp-yen-no-language.html")  # 1,280円: yen have no decimals
+    assert (found.price, found.currency) == (Decimal("1280"), "JPY")
+    assert (found.locale.decimal, found.locale.source) == ("", "currency")
+
+
+def test_when_the_page_numbers_disagree_its_language_decides():
+    found = extract("de-mixed-number-shapes.html")  # "519,60 €/l" and "Versandkosten 4.90 €": no majority; lang de-DE
+    assert (found.price, found.locale.source) == (Decimal("1299"), "lang")
+
+
+@pytest.mark.parametrize("text, decimal, amount", [
+    ("1.234.567 Ft", None, Decimal("1234567")),  # repeated marks group thousands in any locale
+    ("₹1,23,456", None, Decimal("123456")),  # Indian grouping
+    ("1.234,56 €", None, Decimal("1234.56")),
+    ("1,234.56", ",", Decimal("1234.56")),  # the shape wins over the locale
+    ("1.23.45", None, None),  # no locale writes this
+    ("1,234,56", None, None),
+    ("12.345,678.9", None, None),
+])
+def test_number_shapes(text, decimal, amount):
+    assert read_number(text, decimal).amount == amount
+
+
+# Shop platforms' JSON.
+
+def test_a_shopify_variant_without_a_price_is_left_out_not_read_as_zero():
+    product = {"id": 1, "title": "Soy wax flakes", "handle": "soy-wax", "variants": [
+        {"id": 11, "title": "10 lb", "price": None, "available": False},
+        {"id": 12, "title": "50 lb", "price": "0", "available": True},
+        {"id": 13, "title": "5 lb", "sku": "SW-5", "price": 2899, "available": True}]}
+    found = extract_price(json.dumps(product), "https://shop.example/products/soy-wax.js")
+    assert (found.status, found.price, found.pack, found.method) == ("ok", Decimal("28.99"), "5 lb", "shopify")
+
+
+def test_a_woocommerce_product_without_a_price_is_missing():
+    product = {"id": 55, "name": "Lye 25 kg", "prices": {"price": "", "currency_code": "USD", "currency_minor_unit": 2}}
+    found = extract_price(json.dumps(product), "https://shop.example/wp-json/wc/store/v1/products/55")
+    assert (found.status, found.price) == ("missing", None)
+
+
+# Currencies that would change the amount.
+
+def test_a_retired_currency_code_of_a_redenominated_money_is_reported_not_mapped():
+    found = extract_price(jsonld({"price": "1250000", "priceCurrency": "TRL"}, "Türk kahvesi 1 kg"), "https://shop.example/kahve")
+    assert found.price == Decimal("1250000") and found.currency is None
+    assert "retired code (now TRY, at a different value)" in found.currency_note
+
+
+def test_a_machine_written_number_groups_thousands_with_a_comma_and_reads_a_point_as_decimal():
+    assert machine_number("1,299") == Decimal("1299") and machine_number("1,299 €") == Decimal("1299")
+    assert machine_number("1.299") == Decimal("1.299") and machine_number("26,00 €") == Decimal("26.00")
+
+
+def test_a_product_weight_given_as_a_quantitative_value_is_the_pack():
+    data = {"@context": "https://schema.org", "@type": "Product", "name": "Cold-pressed walnut oil",
+            "weight": {"@type": "QuantitativeValue", "value": "2.5", "unitCode": "KGM"},
+            "offers": {"@type": "Offer", "price": "41.00", "priceCurrency": "EUR"}}
+    html = f'<html><head><script type="application/ld+json">{json.dumps(data)}</script></head><body><h1>Cold-pressed walnut oil</h1></body></html>'
+    assert extract_price(html, "https://shop.example/walnut-oil", unit="kg").pack == "2.5 kg"
