@@ -24,7 +24,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from monitor import config as config_module, store  # noqa: E402
+from monitor import config as config_module, pipeline, store  # noqa: E402
+from monitor.store.items import read_items  # noqa: E402
+from monitor.store.pricing import COLUMNS  # noqa: E402
 
 SUPPLIERS = 20
 
@@ -48,25 +50,25 @@ def night_items(config: config_module.Config, night: int, start: datetime) -> li
             for i, o in enumerate(config.offers())]
 
 
-def timed_store(path: Path, config: config_module.Config, items: list[dict]) -> tuple[float, list[dict]]:
+def timed_store(path: Path, config: config_module.Config, items: list[dict]) -> tuple[float, list]:
     db = store.open_db(path)
     run_id = store.start_run(db, "bench", items[0]["fetched_at"])
     started = time.perf_counter()
-    rows = store.record_observations(db, config, run_id, items)
+    rows = store.record_observations(db, config, run_id, read_items(items)[0])
     elapsed = time.perf_counter() - started
     db.close()
     return elapsed, rows
 
 
-def timed_raw(path: Path, rows: list[dict]) -> float:
+def timed_raw(path: Path, rows: list) -> float:
     raw = sqlite3.connect(path, isolation_level=None)
     raw.execute("PRAGMA journal_mode=WAL")
-    raw.execute("INSERT INTO runs (id, source, started_at, as_of) VALUES (?, 'bench', '', '')", [rows[0]["run_id"]])
-    columns = list(rows[0])
+    raw.execute("INSERT INTO runs (id, source, started_at, as_of) VALUES (?, 'bench', '', '')", [rows[0].run_id])
+    columns = COLUMNS
+    values = [r.values() for r in rows]
     started = time.perf_counter()
     raw.execute("BEGIN")
-    raw.executemany(f"INSERT INTO observations ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
-                    [tuple(r[c] for c in columns) for r in rows])
+    raw.executemany(f"INSERT INTO observations ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})", values)
     raw.execute("COMMIT")
     elapsed = time.perf_counter() - started
     raw.close()
@@ -83,12 +85,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         directory = Path(tmp)
         config = make_config(directory, args.offers)
-        db = store.open_db(config.database_path)
-        store.sync_config(db, config)
+        db, _ = pipeline.open_store(config)
         filled = time.perf_counter()
         for night in range(args.history):
             items = night_items(config, night, start)
-            store.record_observations(db, config, store.start_run(db, "history", items[0]["fetched_at"]), items)
+            store.record_observations(db, config, store.start_run(db, "history", items[0]["fetched_at"]), read_items(items)[0])
         filled = time.perf_counter() - filled
         db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         db.close()
@@ -103,7 +104,7 @@ def main() -> None:
             copy = directory / f"raw-{attempt}.db"
             shutil.copy(config.database_path, copy)
             raw_times.append(timed_raw(copy, rows))
-        assert all(r["status"] == "ok" for r in rows), "every benchmark price should be plausible"
+        assert all(r.status == "ok" for r in rows), "every benchmark price should be plausible"
 
     count = len(tonight)
     store_rate, raw_rate = count / min(store_times), count / min(raw_times)

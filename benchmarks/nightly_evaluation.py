@@ -21,23 +21,30 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from monitor import alerts, config as config_module, notify, rules, store  # noqa: E402
+from monitor import alerts, config as config_module, notify, pipeline, rules, store  # noqa: E402
+from monitor.store.items import read_items  # noqa: E402
 
 
 def night(db_path: Path, config: config_module.Config, as_of: str) -> dict[str, float]:
-    db = store.open_db(db_path)
+    db, _ = pipeline.open_store(config, db_path)
     latest = {r[0]: r[1] for r in db.execute(
         "SELECT offer_id, price FROM observations WHERE fetched_at = (SELECT max(fetched_at) FROM observations WHERE fetched_at < ?)", [as_of])}
     rng = random.Random(1)
-    items = [{"offer_id": o, "status": "ok", "fetched_at": as_of, "price": f"{p * (1 + rng.gauss(0, 0.01)):.2f}"} for o, p in latest.items()]
+    items, _ = read_items({"offer_id": o, "status": "ok", "fetched_at": as_of, "price": f"{p * (1 + rng.gauss(0, 0.01)):.2f}"}
+                          for o, p in latest.items())
     timings = {}
     t0 = time.perf_counter()
     run_id = store.start_run(db, "bench", as_of)
     rows = store.record_observations(db, config, run_id, items)
     t1 = time.perf_counter()
-    findings = rules.extraction_findings(config, rows) + rules.evaluate(db, config, as_of)
+    context = rules.Context(as_of, rules.Formatter(config.currency), alerts.open_alerts(db))
+    pages: dict[str, tuple[int, int]] = {}
+    for row in rows:
+        total, priced = pages.get(row.supplier_id, (0, 0))
+        pages[row.supplier_id] = (total + 1, priced + (row.status in ("ok", "suspect")))
+    findings = rules.evaluate_suppliers(config, context, pages) + rules.evaluate_offers(db, config, context)
     t2 = time.perf_counter()
-    transitions = alerts.apply(db, findings, as_of)
+    transitions = alerts.apply(db, findings, as_of, known=context.open_alerts)
     notify.compose(transitions, notify.DigestContext(as_of[:10]))
     t3 = time.perf_counter()
     timings.update(store=t1 - t0, rules=t2 - t1, alerts=t3 - t2, total=t3 - t0, observations=len(items),

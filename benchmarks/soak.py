@@ -25,7 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from monitor import backtest, config as config_module, pipeline, store  # noqa: E402
-from monitor.rules.kinds import DEFAULT_RULES  # noqa: E402
+from monitor.rules import DEFAULT_RULES  # noqa: E402
 
 SUPPLIERS = 10
 
@@ -101,8 +101,8 @@ def main() -> None:
                                    for i in range(args.offers)]
         (Path(scratch) / "supplywatch.yml").write_text("\n".join(lines))
         config = config_module.load(Path(scratch) / "supplywatch.yml")
-        db = store.open_db(config.database_path)
-        store.sync_config(db, config)
+        db, _ = pipeline.open_store(config)
+        offers = [o for o in config.offers() if o.active]
         walls, fds, threads, sizes = [], [], [], []
         began = [time.perf_counter()]
 
@@ -111,8 +111,9 @@ def main() -> None:
             began[0] = time.perf_counter()
 
         def handle(as_of: str | None, items: list, stats: dict) -> None:
-            run_id = store.start_run(db, "soak", as_of)
-            pipeline.process_items(db, config, run_id, items, as_of, echo=lambda _: None)
+            with pipeline.Run(db, config, "soak", as_of, expected=offers, echo=lambda _: None) as run:
+                run.accept(items)
+                run.finish(stats)
             walls.append(time.perf_counter() - began[0])
             fds.append(open_fds())
             threads.append(threading.active_count())
@@ -136,7 +137,7 @@ def main() -> None:
             expected = backtest.backtest(series, DEFAULT_RULES, unit="kg").count()
             got = db.execute("SELECT count(*) FROM alerts WHERE offer_id = ? AND first_fired IS NOT NULL AND kind != 'extraction'",
                              [f"m{i}@s{i % SUPPLIERS}"]).fetchone()[0]
-            escalations = sum(1 for e in backtest.backtest(series, DEFAULT_RULES, unit="kg").events if e["event"] == "escalated")
+            escalations = sum(1 for e in backtest.backtest(series, DEFAULT_RULES, unit="kg").events if e.event == "escalated")
             mismatches += got != expected - escalations
         print(f"alerts vs backtest of the same series: {args.sample - mismatches} of {args.sample} sampled offers match")
 

@@ -19,8 +19,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from monitor import alerts, config as config_module, rules, store  # noqa: E402
+from monitor import alerts, config as config_module, pipeline, rules, store  # noqa: E402
 from monitor.store import schema  # noqa: E402
+from monitor.store.items import read_items  # noqa: E402
+from monitor.store.pricing import COLUMNS  # noqa: E402
 
 
 def make_config(directory: Path, offers: int) -> config_module.Config:
@@ -50,19 +52,20 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         directory = Path(tmp)
         config = make_config(directory, args.offers)
-        db = store.open_db(config.database_path)
-        store.sync_config(db, config)
+        db, _ = pipeline.open_store(config)
 
         store_seconds = rules_seconds = 0.0
-        rows_written: list[dict] = []
+        rows_written: list = []
         began = time.perf_counter()
         for night in range(args.nights):
-            items = night_items(args.offers, night, start)
-            run_id = store.start_run(db, "bench", items[0]["fetched_at"])
+            items, _ = read_items(night_items(args.offers, night, start))
+            as_of = items[0].fetched_at
+            run_id = store.start_run(db, "bench", as_of)
             t0 = time.perf_counter()
             rows_written += store.record_observations(db, config, run_id, items)
             t1 = time.perf_counter()
-            alerts.apply(db, rules.evaluate(db, config, items[0]["fetched_at"]), items[0]["fetched_at"])
+            context = rules.Context(as_of, rules.Formatter(config.currency), alerts.open_alerts(db))
+            alerts.apply(db, rules.evaluate_offers(db, config, context), as_of, known=context.open_alerts)
             rules_seconds += time.perf_counter() - t1
             store_seconds += t1 - t0
         total = time.perf_counter() - began
@@ -75,11 +78,11 @@ def main() -> None:
         raw.executemany("INSERT INTO runs (id, source, started_at, as_of) VALUES (?, 'bench', '', '')",
                         [(r,) for r in range(1, args.nights + 1)])
         raw.execute("PRAGMA foreign_keys = OFF")
-        columns = list(rows_written[0])
+        columns = COLUMNS
+        values = [r.values() for r in rows_written]
         t0 = time.perf_counter()
         with raw:
-            raw.executemany(f"INSERT INTO observations ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
-                            [tuple(r[c] for c in columns) for r in rows_written])
+            raw.executemany(f"INSERT INTO observations ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})", values)
         raw_seconds = time.perf_counter() - t0
 
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -6,7 +6,7 @@ import os
 import re
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 from urllib.parse import urlparse
 
 import apprise
@@ -17,7 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, PrivateAttr,
 from spiders.offer import OfferSpec
 
 from . import units
-from .rules.kinds import DEFAULT_RULES, RULE_KINDS, ChangeRule, ExtractionRule, Rule, ThresholdRule, TrendRule
+from .rules.base import Scope
+from .rules.registry import RULE_KINDS, ExtractionRule, Rule, extraction_rule, misplaced, rules_for_material
 
 DEFAULT_CONFIG = "supplywatch.yml"
 EXAMPLE = resources.files("monitor").joinpath("example.yml").read_text(encoding="utf-8")
@@ -205,8 +206,6 @@ class RecipeLine(_Strict):
 
 
 BATCH_WORDS = ("batch", "batche")  # yield_count("3 batches") singularises to "batche"
-ProductRule = Annotated[Union[ThresholdRule, ChangeRule, TrendRule], Field(discriminator="kind")]
-PRODUCT_RULE_KINDS = ("threshold", "change", "trend")
 
 
 class Product(_Strict):
@@ -218,7 +217,7 @@ class Product(_Strict):
     yield_: str = Field("1 each", alias="yield")  # "40 bars": what one batch makes
     price: float | None = Field(None, gt=0)  # selling price of one unit, in the home currency
     target_margin: float | None = Field(None, gt=0, lt=100)  # percent of the selling price
-    rules: list[ProductRule] = []
+    rules: list[Rule] = []
     weekly_plan: str | None = None  # "3 batches" or "120 bars" made a week: drives the materials' usage
 
     @field_validator("weekly_plan", mode="before")
@@ -352,11 +351,11 @@ class Config(_Strict):
 
     def rules_for(self, material: Material) -> tuple[Rule, ...]:
         """A material's own rules override the defaults; with neither, the built-in defaults apply."""
-        return tuple(r for r in (material.rules or self.rules or DEFAULT_RULES) if not isinstance(r, ExtractionRule))
+        return rules_for_material(self, material)
 
     def extraction_rule(self) -> ExtractionRule:
         """The supplier-level check that a supplier's pages still yield prices (always on)."""
-        return next((r for r in self.rules if isinstance(r, ExtractionRule)), ExtractionRule(kind="extraction"))
+        return extraction_rule(self)
 
     def offers(self) -> list[OfferSpec]:
         """Every offer flattened with what the spider and the store need to know about it
@@ -453,9 +452,7 @@ def _cross_check(config: Config) -> list[str]:
         if material.id in material_ids:
             problems.append(f"materials[{m}].id: {material.id!r} is used by another material")
         material_ids.append(material.id)
-        for r, rule in enumerate(material.rules):
-            if isinstance(rule, ExtractionRule):
-                problems.append(f"materials[{m}].rules[{r}]: 'extraction' watches suppliers, not materials: put it in the top-level rules")
+        problems += _check_rules(material.rules, f"materials[{m}].rules", {Scope.OFFER, Scope.MATERIAL}, material.unit, config.currency)
         for o, offer in enumerate(material.offers):
             where = f"materials[{m}].offers[{o}]"
             if offer.supplier not in supplier_ids:
@@ -470,8 +467,28 @@ def _cross_check(config: Config) -> list[str]:
             if offer_id in offer_ids:
                 problems.append(f"{where}: a second offer of {material.id!r} at {offer.supplier!r} needs its own 'id:'")
             offer_ids.add(offer_id)
+    problems += _check_rules(config.rules, "rules", {Scope.OFFER, Scope.MATERIAL, Scope.SUPPLIER}, None, config.currency)
     problems += _check_products(config)
     problems += _check_decisions(config)
+    return problems
+
+
+def _check_rules(rules: list[Rule], where: str, allowed: set[Scope], unit: str | None, currency: str) -> list[str]:
+    """Each rule where its kind applies, and no two rules watching the same thing (an alert's
+    identity is what its rule watches, so two such rules would share their alerts)."""
+    problems: list[str] = []
+    seen: dict[str, int] = {}
+    for r, rule in enumerate(rules):
+        wrong = misplaced(rule, allowed)
+        if wrong:
+            problems.append(f"{where}[{r}]: {wrong}")
+            continue
+        for direction in rule.directions:
+            key = f"{rule.kind}({rule.identity(direction, unit, currency)}):{direction}"
+            if key in seen and seen[key] != r:
+                problems.append(f"{where}[{r}]: watches the same as {where}[{seen[key]}]; remove one or give each its own 'id:'")
+                break
+            seen[key] = r
     return problems
 
 
@@ -510,6 +527,7 @@ def _check_products(config: Config) -> list[str]:
         if product.id in product_ids:
             problems.append(f"products[{p}].id: {product.id!r} is used by another product")
         product_ids.append(product.id)
+        problems += _check_rules(product.rules, f"products[{p}].rules", {Scope.PRODUCT}, product.yield_unit, config.currency)
         if product.target_margin is not None and product.price is None:
             problems.append(f"products[{p}].target_margin: a margin needs the selling price: add 'price: <per {product.yield_unit}>'")
         for material_id, line in product.lines().items():

@@ -16,7 +16,7 @@ from typing import Any
 import sqlite_utils
 
 from . import units
-from .rules.checks import parse_time
+from .rules.base import parse_time
 from .config import Config, Product
 
 MAX_PRICE_AGE_DAYS = 30
@@ -85,14 +85,15 @@ class ProductCost:
         }
 
 
-def _offer_prices(db: sqlite_utils.Database, material_id: str, as_of: str) -> dict[str, tuple]:
-    """Each offer's newest valid landed unit price of the material within the age limit."""
+def _offer_prices(db: sqlite_utils.Database, material_id: str, as_of: str, unit: str, currency: str) -> dict[str, tuple]:
+    """Each offer's newest valid landed unit price of the material within the age limit (in the
+    material's unit and the home currency: a price not re-expressed after a change is left out)."""
     oldest = (parse_time(as_of) - timedelta(days=MAX_PRICE_AGE_DAYS)).isoformat()
     newest: dict[str, tuple] = {}
     for row in db.execute(
         "SELECT offer_id, supplier_id, id, fetched_at, landed_unit_price, in_stock FROM observations "
         "WHERE material_id = ? AND status = 'ok' AND landed_unit_price IS NOT NULL AND fetched_at > ? AND fetched_at <= ? "
-        "ORDER BY fetched_at", [material_id, oldest, as_of],
+        "AND unit = ? AND home_currency = ? ORDER BY fetched_at", [material_id, oldest, as_of, unit, currency],
     ):
         newest[row[0]] = row
     return newest
@@ -108,7 +109,7 @@ def cost_at(db: sqlite_utils.Database, config: Config, product: Product, as_of: 
         material = materials[material_id]
         quantity = float(units.amount_in(units.parse_quantity(recipe_line.quantity), material.unit, material.density))
         line = CostLine(material_id, material.name, quantity, material.unit, recipe_line.quantity)
-        candidates = [r for offer_id, r in _offer_prices(db, material_id, as_of).items() if offer_id in active]
+        candidates = [r for offer_id, r in _offer_prices(db, material_id, as_of, material.unit, config.currency).items() if offer_id in active]
         if recipe_line.supplier:
             candidates = [r for r in candidates if r[1] == recipe_line.supplier]
         else:
@@ -125,7 +126,7 @@ def cost_at(db: sqlite_utils.Database, config: Config, product: Product, as_of: 
 def record_costs(db: sqlite_utils.Database, config: Config, run_id: int | None, as_of: str) -> dict[str, ProductCost]:
     """Cost every product at ``as_of`` and store it with its lines (again at the same time: replaced)."""
     costs = {p.id: cost_at(db, config, p, as_of) for p in config.products}
-    with db.conn:
+    with db.atomic():
         for cost in costs.values():
             old = [r[0] for r in db.execute("SELECT id FROM product_costs WHERE product_id = ? AND costed_at = ?", [cost.product.id, as_of])]
             for old_id in old:

@@ -1,7 +1,22 @@
-"""The nightly job: lock, crawl, store, evaluate, alert, notify, record the run.
+"""One run of supplywatch, whatever brings the prices: lock, store, judge, alert, tell, record.
 
-``run()`` is what cron calls through ``supplywatch run``; ``ingest()`` does the same with items
-crawled elsewhere; both share :func:`process_items` with the demo.
+``supplywatch run`` (a crawl here or on scrapyd), ``ingest`` (feeds crawled elsewhere),
+``add-price`` (a quote by phone), the demo (one run per night) and ``backtest`` (a history replayed
+into a scratch database) all go through :class:`Run`, so what each reports is what a night does.
+
+The crawl side hands a run its items in batches, as each supplier finishes::
+
+    with Run(db, config, "crawl", expected=offers) as run:
+        for supplier_items in crawl():                   # any grouping; one batch per supplier is best
+            again = run.to_refetch(supplier_items)       # offers to look at once more, right away
+            run.accept(supplier_items + refetch(again))  # stored now, its alerts judged, pushes sent now
+        result = run.finish(crawl_stats)                 # the rest: missing offers, products, digest
+
+:meth:`Run.accept` stores a batch at once (one transaction), judges that batch's suppliers and
+sends their critical pushes, so a slow supplier does not hold back the others' alerts.
+:meth:`Run.finish` records every expected offer that produced no item as an *error*
+observation, judges what needs every supplier (cheapest, products), retires alerts no rule
+watches any more, sends the digest and records the run's status.
 """
 
 from __future__ import annotations
@@ -9,33 +24,54 @@ from __future__ import annotations
 import fcntl
 import os
 from contextlib import contextmanager
-from dataclasses import dataclass
-from decimal import Decimal
+from dataclasses import dataclass, field, replace
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from types import TracebackType
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 import sqlite_utils
 
+from spiders.offer import OfferSpec
+
 from . import alerts, costing, decisions, notify, private_files, rules, safe_text, store
 from .alerts import silences
-from .decisions import indexes as index_series, todo
-from .crawl import feeds
-from .rules import products as product_rules
-from .store.pricing import Pricing
 from .config import Config
+from .crawl import feeds
+from .decisions import indexes as index_series, todo
+from .rules import Context, Formatter, Scope
+from .store.items import PRICED, PriceItem, RateItem, Status, finite_number, read_items
+from .store.pricing import Observation, Pricing
+from .store.reexpress import reexpress
 
-EXIT_OK, EXIT_PARTIAL, EXIT_CONFIG, EXIT_LOCKED, EXIT_FATAL = 0, 1, 2, 3, 4
+EXIT_OK, EXIT_PARTIAL, EXIT_INPUT, EXIT_LOCKED, EXIT_FATAL = 0, 1, 2, 3, 4
+EXIT_CONFIG = EXIT_INPUT
 EXIT_CODES = {
     EXIT_OK: "everything went well",
-    EXIT_PARTIAL: "the run finished, but some pages gave no price or some notifications are still queued",
-    EXIT_CONFIG: "the config file is invalid, or the database is from a newer supplywatch (nothing was written)",
+    EXIT_PARTIAL: "the run finished, but some pages gave no valid price, or no page did, or some notifications are still queued",
+    EXIT_INPUT: "the config file or the input (a feed, a price) is invalid, or the database is from a newer supplywatch (nothing was written)",
     EXIT_LOCKED: "another run is still going on the same database",
     EXIT_FATAL: "the run crashed (the database is left consistent; see the message)",
 }
 
+Item = Mapping[str, Any] | PriceItem | RateItem
+
+
+class RunStatus(StrEnum):
+    OK = "ok"                # every offer gave a valid price and every message went out
+    PARTIAL = "partial"      # some offers gave no valid price (missing, error, suspect) or messages are queued
+    FAILED = "failed"        # not one valid price
+    CRASHED = "crashed"      # the run stopped on an error (the message says which)
+    RUNNING = "running"
+
 
 class Locked(Exception):
     """Another supplywatch run holds the database's lock."""
+
+
+class InputError(ValueError):
+    """The input of a run (a feed, a price typed in) is unusable; found before anything is written."""
 
 
 @contextmanager
@@ -59,98 +95,267 @@ def run_lock(database: Path) -> Iterator[None]:
         yield
 
 
+def open_store(config: Config, path: Path | None = None) -> tuple[sqlite_utils.Database, list[str]]:
+    """The store, migrated and in step with the config: history re-expressed if a material's unit or
+    the home currency changed (returns those notes for the digest), offers synced, alerts keyed by
+    what their rules watch."""
+    db = store.open_db(path or config.database_path)
+    notes = reexpress(db, config)
+    store.sync_config(db, config)
+    with db.atomic():  # new materials: their prices will be in today's home currency
+        db.execute("UPDATE materials SET currency = ? WHERE currency IS NULL", [config.currency])
+    alerts.rekey(db, config)
+    return db, notes
+
+
 @dataclass
 class RunResult:
     run_id: int
-    status: str
+    status: RunStatus
     message: str
-    transitions: list[alerts.Transition]
+    transitions: list[alerts.Transition] = field(default_factory=list)
+    messages: list[notify.Message] = field(default_factory=list)
 
     @property
     def exit_code(self) -> int:
-        return EXIT_OK if self.status == "ok" else EXIT_PARTIAL
+        return EXIT_OK if self.status == RunStatus.OK else EXIT_PARTIAL
 
 
-def _outcome(summary: dict[str, Any], fired: int, resolved: int, still_queued: int) -> tuple[str, str]:
-    failing = sorted(s for s, c in summary["suppliers"].items() if c["ok"] + c["suspect"] == 0 and c["offers"])
-    parts = [f"{summary['offers']} offers: {summary['prices']} prices, {summary['missing']} missing, "
-             f"{summary['errors']} errors, {summary['suspect']} suspect"]
-    if failing:
-        parts.append(f"no price at all from {', '.join(failing)}")
-    parts.append(f"{fired} alerts fired, {resolved} resolved")
-    if still_queued:
-        parts.append(f"{still_queued} notifications not delivered (kept for the next run)")
-    if summary["offers"] and not summary["prices"] and not summary["suspect"]:
-        status = "failed"
-    elif summary["missing"] or summary["errors"] or still_queued:
-        status = "partial"
-    else:
-        status = "ok"
-    return status, "; ".join(parts)
+class Run:
+    """One run: batches of items in, alerts and messages out, the run row kept up to date.
+
+    ``as_of``: the time the run's prices are for (a demo night, a backtest day); None for now.
+    ``expected``: the offers a crawl was asked for; each one without an item becomes an error
+    observation at :meth:`finish`. ``deliver``: send through Apprise (False keeps messages queued,
+    as a backtest does)."""
+
+    def __init__(self, db: sqlite_utils.Database, config: Config, source: str, as_of: str | None = None, *,
+                 expected: Sequence[OfferSpec] | None = None, echo: Callable[[str], None] = print, deliver: bool = True,
+                 notes: Sequence[str] = ()) -> None:
+        self.db, self.config, self.source, self.as_of = db, config, source, as_of
+        self.expected = list(expected) if expected is not None else None
+        self.echo, self.deliver, self.notes = echo, deliver, list(notes)
+        self.offers = {o.offer_id: o for o in config.offers()}
+        self.fmt = Formatter(config.currency)
+        self.run_id = store.start_run(db, source, as_of)
+        self.latest_fetch: str | None = None
+        self.rows: dict[str, Observation] = {}  # each offer's last observation this run
+        self.urls: dict[str, str | None] = {}
+        self.held: set[str] = set()
+        self.evaluated: set[str] = set()
+        self.transitions: list[alerts.Transition] = []
+        self.messages: list[notify.Message] = []
+        self.tried: set[int] = set()  # notifications this run already tried to deliver
+        self.judged: set[str] = set()  # fingerprints a rule judged this run
+        self.to_do: list[str] = []  # the owner's list, when it is worth telling tonight
+        self.open = alerts.open_alerts(db)
+        self.link = notify.link_maker(config.notify.base_url, config.database_path.stem if config.notify.base_url else "")
+        self.finished = False
+
+    # ---- the run's lifetime ----------------------------------------------------------------
+
+    def __enter__(self) -> "Run":
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        if exc is not None and not self.finished:
+            self.crashed(exc)
+
+    def crashed(self, exc: BaseException) -> None:
+        """Record that the run stopped; whatever was committed stays (each batch is whole)."""
+        with self.db.atomic():
+            self.db["runs"].update(self.run_id, {"status": RunStatus.CRASHED.value, "finished_at": store.now_iso(),
+                                                 "message": safe_text.redact(f"{exc.__class__.__name__}: {exc}")[:500]})
+
+    def clock(self) -> str:
+        """The time the rules judge at: the run's own (or now), never before a price it stored (a
+        re-fetch comes a moment after the night's time)."""
+        base = self.as_of or store.now_iso()
+        return max(base, self.latest_fetch) if self.latest_fetch else base
+
+    # ---- batches -----------------------------------------------------------------------------
+
+    def _items(self, batch: Iterable[Item]) -> list[PriceItem]:
+        # Page text is data: no terminal control, raw text capped, no secrets in errors.
+        cleaned = [safe_text.clean_item(i) if isinstance(i, Mapping) else i for i in batch]
+        index_series.record_items(self.db, self.config, [i for i in cleaned if isinstance(i, Mapping) and "index_id" in i])
+        prices, rates = read_items(i for i in cleaned if not (isinstance(i, Mapping) and "index_id" in i))
+        store.record_rates(self.db, rates)  # first: today's prices convert at today's rate
+        kept = []
+        for item in prices:
+            if item.offer_id not in self.offers:
+                self.notes.append(f"an item for {item.offer_id!r}, which is not an offer of the config, was left out")
+                continue
+            kept.append(item if item.fetched_at else replace(item, fetched_at=self.clock()))
+        return kept
+
+    def judge(self, batch: Iterable[Item]) -> list[Observation]:
+        """How a batch would be priced and judged tonight, without storing it."""
+        pricing = Pricing(self.db, self.config)
+        pricing.preload()  # judged against the kept recent prices, as the store will judge them
+        return [pricing.observation(self.run_id, item) for item in self._items(batch)]
+
+    def to_refetch(self, batch: Iterable[Item]) -> list[OfferSpec]:
+        """Offers whose price looks like a glitch (a x5 jump, a zero, a changed pack): fetch them again
+        at once, so a glitch is cleared without paging anyone."""
+        return [self.offers[o] for o in store.to_refetch(self.judge(batch))]
+
+    def accept(self, batch: Iterable[Item]) -> list[Observation]:
+        """Store a batch (one transaction), judge its suppliers' offers and send their critical pushes."""
+        items = self._items(batch)
+        if not items:
+            return []
+        for item in items:
+            self.urls[item.offer_id] = item.url
+        rows = store.record_observations(self.db, self.config, self.run_id, items)
+        for row in rows:
+            self.rows[row.offer_id] = row
+            self.latest_fetch = max(self.latest_fetch or row.fetched_at, row.fetched_at)
+        suppliers = {row.supplier_id for row in rows}
+        offers = {o.offer_id for o in self.offers.values() if o.active and o.supplier in suppliers}
+        self._judge_offers(suppliers, offers)
+        return rows
+
+    def _pages(self, suppliers: set[str]) -> dict[str, tuple[int, int]]:
+        pages = {s: (0, 0) for s in suppliers}
+        for row in self.rows.values():
+            if row.supplier_id in pages:
+                total, priced = pages[row.supplier_id]
+                pages[row.supplier_id] = (total + 1, priced + (row.status in PRICED))
+        return pages
+
+    def _judge_offers(self, suppliers: set[str], offers: set[str]) -> None:
+        context = self.context()
+        findings = rules.evaluate_suppliers(self.config, context, self._pages(suppliers))
+        broken = {f.target.supplier_id for f in findings if f.holds and f.target.supplier_id}
+        self.held = (self.held - suppliers) | broken
+        findings += rules.evaluate_offers(self.db, self.config, context, offers, self.held, scopes=(Scope.OFFER,))
+        self.evaluated |= offers
+        self._tell(findings, context.as_of)
+
+    def context(self) -> Context:
+        return Context(self.clock(), self.fmt, self.open)
+
+    # ---- telling -----------------------------------------------------------------------------
+
+    def _tell(self, findings: list[rules.Finding], night: str, final: bool = False) -> None:
+        """Alert transitions, their event log rows and the messages that tell them: one transaction."""
+        silenced = silences.silenced_ids(self.db)
+        with self.db.atomic():
+            transitions = alerts.apply(self.db, findings, night, silenced, known=self.open)
+            self.judged.update(f.fingerprint for f in findings)
+            if final:
+                transitions += alerts.reconcile(self.db, self.config, night, silenced, known=self.open, judged=self.judged)
+            event_ids = alerts.record_events(self.db, self.run_id, night, transitions)
+            queued = self._queue(notify.pushes(transitions, self.link), event_ids)
+            if final:
+                untold = alerts.untold(self.db)
+                digest = notify.digest([t for _, t in untold], self.digest_context())
+                if digest is not None:
+                    queued += self._queue([digest], [event_id for event_id, _ in untold])
+        self.transitions += transitions
+        if self.deliver:
+            # A batch's pushes go out now; the end of the run also retries what earlier runs left
+            # queued (each message is tried once per run).
+            notify.deliver_pending(self.db, self.config, self.echo, only=None if final else queued, skip=self.tried)
+            self.tried.update(queued)
+
+    def _queue(self, messages: list[notify.Message], event_ids: list[int]) -> list[int]:
+        ids = notify.queue(self.db, self.run_id, messages)
+        for message, notification_id in zip(messages, ids):
+            alerts.carried_by(self.db, [event_ids[i] for i in message.carries], notification_id)
+        self.messages += messages
+        return ids
+
+    def digest_context(self) -> notify.DigestContext:
+        names = {s.id: s.name for s in self.config.suppliers}
+        problems = [notify.Problem(r.offer_id, r.status.value, r.error, self.urls.get(r.offer_id))
+                    for r in self.rows.values() if r.status != Status.OK]
+        return notify.DigestContext(
+            run_label=self.clock()[:10], problems=problems, notes=self.notes,
+            held_back=[f"{names.get(s, s)}: price alerts wait until its pages give prices again" for s in sorted(self.held)],
+            undelivered=notify.undelivered(self.db), link=self.link, to_do=self.to_do,
+        )
+
+    # ---- the end of a run --------------------------------------------------------------------
+
+    def finish(self, crawl_stats: dict[str, Any] | None = None) -> RunResult:
+        """Account for every expected offer, judge what needs every supplier, tell, record the run."""
+        if self.expected is not None:
+            night = self.clock()
+            missing = [o for o in self.expected if o.active and o.offer_id not in self.rows]
+            if missing:
+                self.accept([PriceItem(o.offer_id, Status.ERROR, night, url=o.url, currency=o.currency, pack=o.pack,
+                                       error="the crawl gave no result for this offer (its page or its extraction failed)")
+                             for o in missing])
+        context = self.context()
+        rest = {o.offer_id for o in self.offers.values() if o.active} - self.evaluated
+        findings = rules.evaluate_offers(self.db, self.config, context, rest, self.held, scopes=(Scope.OFFER,)) if rest else []
+        findings += rules.evaluate_offers(self.db, self.config, context, None, self.held, scopes=(Scope.MATERIAL,))
+        if self.config.products:
+            costs = costing.record_costs(self.db, self.config, self.run_id, context.as_of)
+            findings += rules.evaluate_products(self.db, self.config.products, context, costs, self.config.currency)
+        tonight = decisions.evaluate(self.db, self.config, self.run_id, context.as_of)  # stock, indexes, quotes, to-do
+        findings += tonight.findings
+        self.to_do = todo.lines(tonight.to_tell)
+        self._tell(findings, context.as_of, final=True)
+        still_queued = self.db.execute("SELECT count(*) FROM notifications WHERE delivered_at IS NULL").fetchone()[0] if self.deliver else 0
+        summary = store.summarize(list(self.rows.values()))
+        status, message = self._outcome(summary, still_queued)
+        with self.db.atomic():
+            store.finish_run(self.db, self.run_id, status.value, summary, message, crawl_stats)
+            if self.as_of is None:
+                self.db["runs"].update(self.run_id, {"as_of": context.as_of})
+        self.finished = True
+        return RunResult(self.run_id, status, message, self.transitions, self.messages)
+
+    def _outcome(self, summary: dict[str, Any], still_queued: int) -> tuple[RunStatus, str]:
+        failing = sorted(s for s, c in summary["suppliers"].items() if c["ok"] == 0 and c["offers"])
+        told = [t for t in self.transitions if t.told]
+        fired = sum(t.event == alerts.Event.FIRED for t in told)
+        resolved = sum(t.event == alerts.Event.RESOLVED for t in told)
+        parts = [f"{summary['offers']} offers: {summary['prices']} prices, {summary['missing']} missing, "
+                 f"{summary['errors']} errors, {summary['suspect']} suspect"]
+        if failing:
+            parts.append(f"no price at all from {', '.join(failing)}")
+        parts.append(f"{fired} alerts fired, {resolved} resolved")
+        if still_queued:
+            parts.append(f"{still_queued} notifications not delivered (kept for the next run)")
+        if summary["offers"] and not summary["prices"]:
+            status = RunStatus.FAILED
+        elif summary["missing"] or summary["errors"] or summary["suspect"] or still_queued:
+            status = RunStatus.PARTIAL
+        else:
+            status = RunStatus.OK
+        return status, "; ".join(parts)
 
 
-def process_items(
-    db: sqlite_utils.Database, config: Config, run_id: int, items: list[dict[str, Any]], as_of: str,
-    echo: Callable[[str], None] = print, crawl_stats: dict[str, Any] | None = None,
-) -> RunResult:
-    """Store a crawl's items, evaluate the rules at ``as_of``, send what there is to send."""
-    items = [safe_text.clean_item(i) for i in items]  # page text is data: no terminal control, raw text capped
-    store.record_rates(db, [i for i in items if "per_eur" in i])  # first: today's prices convert at today's rate
-    index_series.record_items(db, config, [i for i in items if "index_id" in i])
-    items = [i for i in items if "offer_id" in i]
-    rows = store.final_rows(store.record_observations(db, config, run_id, items))
-    summary = store.summarize(rows)
-    broken = rules.extraction_findings(config, rows)
-    held = {f.supplier_id for f in broken if f.holds}
-    costs = costing.record_costs(db, config, run_id, as_of)
-    tonight = decisions.evaluate(db, config, run_id, as_of)
-    findings = broken + rules.evaluate(db, config, as_of, held) + product_rules.evaluate(db, config, as_of, costs) + tonight.findings
-    transitions = alerts.apply(db, findings, as_of)
-    names = {s.id: s.name for s in config.suppliers}
-    urls = {i["offer_id"]: i.get("url") for i in items}
-    context = notify.DigestContext(
-        run_label=as_of[:10],
-        problems=[r | {"url": urls.get(r["offer_id"])} for r in rows if r["status"] != "ok"],
-        silenced={s["target"] for s in silences.active(db)},
-        held_back=[f"{names.get(s, s)}: price alerts wait until its pages give prices again" for s in sorted(held)],
-        undelivered=notify.undelivered(db),
-        link=notify.link_maker(config.notify.base_url, config.database_path.stem),
-        to_do=todo.lines(tonight.to_tell),
-    )
-    notify.queue(db, run_id, notify.compose(transitions, context))
-    _, still_queued = notify.deliver_pending(db, config, echo)
-    fired = sum(t.event == "fired" for t in transitions)
-    resolved = sum(t.event == "resolved" for t in transitions)
-    status, message = _outcome(summary, fired, resolved, still_queued)
-    store.finish_run(db, run_id, status, summary, message, crawl_stats)
-    return RunResult(run_id, status, message, transitions)
-
+# ---- the ways prices come in ---------------------------------------------------------------
 
 def run(config: Config, echo: Callable[[str], None] = print, log_level: str = "WARNING",
         scrapyd_nodes: Sequence[str] = (), scrapyd_jobs: int | None = None) -> RunResult:
     """Crawl every active offer now (here, or on ``scrapyd_nodes``) and process the results,
     under the database's lock."""
     with run_lock(config.database_path):
-        db = store.open_db(config.database_path)
-        store.sync_config(db, config)
-        run_id = store.start_run(db, "crawl" if not scrapyd_nodes else "crawl:scrapyd")
-        log_file = config.database_path.parent / "logs" / f"run-{run_id}.log"
-        private_files.create_file(private_files.make_folder(log_file.parent) / log_file.name)
-        with db.conn:
-            db["runs"].update(run_id, {"log_file": str(log_file)})
-        results: list[RunResult] = []
+        db, notes = open_store(config)
+        offers = [o for o in config.offers() if o.active]
+        with Run(db, config, "crawl" if not scrapyd_nodes else "crawl:scrapyd", expected=offers, echo=echo, notes=notes) as night:
+            log_file = config.database_path.parent / "logs" / f"run-{night.run_id}.log"
+            private_files.create_file(private_files.make_folder(log_file.parent) / log_file.name)
+            with db.atomic():
+                db["runs"].update(night.run_id, {"log_file": str(log_file)})
+            results: list[RunResult] = []
 
-        def handle(_: str | None, items: list[dict[str, Any]], stats: dict[str, Any]) -> None:
-            as_of = max((i["fetched_at"] for i in items if "fetched_at" in i), default=store.now_iso())
-            results.append(process_items(db, config, run_id, items, as_of, echo, crawl_stats=stats))
+            def handle(_: str | None, items: list[dict[str, Any]], stats: dict[str, Any]) -> None:
+                night.accept(items)
+                results.append(night.finish(stats))
 
-        try:
             if scrapyd_nodes:
                 from .crawl import scrapyd
 
                 with open(log_file, "a", encoding="utf-8") as log:
                     items, stats = scrapyd.crawl(
-                        config, scrapyd_nodes, refetch=suspects_to_refetch(db, config),
+                        config, scrapyd_nodes, refetch=night.to_refetch,
                         jobs=scrapyd_jobs or config.crawl.scrapyd_jobs, timeout=config.crawl.scrapyd_timeout_minutes * 60,
                         echo=echo, log=lambda line: print(safe_text.redact(line), file=log))
                 due = index_series.spider_arguments(index_series.due(db, config, store.now_iso()))
@@ -162,51 +367,32 @@ def run(config: Config, echo: Callable[[str], None] = print, log_level: str = "W
             else:
                 from .crawl.local import crawl_nights  # Scrapy is imported only by commands that crawl
 
-                crawl_nights(config, [None], handle, log_level=log_level, refetch=suspects_to_refetch(db, config),
+                crawl_nights(config, [None], handle, log_level=log_level, refetch=night.to_refetch,
                              log_file=None if log_level == "INFO" else log_file,  # -v: the log on the terminal instead
                              indexes=index_series.spider_arguments(index_series.due(db, config, store.now_iso())))
-        except BaseException as exc:
-            with db.conn:
-                db["runs"].update(run_id, {"status": "crashed", "finished_at": store.now_iso(), "message": safe_text.redact(repr(exc))[:500]})
-            raise
         with open(log_file, "a", encoding="utf-8") as log:
-            log.write(f"run {run_id}: {results[0].status}: {results[0].message}\n")
+            log.write(f"run {results[0].run_id}: {results[0].status}: {results[0].message}\n")
         return results[0]
-
-
-def suspects_to_refetch(db: sqlite_utils.Database, config: Config) -> Callable[[list[dict[str, Any]]], list[Any]]:
-    """Offers whose price looks like a glitch (a x10 jump, a zero, a changed pack): fetch them again
-    at once, so a real change is confirmed tonight and a glitch is cleared, without paging anyone."""
-    offers = {o.offer_id: o for o in config.offers()}
-
-    def choose(items: list[dict[str, Any]]) -> list[Any]:
-        pricing = Pricing(db, config)
-        pricing.preload()  # judged against the kept recent prices, as the store will judge them
-        again = []
-        for item in items:
-            if item.get("status") == "ok" and item.get("offer_id") in offers:
-                row = pricing.observation_row(0, item)
-                if row["status"] == "suspect" and (row["error"] or "").startswith(("implausible jump", "pack changed", "price ")):
-                    again.append(offers[item["offer_id"]])
-        return again
-
-    return choose
 
 
 def ingest(config: Config, source: str | Path, echo: Callable[[str], None] = print) -> RunResult:
     """Store items crawled elsewhere (a feed file, a folder of feeds, a scrapyd items URL), then
     evaluate and notify as a run would. Ingesting the same items twice stores nothing twice."""
-    items, label = feeds.read_source(str(source))
+    try:
+        items, label = feeds.read_source(str(source))
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
     known = {o.offer_id for o in config.offers()}
-    unknown = sorted({i["offer_id"] for i in items if "offer_id" in i} - known)
+    unknown = sorted({str(i["offer_id"]) for i in items if "offer_id" in i} - known)
     if unknown:
-        raise ValueError(f"{source}: offers not in the config: {', '.join(unknown[:5])}")
+        raise InputError(f"{source}: offers not in the config: {', '.join(unknown[:5])}")
+    prices, _ = read_items(items)
+    as_of = max((i.fetched_at for i in prices if i.fetched_at), default=None) or store.now_iso()
     with run_lock(config.database_path):
-        db = store.open_db(config.database_path)
-        store.sync_config(db, config)
-        as_of = max((i["fetched_at"] for i in items if "fetched_at" in i), default=store.now_iso())
-        run_id = store.start_run(db, f"ingest:{label}", as_of)
-        return process_items(db, config, run_id, items, as_of, echo)
+        db, notes = open_store(config)
+        with Run(db, config, f"ingest:{label}", as_of, echo=echo, notes=notes) as night:
+            night.accept(items)
+            return night.finish()
 
 
 def add_price(config: Config, offer_id: str, price: str, when: str, note: str | None = None,
@@ -214,19 +400,20 @@ def add_price(config: Config, offer_id: str, price: str, when: str, note: str | 
     """Record a price quoted by phone or e-mail as an ordinary observation, then evaluate the rules."""
     offers = {o.offer_id: o for o in config.offers()}
     if offer_id not in offers:
-        raise ValueError(f"unknown offer {offer_id!r} (offers: {', '.join(sorted(offers))})")
+        raise InputError(f"unknown offer {offer_id!r} (offers: {', '.join(sorted(offers))})")
     try:
-        amount = Decimal(price)
-    except ArithmeticError:
-        raise ValueError(f"{price!r} is not a price: write it as 12.50") from None
+        amount = finite_number(price, "price")
+    except (ValueError, InvalidOperation):
+        amount = None
+    if amount is None:
+        raise InputError(f"{price!r} is not a price: write it as 12.50")
     if amount <= 0:
-        raise ValueError("a price must be above zero")
+        raise InputError("a price must be above zero")
     offer = offers[offer_id]
-    item = {"offer_id": offer_id, "status": "ok", "price": str(amount), "currency": currency or offer.currency,
-            "pack": pack or offer.pack, "pack_source": "config", "method": "manual", "raw": price, "fetched_at": when,
-            "note": note, "url": offer.url}
+    item = PriceItem(offer_id, Status.OK, when, price=Decimal(amount), currency=currency or offer.currency,
+                     pack=pack or offer.pack, pack_source="config", method="manual", raw=price, note=note, url=offer.url)
     with run_lock(config.database_path):
-        db = store.open_db(config.database_path)
-        store.sync_config(db, config)
-        run_id = store.start_run(db, "manual", when)
-        return process_items(db, config, run_id, [item], when, echo)
+        db, notes = open_store(config)
+        with Run(db, config, "manual", when, echo=echo, notes=notes) as night:
+            night.accept([item])
+            return night.finish()

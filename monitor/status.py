@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite_utils
 
+from . import alerts
 from .store import now_iso
 
 
@@ -13,9 +14,9 @@ def report(db: sqlite_utils.Database, runs: int = 5) -> str:
         lines.append(f"  #{r['id']:<5} {r['as_of'][:16]}  {r['source']:<8} {r['status']:<8} {r['message'] or ''}")
     if len(lines) == 1:
         lines.append("  (none yet)")
-    firing = list(db.query("SELECT * FROM alerts WHERE state = 'firing' ORDER BY severity, first_fired"))
+    firing = alerts.firing(db)  # worst first: severity is a rank, not a word to sort
     lines.append(f"\nOpen alerts ({len(firing)}):")
-    lines += [f"  [{a['severity']}] since {a['first_fired'][:10]}  {a['message']}" for a in firing] or ["  none"]
+    lines += [f"  [{a.severity}] since {(a.first_fired or '')[:10]}  {a.message}" for a in firing] or ["  none"]
     stale = list(db.query(
         """SELECT o.id, o.url, (SELECT max(fetched_at) FROM observations x WHERE x.offer_id = o.id AND x.status = 'ok') AS last_ok,
                   (SELECT status || ': ' || coalesce(error, '') FROM observations x WHERE x.offer_id = o.id ORDER BY fetched_at DESC LIMIT 1) AS last

@@ -130,3 +130,19 @@ def test_product_queries_agree_with_supplywatch_cost(demo):
     db = sqlite_utils.Database(path)
     margins = list(db.query("SELECT state FROM alerts WHERE kind = 'margin' AND product_id = 'walnut-side-table'"))
     assert margins, "the demo's lumber spike should push the table's margin below its target"
+
+
+def test_backtest_of_the_demo_history_lists_the_margin_escalations(demo):
+    """The demo's real lumber history, replayed under its config: the side table's margin falls below
+    target, and each further fall is told again (not only weekly reminders)."""
+    directory, _ = demo
+    result = supplywatch("backtest", "--config", "supplywatch.yml", "--json", cwd=directory, timeout=600)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    margins = [(a["event"], a["price"]) for a in report["alerts"] if a["kind"] == "margin"]
+    assert margins[0][0] == "fired"
+    escalations = [price for event, price in margins if event == "escalated"]
+    assert escalations and all(later < earlier - 4.9 for earlier, later in zip([margins[0][1]] + escalations, escalations))
+    assert all(a["pushed"] for a in report["alerts"] if a["kind"] == "margin" and a["event"] in ("fired", "escalated"))
+    text = supplywatch("backtest", "--config", "supplywatch.yml", cwd=directory, timeout=600).stdout
+    assert "escalated" in text and "Walnut side table: margin" in text

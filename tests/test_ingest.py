@@ -60,5 +60,6 @@ def test_ingest_rejects_a_file_that_is_not_a_feed(tmp_path, sites):
     bad = tmp_path / "items.jsonl"
     bad.write_text('{"offer_id": "walnut@acme"\n')
     result = supplywatch("ingest", str(bad), cwd=tmp_path)
-    assert result.returncode == 1 and "items.jsonl:1: not a JSON line" in result.stderr
+    # Bad input, found before anything is written: exit 2 (as a bad config), not 1 ("partial run").
+    assert result.returncode == 2 and "items.jsonl:1: not a JSON line" in result.stderr
     assert not (tmp_path / "supplywatch.db").exists()

@@ -5,21 +5,21 @@ from __future__ import annotations
 
 import json
 
-from monitor import config as config_module, store
+from monitor import config as config_module, pipeline, store
+from monitor.store.items import PriceItem
 from tests.conftest import write_config
 
 
 def load(tmp_path):
     write_config(tmp_path, '- {id: walnut, name: Walnut, unit: kg, offers: [{supplier: acme, url: "http://127.0.0.1:9/p/w"}]}')
     config = config_module.load(tmp_path / "supplywatch.yml")
-    db = store.open_db(config.database_path)
-    store.sync_config(db, config)
+    db, _ = pipeline.open_store(config)
     return config, db
 
 
-def record(db, config, day: int, price: str) -> dict:
-    item = {"offer_id": "walnut@acme", "status": "ok", "price": price, "fetched_at": f"2026-03-{day:02d}T03:00:00+00:00"}
-    run_id = store.start_run(db, "test", item["fetched_at"])
+def record(db, config, day: int, price: str):
+    item = PriceItem.from_mapping({"offer_id": "walnut@acme", "status": "ok", "price": price, "fetched_at": f"2026-03-{day:02d}T03:00:00+00:00"})
+    run_id = store.start_run(db, "test", item.fetched_at)
     return store.record_observations(db, config, run_id, [item])[0]
 
 
@@ -39,7 +39,7 @@ def test_recent_prices_follow_the_history_including_a_late_older_price(tmp_path)
 
     record(db, config, 20, "24.00")
     late = record(db, config, 15, "19.50")  # a feed crawled earlier, ingested late: not the newest
-    assert late["status"] == "ok"
+    assert late.status == "ok"
     assert db.execute("SELECT fetched_at FROM latest_observations").fetchone()[0].startswith("2026-03-20")
     assert kept_window(db) == window_from_history(db)
     assert 19.5 in kept_window(db)
@@ -50,6 +50,6 @@ def test_a_tenfold_glitch_is_judged_against_the_kept_prices(tmp_path):
     for day in range(1, 6):
         record(db, config, day, "12.00")
     glitch = record(db, config, 6, "120.00")
-    assert glitch["status"] == "suspect" and "implausible jump" in glitch["error"]
+    assert glitch.status == "suspect" and "implausible jump" in glitch.error
     assert kept_window(db) == [12.0] * 5  # a suspect price does not enter the window
-    assert record(db, config, 7, "12.10")["status"] == "ok"
+    assert record(db, config, 7, "12.10").status == "ok"

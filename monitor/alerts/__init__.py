@@ -1,5 +1,11 @@
-"""Alerts: what was judged, kept as state (pending, firing, resolved) and quieted by silences."""
+"""Alerts: what was judged, kept as state (pending, firing, resolved, retired), every transition in
+an event log, quieted by silences."""
 
-from .state import REMIND_EVERY, SEVERITY_RANK, Transition, apply, open_alerts
+from .events import carried_by, record as record_events, untold
+from .identity import live_fingerprints, reconcile, rekey
+from .state import OPEN, REMIND_EVERY, Alert, AlertState, Event, Transition, apply, firing, open_alerts, retire
 
-__all__ = ["REMIND_EVERY", "SEVERITY_RANK", "Transition", "apply", "open_alerts"]
+__all__ = [
+    "OPEN", "REMIND_EVERY", "Alert", "AlertState", "Event", "Transition", "apply", "carried_by", "firing", "live_fingerprints",
+    "open_alerts", "reconcile", "record_events", "rekey", "retire", "untold",
+]

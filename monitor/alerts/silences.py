@@ -1,4 +1,8 @@
-"""Silences: "don't tell me about walnut for two weeks". They expire by themselves."""
+"""Silences: "don't tell me about walnut for two weeks". They expire by themselves, or are lifted.
+
+While a target is silenced its alerts still change state (and every change is in the event log),
+but nobody is told; a firing alert the owner never heard of is told once the silence ends.
+"""
 
 from __future__ import annotations
 
@@ -24,14 +28,22 @@ def parse_duration(text: str) -> timedelta:
 
 def add(db: sqlite_utils.Database, target: str, duration: timedelta, reason: str | None = None) -> dict[str, Any]:
     until = (datetime.now(timezone.utc) + duration).isoformat(timespec="seconds")
-    with db.conn:
+    with db.atomic():
         row_id = db["silences"].insert({"target": target, "until": until, "reason": reason, "created_at": now_iso()}).last_pk
     return db["silences"].get(row_id)
+
+
+def lift(db: sqlite_utils.Database, target: str) -> int:
+    """End the silences on ``target`` now; returns how many were active."""
+    now = now_iso()
+    with db.atomic():
+        return db.execute("UPDATE silences SET until = ? WHERE target = ? AND until > ?", [now, target, now]).rowcount
 
 
 def active(db: sqlite_utils.Database, at: str | None = None) -> list[dict[str, Any]]:
     return list(db.query("SELECT * FROM silences WHERE until > ? ORDER BY until", [at or now_iso()]))
 
 
-def is_silenced(alert: dict[str, Any], targets: set[str]) -> bool:
-    return bool({alert.get("material_id"), alert.get("offer_id"), alert.get("supplier_id"), alert.get("product_id")} & targets)
+def silenced_ids(db: sqlite_utils.Database, at: str | None = None) -> set[str]:
+    """The material, offer, supplier and product ids silenced now."""
+    return {s["target"] for s in active(db, at)}

@@ -48,20 +48,21 @@ def safe_echo(config: config_module.Config) -> Callable[[str], None]:
     return lambda line: click.echo(safe_text.redact(line, keep))
 
 
-def report_run(job: Callable[[], pipeline.RunResult], crash_is_fatal: bool = False) -> None:
-    """Run a job that records a run, print its one-line outcome and exit with its documented code."""
+def report_run(job: Callable[[], pipeline.RunResult]) -> None:
+    """Run a job that records a run, print its one-line outcome and exit with its documented code:
+    bad input (found before anything is written) exits 2, a crash inside the run exits 4 with one
+    line for cron's mail, never a traceback."""
     try:
         result = job()
     except pipeline.Locked as exc:
         click.echo(f"supplywatch: {exc}", err=True)
         sys.exit(pipeline.EXIT_LOCKED)
+    except pipeline.InputError as exc:
+        click.echo(safe_text.redact(f"Error: {exc}"), err=True)
+        sys.exit(pipeline.EXIT_INPUT)
     except (store.SchemaError, store.Unwritable):
         raise  # not a crash: Commands says it in one line, exit 2
-    except ValueError as exc:
-        raise click.ClickException(safe_text.redact(str(exc))) from None
     except Exception as exc:  # cron mails one line; the run row says "crashed" and the data stays consistent
-        if not crash_is_fatal:
-            raise
         click.echo(safe_text.redact(f"supplywatch: the run crashed: {exc.__class__.__name__}: {exc}"), err=True)
         sys.exit(pipeline.EXIT_FATAL)
     click.echo(safe_text.redact(f"run {result.run_id}: {result.status}: {result.message}"))

@@ -122,7 +122,7 @@ def stock(config_path: Path, material: str | None, quantity: tuple[str, ...], wh
         supplywatch stock
     """
     from ..decisions import runway, stock as stock_module
-    from ..rules.checks import Formatter
+    from ..rules.base import Formatter
 
     config = load_or_exit(config_path)
     fmt = Formatter(config.currency)
@@ -165,7 +165,7 @@ def bought(config_path: Path, material: str, quantity: tuple[str, ...], price: f
         supplywatch bought lye 2 x 25 kg --price 96.50 --supplier acme --date 2026-11-02
     """
     from ..decisions import runway, stock as stock_module
-    from ..rules.checks import Formatter
+    from ..rules.base import Formatter
 
     config = load_or_exit(config_path)
     m = _material(config, material)
@@ -262,7 +262,7 @@ def _quote_add(config_path: Path, product_id: str | None, quantity: float, bom: 
         supplywatch quote add --product walnut-side-table --quantity 8 --price 4200 --valid-until 2026-12-20 --number 112 --customer Smith
     """
     from ..decisions import quotes
-    from ..rules.checks import Formatter
+    from ..rules.base import Formatter
 
     config = load_or_exit(config_path)
     until = date.fromisoformat(_when(valid_until, "--valid-until")[:10])
@@ -294,7 +294,7 @@ def _quote_list(config_path: Path, show_all: bool) -> None:
         supplywatch quote list
     """
     from ..decisions import quotes
-    from ..rules.checks import Formatter
+    from ..rules.base import Formatter
 
     config = load_or_exit(config_path)
     db = _existing_db(config)

@@ -42,7 +42,7 @@ def demo(directory: Path, nights: int, serve: bool, site_only: bool, port: int) 
                    f"{summary['fired']} alerts fired, {summary['resolved']} resolved.")
         click.echo("\nOpen alerts now:")
         for alert in summary["open"]:
-            click.echo(f"  [{alert['severity']}] {alert['message']}")
+            click.echo(f"  [{alert.severity}] {alert.message}")
         if summary["last_digest"]:
             click.echo(f"\nThe last digest it would send:\n{safe_text.for_terminal(summary['last_digest'])}")
         click.echo(f"\nDemo finished in {time.monotonic() - started:.1f} s. Config: {summary['config']}")

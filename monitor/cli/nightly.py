@@ -28,7 +28,7 @@ def run(config_path: Path, verbose: bool, via: tuple[tuple[str, str], ...], jobs
     config = load_or_exit(config_path)
     nodes = [url for _, url in via] or config.crawl.scrapyd
     report_run(lambda: pipeline.run(config, echo=safe_echo(config), log_level="INFO" if verbose else "WARNING",
-                                   scrapyd_nodes=nodes, scrapyd_jobs=jobs), crash_is_fatal=True)
+                                   scrapyd_nodes=nodes, scrapyd_jobs=jobs))
 
 
 @click.command()

@@ -22,7 +22,8 @@ from typing import Any, Sequence
 
 from .. import alerts, store
 from ..config import BuyWindow, Material
-from ..rules.kinds import DEFAULT_INDEX_RULES, Rule
+from ..rules.base import RuleKind as Rule
+from ..rules.registry import DEFAULT_INDEX_RULES
 from . import buywindow, indexes, market
 from .prices import DayPrice
 
@@ -231,7 +232,7 @@ def index_rules(supplier: Sequence[tuple[date, float]], index: Sequence[tuple[da
                                     rules, day, frequency)
             for t in alerts.apply(db, findings, f"{day.isoformat()}T03:00:00+00:00"):
                 if t.event == "fired":
-                    fired[t.alert["kind"]].append(day)
+                    fired[t.alert.kind].append(day)
             day += timedelta(days=step_days)
         db.close()
 

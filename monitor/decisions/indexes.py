@@ -18,7 +18,7 @@ from typing import Any, Iterable
 import sqlite_utils
 
 from ..config import Config, IndexSeries
-from ..rules.checks import parse_time
+from ..rules.base import parse_time
 
 RETRY_HOURS = 20  # a series is asked for at most once a day, found or not
 REVISIONS_DAYS = 35  # a monthly series is read again after this long even if no new month is due (revisions)

@@ -21,8 +21,11 @@ from typing import Sequence
 import sqlite_utils
 
 from ..config import Config, Material
-from ..rules.checks import Finding
-from ..rules.kinds import DEFAULT_INDEX_RULES, INDEX_RULE_KINDS, AboveIndexRule, IndexFallRule, IndexRiseRule, Rule
+from ..rules.above_index import AboveIndexRule
+from ..rules.base import Finding, RuleKind as Rule, Scope, Target
+from ..rules.index_fall import IndexFallRule
+from ..rules.index_rise import IndexRiseRule
+from ..rules.registry import index_rules_for
 from . import indexes
 from .prices import DayPrice
 
@@ -43,19 +46,18 @@ class SupplierMove:
 
 def index_rules(config: Config, material: Material) -> list[Rule]:
     """The index rules a material is judged by: its (or the defaults') own, or all three when none is set."""
-    if not material.indexes:
-        return []
-    chosen = [r for r in config.rules_for(material) if r.kind in INDEX_RULE_KINDS]
-    return chosen or list(DEFAULT_INDEX_RULES)
+    return list(index_rules_for(config, material))
 
 
-def describe(rule: Rule) -> str:
-    if isinstance(rule, IndexRiseRule):
-        return f"index up {rule.percent:g}% in {rule.months} months, suppliers flat"
-    if isinstance(rule, IndexFallRule):
-        return f"index down {rule.percent:g}% in {rule.months} months, suppliers flat"
-    assert isinstance(rule, AboveIndexRule)
-    return f"supplier up {rule.percent:g}%, {rule.gap_points:g} points above its index"
+def material_target(material: Material, index_id: str) -> Target:
+    """What an index rule on a material watches: the material beside one of its indexes."""
+    return Target(Scope.MATERIAL, f"{material.id}~{index_id}", material.name, material_id=material.id)
+
+
+def offer_target(material: Material, index_id: str, offer_id: str, supplier_id: str, supplier_name: str) -> Target:
+    """What ``above_index`` watches: one offer of the material beside one of its indexes."""
+    return Target(Scope.OFFER, f"{offer_id}~{index_id}", f"{material.name} at {supplier_name}", material_id=material.id,
+                  offer_id=offer_id, supplier_id=supplier_id)
 
 
 def supplier_moves(histories: dict[tuple[str, str, str], list[DayPrice]], since: date, today: date,
@@ -81,10 +83,7 @@ def judge(material: Material, index_name: str, index_id: str, points: Sequence[i
     (up to its newest period), so a rise the index has not been published for yet is
     not held against the supplier."""
     findings: list[Finding] = []
-    counters: dict[str, int] = {}
     for rule in rules:
-        counters[rule.kind] = counters.get(rule.kind, 0) + 1
-        number = counters[rule.kind]
         moved = indexes.change_percent(list(points), rule.months)
         if moved is None:
             continue
@@ -96,7 +95,6 @@ def judge(material: Material, index_name: str, index_id: str, points: Sequence[i
         if not suppliers:
             continue
         listed = ", ".join(s.words() for s in suppliers)
-        fingerprint = f"{rule.kind}#{number}:{material.id}:{index_id}"
         if isinstance(rule, (IndexRiseRule, IndexFallRule)):
             sign = 1 if isinstance(rule, IndexRiseRule) else -1
             moved_with = [s for s in suppliers if sign * s.percent >= rule.flat_percent]
@@ -118,8 +116,8 @@ def judge(material: Material, index_name: str, index_id: str, points: Sequence[i
                            f"({listed}): {advice}") if holds else (
                            f"{material.name}: " + (f"your suppliers came down with {index_name} ({listed})" if moved_with
                                                    else f"{index_name} no longer falling ({change:+.1f}%, {span})"))
-            findings.append(Finding(fingerprint + (":up" if sign > 0 else ":down"), describe(rule), rule.kind, material.id, None, None,
-                                    "up" if sign > 0 else "down", rule.severity, holds, change, rule.percent * sign, message))
+            findings.append(Finding(rule, material_target(material, index_id), "up" if sign > 0 else "down", holds, rule.severity,
+                                    message, change, rule.percent * sign, unit="%"))
         else:
             assert isinstance(rule, AboveIndexRule)
             for s in supplier_moves(histories, since, today, until=indexes.period_middle(now.period, frequency)):
@@ -134,14 +132,14 @@ def judge(material: Material, index_name: str, index_id: str, points: Sequence[i
                 message = (f"{material.name} at {s.supplier_name} rose {s.percent:.1f}% while {index_name} moved {change:+.1f}% "
                            f"({span}): this rise is not the market; ask {s.supplier_name} why, or compare suppliers"
                            ) if holds else f"{material.name} at {s.supplier_name} back in line with {index_name} ({s.percent:+.1f}% vs {change:+.1f}%)"
-                findings.append(Finding(f"{fingerprint}:{s.offer_id}", describe(rule), rule.kind, material.id, s.offer_id,
-                                        s.supplier_id, "above", rule.severity, holds, s.percent, change, message))
+                findings.append(Finding(rule, offer_target(material, index_id, s.offer_id, s.supplier_id, s.supplier_name), "above",
+                                        holds, rule.severity, message, s.percent, change, unit="%"))
     return findings
 
 
 def offer_histories(db: sqlite_utils.Database, config: Config, material: Material, as_of: str, days: int) -> dict[tuple[str, str, str], list[DayPrice]]:
     """Each active offer's valid unit prices (the config's compare column), one per day."""
-    from ..rules.checks import parse_time
+    from ..rules.base import parse_time
 
     column = "landed_unit_price" if config.compare == "landed" else "unit_price"
     names = {s.id: s.name for s in config.suppliers}
@@ -159,7 +157,7 @@ def offer_histories(db: sqlite_utils.Database, config: Config, material: Materia
 
 def evaluate(db: sqlite_utils.Database, config: Config, as_of: str) -> list[Finding]:
     """Findings of the index rules for every material linked to an index."""
-    from ..rules.checks import parse_time
+    from ..rules.base import parse_time
 
     today = parse_time(as_of).date()
     names = {i.id: i.name for i in config.indexes}

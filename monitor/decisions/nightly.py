@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 import sqlite_utils
 
 from ..config import Config
-from ..rules.checks import Finding, Formatter
+from ..rules.base import Finding, Formatter, Scope, Target
+from ..rules.registry import REORDER
 from . import market, quotes, runway, todo
 
 REORDER_HYSTERESIS_DAYS = 2  # a reorder alert resolves once the order-by date is this far off again
@@ -39,8 +40,8 @@ def _reorder_finding(o: runway.Outlook, fmt: Formatter) -> Finding | None:
     best = o.best
     if holds and best is not None:
         message += f"; cheapest now {best.supplier_name} at {fmt.price(best.unit_price, o.material.unit)}"
-    return Finding(f"reorder#1:{o.material.id}:due", "reorder by the lead time", "reorder", o.material.id, None, None, "due",
-                   "critical", holds, o.runway_days, o.lead_time_days + o.safety_days, message)
+    target = Target(Scope.MATERIAL, o.material.id, o.material.name, material_id=o.material.id)
+    return Finding(REORDER, target, "due", holds, REORDER.severity, message, o.runway_days, o.lead_time_days + o.safety_days, unit="days")
 
 
 def evaluate(db: sqlite_utils.Database, config: Config, run_id: int | None, as_of: str) -> Tonight:

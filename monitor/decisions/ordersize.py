@@ -18,7 +18,7 @@ import sqlite_utils
 
 from .. import units
 from ..config import Config, Material
-from ..rules.checks import Formatter, parse_time
+from ..rules.base import Formatter, parse_time
 from . import stock
 
 MAX_PRICE_AGE_DAYS = 30

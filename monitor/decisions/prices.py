@@ -13,7 +13,7 @@ from functools import lru_cache
 
 import sqlite_utils
 
-from ..rules.checks import parse_time
+from ..rules.base import parse_time
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,8 @@ import sqlite_utils
 from .. import costing, units
 from ..config import Config, Product
 from ..costing import ProductCost
-from ..rules.checks import Finding, Formatter, parse_time
+from ..rules.base import Finding, Formatter, Scope, Severity, Target, parse_time
+from ..rules.registry import QUOTE_MARGIN
 from ..store import now_iso
 from . import prices
 from .runway import day_words
@@ -216,6 +217,11 @@ def check(db: sqlite_utils.Database, config: Config, quote: Quote, as_of: str) -
     return QuoteCheck(quote, as_of, costed, margin, lost, driver)
 
 
+def quote_target(quote_id: int, number: str, product_id: str | None) -> Target:
+    """What a quote's margin alert is about: the quote (a silence on its product covers it)."""
+    return Target(Scope.QUOTE, str(quote_id), f"Quote {number}", product_id=product_id)
+
+
 def nightly(db: sqlite_utils.Database, config: Config, as_of: str) -> tuple[list[QuoteCheck], list[Finding]]:
     """Check every open quote; store the checks; findings for quotes at risk (critical when about to
     fall below the target margin), and resolutions for quotes no longer open or valid."""
@@ -235,14 +241,15 @@ def nightly(db: sqlite_utils.Database, config: Config, as_of: str) -> tuple[list
             holds = True if found.at_risk(points) or critical else False if found.lost_points < points / 2 else None
             message = found.message(fmt) if holds is not False else \
                 f"{quote.title(fmt, parse_time(as_of).date())}: margin back to {found.margin:.1f}%"
-            findings.append(Finding(f"quote#1:quote:{quote.id}:margin", "quote margin", "quote", None, None, None, "lost",
-                                    "critical" if critical else "warning", holds, found.margin, quote.margin_at_quote,
-                                    message, 1, None, None, quote.product_id))
-    ended = db.execute("SELECT a.fingerprint, q.number, q.state, q.valid_until FROM alerts a JOIN quotes q ON a.fingerprint = 'quote#1:quote:' || q.id || ':margin' "
-                       "WHERE a.state != 'resolved' AND (q.state != 'open' OR q.valid_until < ?)", [as_of[:10]]).fetchall()
-    for fingerprint, number, state, valid_until in ended:
+            findings.append(Finding(QUOTE_MARGIN, quote_target(quote.id, quote.number, quote.product_id), "lost",
+                                    holds, Severity.CRITICAL if critical else Severity.WARNING, message, found.margin,
+                                    quote.margin_at_quote, unit="%"))
+    ended = db.execute("SELECT q.id, q.number, q.state, q.valid_until, q.product_id FROM alerts a JOIN quotes q "
+                       "ON a.fingerprint = 'quote():quote:' || q.id || ':lost' "
+                       "WHERE a.state IN ('pending', 'firing') AND (q.state != 'open' OR q.valid_until < ?)", [as_of[:10]]).fetchall()
+    for quote_id, number, state, valid_until, product_id in ended:
         why = f"was {state}" if state != "open" else f"ended on {valid_until}"
-        findings.append(Finding(fingerprint, "quote margin", "quote", None, None, None, "lost", "warning", False, None, None,
+        findings.append(Finding(QUOTE_MARGIN, quote_target(quote_id, number, product_id), "lost", False, Severity.WARNING,
                                 f"Quote {number} {why}"))
     return checks, findings
 

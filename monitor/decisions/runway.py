@@ -16,7 +16,7 @@ import sqlite_utils
 from spiders.offer import OfferSpec
 
 from ..config import Config, Material
-from ..rules.checks import Formatter, parse_time
+from ..rules.base import Formatter, parse_time
 from . import buywindow, indexes, prices, stock
 
 IN_RANGE_PERCENT = 3.0  # an offer this close to its 90-day median is "in range"

@@ -15,7 +15,7 @@ import sqlite_utils
 
 from .. import units
 from ..config import Config, Material
-from ..rules.checks import parse_time
+from ..rules.base import parse_time
 from ..store import now_iso
 
 

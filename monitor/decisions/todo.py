@@ -11,7 +11,7 @@ from datetime import date, timedelta
 import sqlite_utils
 
 from ..config import Config
-from ..rules.checks import Finding, Formatter, parse_time
+from ..rules.base import Finding, Formatter, parse_time
 from . import buywindow
 from .quotes import QuoteCheck
 from .runway import Outlook, day_words
@@ -61,7 +61,7 @@ def gather(config: Config, as_of: str, outlooks: list[Outlook], checks: list[Quo
                               f"follow up{who} or let it lapse", valid_until, False, None, c.quote.id))
     for f in market:
         if f.holds and f.kind in ("index_fall", "above_index"):
-            items.append(ToDo(f"supplier:{f.fingerprint}", "supplier", f.message, None, False, f.material_id))
+            items.append(ToDo(f"supplier:{f.fingerprint}", "supplier", f.message, None, False, f.target.material_id))
     return sorted(items, key=lambda i: (not i.urgent, i.due or date.max, i.key))
 
 

@@ -19,7 +19,7 @@ import sqlite_utils
 from .. import costing
 from ..config import Config, Material, Product
 from ..costing import ProductCost
-from ..rules.checks import parse_time
+from ..rules.base import parse_time
 from . import indexes, prices
 
 SCENARIO = re.compile(r"^p(\d{1,2}(?:\.\d+)?)-(\d+)([dwmy])$")

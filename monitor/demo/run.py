@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import urlparse
 
-from .. import alerts, config as config_module, pipeline, store
+from .. import alerts, config as config_module, notify, pipeline, store
 from .site import REAL_END, REAL_START, DemoCatalog, DemoSite
 
 DEFAULT_PORTS = {"oakridge": 8731, "timberline": 8732, "holzhandel": 8733}
@@ -153,14 +153,14 @@ def fill_history(directory: Path, site: DemoSite, catalog: DemoCatalog, echo: Ca
     config_path = write_config(directory, site)
     config = config_module.load(config_path)
     _fresh_database(config.database_path)
-    db = store.open_db(config.database_path)
-    store.sync_config(db, config)
+    db, _ = pipeline.open_store(config)
     from ..decisions import indexes, stock
 
     nights = [datetime.combine(catalog.first_night + timedelta(days=k), datetime.min.time(), timezone.utc)
               .replace(hour=3).isoformat(timespec="seconds") for k in range(catalog.nights)]
-    messages: list[str] = []
+    digests: list[str] = []
     totals = {"observations": 0, "fired": 0, "resolved": 0}
+    offers = [o for o in config.offers() if o.active]
     for material_id, amount in OPENING_STOCK.items():
         stock.record(db, config, material_id, "count", amount, at=nights[0], note="demo: counted on the first night")
 
@@ -170,16 +170,18 @@ def fill_history(directory: Path, site: DemoSite, catalog: DemoCatalog, echo: Ca
 
     def handle(as_of: str | None, items: list[dict[str, Any]], stats: dict[str, Any]) -> None:
         assert as_of is not None
-        run_id = store.start_run(db, "demo", as_of)
-        result = pipeline.process_items(db, config, run_id, items, as_of, echo=messages.append)
+        with pipeline.Run(db, config, "demo", as_of, expected=offers, echo=lambda _: None) as night:
+            night.accept(items)
+            result = night.finish()
         _owner_acts(db, config, as_of, nights.index(as_of), len(nights))
         totals["observations"] += len([i for i in items if "offer_id" in i])
+        digests.extend(m.body for m in result.messages if m.tag == notify.DIGEST)
         for t in result.transitions:
-            if t.event == "reminder" or (t.event == "resolved" and t.alert["kind"] == "cheapest"):
+            if not t.told or t.event == alerts.Event.REMINDED:
                 continue
-            totals[t.event] = totals.get(t.event, 0) + 1
-            mark = t.event if t.event != "fired" else t.alert["severity"]
-            echo(f"  {as_of[:10]}  {mark:<9} {t.alert['message']}")
+            totals[t.event.value] = totals.get(t.event.value, 0) + 1
+            mark = t.event.value if t.event != alerts.Event.FIRED else t.severity.value
+            echo(f"  {as_of[:10]}  {mark:<9} {t.message}")
 
     with pipeline.run_lock(config.database_path):
         crawl_started = time.monotonic()
@@ -190,6 +192,5 @@ def fill_history(directory: Path, site: DemoSite, catalog: DemoCatalog, echo: Ca
         totals["crawl_seconds"] = time.monotonic() - crawl_started
     with catalog.lock:
         catalog.night = None
-    digests = [m for m in messages if "[digest]" in m.splitlines()[0]]
-    return {"config": config_path, "database": config.database_path, "open": alerts.open_alerts(db),
-            "last_digest": digests[-1] if digests else None, "messages": len(messages), **totals}
+    return {"config": config_path, "database": config.database_path, "open": alerts.firing(db),
+            "last_digest": digests[-1] if digests else None, "messages": len(digests), **totals}

@@ -1,7 +1,10 @@
 """The notification outbox: every message is stored first, then delivered through Apprise.
 
-A message that fails stays in the outbox and is tried again on the next run; a delivered one
-is never sent again.
+A message is queued in the same transaction as the alert changes it tells, so a crash never
+leaves an alert firing that nobody will be told about. A message that fails stays in the outbox
+and is tried again on the next run. Delivery is at-least-once: a crash after Apprise sent a
+message but before it was marked delivered sends it again on the next run, so every message
+ends with its number ("message #12"), the same on both copies.
 """
 
 from __future__ import annotations
@@ -17,14 +20,22 @@ from apprise.common import NotifyFormat
 from .. import safe_text
 from ..config import Config
 from ..store import now_iso
+from .compose import Message
 
 REPORT_AFTER_ATTEMPTS = 2  # a message that failed this often is mentioned in the next digest
 
 
-def queue(db: sqlite_utils.Database, run_id: int | None, messages: list[dict[str, Any]]) -> None:
-    with db.conn:
+def queue(db: sqlite_utils.Database, run_id: int | None, messages: list[Message]) -> list[int]:
+    """Store messages for delivery (in the caller's transaction); returns their ids."""
+    ids = []
+    with db.atomic():
         for m in messages:
-            db["notifications"].insert({**m, "alert_ids": json.dumps(m["alert_ids"]), "run_id": run_id, "created_at": now_iso()})
+            row_id = db["notifications"].insert({"tag": m.tag, "title": m.title, "body": m.body, "alert_ids": json.dumps(m.alert_ids),
+                                                 "run_id": run_id, "created_at": now_iso()}).last_pk
+            # The number lets the owner recognise a copy sent twice after a crash (at-least-once).
+            db.execute("UPDATE notifications SET body = body || ? WHERE id = ?", [f"\n(message #{row_id})", row_id])
+            ids.append(row_id)
+    return ids
 
 
 # Services that render markdown and mentions in whatever they are sent, plain text included: the
@@ -93,9 +104,12 @@ def send(sender: Sender, tags: set[str], tag: str, title: str, body: str) -> tup
     return ok, "; ".join(failed)
 
 
-def deliver_pending(db: sqlite_utils.Database, config: Config, echo: Callable[[str], None] = print) -> tuple[int, int]:
-    """Try every undelivered message, oldest first. Returns (delivered, still queued)."""
-    pending = list(db.query("SELECT * FROM notifications WHERE delivered_at IS NULL ORDER BY id"))
+def deliver_pending(db: sqlite_utils.Database, config: Config, echo: Callable[[str], None] = print,
+                    only: list[int] | None = None, skip: set[int] | frozenset[int] = frozenset()) -> tuple[int, int]:
+    """Try every undelivered message (or those of ``only``, never those of ``skip``), oldest first.
+    Returns (delivered, still queued)."""
+    pending = [m for m in db.query("SELECT * FROM notifications WHERE delivered_at IS NULL ORDER BY id")
+               if (only is None or m["id"] in only) and m["id"] not in skip]
     if not pending:
         return 0, 0
     delivered = failed = 0
@@ -107,7 +121,7 @@ def deliver_pending(db: sqlite_utils.Database, config: Config, echo: Callable[[s
         else:
             ok, error = send(sender, tags, message["tag"], message["title"], message["body"])
             where = "apprise"
-        with db.conn:
+        with db.atomic():
             update = {"attempts": message["attempts"] + 1, "last_error": error or None}
             if ok:
                 update.update(delivered_at=now_iso(), delivered_to=where)

@@ -1,27 +1,28 @@
-"""Evaluate alert rules on stored history (never on a single page).
+"""Evaluate the rules on stored history (never on a single page).
 
 One query reads the stretches of history every rule needs for every offer, so a night costs what
-its window holds, not the whole history; the checks themselves live in :mod:`monitor.checks`.
+its window holds, not the whole history; each rule kind judges the views it is given.
 """
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Collection, Iterable
 
 import sqlite_utils
 
-from .checks import PRICE_RULES, Finding, Formatter, OfferView, Point, _cheapest, _stale, describe, parse_time
-from .kinds import ChangeRule, CheapestRule, ExtremeRule, Rule, StaleRule, TrendRule, VolatilityRule
+from .base import Context, Finding, OfferView, Point, RuleKind, Scope, Target, parse_time
+from .cheapest import MaterialView
+from .extraction import SupplierView
+from .registry import extraction_rule, rules_for_material
+from .stale import StaleRule
+from .trend import TrendRule
 
 if TYPE_CHECKING:  # the config imports the rule kinds: types only, no import cycle
     from ..config import Config
 
-__all__ = ["Finding", "Point", "OfferView", "describe", "evaluate", "extraction_findings", "parse_time"]
 
-
-def history_ranges(rules: Iterable[Rule]) -> list[tuple[float, float]]:
+def history_ranges(rules: Iterable[RuleKind]) -> list[tuple[float, float]]:
     """The stretches of history the rules read, as (days ago from, days ago to): the whole window
     for most, but only the oldest quarter (and the latest price) for a trend, so the nightly read
     stays small."""
@@ -34,37 +35,42 @@ def history_ranges(rules: Iterable[Rule]) -> list[tuple[float, float]]:
     return sorted(ranges)
 
 
-def window_days(rules: Iterable[Rule]) -> int:
+def window_days(rules: Iterable[RuleKind]) -> int:
     """How many days of history the rules look at."""
-    rules = tuple(rules)
-    days = [int(m.group(1)) for r in rules if isinstance(r, ChangeRule) and (m := re.search(r"_(\d+)d$", r.baseline))]
-    days += [r.days for r in rules if isinstance(r, (VolatilityRule, TrendRule, ExtremeRule))]
-    days += [int(r.days * 2) for r in rules if isinstance(r, StaleRule)]
-    return max(days, default=1) + 1
+    return int(max((r.history_days() for r in rules), default=0)) + 1
 
 
-# ---- reading history and putting it together ------------------------------------------------
-
-def load_offers(db: sqlite_utils.Database, config: Config, as_of: str, column: str,
-                ranges: list[tuple[float, float]]) -> dict[str, OfferView]:
-    """Every active offer with its valid prices in the ``ranges`` the rules read, in one query."""
+def offer_views(db: sqlite_utils.Database, config: Config, as_of: str, ranges: list[tuple[float, float]],
+                offer_ids: Collection[str] | None = None) -> dict[str, OfferView]:
+    """Active offers (all, or ``offer_ids``) with their valid prices in the ``ranges`` the rules read,
+    in one query."""
+    column = "landed_unit_price" if config.compare == "landed" else "unit_price"
     materials = {m.id: m for m in config.materials}
-    views = {
-        row[0]: OfferView(row[0], row[2], row[3], materials[row[1]])
-        for row in db.execute(
-            "SELECT o.id, o.material_id, o.supplier_id, s.name FROM offers o JOIN suppliers s ON s.id = o.supplier_id WHERE o.active"
-        ).fetchall() if row[1] in materials
-    }
+    views: dict[str, OfferView] = {}
+    for offer_id, material_id, supplier_id, supplier_name in db.execute(
+        "SELECT o.id, o.material_id, o.supplier_id, s.name FROM offers o JOIN suppliers s ON s.id = o.supplier_id WHERE o.active"
+    ).fetchall():
+        material = materials.get(material_id)
+        if material is None or (offer_ids is not None and offer_id not in offer_ids):
+            continue
+        target = Target(Scope.OFFER, offer_id, f"{material.name} at {supplier_name}", material_id=material_id,
+                        offer_id=offer_id, supplier_id=supplier_id)
+        views[offer_id] = OfferView(target, material.unit, config.currency, supplier_name=supplier_name, material=material)
+    if not views:
+        return views
     now = parse_time(as_of)
-    where = " OR ".join("(fetched_at > ? AND fetched_at <= ?)" for _ in ranges)
+    where = " OR ".join("(o.fetched_at > ? AND o.fetched_at <= ?)" for _ in ranges)
     params = [t for start, end in ranges for t in ((now - timedelta(days=start)).isoformat(), (now - timedelta(days=end)).isoformat())]
+    # Only prices in the material's unit and the home currency: a row that could not be re-expressed
+    # after a change of either is history of another series.
     for offer_id, obs_id, fetched_at, price, in_stock, day in db.execute(
-        f"SELECT offer_id, id, fetched_at, {column}, in_stock, julianday(fetched_at) FROM observations "
-        f"WHERE ({where}) AND status = 'ok' AND {column} IS NOT NULL ORDER BY offer_id, fetched_at",
-        params,
+        f"SELECT o.offer_id, o.id, o.fetched_at, o.{column}, o.in_stock, julianday(o.fetched_at) FROM observations o "
+        f"JOIN materials m ON m.id = o.material_id WHERE ({where}) AND o.status = 'ok' AND o.{column} IS NOT NULL "
+        f"AND o.unit = m.unit AND o.home_currency = ? ORDER BY o.offer_id, o.fetched_at",
+        params + [config.currency],
     ):
         if (view := views.get(offer_id)) is not None:
-            view.history.append(Point(obs_id, fetched_at, price, in_stock, day))  # noqa: PLW2901
+            view.history.append(Point(obs_id, fetched_at, price, in_stock, day))
     deepest = max(start for start, _ in ranges)
     reaches_back = (now - timedelta(days=min(end for _, end in ranges if end > 0) if len(ranges) > 1 else 0)).isoformat()
     for view in views.values():
@@ -72,72 +78,61 @@ def load_offers(db: sqlite_utils.Database, config: Config, as_of: str, column: s
             # A young offer whose history does not reach the trend's far range: read all of it.
             view.history = [Point(*r) for r in db.execute(
                 f"SELECT id, fetched_at, {column}, in_stock, julianday(fetched_at) FROM observations WHERE offer_id = ? "
-                f"AND status = 'ok' AND {column} IS NOT NULL AND fetched_at > ? AND fetched_at <= ? ORDER BY fetched_at",
-                [view.id, (now - timedelta(days=deepest)).isoformat(), as_of])]
+                f"AND status = 'ok' AND {column} IS NOT NULL AND fetched_at > ? AND fetched_at <= ? AND unit = ? AND home_currency = ? "
+                f"ORDER BY fetched_at", [view.id, (now - timedelta(days=deepest)).isoformat(), as_of, view.unit, config.currency])]
         if len(view.history) < 2:  # a rarely priced offer: its last two prices, however old
             rows = db.execute(
                 f"SELECT id, fetched_at, {column}, in_stock, julianday(fetched_at) FROM observations WHERE offer_id = ? AND status = 'ok' "
-                f"AND {column} IS NOT NULL AND fetched_at <= ? ORDER BY fetched_at DESC LIMIT 2", [view.id, as_of]
-            ).fetchall()
+                f"AND {column} IS NOT NULL AND fetched_at <= ? AND unit = ? AND home_currency = ? ORDER BY fetched_at DESC LIMIT 2",
+                [view.id, as_of, view.unit, config.currency]).fetchall()
             view.history = [Point(*r) for r in reversed(rows)]
     return views
 
 
-def evaluate(db: sqlite_utils.Database, config: Config, as_of: str, held_suppliers: Iterable[str] = ()) -> list[Finding]:
-    """Findings for every active offer and material at ``as_of``; offers of ``held_suppliers``
-    (whose extraction broke this run) are left alone so their alerts keep their state."""
+def evaluate_offers(db: sqlite_utils.Database, config: Config, context: Context, offer_ids: Collection[str] | None = None,
+                    held_suppliers: Iterable[str] = (), scopes: Collection[Scope] = (Scope.OFFER, Scope.MATERIAL)) -> list[Finding]:
+    """Findings of the offer and material rules at ``context.as_of``: for every active offer (or
+    ``offer_ids``) and material. Offers of ``held_suppliers`` (whose extraction broke this run) are
+    left alone, so their alerts keep their state."""
     held = set(held_suppliers)
-    column = "landed_unit_price" if config.compare == "landed" else "unit_price"
-    all_rules = {m.id: config.rules_for(m) for m in config.materials}
-    views = load_offers(db, config, as_of, column, history_ranges(r for rules in all_rules.values() for r in rules))
-    fmt = Formatter(config.currency)
+    all_rules = {m.id: rules_for_material(config, m) for m in config.materials}
+    wanted = [r for rules in all_rules.values() for r in rules if r.scopes & set(scopes) and r.judged_here]
+    if not wanted:
+        return []
+    views = offer_views(db, config, context.as_of, history_ranges(wanted), offer_ids)
     findings: list[Finding] = []
     by_material: dict[str, list[OfferView]] = {}
     for view in views.values():
+        assert view.material is not None
         by_material.setdefault(view.material.id, []).append(view)
-        if view.supplier_id in held:
+        if view.supplier_id in held or Scope.OFFER not in scopes:
             continue
-        counters: dict[str, int] = {}
         for rule in all_rules[view.material.id]:
-            counters[rule.kind] = counters.get(rule.kind, 0) + 1
-            if isinstance(rule, StaleRule):
-                last_valid = view.latest.fetched_at if view.latest else None
-                first_seen = None if last_valid else db.execute(
-                    "SELECT min(fetched_at) FROM observations WHERE offer_id = ? AND fetched_at <= ?", [view.id, as_of]).fetchone()[0]
-                if (found := _stale(rule, view, last_valid, first_seen, as_of, fmt)) is not None:
-                    findings.append(found)
+            if Scope.OFFER not in rule.scopes:
                 continue
-            evaluator = PRICE_RULES.get(type(rule))
-            if evaluator is None:
+            if isinstance(rule, StaleRule) and view.latest is None and view.first_seen is None:
+                view.first_seen = db.execute("SELECT min(fetched_at) FROM observations WHERE offer_id = ? AND fetched_at <= ?",
+                                             [view.id, context.as_of]).fetchone()[0]
+            findings += rule.evaluate(view, context)
+    if Scope.MATERIAL in scopes:
+        for material in config.materials:
+            rules = [r for r in all_rules[material.id] if Scope.MATERIAL in r.scopes and r.judged_here]
+            if not rules:
                 continue
-            for direction, holds, reference, message, severity in evaluator(rule, view, fmt, as_of):
-                findings.append(Finding(
-                    f"{rule.kind}#{counters[rule.kind]}:{view.id}:{direction}", describe(rule), rule.kind, view.material.id,
-                    view.id, view.supplier_id, direction, severity, holds, view.latest.unit_price if view.latest else None,
-                    reference, message, getattr(rule, "confirm", 1), view.latest.id if view.latest else None,
-                    getattr(rule, "escalate_percent", None)))
-    for material in config.materials:
-        cheapest_rules = [r for r in all_rules[material.id] if isinstance(r, CheapestRule)]
-        offers = [o for o in by_material.get(material.id, []) if o.supplier_id not in held]
-        for number, rule in enumerate(cheapest_rules, 1):
-            findings += _cheapest(rule, number, material, offers, as_of, fmt)
+            offers = [o for o in by_material.get(material.id, []) if o.supplier_id not in held]
+            view = MaterialView(Target(Scope.MATERIAL, material.id, material.name, material_id=material.id),
+                                material.name, material.unit, config.currency, offers)
+            for rule in rules:
+                findings += rule.evaluate(view, context)
     return findings
 
 
-def extraction_findings(config: Config, rows: list[dict[str, Any]]) -> list[Finding]:
-    """Per supplier in this run: did enough of its pages give a price? (Held suppliers are those holding.)"""
-    rule = config.extraction_rule()
+def evaluate_suppliers(config: Config, context: Context, pages: dict[str, tuple[int, int]]) -> list[Finding]:
+    """Per supplier in this run, ``pages[supplier] = (pages, priced)``: did enough of them give a price?"""
+    rule = extraction_rule(config)
     names = {s.id: s.name for s in config.suppliers}
-    counts: dict[str, list[int]] = {}
-    for row in rows:
-        total_valid = counts.setdefault(row["supplier_id"], [0, 0])
-        total_valid[0] += 1
-        total_valid[1] += row["status"] in ("ok", "suspect")
-    findings = []
-    for supplier, (total, valid) in counts.items():
-        holds = valid / total < rule.min_valid_share
-        message = (f"{names.get(supplier, supplier)}: only {valid} of {total} pages gave a price; its price alerts are held back until it recovers"
-                   if holds else f"{names.get(supplier, supplier)}: pages give prices again ({valid} of {total})")
-        findings.append(Finding(f"extraction#1:{supplier}:broken", describe(rule), "extraction", None, None, supplier,
-                                "broken", rule.severity, holds, valid / total, rule.min_valid_share, message))
+    findings: list[Finding] = []
+    for supplier, (total, priced) in pages.items():
+        view = SupplierView(Target(Scope.SUPPLIER, supplier, names.get(supplier, supplier), supplier_id=supplier), total, priced)
+        findings += rule.evaluate(view, context)
     return findings

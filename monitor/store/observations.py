@@ -1,39 +1,34 @@
-"""Writing a run's observations: each item priced, judged and stored in one transaction."""
+"""Writing observations: each item priced, judged and stored; a batch in one transaction."""
 
 from __future__ import annotations
 
 import json
-from typing import Any, Iterable, Iterator
+from typing import Iterable, Iterator
 
 import sqlite_utils
 
 from ..config import Config
-from .pricing import RECENT, Pricing
+from .items import PriceItem, RateItem, Status
+from .pricing import COLUMNS, RECENT, Doubt, Observation, Pricing
+
+_INSERT = f"INSERT OR IGNORE INTO observations ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
 
 
-def record_observations(db: sqlite_utils.Database, config: Config, run_id: int, items: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Store a run's items in one transaction: a crash leaves all of them or none."""
+def record_observations(db: sqlite_utils.Database, config: Config, run_id: int, items: Iterable[PriceItem]) -> list[Observation]:
+    """Store a batch of items in one transaction: a crash leaves all of them or none."""
     pricing = Pricing(db, config)
-    rows: list[dict[str, Any]] = []
-
-    def insert(batch: list[dict[str, Any]]) -> None:
-        # The hot path of every run: one prepared statement rather than sqlite-utils' per-call
-        # introspection. OR IGNORE: the same feed ingested twice stores nothing twice.
-        if batch:
-            columns = list(batch[0])
-            db.conn.executemany(
-                f"INSERT OR IGNORE INTO observations ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
-                [tuple(row[c] for c in columns) for row in batch])
-
-    with db.conn:
+    rows: list[Observation] = []
+    with db.atomic():
         last_id = db.execute("SELECT max(id) FROM observations").fetchone()[0] or 0
         pricing.preload()
         for round_ in _rounds(items):
-            batch = [pricing.observation_row(run_id, item) for item in round_]
+            batch = [pricing.observation(run_id, item) for item in round_]
             for row in batch:
-                if row["status"] == "ok":
+                if row.status == Status.OK:
                     pricing.accepted(row)
-            insert(batch)
+            # The hot path of every run: one prepared statement rather than sqlite-utils' per-call
+            # introspection. OR IGNORE: the same feed ingested twice stores nothing twice.
+            db.conn.executemany(_INSERT, [row.values() for row in batch])
             rows += batch
         # Point each offer at its newest valid observation (the new rows are the ids above last_id),
         # with its last ten unit prices for tomorrow's plausibility check.
@@ -51,37 +46,45 @@ def record_observations(db: sqlite_utils.Database, config: Config, run_id: int, 
     return rows
 
 
-# An offer's window rebuilt from its history, after a price older than its newest one arrives.
+# An offer's window rebuilt from its history, after a price older than its newest one arrives (or
+# after its prices were re-expressed in another unit or currency).
 RECOUNT_RECENT = (
     "UPDATE latest_observations SET recent_unit_prices = (SELECT json_group_array(unit_price) FROM ("
-    " SELECT unit_price FROM observations o WHERE o.offer_id = latest_observations.offer_id AND o.status = 'ok'"
-    f" ORDER BY o.fetched_at DESC LIMIT {RECENT})) WHERE offer_id = ?"
+    " SELECT o.unit_price FROM observations o JOIN offers f ON f.id = o.offer_id JOIN materials m ON m.id = f.material_id"
+    " WHERE o.offer_id = latest_observations.offer_id AND o.status = 'ok' AND o.unit = m.unit"
+    f" AND o.home_currency = m.currency ORDER BY o.fetched_at DESC LIMIT {RECENT})) WHERE offer_id = ?"
 )
 
 
-def _rounds(items: Iterable[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
+def _rounds(items: Iterable[PriceItem]) -> Iterator[list[PriceItem]]:
     """Split items where an offer comes again: a re-fetch is judged against the first look, so the
     first must be stored before the second is priced."""
-    current: list[dict[str, Any]] = []
+    current: list[PriceItem] = []
     seen: set[str] = set()
     for item in items:
-        if item["offer_id"] in seen:
+        if item.offer_id in seen:
             yield current
             current, seen = [], set()
         current.append(item)
-        seen.add(item["offer_id"])
+        seen.add(item.offer_id)
     if current:
         yield current
 
 
-def final_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def final_rows(rows: list[Observation]) -> list[Observation]:
     """The last observation of each offer in a run: a re-fetch supersedes the first look."""
-    return list({row["offer_id"]: row for row in rows}.values())
+    return list({row.offer_id: row for row in rows}.values())
 
 
-def record_rates(db: sqlite_utils.Database, rates: Iterable[dict[str, Any]]) -> int:
+def to_refetch(rows: list[Observation]) -> list[str]:
+    """Offers whose price looks like a glitch (a x5 jump, a zero, a changed pack): look again at once."""
+    return [row.offer_id for row in final_rows(rows) if row.status == Status.SUSPECT and row.doubt in (Doubt.JUMP, Doubt.PACK, Doubt.NOT_POSITIVE)]
+
+
+def record_rates(db: sqlite_utils.Database, rates: Iterable[RateItem]) -> int:
     """Store reference exchange rates (per EUR) collected by the rates spider; returns how many."""
-    rows = [{"date": r["date"], "currency": r["currency"], "per_eur": float(r["per_eur"]), "source": r["source"]} for r in rates]
-    with db.conn:
-        db["exchange_rates"].upsert_all(rows, pk=("date", "currency", "source"))
+    rows = [{"date": r.date, "currency": r.currency, "per_eur": r.per_eur, "source": r.source} for r in rates]
+    if rows:
+        with db.atomic():
+            db["exchange_rates"].upsert_all(rows, pk=("date", "currency", "source"))
     return len(rows)

@@ -1,25 +1,89 @@
 """From what a page said to what a unit costs you: pack, unit, currency, landed cost, plausibility.
 
 Every observation keeps its native price and currency; ``unit_price`` is per unit of the material
-in the home currency, ``landed_unit_price`` adds the supplier's shipping and fees. A price that
-cannot be trusted is stored as *suspect* with the reason and is not used by the rules.
+in the home currency, ``landed_unit_price`` adds the supplier's shipping and fees, and the row
+records that unit and currency (``unit``, ``home_currency``), so a later change of either is
+re-expressed instead of read as a move. A price that cannot be trusted is stored as *suspect*
+with the reason (and a :class:`Doubt` the code reads) and is not used by the rules.
+
+Pricing is total: whatever an item holds, it becomes one observation (ok, suspect or error with
+the reason); no arithmetic on one page can stop the night.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import statistics
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 import sqlite_utils
 
 from .. import units
 from ..config import Config
+from ..rules.base import days_between
+from .items import MAX_PRICE, PriceItem, Status
 
 IMPLAUSIBLE_RATIO = 5  # a unit price 5x above or below the recent median (x10, /100 glitches) is suspect
 RECENT = 10  # how many valid prices the recent median is taken over
+AGREEMENT = 0.25  # another supplier's price of the same material within 25 % makes a jump believable
+AGREEMENT_DAYS = 7  # ... if it was read in the last week
+
+
+class Doubt(StrEnum):
+    """Why a price was held back as suspect (``error`` says it in words)."""
+
+    JUMP = "jump"                  # x5 or more against the offer's recent median
+    PACK = "pack"                  # the page's pack differs from the last one
+    NOT_POSITIVE = "not_positive"  # zero or negative
+    CURRENCY = "currency"          # not the supplier's currency
+    UNIT = "unit"                  # the pack does not convert to the material's unit
+    RATE = "rate"                  # no exchange rate to the home currency
+    NUMBER = "number"              # arithmetic on it failed or gave no sane unit price
+    DISAGREE = "disagree"          # a first price whose page states another price elsewhere
+
+
+REFETCH = (Doubt.JUMP, Doubt.PACK, Doubt.NOT_POSITIVE)  # looked at again at once: a glitch may clear
+
+
+@dataclass
+class Observation:
+    """One row of the ``observations`` table: one fetch of one offer, priced and judged."""
+
+    run_id: int
+    offer_id: str
+    material_id: str
+    supplier_id: str
+    fetched_at: str
+    status: Status
+    price: float | None = None
+    currency: str | None = None
+    pack: str | None = None
+    pack_source: str = "config"
+    unit_price: float | None = None
+    fx_rate: float | None = None
+    landed_unit_price: float | None = None
+    unit: str | None = None
+    home_currency: str | None = None
+    list_price: float | None = None
+    tiers: str | None = None
+    in_stock: int | None = None
+    method: str | None = None
+    raw: str | None = None
+    error: str | None = None
+    http_status: int | None = None
+    note: str | None = None
+    doubt: Doubt | None = None
+    sources: str | None = None
+
+    def values(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, name) for name in COLUMNS)
+
+
+COLUMNS = tuple(f.name for f in fields(Observation))
 
 
 @dataclass
@@ -94,83 +158,114 @@ class Pricing:
             return None, None  # no valid price yet
         rows = self.db.execute(  # a price older than the newest one (a late feed): read the history
             "SELECT unit_price, pack FROM observations WHERE offer_id = ? AND status = 'ok' AND fetched_at < ? "
-            "ORDER BY fetched_at DESC LIMIT 10", [offer_id, before]
+            "AND unit = ? AND home_currency = ? ORDER BY fetched_at DESC LIMIT 10",
+            [offer_id, before, self.materials[self.offers[offer_id].material].unit, self.config.currency]
         ).fetchall()
         return (statistics.median(r[0] for r in rows), rows[0][1]) if rows else (None, None)
 
-    def accepted(self, row: dict[str, Any]) -> None:
+    def accepted(self, row: Observation) -> None:
         """Slide the offer's window after a valid price, so a re-fetch in the same run sees it."""
-        if self.windows is None:
+        if self.windows is None or row.unit_price is None:
             return
-        window = self.windows.get(row["offer_id"])
-        if window is None or window.fetched_at < row["fetched_at"]:
-            prices = [row["unit_price"], *(window.unit_prices if window else [])][:RECENT]
-            self.windows[row["offer_id"]] = RecentWindow(row["fetched_at"], prices, row["pack"])
-            self.changed.add(row["offer_id"])
+        window = self.windows.get(row.offer_id)
+        if window is None or window.fetched_at < row.fetched_at:
+            prices = [row.unit_price, *(window.unit_prices if window else [])][:RECENT]
+            self.windows[row.offer_id] = RecentWindow(row.fetched_at, prices, row.pack)
+            self.changed.add(row.offer_id)
         else:
-            self.out_of_order.add(row["offer_id"])
+            self.out_of_order.add(row.offer_id)
 
-    def observation_row(self, run_id: int, item: dict[str, Any]) -> dict[str, Any]:
-        """An observations row for one spider item."""
-        offer = self.offers[item["offer_id"]]
+    def observation(self, run_id: int, item: PriceItem) -> Observation:
+        """The observation of one item: never raises for what the item holds."""
+        offer = self.offers[item.offer_id]
         material = self.materials[offer.material]
         supplier = self.suppliers[offer.supplier]
-        status, error = item["status"], item.get("error")
-        price = Decimal(str(item["price"])) if status == "ok" and item.get("price") is not None else None
-        tiers = item.get("tiers")
-        row: dict[str, Any] = {
-            "run_id": run_id, "offer_id": offer.offer_id, "material_id": material.id, "supplier_id": supplier.id,
-            "fetched_at": item["fetched_at"], "price": float(price) if price is not None else None,
-            "currency": item.get("currency") or supplier.currency, "pack": item.get("pack") or offer.pack,
-            "pack_source": item.get("pack_source") or "config", "unit_price": None, "fx_rate": None, "landed_unit_price": None,
-            "list_price": float(item["list_price"]) if item.get("list_price") else None,
-            "tiers": json.dumps(tiers) if tiers else None,
-            "in_stock": None if item.get("in_stock") is None else int(bool(item["in_stock"])),
-            "method": item.get("method"), "raw": item.get("raw"), "http_status": item.get("http_status"), "note": item.get("note"),
-            "sources": _sources(item),
-        }
-        if price is not None:
-            status, error = self._judge(row, price, material, offer)
-        row["status"], row["error"] = status, error
+        row = Observation(
+            run_id=run_id, offer_id=offer.offer_id, material_id=material.id, supplier_id=supplier.id, fetched_at=item.fetched_at,
+            status=item.status, price=float(item.price) if item.status == Status.OK and item.price is not None else None,
+            currency=item.currency or supplier.currency, pack=item.pack or offer.pack, pack_source=item.pack_source or "config",
+            list_price=float(item.list_price) if item.list_price is not None else None,
+            tiers=json.dumps(list(item.tiers)) if item.tiers else None,
+            in_stock=None if item.in_stock is None else int(item.in_stock), method=item.method, raw=item.raw,
+            http_status=item.http_status, note=item.note, error=item.error, sources=item.sources,
+        )
+        if row.price is not None and item.price is not None:
+            try:
+                row.status, row.doubt, row.error = self._judge(row, item.price, material, offer)
+            except (ArithmeticError, ValueError, TypeError, OverflowError) as exc:
+                row.status, row.doubt = Status.SUSPECT, Doubt.NUMBER
+                row.error = f"cannot price {item.price} per {row.pack}: {exc.__class__.__name__}"
+                row.unit_price = row.landed_unit_price = row.fx_rate = None
         return row
 
-    def _judge(self, row: dict[str, Any], price: Decimal, material: Any, offer: Any) -> tuple[str, str | None]:
-        """Fill unit and landed prices; return ``("ok", None)`` or ``("suspect", why)``."""
+    def _judge(self, row: Observation, price: Decimal, material: Any, offer: Any) -> tuple[Status, Doubt | None, str | None]:
+        """Fill unit and landed prices; return ``(ok, None, None)`` or ``(suspect, doubt, why)``."""
         supplier = self.suppliers[offer.supplier]
-        if row["currency"] != supplier.currency:
-            return "suspect", f"currency {row['currency']} differs from the supplier's {supplier.currency}"
+        if row.currency != supplier.currency:
+            return Status.SUSPECT, Doubt.CURRENCY, f"currency {row.currency} differs from the supplier's {supplier.currency}"
         if price <= 0:
-            return "suspect", f"price {price} is not above zero"
+            return Status.SUSPECT, Doubt.NOT_POSITIVE, f"price {price} is not above zero"
         try:
-            per_pack = units.units_per_pack(row["pack"], material.unit, material.density)
+            per_pack = units.units_per_pack(row.pack, material.unit, material.density)
         except ValueError as exc:
-            return "suspect", f"pack {row['pack']!r}: {exc}"
-        rate = self.exchange_rate(row["currency"], row["fetched_at"])
+            return Status.SUSPECT, Doubt.UNIT, f"pack {row.pack!r}: {exc}"
+        rate = self.exchange_rate(row.currency or supplier.currency, row.fetched_at)
         if rate is None:
-            return "suspect", f"no exchange rate from {row['currency']} to {self.config.currency} on {row['fetched_at'][:10]}"
-        row["fx_rate"] = float(rate)
-        row["unit_price"] = float(round(price / per_pack * rate, 6))
-        row["landed_unit_price"] = float(round(self._landed(price, per_pack, supplier.id, offer.order_quantity) / per_pack * rate, 6))
-        median, last_pack = self._recent(offer.offer_id, row["fetched_at"])
-        doubt = None
-        if row["pack_source"] == "page" and last_pack and last_pack != row["pack"]:
-            doubt = f"pack changed on the page from {last_pack} to {row['pack']}"
-        elif median and not (1 / IMPLAUSIBLE_RATIO <= row["unit_price"] / median <= IMPLAUSIBLE_RATIO):
-            doubt = f"implausible jump: x{row['unit_price'] / median:.2f} against the recent median {median:.2f}"
-        elif median is None and (disagreement := _disagreement(row, price)):
-            doubt = disagreement  # a first price has no history to be checked against: its page must agree with itself
-        if doubt and not self._confirmed(offer.offer_id, row):
-            return "suspect", doubt
-        return "ok", None
+            return Status.SUSPECT, Doubt.RATE, f"no exchange rate from {row.currency} to {self.config.currency} on {row.fetched_at[:10]}"
+        unit_price = price / per_pack * rate
+        landed = self._landed(price, per_pack, supplier.id, offer.order_quantity) / per_pack * rate
+        if not (unit_price.is_finite() and landed.is_finite()) or not (0 < unit_price < MAX_PRICE) or not (0 < landed < MAX_PRICE):
+            return Status.SUSPECT, Doubt.NUMBER, f"{price} per {row.pack} gives no sane unit price ({float(unit_price):.3g} per {material.unit})"
+        row.fx_rate = float(rate)
+        row.unit_price, row.landed_unit_price = _rounded(unit_price), _rounded(landed)
+        row.unit, row.home_currency = material.unit, self.config.currency
+        median, last_pack = self._recent(offer.offer_id, row.fetched_at)
+        ratio = row.unit_price / median if median else None
+        if ratio is not None and not (1 / IMPLAUSIBLE_RATIO <= ratio <= IMPLAUSIBLE_RATIO):
+            if self._seen_in_an_earlier_run(row) or self._another_supplier_agrees(row):
+                return Status.OK, None, None
+            return Status.SUSPECT, Doubt.JUMP, f"implausible jump: x{ratio:.2f} against the recent median {median:.2f}"
+        if row.pack_source == "page" and last_pack and last_pack != row.pack and not self._seen_again(row):
+            return Status.SUSPECT, Doubt.PACK, f"pack changed on the page from {last_pack} to {row.pack}"
+        if median is None and (disagreement := _disagreement(row, price)) and not self._seen_in_an_earlier_run(row):
+            return Status.SUSPECT, Doubt.DISAGREE, disagreement  # a first price has no history: its page must agree with itself
+        return Status.OK, None, None
 
-    def _confirmed(self, offer_id: str, row: dict[str, Any]) -> bool:
-        """A surprising price seen again on the next fetch (same pack, within 2 %) is real, not a glitch."""
-        previous = self.db.execute(
-            "SELECT status, unit_price, pack FROM observations WHERE offer_id = ? AND fetched_at < ? "
-            "AND status IN ('ok', 'suspect') ORDER BY fetched_at DESC LIMIT 1", [offer_id, row["fetched_at"]]
+    def _previous(self, row: Observation) -> tuple[Any, ...] | None:
+        return self.db.execute(
+            "SELECT status, unit_price, pack, run_id FROM observations WHERE offer_id = ? AND fetched_at < ? "
+            "AND status IN ('ok', 'suspect') ORDER BY fetched_at DESC LIMIT 1", [row.offer_id, row.fetched_at]
         ).fetchone()
-        return (previous is not None and previous[0] == "suspect" and previous[1] is not None and previous[2] == row["pack"]
-                and abs(previous[1] / row["unit_price"] - 1) <= 0.02)
+
+    def _seen_again(self, row: Observation) -> bool:
+        """The same surprising price on the fetch before this one (same pack, within 2 %)."""
+        previous = self._previous(row)
+        return (previous is not None and previous[0] == "suspect" and previous[1] is not None and previous[2] == row.pack
+                and row.unit_price is not None and abs(previous[1] / row.unit_price - 1) <= 0.02)
+
+    def _seen_in_an_earlier_run(self, row: Observation) -> bool:
+        """A x5 jump counts once the next night (a later run) shows it again: the immediate re-fetch
+        of the same run reads the same page typo seconds later, so it confirms nothing."""
+        previous = self._previous(row)
+        return self._seen_again(row) and previous is not None and previous[3] != row.run_id
+
+    def _another_supplier_agrees(self, row: Observation) -> bool:
+        """Another supplier's recent prices of the same material are where this one jumped to."""
+        if self.windows is None or row.unit_price is None:
+            return False
+        for offer_id, window in self.windows.items():
+            other = self.offers.get(offer_id)
+            if other is None or other.material != row.material_id or other.supplier == row.supplier_id or not window.unit_prices:
+                continue
+            recent = days_between(window.fetched_at, row.fetched_at) <= AGREEMENT_DAYS
+            if recent and abs(window.unit_prices[0] / row.unit_price - 1) <= AGREEMENT:
+                return True
+        return False
+
+
+def _rounded(value: Decimal) -> float:
+    number = float(value)
+    return round(number, 6) if math.isfinite(number) else number
 
 
 # The page's sources in the owner's words.
@@ -181,23 +276,15 @@ _SOURCE_WORDS = {
 }
 
 
-def _sources(item: dict[str, Any]) -> str | None:
-    """Which of the page's sources stated the price and which stated another, as stored (JSON)."""
-    agreed, disputed = item.get("agreed"), item.get("disputed")
-    if not agreed and not disputed:
-        return None
-    return json.dumps({"agreed": list(agreed or []), "disputed": list(disputed or [])})
-
-
-def _disagreement(row: dict[str, Any], price: Decimal) -> str | None:
+def _disagreement(row: Observation, price: Decimal) -> str | None:
     """Why a price is doubtful when the page's own sources state different prices, in words."""
-    if not row.get("sources"):
+    if not row.sources:
         return None
-    sources = json.loads(row["sources"])
+    sources = json.loads(row.sources)
     others = [d for d in sources.get("disputed") or [] if d.get("price") not in (None, str(price))]
     if not others:
         return None
     said = ", ".join(_SOURCE_WORDS.get(m, m) for m in sources.get("agreed") or []) or "the chosen source"
     against = "; ".join(f"{_SOURCE_WORDS.get(d['method'], d['method'])} says {d['price']}" for d in others)
-    return (f"first price for this offer and the page disagrees with itself: {price} {row['currency']} from {said}; "
+    return (f"first price for this offer and the page disagrees with itself: {price} {row.currency} from {said}; "
             f"{against}. Held until the next run shows the same price")

@@ -13,11 +13,12 @@ from .database import now_iso
 
 def start_run(db: sqlite_utils.Database, source: str, as_of: str | None = None) -> int:
     """Record a new run. Called under the run lock, so a run still marked running was killed."""
-    with db.conn:
+    with db.atomic():
         started = now_iso()
         db.execute("UPDATE runs SET status = 'crashed', message = 'interrupted: the process stopped before the run finished' "
                    "WHERE status = 'running'")
-        return db["runs"].insert({"source": source, "started_at": started, "as_of": as_of or started, "status": "running"}).last_pk
+        return int(db.conn.execute("INSERT INTO runs (source, started_at, as_of, status) VALUES (?, ?, ?, 'running')",
+                                   [source, started, as_of or started]).lastrowid or 0)
 
 
 CRAWL_STATS = ("finish_reason", "elapsed_time_seconds", "downloader/request_count", "downloader/response_count",
@@ -33,27 +34,26 @@ def crawl_health(stats: dict[str, Any]) -> dict[str, Any]:
 
 def finish_run(db: sqlite_utils.Database, run_id: int, status: str, summary: dict[str, Any], message: str,
                crawl_stats: dict[str, Any] | None = None) -> None:
-    with db.conn:
+    with db.atomic():
         if crawl_stats is not None:
-            db["runs"].update(run_id, {"crawl_stats": json.dumps(crawl_health(crawl_stats), sort_keys=True)})
-        db["runs"].update(run_id, {
-            "finished_at": now_iso(), "status": status, "message": safe_text.redact(message),
-            "offers": summary["offers"], "prices": summary["prices"], "missing": summary["missing"],
-            "errors": summary["errors"], "suspect": summary["suspect"],
-            "suppliers_json": json.dumps(summary["suppliers"], sort_keys=True),
-        })
+            db.execute("UPDATE runs SET crawl_stats = ? WHERE id = ?", [json.dumps(crawl_health(crawl_stats), sort_keys=True), run_id])
+        db.execute("UPDATE runs SET finished_at = ?, status = ?, message = ?, offers = ?, prices = ?, missing = ?, errors = ?, "
+                   "suspect = ?, suppliers_json = ? WHERE id = ?",
+                   [now_iso(), status, safe_text.redact(message), summary["offers"], summary["prices"], summary["missing"], summary["errors"],
+                    summary["suspect"], json.dumps(summary["suppliers"], sort_keys=True), run_id])
 
 
-def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """Counts per run and per supplier, for the runs table and the exit status."""
-    per_supplier: dict[str, dict[str, int]] = {}
+def summarize(rows: list[Any]) -> dict[str, Any]:
+    """Counts per run and per supplier, for the runs table and the exit status (``rows``: a run's
+    last observation of each offer)."""
+    per_supplier: dict[str, dict[str, Any]] = {}
     for row in rows:
-        counts = per_supplier.setdefault(row["supplier_id"], {"offers": 0, "ok": 0, "suspect": 0, "missing": 0, "ambiguous": 0, "error": 0})
+        counts = per_supplier.setdefault(row.supplier_id, {"offers": 0, "ok": 0, "suspect": 0, "missing": 0, "ambiguous": 0, "error": 0})
         counts["offers"] += 1
-        counts[row["status"]] += 1
-        if (row.get("http_status") or 200) >= 400:
+        counts[str(row.status)] += 1
+        if (row.http_status or 200) >= 400:
             errors = counts.setdefault("http_errors", {})
-            errors[str(row["http_status"])] = errors.get(str(row["http_status"]), 0) + 1
+            errors[str(row.http_status)] = errors.get(str(row.http_status), 0) + 1
     total = lambda key: sum(c[key] for c in per_supplier.values())  # noqa: E731
     return {
         "offers": len(rows), "prices": total("ok"), "missing": total("missing") + total("ambiguous"),

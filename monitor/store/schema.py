@@ -374,8 +374,77 @@ CREATE TABLE to_do (
 CREATE UNIQUE INDEX to_do_open_key ON to_do(key) WHERE done_at IS NULL;
 """
 
+# Version 10: alerts keyed by what their rule watches (re-keyed by the next run, which knows the
+# config), retired when their rule or target is gone, with the unit and currency of their values,
+# where the value was before the move and how far past it was when the owner was told; every
+# transition kept in alert_events with its message as sent (before version 10 only the latest
+# message was kept: an old alert's fired event links to the notification that told it). Each unit
+# price records the unit and home currency it is in (the home currency of old rows is set by the
+# next run, which knows the config), and a suspect price why it is suspect.
+_SCHEMA_V10 = """
+CREATE TABLE alerts_v10 (
+    id INTEGER PRIMARY KEY,
+    fingerprint TEXT NOT NULL,
+    rule TEXT NOT NULL, kind TEXT NOT NULL,
+    label TEXT,
+    material_id TEXT REFERENCES materials(id), offer_id TEXT REFERENCES offers(id),
+    supplier_id TEXT REFERENCES suppliers(id), product_id TEXT,
+    direction TEXT NOT NULL,
+    severity TEXT NOT NULL CHECK (severity IN ('info', 'warning', 'critical')),
+    state TEXT NOT NULL CHECK (state IN ('pending', 'firing', 'resolved', 'retired')),
+    value REAL, reference REAL, unit TEXT, currency TEXT,
+    message TEXT NOT NULL,
+    confirmations INTEGER NOT NULL DEFAULT 1, last_observation_id INTEGER,
+    first_seen TEXT NOT NULL, first_fired TEXT, last_fired TEXT, resolved_at TEXT, retired_at TEXT,
+    notified_value REAL, notified_severity TEXT, notified_measure REAL, last_reminded TEXT,
+    anchor REAL, anchor_at TEXT
+);
+INSERT INTO alerts_v10 (id, fingerprint, rule, kind, material_id, offer_id, supplier_id, product_id, direction, severity, state,
+    value, reference, message, confirmations, last_observation_id, first_seen, first_fired, last_fired, resolved_at,
+    notified_value, notified_severity, last_reminded)
+SELECT id, fingerprint, rule, kind, material_id, offer_id, supplier_id, product_id, direction, severity, state,
+    value, reference, message, confirmations, last_observation_id, first_seen, first_fired, last_fired, resolved_at,
+    notified_value, CASE WHEN state = 'firing' THEN coalesce(notified_severity, severity) ELSE notified_severity END, last_reminded
+FROM alerts;
+DROP TABLE alerts;
+ALTER TABLE alerts_v10 RENAME TO alerts;
+CREATE UNIQUE INDEX alerts_open_fingerprint ON alerts(fingerprint) WHERE state IN ('pending', 'firing');
+CREATE INDEX alerts_state ON alerts(state);
+ALTER TABLE observations ADD COLUMN unit TEXT;
+ALTER TABLE observations ADD COLUMN home_currency TEXT;
+ALTER TABLE observations ADD COLUMN doubt TEXT;
+UPDATE observations SET unit = (SELECT m.unit FROM materials m WHERE m.id = observations.material_id) WHERE unit_price IS NOT NULL;
+ALTER TABLE materials ADD COLUMN currency TEXT;
+CREATE TABLE alert_events (
+    id INTEGER PRIMARY KEY,
+    alert_id INTEGER NOT NULL REFERENCES alerts(id),
+    run_id INTEGER REFERENCES runs(id),
+    night TEXT NOT NULL,
+    event TEXT NOT NULL CHECK (event IN ('pending', 'fired', 'escalated', 'reminded', 'resolved', 'retired', 'silenced')),
+    severity TEXT NOT NULL,
+    told INTEGER NOT NULL DEFAULT 0,
+    message TEXT NOT NULL,
+    value REAL, reference REAL, unit TEXT, currency TEXT,
+    observation_id INTEGER, observed_at TEXT,
+    notification_id INTEGER REFERENCES notifications(id)
+);
+CREATE INDEX alert_events_alert ON alert_events(alert_id);
+CREATE INDEX alert_events_night ON alert_events(night);
+CREATE INDEX alert_events_untold ON alert_events(notification_id) WHERE told = 1 AND notification_id IS NULL;
+INSERT INTO alert_events (alert_id, night, event, severity, told, message, notification_id)
+SELECT id, first_fired, 'fired', severity, notification_id IS NOT NULL,
+    '(told before supplywatch kept every message: see the notification)', notification_id
+FROM (SELECT a.id, a.first_fired, coalesce(a.notified_severity, a.severity) AS severity,
+        (SELECT min(n.id) FROM notifications n, json_each(n.alert_ids) j WHERE j.value = a.id) AS notification_id
+      FROM alerts a WHERE a.first_fired IS NOT NULL);
+INSERT INTO alert_events (alert_id, night, event, severity, told, message, value, reference, observation_id, notification_id)
+SELECT id, resolved_at, 'resolved', severity, notification_id IS NOT NULL, message, value, reference, last_observation_id, notification_id
+FROM (SELECT a.*, (SELECT max(n.id) FROM notifications n, json_each(n.alert_ids) j WHERE j.value = a.id) AS notification_id
+      FROM alerts a WHERE a.state = 'resolved' AND a.first_fired IS NOT NULL);
+"""
+
 MIGRATIONS = {1: _SCHEMA_V1, 2: _SCHEMA_V2, 3: _SCHEMA_V3, 4: _SCHEMA_V4, 5: _SCHEMA_V5, 6: _SCHEMA_V6, 7: _SCHEMA_V7, 8: _SCHEMA_V8,
-              9: _SCHEMA_V9}
+              9: _SCHEMA_V9, 10: _SCHEMA_V10}
 SCHEMA_VERSION = max(MIGRATIONS)
 
 

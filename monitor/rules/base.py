@@ -1,0 +1,286 @@
+"""What every rule kind shares: severity as a rank, what a rule watches, the finding it returns, and
+the base class a kind extends (its config fields, identity, severity policy, escalation measure).
+
+A rule kind is a pydantic model, so the config validates its fields, and a class with behaviour:
+``evaluate(view, context)`` yields :class:`Finding` records for the targets it watches. The alert
+state machine (``monitor.alerts``) only reads findings; it never looks inside a rule.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any, ClassVar, Iterator, NamedTuple
+
+from babel.numbers import format_currency
+from pydantic import BaseModel, ConfigDict, Field
+
+if TYPE_CHECKING:  # the config imports the rule kinds: types only, no import cycle
+    from ..alerts.state import Alert
+    from ..config import Material
+
+SLUG = r"^[a-z0-9][a-z0-9_.-]*$"
+
+
+class Severity(StrEnum):
+    """How urgent an alert is. Ordered by rank (info < warning < critical), never by its name."""
+
+    INFO = "info"
+    WARNING = "warning"
+    CRITICAL = "critical"
+
+    @property
+    def rank(self) -> int:
+        return _RANK[self]
+
+    def __lt__(self, other: object) -> bool:
+        return self.rank < Severity(other).rank  # type: ignore[arg-type]
+
+    def __le__(self, other: object) -> bool:
+        return self.rank <= Severity(other).rank  # type: ignore[arg-type]
+
+    def __gt__(self, other: object) -> bool:
+        return self.rank > Severity(other).rank  # type: ignore[arg-type]
+
+    def __ge__(self, other: object) -> bool:
+        return self.rank >= Severity(other).rank  # type: ignore[arg-type]
+
+
+_RANK = {Severity.INFO: 0, Severity.WARNING: 1, Severity.CRITICAL: 2}
+
+
+class Scope(StrEnum):
+    """What a rule judges: one offer's prices, a material's offers side by side, a supplier's pages
+    in one run, or a product's cost and margin."""
+
+    OFFER = "offer"
+    MATERIAL = "material"
+    SUPPLIER = "supplier"
+    PRODUCT = "product"
+    QUOTE = "quote"  # a quote given to a customer (monitor.decisions)
+
+
+@dataclass(frozen=True)
+class Target:
+    """Who a finding is about, with the ids an alert row keeps and the name people read."""
+
+    scope: Scope
+    id: str
+    label: str
+    material_id: str | None = None
+    offer_id: str | None = None
+    supplier_id: str | None = None
+    product_id: str | None = None
+
+    @property
+    def ids(self) -> set[str]:
+        """Every id a silence may name to cover this target."""
+        return {i for i in (self.material_id, self.offer_id, self.supplier_id, self.product_id) if i}
+
+
+class Point(NamedTuple):
+    """One valid value of a series: an offer's unit price or a product's unit cost."""
+
+    id: int
+    fetched_at: str
+    unit_price: float
+    in_stock: int | None
+    day: float  # Julian day of fetched_at, read by SQLite once, so windows are plain comparisons
+
+
+def parse_time(ts: str) -> datetime:
+    return datetime.fromisoformat(ts.replace("Z", "+00:00"))
+
+
+def days_between(a: str, b: str) -> float:
+    return (parse_time(b) - parse_time(a)).total_seconds() / 86400
+
+
+@lru_cache(maxsize=32)
+def _pattern(currency: str) -> tuple[str, str]:
+    # Babel is slow per call and the night formats thousands: learn the pattern once per currency.
+    sample = format_currency(1234.5, currency, locale="en_US")
+    return tuple(sample.split("1,234.50")) if "1,234.50" in sample else (f"{currency} ", "")  # type: ignore[return-value]
+
+
+class Formatter:
+    """Money and units as a phone's lock screen shows them: "$22.71/board_foot"."""
+
+    def __init__(self, currency: str):
+        self.currency = currency
+        self.prefix, self.suffix = _pattern(currency)
+
+    def price(self, value: float, unit: str) -> str:
+        return f"{self.prefix}{value:,.2f}{self.suffix}/{unit}"
+
+    def money(self, value: float) -> str:
+        return f"{self.prefix}{value:,.2f}{self.suffix}"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One rule's judgement of one target in one direction, tonight.
+
+    ``holds`` is True when the condition holds, False when it has cleared past its hysteresis band,
+    None in between (nothing changes). ``measure`` is how far past the condition the value is, in
+    the rule's own escalation measure (bigger is worse); ``anchor`` is where the value was before the
+    move, for rules that resolve when the value comes back there.
+    """
+
+    rule: "RuleKind"
+    target: Target
+    direction: str
+    holds: bool | None
+    severity: Severity
+    message: str
+    value: float | None = None
+    reference: float | None = None
+    measure: float | None = None
+    anchor: float | None = None
+    anchor_at: str | None = None
+    observation_id: int | None = None
+    observed_at: str | None = None  # when the judged value was fetched: where a chart marks the alert
+    unit: str | None = None
+    currency: str | None = None
+    closes: str | None = None  # when this fires: the message that ends a firing alert in the opposite direction
+
+    @property
+    def kind(self) -> str:
+        return self.rule.kind
+
+    @property
+    def watch(self) -> str:
+        """What is watched, without the direction: the rule's identity on its target."""
+        return watch_key(self.rule, self.target, self.direction, self.unit, self.currency)
+
+    @property
+    def fingerprint(self) -> str:
+        return f"{self.watch}:{self.direction}"
+
+
+def watch_key(rule: "RuleKind", target: Target, direction: str, unit: str | None = None, currency: str | None = None) -> str:
+    return f"{rule.kind}({rule.identity(direction, unit, currency)}):{target.scope.value}:{target.id}"
+
+
+def _number(value: float) -> str:
+    return f"{value:g}"
+
+
+class RuleKind(BaseModel):
+    """The base of every rule kind. A kind declares its config fields (pydantic), ``scopes`` (what it
+    evaluates), ``directions``, which fields make its identity, its severity policy
+    (:meth:`severity_for`), its escalation measure (:meth:`further` against ``escalate_step``) and
+    its messages (in :meth:`evaluate`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: str
+    id: str | None = Field(None, pattern=SLUG, description="your name for this rule: keeps its alerts when you change its numbers")
+    severity: Severity = Severity.WARNING
+    confirm: int = Field(1, ge=1, le=10)
+
+    scopes: ClassVar[frozenset[Scope]] = frozenset({Scope.OFFER})
+    directions: ClassVar[tuple[str, ...]] = ()
+    identity_fields: ClassVar[tuple[str, ...]] = ()
+    # Directions that cannot hold together: when one fires, a firing alert in the other is over.
+    opposites: ClassVar[dict[str, str]] = {}
+    # Rules whose alerts resolve only when the value comes back toward where it was before the move.
+    anchored: ClassVar[bool] = False
+    # False for kinds another module judges with data of its own (the index rules, reorder dates).
+    judged_here: ClassVar[bool] = True
+
+    def identity(self, direction: str, unit: str | None = None, currency: str | None = None) -> str:
+        """What this rule watches, in words that do not depend on its place in the config: the owner's
+        ``id:`` when given, else the fields that define the condition."""
+        if self.id:
+            return f"id={self.id}"
+        parts = []
+        for name in self.identity_fields:
+            value = getattr(self, name)
+            if value is not None:
+                parts.append(f"{name}={_number(value) if isinstance(value, float) else value}")
+        return ",".join(parts)
+
+    def describe(self) -> str:
+        """How the rule reads in messages and in the alerts table."""
+        return self.kind
+
+    @property
+    def escalate_step(self) -> float | None:
+        """How much further (in :meth:`further`'s measure) a firing alert must go to tell again."""
+        return None
+
+    def further(self, told: float, now: float) -> float:
+        """How much further ``now`` is past the condition than when the owner was last told (in the
+        rule's own measure: percent, percentage points of a limit, margin points)."""
+        return now - told
+
+    def evaluate(self, view: Any, context: "Context") -> Iterator[Finding]:
+        """The findings of this rule for one target (an offer, material, supplier or product view)."""
+        raise NotImplementedError
+
+    def history_days(self) -> float:
+        """How many days of history the rule reads for one evaluation."""
+        return 0
+
+
+@dataclass
+class Context:
+    """What a rule may consult while judging: the time, money formatting, and the open alerts (rules
+    that resolve toward an anchor read where the value was when their alert fired)."""
+
+    as_of: str
+    fmt: Formatter
+    open_alerts: dict[str, "Alert"] = field(default_factory=dict)
+
+    def firing(self, fingerprint: str) -> "Alert | None":
+        alert = self.open_alerts.get(fingerprint)
+        return alert if alert is not None and alert.state == "firing" else None
+
+
+@dataclass
+class SeriesView:
+    """A series as the price rules see it: an offer's unit prices or a product's unit cost."""
+
+    target: Target
+    unit: str
+    currency: str
+    history: list[Point] = field(default_factory=list)
+
+    @property
+    def latest(self) -> Point | None:
+        return self.history[-1] if self.history else None
+
+    @property
+    def label(self) -> str:
+        return self.target.label
+
+    def explain(self, direction: str) -> str | None:
+        """Why the series moved that way, when known (a product names the input that drove it)."""
+        return None
+
+
+@dataclass
+class OfferView(SeriesView):
+    """One offer as the rules see it: its recent valid prices and who sells it."""
+
+    supplier_name: str = ""
+    material: "Material | None" = None
+    first_seen: str | None = None  # first observation of any status (set when a rule needs it)
+
+    @property
+    def id(self) -> str:
+        return self.target.id
+
+    @property
+    def supplier_id(self) -> str:
+        assert self.target.supplier_id is not None
+        return self.target.supplier_id
+
+
+def log_percent(value: float, reference: float) -> float:
+    """A move as 100 x its log ratio: moves add up, and up and down are symmetric."""
+    return 100 * math.log(value / reference)

@@ -1,0 +1,190 @@
+"""What a crawl hands over, as typed records checked at the door: a :class:`PriceItem` per fetch of
+an offer, a :class:`RateItem` per exchange rate. Items come from the in-process spider, a feed file,
+a scrapyd job, a price typed in by hand or a backtest series; they all pass :func:`read_items`.
+
+Reading is total: a number that is not finite and sane (NaN, Infinity, 1e400, a price of 1e12 or
+more) never becomes a price. That item is kept as an *error* with the reason, so the rest of the
+night goes on and the offer is accounted for.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from typing import Any, Iterable, Mapping
+
+MAX_PRICE = Decimal("1e12")  # no supplier page quotes a trillion per pack: such a number is a misread
+
+
+class Status(StrEnum):
+    """What one fetch of an offer gave: a price (ok), a price held back (suspect), or none."""
+
+    OK = "ok"
+    SUSPECT = "suspect"
+    MISSING = "missing"
+    AMBIGUOUS = "ambiguous"
+    ERROR = "error"
+
+
+VALID_PRICE = (Status.OK,)
+PRICED = (Status.OK, Status.SUSPECT)  # the page gave a price, trusted or not
+
+
+def finite_number(value: Any, what: str) -> Decimal | None:
+    """``value`` as a finite Decimal; None when absent; ValueError naming ``what`` otherwise."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise ValueError(f"{what} {value!r} is not a number")
+    try:
+        number = Decimal(str(value).strip()) if not isinstance(value, Decimal) else value
+    except (InvalidOperation, ValueError):
+        raise ValueError(f"{what} {str(value)[:40]!r} is not a number") from None
+    if not number.is_finite():
+        raise ValueError(f"{what} {str(value)[:40]!r} is not a finite number")
+    if abs(number) >= MAX_PRICE:
+        raise ValueError(f"{what} {str(value)[:40]!r} is too large to be a price")
+    return number
+
+
+@dataclass(frozen=True)
+class PriceItem:
+    """One fetch of one offer, as the spiders describe it (see ``spiders/items.py``)."""
+
+    offer_id: str
+    status: Status
+    fetched_at: str
+    price: Decimal | None = None
+    currency: str | None = None
+    pack: str | None = None
+    pack_source: str | None = None
+    list_price: Decimal | None = None
+    tiers: tuple[Mapping[str, Any], ...] | None = None
+    in_stock: bool | None = None
+    method: str | None = None
+    raw: str | None = None
+    error: str | None = None
+    http_status: int | None = None
+    url: str | None = None
+    note: str | None = None
+    sources: str | None = None  # JSON: which of the page's sources stated the price, which another
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any]) -> "PriceItem":
+        """Check one item; anything unreadable makes it an error item with the reason, never a crash
+        and never a price."""
+        offer_id = str(data.get("offer_id") or "")
+        fetched_at = str(data.get("fetched_at") or "")
+        problems = []
+        try:
+            datetime.fromisoformat(fetched_at.replace("Z", "+00:00"))
+        except ValueError:
+            problems.append(f"no valid fetch time ({fetched_at[:40]!r})")
+            fetched_at = ""  # the run's time is used instead
+        base = {"offer_id": offer_id, "fetched_at": fetched_at, "url": _text(data.get("url")), "currency": _text(data.get("currency")),
+                "pack": _text(data.get("pack")), "pack_source": _text(data.get("pack_source")), "method": _text(data.get("method")),
+                "raw": _text(data.get("raw")), "note": _text(data.get("note")), "http_status": _int(data.get("http_status")),
+                "sources": _sources(data)}
+        try:
+            status = Status(data.get("status"))
+        except ValueError:
+            status = Status.ERROR
+            problems.append(f"unknown status {str(data.get('status'))[:40]!r}")
+        price = list_price = None
+        try:
+            price = finite_number(data.get("price"), "price")
+        except ValueError as exc:
+            problems.append(str(exc))
+        try:
+            list_price = finite_number(data.get("list_price"), "list price")
+        except ValueError:
+            list_price = None  # the "was" price is decoration: an odd one is dropped, the price stays
+        tiers = _tiers(data.get("tiers"))
+        in_stock = data.get("in_stock")
+        if problems:
+            return cls(status=Status.ERROR, error="; ".join(problems), **base)
+        if status == Status.OK and price is None:
+            return cls(status=Status.MISSING, error=_text(data.get("error")) or "the item says ok but gives no price", **base)
+        return cls(status=status, price=price if status == Status.OK else None, list_price=list_price, tiers=tiers,
+                   in_stock=None if in_stock is None else bool(in_stock), error=_text(data.get("error")), **base)
+
+
+@dataclass(frozen=True)
+class RateItem:
+    """One reference rate: how many ``currency`` one EUR buys on ``date`` (the ECB's convention)."""
+
+    date: str
+    currency: str
+    per_eur: float
+    source: str
+
+
+def _sources(data: Mapping[str, Any]) -> str | None:
+    """Which of the page's sources stated the price and which stated another, as stored (JSON)."""
+    agreed, disputed = data.get("agreed"), data.get("disputed")
+    if data.get("sources") and not agreed and not disputed:
+        return str(data["sources"])  # an item stored before, handed over again (a replay)
+    if not agreed and not disputed:
+        return None
+    return json.dumps({"agreed": list(agreed or []), "disputed": list(disputed or [])})
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _tiers(value: Any) -> tuple[Mapping[str, Any], ...] | None:
+    """Quantity breaks whose numbers are all finite; anything else is dropped (decoration)."""
+    if not isinstance(value, (list, tuple)) or not value:
+        return None
+    kept = []
+    for tier in value:
+        if not isinstance(tier, Mapping):
+            return None
+        try:
+            for key in ("min", "max", "price"):
+                finite_number(tier.get(key), key)
+        except ValueError:
+            return None
+        kept.append(dict(tier))
+    return tuple(kept)
+
+
+def _rate(data: Mapping[str, Any]) -> RateItem | None:
+    try:
+        per_eur = float(data["per_eur"])
+        datetime.fromisoformat(str(data["date"]))
+    except (KeyError, TypeError, ValueError):
+        return None
+    if not math.isfinite(per_eur) or per_eur <= 0:
+        return None
+    return RateItem(str(data["date"]), str(data.get("currency")), per_eur, str(data.get("source") or "feed"))
+
+
+def read_items(raw: Iterable[Mapping[str, Any] | PriceItem | RateItem]) -> tuple[list[PriceItem], list[RateItem]]:
+    """Split what a crawl handed over into price items and exchange rates, each checked."""
+    prices: list[PriceItem] = []
+    rates: list[RateItem] = []
+    for entry in raw:
+        if isinstance(entry, PriceItem):
+            prices.append(entry)
+        elif isinstance(entry, RateItem):
+            rates.append(entry)
+        elif "per_eur" in entry:
+            rate = _rate(entry)
+            if rate is not None:
+                rates.append(rate)
+        elif entry.get("offer_id"):
+            prices.append(PriceItem.from_mapping(entry))
+    return prices, rates
