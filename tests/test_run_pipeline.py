@@ -163,3 +163,27 @@ def test_a_suppliers_critical_news_goes_out_as_soon_as_its_batch_is_stored(tmp_p
         assert len(sink.messages) == 2
         result = run.finish()
     assert result.status == "ok" and len(sink.messages) == 2  # nothing else to say: no digest
+
+
+def night(day: int) -> str:
+    return f"2026-03-{day:02d}T03:00:00+00:00"
+
+
+def test_a_fivefold_jump_counts_at_once_when_another_supplier_is_already_there(tmp_path):
+    """acme sold walnut far below the market; when it moves to where corner has been all along,
+    that is believable tonight. A jump nobody else shows waits for the next night."""
+    config = load(tmp_path)
+    db, _ = pipeline.open_store(config)
+    for day in range(1, 6):
+        with pipeline.Run(db, config, "crawl", night(day), deliver=False) as run:
+            run.accept([{**item("walnut@acme", "10.00"), "fetched_at": night(day)},
+                        {**item("walnut@corner", "60.00"), "fetched_at": night(day)},
+                        {**item("cherry@acme", "9.00"), "fetched_at": night(day)}])
+            run.finish()
+    with pipeline.Run(db, config, "crawl", night(6), deliver=False) as run:
+        rows = {r.offer_id: r for r in run.accept([{**item("walnut@acme", "61.00"), "fetched_at": night(6)},
+                                                    {**item("walnut@corner", "60.00"), "fetched_at": night(6)},
+                                                    {**item("cherry@acme", "50.00"), "fetched_at": night(6)}])}
+        run.finish()
+    assert rows["walnut@acme"].status == "ok"  # x6.1 on its own history, but where corner is
+    assert rows["cherry@acme"].status == "suspect" and rows["cherry@acme"].doubt == "jump"  # x5.6 and nobody else there

@@ -91,6 +91,11 @@ class Point(NamedTuple):
     day: float  # Julian day of fetched_at, read by SQLite once, so windows are plain comparisons
 
 
+# Windows are counted in nights: a price fetched a moment after its night's time (a re-fetch, a
+# crawl that started late) belongs to the same night, whichever side of a window's edge it falls.
+SAME_NIGHT = 1 / 24  # days
+
+
 def parse_time(ts: str) -> datetime:
     return datetime.fromisoformat(ts.replace("Z", "+00:00"))
 

@@ -9,7 +9,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field, field_validator
 
-from .base import SeriesView, Severity
+from .base import SAME_NIGHT, SeriesView, Severity
 from .moves import MoveRule
 
 _BASELINE = re.compile(r"(median|mean)_([1-9]\d*)d")
@@ -25,7 +25,7 @@ def baseline(history: list, spec: str) -> float | None:
     match = _BASELINE.fullmatch(spec)
     if match is None:
         raise ValueError(f"unknown baseline {spec!r}")
-    since = history[-1].day - int(match.group(2))
+    since = history[-1].day - int(match.group(2)) - SAME_NIGHT
     window = [p.unit_price for p in earlier if p.day >= since]
     if not window:
         return None

@@ -6,7 +6,7 @@ from typing import ClassVar, Iterator, Literal
 
 from pydantic import Field
 
-from .base import Context, Finding, RuleKind, Scope, SeriesView, Severity, log_percent
+from .base import SAME_NIGHT, Context, Finding, RuleKind, Scope, SeriesView, Severity, log_percent
 
 
 class ExtremeRule(RuleKind):
@@ -38,7 +38,7 @@ class ExtremeRule(RuleKind):
         latest = view.latest
         if latest is None or latest.day - view.history[0].day < self.days * 0.9:
             return
-        prior = [p.unit_price for p in view.history[:-1] if p.day >= latest.day - self.days]
+        prior = [p.unit_price for p in view.history[:-1] if p.day >= latest.day - self.days - SAME_NIGHT]
         if not prior:
             return
         fmt, unit = context.fmt, view.unit

@@ -55,6 +55,10 @@ class MoveRule(RuleKind):
     def severity_for(self, moved_percent: float) -> Severity:
         return self.severity
 
+    def detail(self, view: SeriesView, value: float, reference: float) -> str | None:
+        """More about a move, for the message (a volatility rule says how unusual it is)."""
+        return None
+
     # ---- shared behaviour ------------------------------------------------------------------
 
     @property
@@ -92,6 +96,9 @@ class MoveRule(RuleKind):
             if holds:
                 percent = sign * detectors.percent_change(latest.unit_price, reference)
                 message = f"{view.label} {word} {percent:.1f}% against {what} ({fmt.price(reference, unit)}): now {now}, was {was}"
+                more = self.detail(view, latest.unit_price, reference)
+                if more:
+                    message += f"; {more}"
                 why = view.explain(direction)
                 if why:
                     message += f"; {why}"

@@ -8,7 +8,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from .base import SeriesView
+from .base import SAME_NIGHT, SeriesView
 from .moves import MoveRule
 
 
@@ -35,7 +35,7 @@ class TrendRule(MoveRule):
         # counts in full instead of against a median that climbs with it.
         start = max(latest.day - self.days, view.history[0].day)
         quarter = (latest.day - start) / 4
-        return start, [p.unit_price for p in view.history[:-1] if start <= p.day <= start + quarter]
+        return start, [p.unit_price for p in view.history[:-1] if start - SAME_NIGHT <= p.day <= start + quarter + SAME_NIGHT]
 
     def reference(self, view: SeriesView) -> tuple[float, str] | None:
         window = self._window(view)
@@ -47,7 +47,7 @@ class TrendRule(MoveRule):
         """A climb's "before" is where the window started, not last night's slightly lower price."""
         window = self._window(view)
         start = window[0] if window else None
-        first = next((p for p in view.history if start is not None and p.day >= start), None)
+        first = next((p for p in view.history if start is not None and p.day >= start - SAME_NIGHT), None)
         return reference, first.fetched_at if first else None
 
     def describe(self) -> str:

@@ -10,7 +10,7 @@ from typing import ClassVar, Literal
 from pydantic import Field
 
 from . import detectors
-from .base import SeriesView
+from .base import SAME_NIGHT, SeriesView
 from .moves import MoveRule
 
 
@@ -36,7 +36,7 @@ class VolatilityRule(MoveRule):
     def _before_the_move(self, view: SeriesView) -> list[float]:
         latest = view.latest
         assert latest is not None
-        prices = [p.unit_price for p in view.history if p.day >= latest.day - self.days]
+        prices = [p.unit_price for p in view.history if p.day >= latest.day - self.days - SAME_NIGHT]
         return prices[:-self.confirm] if len(prices) > self.confirm else []
 
     def reference(self, view: SeriesView) -> tuple[float, str] | None:
@@ -49,6 +49,10 @@ class VolatilityRule(MoveRule):
     def strength(self, view: SeriesView, value: float, reference: float) -> float:
         moves = detectors.log_moves(self._before_the_move(view))
         return detectors.robust_z(math.log(value / reference), moves, math.log(1 + self.floor_percent / 100))
+
+    def detail(self, view: SeriesView, value: float, reference: float) -> str | None:
+        usual = detectors.ewma_volatility(detectors.log_moves(self._before_the_move(view))) * 100
+        return f"z {self.strength(view, value, reference):+.1f}; its usual daily move is ±{usual:.1f}%"
 
     def describe(self) -> str:
         return f"volatility z {self.z:g} over {self.days}d"
