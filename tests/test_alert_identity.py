@@ -187,7 +187,7 @@ def test_the_schema_5_database_migrates_and_its_alerts_are_keyed_by_what_they_wa
     from monitor.demo.run import CONFIG_TEMPLATE
 
     (tmp_path / "supplywatch.yml").write_text(CONFIG_TEMPLATE.format(
-        oakridge="http://127.0.0.1:8731", timberline="http://127.0.0.1:8732", holzhandel="http://127.0.0.1:8733"))
+        oakridge="http://127.0.0.1:8731", timberline="http://127.0.0.1:8732", holzhandel="http://127.0.0.1:8733", index_lag=3))
     config = config_module.load(tmp_path / "supplywatch.yml")
     db, _ = pipeline.open_store(config)
     after = {r["id"]: r for r in db.query("SELECT * FROM alerts")}
@@ -215,7 +215,8 @@ def test_an_alert_whose_rule_is_gone_from_an_old_database_is_retired_on_the_next
     shutil.copy(FIXTURES / "schema-v5.db", path)
     from monitor.demo.run import CONFIG_TEMPLATE
 
-    text = CONFIG_TEMPLATE.format(oakridge="http://127.0.0.1:8731", timberline="http://127.0.0.1:8732", holzhandel="http://127.0.0.1:8733")
+    text = CONFIG_TEMPLATE.format(oakridge="http://127.0.0.1:8731", timberline="http://127.0.0.1:8732", holzhandel="http://127.0.0.1:8733",
+                                  index_lag=3)
     (tmp_path / "supplywatch.yml").write_text(text.replace("      - {kind: threshold, above: 22.00}                   # critical: rings the phone\n", ""))
     config = config_module.load(tmp_path / "supplywatch.yml")
     nights = Nights(tmp_path)

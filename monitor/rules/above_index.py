@@ -1,5 +1,6 @@
-"""``above_index``: a supplier rose ``percent`` or more and now costs ``gap_points`` percent more
-against the material's index than at the start of the span: "this rise is not the market"."""
+"""``above_index``: a supplier rose ``percent`` or more, half again as much as the material's index or
+more, and now costs ``gap_points`` percent more against the index than at the start of the span:
+"this rise is not the market"."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Iterable, Iterator
+from typing import Any, Iterable, Iterator, Mapping
 
 import sqlite_utils
 
@@ -14,8 +14,11 @@ from .pricing import COLUMNS, RECENT, Doubt, Observation, Pricing
 _INSERT = f"INSERT OR IGNORE INTO observations ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
 
 
-def record_observations(db: sqlite_utils.Database, config: Config, run_id: int, items: Iterable[PriceItem]) -> list[Observation]:
-    """Store a batch of items in one transaction: a crash leaves all of them or none."""
+def record_observations(db: sqlite_utils.Database, config: Config, run_id: int,
+                        items: Iterable[PriceItem | Mapping[str, Any]]) -> list[Observation]:
+    """Store a batch of items in one transaction: a crash leaves all of them or none. (An item given
+    as a plain mapping is checked into a :class:`PriceItem` first.)"""
+    items = [i if isinstance(i, PriceItem) else PriceItem.from_mapping(i) for i in items]
     pricing = Pricing(db, config)
     rows: list[Observation] = []
     with db.atomic():
