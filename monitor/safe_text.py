@@ -12,38 +12,11 @@ import re
 from typing import Any, Mapping
 from urllib.parse import urlsplit, urlunsplit
 
+# Escape sequences, control characters and bidi marks: one definition for the spider and the monitor.
+from spiders.plain_text import for_terminal, one_line  # noqa: F401 (the monitor prints through safe_text.for_terminal)
+
 RAW_LIMIT = 500  # characters of a page's price text kept for people checking it
 TEXT_LIMIT = 2000  # any other text an item carries (errors, names, packs)
-
-# Terminal escape sequences, 7-bit and 8-bit: CSI (colours, clear screen, cursor moves), OSC (window
-# title, hyperlinks, clipboard) and the other string commands (DCS, SOS, PM, APC), then any other
-# two-character ESC sequence. Removed whole, so no parameter is left behind as text.
-_ESCAPES = re.compile(
-    r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]?"
-    r"|(?:\x1b[\]PX^_]|[\x9d\x90\x98\x9e\x9f])[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"
-    r"|\x1b[ -/]*[0-~]?"
-)
-# Bidirectional overrides and isolates reorder what is shown (a price or a name read backwards).
-_BIDI = "\u202a-\u202e\u2066-\u2069"
-_CONTROL = re.compile(rf"[\x00-\x08\x0e-\x1f\x7f-\x9f{_BIDI}]")
-_BREAKS = re.compile(r"[\t\n\v\f\r\x85\u2028\u2029]+")
-_BREAKS_BUT_NEWLINE_AND_TAB = re.compile(r"[\v\f\r\x85\u2028\u2029]")
-
-
-def one_line(text: str, limit: int | None = None) -> str:
-    """A single line of plain text: escape sequences and control characters gone, line breaks and
-    tabs made spaces, at most ``limit`` characters."""
-    text = _CONTROL.sub("", _BREAKS.sub(" ", _ESCAPES.sub("", text))).strip()
-    if limit is not None and len(text) > limit:
-        text = text[: limit - 1] + "…"
-    return text
-
-
-def for_terminal(text: str) -> str:
-    """Text that keeps its lines and tabs and nothing else a terminal would act on."""
-    text = _ESCAPES.sub("", text).replace("\r\n", "\n")
-    return _CONTROL.sub("", _BREAKS_BUT_NEWLINE_AND_TAB.sub("\n", text))
-
 
 def clean_item(item: Mapping[str, Any]) -> dict[str, Any]:
     """An item as it may be stored: every text one clean line, the page's raw text capped, URLs in

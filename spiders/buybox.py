@@ -19,6 +19,7 @@ from parsel import Selector
 
 from .currencies import SYMBOLS, currency_in_text
 from .numbers import NUMBER, read_number
+from .plain_text import without_control
 
 _WORD = re.compile(r"[a-z0-9]+")
 _SKIP_TAGS = {"script", "style", "noscript", "template", "svg", "head", "title", "option", "select", "textarea", "iframe", "button"}
@@ -161,7 +162,7 @@ def _text(element: etree._Element, limit: int = 160) -> str | None:
         walk(element)
     except _TooLong:
         return None
-    shown = " ".join("".join(parts).split())
+    shown = " ".join(without_control("".join(parts)).split())  # "\x1b[2J" shows no 2
     return shown if len(shown) <= limit else None
 
 
@@ -279,7 +280,7 @@ def scan(page: Selector, decimal: str | None, refused: list[str] | None = None) 
             continue
         if money:
             number, start, end = money.group("a") or money.group("b"), money.start(), money.end()
-            if re.sub(r"\D", "", str(text_node)) not in re.sub(r"\D", "", number):
+            if re.sub(r"\D", "", without_control(str(text_node))) not in re.sub(r"\D", "", number):
                 continue  # the money around is another number's: "-50%" beside "EUR219.99"
         seen.add(id(element))
         if not money:

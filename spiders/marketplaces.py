@@ -13,6 +13,7 @@ from .buybox import money_in
 from .candidates import Candidate
 from .currencies import currency_in_text
 from .numbers import read_number
+from .plain_text import without_control
 
 _AMAZON_BUY_BOX = (
     "#corePrice_feature_div .a-offscreen", "#corePriceDisplay_desktop_feature_div .a-offscreen", "#priceblock_dealprice",
@@ -29,6 +30,7 @@ def amazon_candidates(page: Selector, decimal: str | None, title: str | None) ->
     for selectors, how in ((_AMAZON_BUY_BOX, ""), (_AMAZON_OTHER_SELLERS, "no seller holds the buy box; the lowest offer: ")):
         for selector in selectors:
             for text in page.css(selector).xpath("normalize-space(string())").getall()[:1]:
+                text = without_control(text)
                 money = money_in(text)
                 if money is None:
                     continue

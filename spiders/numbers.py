@@ -15,6 +15,8 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from .plain_text import without_control
+
 LARGEST = Decimal("1e22")  # no price on a supplier page is this large: a parse gone wrong
 _GROUPING = " \u00a0\u202f\u2009'’"  # spaces, narrow no-break space, thin space, apostrophes (CHF 1'234.50)
 # One number as people write it: digits with separators, maybe ",-" / ".–" for whole amounts.
@@ -111,9 +113,11 @@ def _decimal(text: str) -> Decimal | None:
 
 def read_number(text: str, decimal: str | None, *, machine: bool = False) -> Reading:
     """The first number in ``text`` (``"ab 1.234,56 €"``), read with ``decimal`` as the page's
-    decimal separator when its shape is ambiguous; None with why when it cannot be read."""
+    decimal separator when its shape is ambiguous; None with why when it cannot be read. Terminal
+    escapes and control characters go first: ``"\x1b[2J"`` holds no number."""
     if not text:
         return Reading(None, "no text")
+    text = without_control(text)
     lowered = text.lower()
     if re.search(r"\b(nan|inf|infinity)\b", lowered):
         return Reading(None, f"{text.strip()[:40]!r} is not a number")

@@ -20,6 +20,7 @@ from price_parser import Price
 
 from .candidates import Candidate
 from .packs import pack_from_text
+from .plain_text import without_control
 
 
 def _select(node: Selector, selector: str) -> list[str]:
@@ -36,7 +37,7 @@ def html_candidates(page: Selector, rows: str, match: str, price: str, pack: str
         text = " ".join(" ".join(row.xpath(".//text()").getall()).split())
         if wanted not in text.lower():
             continue
-        raw = " ".join(t.strip() for t in _select(row, price) if t.strip())
+        raw = " ".join(t.strip() for t in (without_control(t) for t in _select(row, price)) if t.strip())
         amount = Price.fromstring(raw, decimal_separator=decimal_separator).amount if raw else None
         if amount is None:
             continue
@@ -161,7 +162,7 @@ def table_candidates(body: bytes, kind: str, match: str, price: str, key: str | 
         if isinstance(cell, (int, float)):
             amount: Decimal | None = Decimal(str(round(cell, 6)))
         else:
-            amount = Price.fromstring(str(cell or ""), decimal_separator=decimal_separator).amount
+            amount = Price.fromstring(without_control(str(cell or "")), decimal_separator=decimal_separator).amount
         if amount is None:
             continue
         description = " ".join(str(v) for v in row.values() if v is not None)

@@ -11,22 +11,18 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from .plain_text import words
+
 LARGEST = Decimal("1e22")  # no price or quantity on a supplier page is this large: a parse gone wrong
 SMALLEST = Decimal("1e-6")  # nor this small, except 0 (which the store holds as suspect)
 # What each text field of an item may hold, in characters.
 TEXT_LIMITS = {"raw": 300, "error": 500, "pack": 80, "currency": 8, "method": 40, "final_url": 2000}
-# Terminal escape sequences (CSI: clear screen, colours; OSC: window title), then any other control
-# character, and the invisible marks that reorder text on screen (bidi overrides and isolates).
-_ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x9b[0-?]*[ -/]*[@-~]")
-_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def clean_text(value: str, limit: int) -> str:
-    """Page text safe to store and print: no control characters, whitespace collapsed, at most
-    ``limit`` characters (an ellipsis marks a cut)."""
-    text = _CONTROLS.sub("", _ESCAPES.sub("", value))
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    """Page text safe to store and print: no terminal control (see ``plain_text``), whitespace
+    collapsed, at most ``limit`` characters (an ellipsis marks a cut)."""
+    return words(value, limit)
 
 
 def amount_problem(value: Any, what: str = "price") -> str | None:

@@ -442,3 +442,30 @@ def test_a_product_weight_given_as_a_quantitative_value_is_the_pack():
             "offers": {"@type": "Offer", "price": "41.00", "priceCurrency": "EUR"}}
     html = f'<html><head><script type="application/ld+json">{json.dumps(data)}</script></head><body><h1>Cold-pressed walnut oil</h1></body></html>'
     assert extract_price(html, "https://shop.example/walnut-oil", unit="kg").pack == "2.5 kg"
+
+
+# Terminal escapes are not numbers: "\x1b[2J" (clear the screen) holds no price 2, wherever it is read.
+
+CLEAR_SCREEN = "\x1b[2J"
+
+
+@pytest.mark.parametrize("source, body, url, options", [
+    ("buy box", f'<html><body><h1>Lye</h1><span class="price">{CLEAR_SCREEN}</span><button>Add to cart</button></body></html>', "https://shop.example/lye", {}),
+    ("buy box beside a currency", f'<html><body><h1>Lye</h1><span class="price">€ {CLEAR_SCREEN}</span><button>Add to cart</button></body></html>', "https://shop.example/lye", {}),
+    ("owner's selector", f'<html><body><h1>Lye</h1><span class="price">{CLEAR_SCREEN}</span></body></html>', "https://shop.example/lye", {"selector": "css:.price::text"}),
+    ("json-ld", jsonld({"price": CLEAR_SCREEN, "priceCurrency": "EUR"}), "https://shop.example/lye", {}),
+    ("amazon", f'<html><body><div id="dp"><span id="productTitle">Lye</span><div id="corePrice_feature_div"><span class="a-offscreen">{CLEAR_SCREEN} €</span></div></div></body></html>', "https://shop.example/dp/B01", {}),
+    ("shopify", json.dumps({"handle": "lye", "variants": [{"id": 1, "title": "2 kg", "price": CLEAR_SCREEN}]}), "https://shop.example/products/lye.js", {}),
+    ("csv price list", f"sku,price\nLYE-2,{CLEAR_SCREEN}\n", "https://shop.example/prices.csv", {"price_list": {"match": "LYE-2", "key": "sku", "price": "price"}}),
+    ("html price list", f"<table><tr><td>LYE-2</td><td>{CLEAR_SCREEN}</td></tr></table>", "https://shop.example/prices", {"price_list": {"rows": "css:tr", "match": "LYE-2", "price": "css:td:nth-child(2)::text"}}),
+])
+def test_a_terminal_escape_sequence_is_never_read_as_a_price(source, body, url, options):
+    found = extract_price(body, url, **options)
+    assert found.price is None and found.status == "missing", source
+    assert read_number(CLEAR_SCREEN, ".").amount is None and read_number("\x9b2J", None).amount is None
+
+
+def test_a_price_wrapped_in_colour_escapes_is_read_without_them():
+    html = '<html lang="de"><body><h1>Natronlauge 1 l</h1><span class="price">\x1b[31m12,50 €\x1b[0m</span><button>In den Warenkorb</button></body></html>'
+    found = extract_price(html, "https://shop.example/natronlauge")
+    assert (found.status, found.price, found.currency) == ("ok", Decimal("12.50"), "EUR")
