@@ -11,6 +11,7 @@ import asyncio
 import ipaddress
 import os
 import shutil
+import weakref
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -28,8 +29,9 @@ def chromium_path() -> str:
                        "or set SUPPLYWATCH_CHROMIUM to its path")
 
 
-def browser_settings() -> dict[str, Any]:
-    """Scrapy settings that route ``meta={'playwright': True}`` requests through headless Chromium."""
+def browser_settings(timeout_seconds: float = 30) -> dict[str, Any]:
+    """Scrapy settings that route ``meta={'playwright': True}`` requests through headless Chromium;
+    a page must load within the crawl's ``timeout_seconds``, as a plain page must answer."""
     try:
         import scrapy_playwright  # noqa: F401
     except ImportError as exc:
@@ -44,11 +46,15 @@ def browser_settings() -> dict[str, Any]:
             "executable_path": chromium_path(),
             "headless": True,
             # No background connections: this runs on machines with closed networks, and politely.
-            # WebRTC may not reach local addresses on its own either.
+            # WebRTC may not reach local addresses on its own either. Chromium's own local network
+            # checks (on by default since about version 142) judge the address each request really
+            # connects to, so a supplier name that resolves to this machine only when Chromium asks
+            # (DNS rebinding) is refused too; the flag turns them on where they are still off.
             "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                     "--disable-sync", "--no-first-run", "--disable-quic", "--force-webrtc-ip-handling-policy=disable_non_proxied_udp"],
+                     "--disable-sync", "--no-first-run", "--disable-quic", "--force-webrtc-ip-handling-policy=disable_non_proxied_udp",
+                     "--enable-features=LocalNetworkAccessChecks"],
         },
-        "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": 30_000,
+        "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": timeout_seconds * 1000,
         "PLAYWRIGHT_MAX_PAGES_PER_CONTEXT": 1,
         # Supplier JavaScript runs here: its requests to this machine or the local network are aborted
         # (it once scheduled a job on a loopback scrapyd), service workers that would bypass that
@@ -111,6 +117,42 @@ async def reaches_inside(request: Any) -> bool:
     return await _resolves_inside(_origin(url)[1])
 
 
+_guarded_contexts: "weakref.WeakSet[Any]" = weakref.WeakSet()
+
+
 async def init_page(page: Any, request: Any) -> None:
-    """playwright_page_init_callback: no WebSocket from a supplier page connects anywhere."""
+    """playwright_page_init_callback: no WebSocket from a supplier page connects anywhere, the page
+    cannot navigate itself away, and windows it opens load nothing.
+
+    Navigations are the one kind of request Chromium's local network checks let a public page send
+    to this machine (a form posted to a loopback scrapyd schedules a job), and a window the page
+    opens has none of this page's checks."""
     await page.route_web_socket("**", lambda socket: None)
+    await page.route("**", _stay_on_page)  # registered after scrapy-playwright's route: asked first
+    page.on("popup", _close_popup)
+    if page.context not in _guarded_contexts:
+        _guarded_contexts.add(page.context)
+        # Pages scrapy-playwright opened answer every request through their own route; what reaches
+        # the context's is a request of a window the page opened.
+        await page.context.route("**", _refuse_popup_request)
+
+
+async def _stay_on_page(route: Any, request: Any) -> None:
+    """The rendered page navigating itself once it is there (a form posted, a script sending it to
+    another site): cancelled before anything is sent ("aborted" commits no error page, so the page
+    stays as it was, its price still readable). Reloads and links within its own site (GET) go on."""
+    frame = request.frame
+    if request.is_navigation_request() and frame is not None and frame.parent_frame is None:
+        current = frame.url
+        if current not in ("", "about:blank") and (request.method != "GET" or _origin(request.url) != _origin(current)):
+            await route.abort("aborted")
+            return
+    await route.fallback()
+
+
+async def _refuse_popup_request(route: Any, request: Any) -> None:
+    await route.abort()
+
+
+def _close_popup(popup: Any) -> None:
+    asyncio.ensure_future(popup.close())

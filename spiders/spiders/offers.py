@@ -69,7 +69,7 @@ def settings_from_config(config: Config) -> dict[str, Any]:
     if any(o.render for o in config.offers()):
         from spiders.browser import browser_settings
 
-        settings.update(browser_settings())
+        settings.update(browser_settings(crawl.timeout_seconds))
     return settings
 
 
