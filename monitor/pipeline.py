@@ -87,7 +87,10 @@ def run_lock(database: Path) -> Iterator[None]:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise Locked(f"another supplywatch run is using {database} (lock: {lock_path})") from None
+            handle.seek(0)
+            holder = handle.read(20).strip()  # the running one wrote its process id; this one leaves it be
+            who = f"another supplywatch run (process {holder})" if holder.isdigit() else "another supplywatch run"
+            raise Locked(f"{who} is using {database} (lock: {lock_path}); this run did nothing") from None
         handle.seek(0)
         handle.truncate()
         handle.write(str(os.getpid()))

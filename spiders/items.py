@@ -28,7 +28,7 @@ class PriceObservation(scrapy.Item):
     disputed = scrapy.Field()  # sources of the same page stating another: [{"method": "visible", "price": "110.00"}]
     http_status = scrapy.Field()
     fetched_at = scrapy.Field()  # ISO 8601, UTC
-    final_url = scrapy.Field()  # where the page was read, after redirects (always on the supplier's site)
+    final_url = scrapy.Field()  # where the page was read when redirects moved it (always on the supplier's site)
 
 
 class ExchangeRate(scrapy.Item):

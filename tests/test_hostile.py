@@ -193,6 +193,8 @@ def test_redirects_stay_on_the_suppliers_site(tmp_path, sites):
     assert rows["off-site"]["status"] == "error" and "redirects away from the supplier's site" in rows["off-site"]["error"]
     assert rows["to-localhost"]["status"] == "error" and "redirects away" in rows["to-localhost"]["error"]
     assert rows["moved"]["status"] == "ok" and rows["moved"]["price"] == 13.0  # on its own site: followed
+    assert rows["moved"]["final_url"] == acme.url("new")  # and where the price was read is kept with it
+    assert rows["healthy"]["final_url"] is None  # read where the config says
     assert elsewhere.requests("walnut") == []  # the other server was never asked
 
 

@@ -1,5 +1,6 @@
 """The nightly job on real parts: fixture sites on 127.0.0.1, Scrapy, a SQLite file, Apprise to a sink."""
 
+import os
 from pathlib import Path
 
 import sqlite_utils
@@ -111,7 +112,8 @@ def test_second_run_while_one_holds_the_lock_exits_3(tmp_path, sites):
     three_suppliers(tmp_path, sites, (product_page("1"),), (product_page("1,00 €", markup="plain"),), (product_page("1"),))
     with pipeline.run_lock(tmp_path / "supplywatch.db"):
         result = supplywatch("run", cwd=tmp_path)
-    assert result.returncode == pipeline.EXIT_LOCKED and "another supplywatch run" in result.stderr
+    assert result.returncode == pipeline.EXIT_LOCKED and f"another supplywatch run (process {os.getpid()}) is using" in result.stderr
+    assert (tmp_path / "supplywatch.db.lock").read_text() == str(os.getpid())  # the refused run left the holder's id
     assert supplywatch("run", cwd=tmp_path).returncode == 0
 
 

@@ -12,12 +12,15 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any, Iterable, Mapping
 
 MAX_PRICE = Decimal("1e12")  # no supplier page quotes a trillion per pack: such a number is a misread
+# A crawling machine's clock may run a little ahead; a fetch time past this is not one (year 9999
+# would stay the offer's latest price for good).
+CLOCK_SKEW = timedelta(hours=1)
 
 
 class Status(StrEnum):
@@ -72,6 +75,7 @@ class PriceItem:
     url: str | None = None
     note: str | None = None
     sources: str | None = None  # JSON: which of the page's sources stated the price, which another
+    final_url: str | None = None  # where the page was read, when a redirect moved it
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> "PriceItem":
@@ -81,14 +85,18 @@ class PriceItem:
         fetched_at = str(data.get("fetched_at") or "")
         problems = []
         try:
-            datetime.fromisoformat(fetched_at.replace("Z", "+00:00"))
+            moment = datetime.fromisoformat(fetched_at.replace("Z", "+00:00"))
         except ValueError:
             problems.append(f"no valid fetch time ({fetched_at[:40]!r})")
             fetched_at = ""  # the run's time is used instead
+        else:
+            if (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)) > datetime.now(timezone.utc) + CLOCK_SKEW:
+                problems.append(f"a fetch time in the future ({fetched_at[:40]})")
+                fetched_at = ""
         base = {"offer_id": offer_id, "fetched_at": fetched_at, "url": _text(data.get("url")), "currency": _text(data.get("currency")),
                 "pack": _text(data.get("pack")), "pack_source": _text(data.get("pack_source")), "method": _text(data.get("method")),
                 "raw": _text(data.get("raw")), "note": _text(data.get("note")), "http_status": _int(data.get("http_status")),
-                "sources": _sources(data)}
+                "sources": _sources(data), "final_url": _text(data.get("final_url"))}
         try:
             status = Status(data.get("status"))
         except ValueError:

@@ -22,7 +22,7 @@ from typing import Any
 
 import sqlite_utils
 
-from .. import units
+from .. import safe_text, units
 from ..config import Config
 from ..rules.base import days_between
 from .items import MAX_PRICE, PriceItem, Status
@@ -78,6 +78,7 @@ class Observation:
     note: str | None = None
     doubt: Doubt | None = None
     sources: str | None = None
+    final_url: str | None = None  # where the page was read, when a redirect moved it
 
     def values(self) -> tuple[Any, ...]:
         return tuple(getattr(self, name) for name in COLUMNS)
@@ -188,6 +189,8 @@ class Pricing:
             tiers=json.dumps(list(item.tiers)) if item.tiers else None,
             in_stock=None if item.in_stock is None else int(item.in_stock), method=item.method, raw=item.raw,
             http_status=item.http_status, note=item.note, error=item.error, sources=item.sources,
+            # As the config writes it: ${NAME} where the redirect kept a value from the environment.
+            final_url=safe_text.configured_url(item.final_url, self.config.secrets) if item.final_url else None,
         )
         if row.price is not None and item.price is not None:
             try:

@@ -443,8 +443,13 @@ FROM (SELECT a.*, (SELECT max(n.id) FROM notifications n, json_each(n.alert_ids)
       FROM alerts a WHERE a.state = 'resolved' AND a.first_fired IS NOT NULL);
 """
 
+# Where a redirect moved an offer's page (on the supplier's own site), as read.
+_SCHEMA_V11 = """
+ALTER TABLE observations ADD COLUMN final_url TEXT;
+"""
+
 MIGRATIONS = {1: _SCHEMA_V1, 2: _SCHEMA_V2, 3: _SCHEMA_V3, 4: _SCHEMA_V4, 5: _SCHEMA_V5, 6: _SCHEMA_V6, 7: _SCHEMA_V7, 8: _SCHEMA_V8,
-              9: _SCHEMA_V9, 10: _SCHEMA_V10}
+              9: _SCHEMA_V9, 10: _SCHEMA_V10, 11: _SCHEMA_V11}
 SCHEMA_VERSION = max(MIGRATIONS)
 
 

@@ -293,7 +293,7 @@ class OffersSpider(scrapy.Spider):
             items = self._read_page(response, fetch)
         except Exception as exc:  # the page as a whole could not be read (decoding, memory): every offer says so
             self.logger.exception("reading %s failed", response.url)
-            items = [self._item(offer, fetch, status="error", http_status=response.status, final_url=response.url,
+            items = [self._item(offer, fetch, status="error", http_status=response.status, final_url=_moved(response, fetch),
                                 error=f"the page could not be read: {exc.__class__.__name__}: {exc}") for offer in fetch.offers]
         finally:
             extract.forget_parsed_pages()  # the page's parsed trees are shared by its offers, not kept after them
@@ -311,7 +311,7 @@ class OffersSpider(scrapy.Spider):
                 self.logger.exception("reading %s for %s failed", response.url, offer.offer_id)
                 item = self._item(offer, fetch, status="error", http_status=response.status,
                                   error=f"the page could not be read for this offer: {exc.__class__.__name__}: {exc}")
-            item["final_url"] = response.url
+            item["final_url"] = _moved(response, fetch)
             items.append(clean_fields(item))
         return items
 
@@ -371,6 +371,11 @@ class OffersSpider(scrapy.Spider):
         if failure.check(DownloadTimeoutError, TwistedTimeoutError) and request.meta.get(BUDGET_CUT):
             return f"time budget exceeded: the page did not answer within the time left tonight ({request.meta.get(BUDGET_KEY)})"
         return f"{failure.type.__name__}: {failure.getErrorMessage()}"
+
+
+def _moved(response: Response, fetch: Fetch) -> str | None:
+    """Where the page was read when a redirect (on the supplier's own site) moved it, else None."""
+    return response.url if response.url != fetch.url else None
 
 
 def _decompression_cap(error: BaseException) -> bool:
