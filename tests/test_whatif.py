@@ -108,6 +108,10 @@ def test_scenario_is_the_percentile_of_the_materials_own_moves(tmp_path):
     (move,) = found["moves"]
     assert math.isclose(move["percent"], 100.0, abs_tol=0.01)
     assert move["source"].startswith("95th percentile of its 12-month moves, own prices")
+    longer = supplywatch("whatif", "coconut-oil", "--scenario", "p95-3y", cwd=tmp_path)
+    assert longer.returncode == 1
+    assert "a percentile needs 24 3-year moves" in longer.stderr
+    assert "Its history is long enough for p95-12m (--scenario p95-12m)" in longer.stderr
 
 
 def test_scenario_falls_back_to_the_linked_index_and_says_why(tmp_path):

@@ -127,39 +127,52 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
-def historical_move(db: sqlite_utils.Database, config: Config, material: Material, scenario: str, as_of: str) -> Move:
-    """The ``pNN-H`` move of a material: from its own daily prices when they span enough horizons,
-    else from its linked index series; ValueError saying what is missing otherwise."""
-    q, days = parse_scenario(scenario)
-    today = parse_time(as_of).date()
-    series = prices.daily_cheapest(db, material.id, as_of, days=days * 30)
+def _own_moves(series: list[prices.DayPrice], days: int) -> list[float]:
     moves: list[float] = []
     if series:
-        first = series[0].day
-        cursor = first + timedelta(days=days)
+        cursor = series[0].day + timedelta(days=days)
         while cursor <= series[-1].day:
             then, now = prices.value_on(series, cursor - timedelta(days=days)), prices.value_on(series, cursor)
             if then and now:
                 moves.append(math.log(now / then))
             cursor += timedelta(days=max(1, days // 12))  # a dozen samples per horizon: overlap, not repetition
+    return moves
+
+
+SHORTER = [(730, "2y"), (365, "12m"), (183, "6m"), (91, "3m"), (61, "2m"), (30, "30d"), (14, "14d"), (7, "7d")]
+
+
+def historical_move(db: sqlite_utils.Database, config: Config, material: Material, scenario: str, as_of: str) -> Move:
+    """The ``pNN-H`` move of a material: from its own daily prices when they span enough horizons,
+    else from its linked index series; ValueError saying what is missing, and the longest horizon
+    its history does answer, otherwise."""
+    q, days = parse_scenario(scenario)
+    today = parse_time(as_of).date()
+    series = prices.daily_cheapest(db, material.id, as_of, days=max(days, 365) * 30)
+    moves = _own_moves(series, days)
     if len(moves) >= MIN_WINDOWS:
         value = (math.exp(_percentile(moves, q)) - 1) * 100
         return Move(material, value, f"{_ordinal(q)} percentile of its {_horizon(days)} moves, own prices "
                                      f"{series[0].day:%Y-%m} to {series[-1].day:%Y-%m}")
     own = f"its own prices span {prices.span_days(series)} days" if series else "it has no prices yet"
     short = [own]
+    linked: list[list[indexes.IndexPoint]] = []
     for index_id in material.indexes:
         points = indexes.series(db, index_id, known_on=today)
+        linked.append(points)
         index_moves = _index_moves(points, days)
         name = next(i.name for i in config.indexes if i.id == index_id)
         if len(index_moves) >= MIN_WINDOWS:
             value = (math.exp(_percentile(index_moves, q)) - 1) * 100
             return Move(material, value, f"{_ordinal(q)} percentile of {_horizon(days)} moves of {name}, "
                                          f"{points[0].period:%Y-%m} to {points[-1].period:%Y-%m} ({own})")
-        short.append(f"{name} gives {len(index_moves)}" + (f" ({points[0].period:%Y-%m} to {points[-1].period:%Y-%m})" if points else ""))
+        short.append(f"{name} gives {len(index_moves)} such moves" + (f" ({points[0].period:%b %Y} to {points[-1].period:%b %Y})" if points else " (no values yet)"))
     hint = "" if material.indexes else "; link a public index to it (indexes: in the config) to use that history"
+    answer = next((f"p{q:g}-{label}" for shorter, label in SHORTER if shorter < days and (
+        len(_own_moves(series, shorter)) >= MIN_WINDOWS or any(len(_index_moves(p, shorter)) >= MIN_WINDOWS for p in linked))), None)
+    then = f". Its history is long enough for {answer} (--scenario {answer})" if answer else ""
     raise ValueError(f"{material.name}: too little history for {scenario}: {'; '.join(short)}, and a percentile needs "
-                     f"{MIN_WINDOWS} {_horizon(days)} windows{hint}")
+                     f"{MIN_WINDOWS} {_horizon(days)} moves{hint}{then}")
 
 
 def _index_moves(points: list[indexes.IndexPoint], days: int) -> list[float]:
