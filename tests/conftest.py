@@ -128,6 +128,15 @@ def sink() -> Iterator[AppriseSink]:
     s.server.stop()
 
 
+@pytest.fixture
+def phone() -> Iterator[AppriseSink]:
+    """A second sink, for the URL tagged ``phone``: what reaches it is what rings."""
+    s = AppriseSink()
+    yield s
+    s.server.clear()
+    s.server.stop()
+
+
 def write_config(directory: Path, materials_yaml: str, suppliers_yaml: str | None = None, notify_yaml: str = "urls: []", extra: str = "") -> Path:
     """A supplywatch.yml with fast crawl settings; the YAML snippets are indented for you."""
     suppliers_yaml = suppliers_yaml or """

@@ -144,10 +144,11 @@ def _ppi() -> list[tuple[str, float]]:
     return [(d, float(v)) for d, v in csv.reader(SHARED_PPI.read_text().splitlines()[1:]) if "2018-06-01" <= d <= "2021-12-01"]
 
 
-def test_index_rules_say_buy_ahead_ask_for_a_better_price_and_not_the_market(tmp_path, sink):
+def test_index_rules_say_buy_ahead_ask_for_a_better_price_and_not_the_market(tmp_path, sink, phone):
     """On the real lumber index: its 2020 climb while a supplier stays flat ("expect an increase"),
     its 2021 fall while the supplier stays flat ("ask for a better price"), and a supplier's 2019
-    rise while the index was flat ("this rise is not the market")."""
+    rise while the index was flat ("this rise is not the market"). None of them is a deadline: they
+    reach the digest, never the phone."""
     write_config(tmp_path, """
     - id: walnut
       name: Black walnut
@@ -161,7 +162,7 @@ def test_index_rules_say_buy_ahead_ask_for_a_better_price_and_not_the_market(tmp
       indexes: [lumber-ppi]
       offers:
         - {supplier: corner, url: "http://127.0.0.1:9/cherry"}
-    """, notify_yaml=f"urls:\n  - url: \"{sink.url}\"\n    tags: [digest]",
+    """, notify_yaml=f"urls:\n  - url: \"{sink.url}\"\n    tags: [digest]\n  - url: \"{phone.url}\"\n    tags: [phone]",
         extra="indexes:\n  - {id: lumber-ppi, name: the lumber price index, source: fred, series: WPU081}\n")
     fred = tmp_path / "WPU081.csv"
     fred.write_text("observation_date,WPU081\n" + "".join(f"{d},{v}\n" for d, v in _ppi()))
@@ -188,3 +189,4 @@ def test_index_rules_say_buy_ahead_ask_for_a_better_price_and_not_the_market(tmp
     db = sqlite_utils.Database(tmp_path / "supplywatch.db")
     fired = {r[0] for r in db.execute("SELECT kind FROM alerts WHERE first_fired IS NOT NULL")}
     assert {"index_rise", "index_fall", "above_index"} <= fired
+    assert phone.messages == []

@@ -23,7 +23,7 @@ products:
 """
 
 
-def test_a_quote_losing_margin_is_told_in_the_digest_then_on_the_phone_once(tmp_path, sites, sink):
+def test_a_quote_losing_margin_is_told_in_the_digest_then_on_the_phone_once(tmp_path, sites, sink, phone):
     site = sites()
     site.set("walnut", product_page("12.50"))
     write_config(tmp_path, f"""
@@ -32,7 +32,7 @@ def test_a_quote_losing_margin_is_told_in_the_digest_then_on_the_phone_once(tmp_
       unit: board_foot
       offers:
         - {{supplier: acme, url: "{site.url('walnut')}"}}
-    """, notify_yaml=f'urls:\n  - url: "{sink.url}"\n    tags: [phone]\n  - url: "{sink.url}"\n    tags: [digest]', extra=TABLE)
+    """, notify_yaml=f'urls:\n  - url: "{phone.url}"\n    tags: [phone]\n  - url: "{sink.url}"\n    tags: [digest]', extra=TABLE)
     assert supplywatch("run", cwd=tmp_path).returncode == 0
     until = date.today() + timedelta(days=30)
     added = supplywatch("quote", "add", "--product", "side-table", "--quantity", "8", "--price", "4200", "--valid-until",
@@ -51,14 +51,16 @@ def test_a_quote_losing_margin_is_told_in_the_digest_then_on_the_phone_once(tmp_
     today = date.today()
     assert (f"{title} has lost 8.0 margin points since {today:%b} {today.day} (71.4% -> 63.4%, target 50%), mostly Black walnut +28% "
             "at Acme Lumber: buy Black walnut now or re-quote") in told
-    assert not [m for m in sink.messages if m["title"].startswith("supplywatch: side-table lost")]
+    assert phone.messages == []  # still above its target: the digest, not the phone
 
     site.set("walnut", product_page("23.00"))  # $2,208: 47.4 %, under the target of 50 %
     for night in range(2):
-        sink.messages.clear()
+        phone.messages.clear()
         assert supplywatch("run", cwd=tmp_path).returncode in (0, 1)
-        pushes = [m for m in sink.messages if m["title"] == "supplywatch: side-table lost"]
+        pushes = [m["message"] for m in phone.messages if "Quote 112" in m["message"]]  # the product's own margin rings too
         assert len(pushes) == (1 if night == 0 else 0)
+        if night == 0:
+            assert f"{title} has lost 24.0 margin points since {today:%b} {today.day} (71.4% -> 47.4%, under the target of 50%)" in pushes[0]
     listed = supplywatch("quote", "list", cwd=tmp_path)
     assert listed.returncode == 0 and f"{title}: margin 47.4% now, 71.4% when given (-24.0 points), mostly Black walnut +84%" in listed.stdout
 

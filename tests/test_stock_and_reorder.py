@@ -89,14 +89,15 @@ def test_usage_and_plans_that_do_not_convert_are_config_errors_naming_the_key(tm
     assert "products[0].weekly_plan: '3 crates' counts crate; write it in batches ('3 batches') or in the unit of its yield ('40 bars')" in result.stderr
 
 
-def test_the_phone_rings_once_when_the_order_date_comes_and_the_alert_clears_after_buying(tmp_path, sink):
-    notify = f'urls:\n  - url: "{sink.url}"\n    tags: [phone]\n  - url: "{sink.url}"\n    tags: [digest]'
+def test_the_phone_rings_once_when_the_order_date_comes_and_the_alert_clears_after_buying(tmp_path, sink, phone):
+    notify = f'urls:\n  - url: "{phone.url}"\n    tags: [phone]\n  - url: "{sink.url}"\n    tags: [digest]'
     start = "2026-03-01"
     shop(tmp_path, notify, start=start, end="2026-03-31")
     daily = (7 + 2 * 0.38 / LB) / 7
 
     def night(day: str) -> list[dict]:
         sink.messages.clear()
+        phone.messages.clear()
         result = supplywatch("add-price", "lye@corner", "6.00", "--date", day, cwd=tmp_path)
         assert result.returncode == 0, result.stderr
         return list(sink.messages)
@@ -104,17 +105,21 @@ def test_the_phone_rings_once_when_the_order_date_comes_and_the_alert_clears_aft
     # 20 days of stock on Mar 10: order by Mar 13 (lead 10 + safety 7): on the list, not on the phone.
     assert supplywatch("stock", "lye", f"{20 * daily + 0.001:.4f}", "lb", "--date", "2026-03-10", cwd=tmp_path).returncode == 0
     told = night("2026-03-10")
-    assert not [m for m in told if m["title"].startswith("supplywatch: lye")]
+    assert phone.messages == []
     digest = "\n".join(m["message"] for m in told if "digest" in m["title"])
     assert "To do this week:\n  Lye: 20 days left" in digest and "order by Mar 13" in digest
+    assert "order by Mar 13; 11 x 2 kg from Acme Soap Supply covers 8 weeks: $99.00 ($2.04/lb delivered)" in digest  # 36 days' use: 44.6 lb
     assert "To do this week" not in "\n".join(m["message"] for m in night("2026-03-11"))  # nothing new: not repeated
+    assert phone.messages == []
 
-    told = night("2026-03-14")  # the order date has passed: the phone, once
-    pushes = [m for m in told if m["title"] == "supplywatch: lye due"]
-    assert len(pushes) == 1
-    assert "Lye: 16 days left" in pushes[0]["message"] and "order today; cheapest now Acme Soap Supply at $2.04/lb" in pushes[0]["message"]
-    assert not [m for m in night("2026-03-15") if m["title"] == "supplywatch: lye due"]
+    night("2026-03-14")  # the order date has passed: the phone, once
+    (push,) = phone.messages
+    assert "Lye: 16 days left" in push["message"]
+    assert "order today, it arrives with 6 days' stock left; cheapest now Acme Soap Supply at $2.04/lb" in push["message"]
+    night("2026-03-15")
+    assert phone.messages == []
     assert "To do this week:\n  NOW: Lye" in "\n".join(m["message"] for m in night("2026-03-22"))  # a week later: the list again
+    assert phone.messages == []
 
     assert supplywatch("bought", "lye", "100", "lb", "--date", "2026-03-23", cwd=tmp_path).returncode == 0
     told = "\n".join(m["message"] for m in night("2026-03-23"))

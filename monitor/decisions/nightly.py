@@ -8,13 +8,14 @@ with what was known that night.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 
 import sqlite_utils
 
 from ..config import Config
 from ..rules.base import Finding, Formatter, Scope, Target
 from ..rules.registry import REORDER
-from . import market, quotes, runway, todo
+from . import market, ordersize, quotes, runway, todo
 
 REORDER_HYSTERESIS_DAYS = 2  # a reorder alert resolves once the order-by date is this far off again
 
@@ -58,7 +59,11 @@ def evaluate(db: sqlite_utils.Database, config: Config, run_id: int | None, as_o
     tonight.findings += market_findings
     tonight.quote_checks, quote_findings = quotes.nightly(db, config, as_of)
     tonight.findings += quote_findings
-    tonight.to_do = todo.gather(config, as_of, tonight.outlooks, tonight.quote_checks, market_findings)
+
+    def best_buy(o: runway.Outlook, quantity: float) -> ordersize.Purchase | None:
+        return ordersize.best(ordersize.plan(db, config, o.material, as_of, quantity=quantity))
+
+    tonight.to_do = todo.gather(config, as_of, tonight.outlooks, tonight.quote_checks, market_findings, best_buy)
     tonight.to_tell = todo.remember(db, tonight.to_do, as_of)
     return tonight
 
@@ -72,9 +77,10 @@ def status_lines(db: sqlite_utils.Database) -> list[str]:
     if latest:
         rows = list(db.query(
             "SELECT m.name, o.* FROM material_outlook o JOIN materials m ON m.id = o.material_id WHERE o.as_of = ? ORDER BY m.name", [latest]))
-        lines.append(f"\nStock and buying ({latest[:10]}):")
+        lines.append(f"\nStock and buying ({runway.day_words(date.fromisoformat(latest[:10]), date.min)}):")
         for r in rows:
-            stock = (f"{r['runway_days']:.0f} days left, order by {r['reorder_by']}" if r["runway_days"] is not None
+            by = runway.day_words(date.fromisoformat(r["reorder_by"]), date.fromisoformat(latest[:10])) if r["reorder_by"] else None
+            stock = (f"{r['runway_days']:.0f} days left" + (f", order by {by}" if by else "") if r["runway_days"] is not None
                      else f"{r['on_hand']:,.4g} {r['unit']} on hand" if r["on_hand"] is not None else "stock not counted")
             lines.append(f"  {r['name']}: {stock}; {r['verdict']}: {r['verdict_reason']}")
     return lines

@@ -151,6 +151,16 @@ def plan(db: sqlite_utils.Database, config: Config, material: Material, as_of: s
     return result
 
 
+def best(result: OrderPlan) -> Purchase | None:
+    """The purchase to name in the to-do list: the cheapest delivered per unit among those that do
+    not buy half as much again as needed (a careful buyer does not tie up cash for a better unit
+    price unasked), else the smallest."""
+    if not result.options:
+        return None
+    modest = [p for p in result.options if p.units <= result.needed * 1.5]
+    return modest[0] if modest else min(result.options, key=lambda p: p.units)
+
+
 def format_plan(result: OrderPlan, config: Config) -> str:
     """The ranking as ``supplywatch order`` prints it."""
     fmt = Formatter(config.currency)

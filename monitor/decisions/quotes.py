@@ -191,9 +191,12 @@ class QuoteCheck:
         if self.margin is None:
             return f"{head}: cannot be costed tonight (no valid price for {', '.join(self.cost.missing)})"
         since = day_words(parse_time(self.quote.given_on).date(), today)
-        text = f"{head} has lost {self.lost_points:.1f} margin points since {since} ({self.quote.margin_at_quote:.1f}% -> {self.margin:.1f}%"
-        if self.quote.target_margin is not None:
-            text += f", target {self.quote.target_margin:g}%"
+        lost = round(self.quote.margin_at_quote or 0, 1) - round(self.margin, 1)  # the points as the two margins read
+        text = f"{head} has lost {lost:.1f} margin points since {since} ({self.quote.margin_at_quote:.1f}% -> {self.margin:.1f}%"
+        target = self.quote.target_margin
+        if target is not None:
+            text += (f", under the target of {target:g}%" if self.margin < target else
+                     f", {self.margin - target:.1f} points above the target of {target:g}%" if self.below_target else f", target {target:g}%")
         text += ")"
         if self.driver:
             text += f", mostly {self.driver}"

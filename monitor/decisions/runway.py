@@ -102,7 +102,9 @@ class Outlook:
         if due is None:
             return text
         if due <= self.today:
-            return text + (": order today, it may run out before it arrives" if runway <= self.lead_time_days else ": order today")
+            if runway <= self.lead_time_days:
+                return text + ": order today, it may run out before it arrives"
+            return text + f": order today, it arrives with {runway - self.lead_time_days:.0f} days' stock left"
         return text + f": order by {day_words(due, self.today)}"
 
     def price_words(self, fmt: Formatter) -> str:

@@ -5,6 +5,7 @@ or once a week, instead of every night.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -13,6 +14,7 @@ import sqlite_utils
 from ..config import Config
 from ..rules.base import Finding, Formatter, parse_time
 from . import buywindow
+from .ordersize import Purchase
 from .quotes import QuoteCheck
 from .runway import Outlook, day_words
 
@@ -30,26 +32,42 @@ class ToDo:
     quote_id: int | None = None
 
 
-def gather(config: Config, as_of: str, outlooks: list[Outlook], checks: list[QuoteCheck], market: list[Finding]) -> list[ToDo]:
-    """This week's items, soonest first."""
+BestBuy = Callable[[Outlook, float], "Purchase | None"]  # the cheapest delivered purchase of a quantity, if any
+
+
+def gather(config: Config, as_of: str, outlooks: list[Outlook], checks: list[QuoteCheck], market: list[Finding],
+           best_buy: BestBuy | None = None) -> list[ToDo]:
+    """This week's items, soonest first. With ``best_buy``, an item to buy names the purchase (packs,
+    supplier, total) instead of a bare quantity."""
     today = parse_time(as_of).date()
     horizon = today + timedelta(days=config.decisions.to_do_days)
     fmt = Formatter(config.currency)
     items: list[ToDo] = []
-    for o in outlooks:
+
+    def what_to_buy(o: Outlook, amount: float, cover: str) -> str:
         unit = o.material.unit
+        purchase = best_buy(o, amount) if best_buy is not None and amount > 0 else None
+        if purchase is not None:
+            money = f"{fmt.prefix}{purchase.total_home:,.2f}{fmt.suffix}"
+            return f"{purchase.label()} covers {cover}: {money} ({fmt.price(purchase.landed_per_unit, unit)} delivered)"
         best = o.best
         where = f"; cheapest now {best.supplier_name} at {fmt.price(best.unit_price, unit)}" if best else ""
+        return (f"about {amount:,.4g} {unit} (covers {cover})" if amount else "") + where
+
+    for o in outlooks:
         due = o.reorder_by
         if due is not None and due <= horizon:
             have = o.on_hand.quantity if o.on_hand else 0.0
-            amount = o.buy_quantity or max(config.decisions.cover_weeks * 7 * (o.daily_usage or 0) - have, 0)
-            how_much = f"; about {amount:,.4g} {unit}" if amount else ""
-            items.append(ToDo(f"reorder:{o.material.id}", "reorder", f"{o.stock_words()}{how_much}{where}; {o.verdict_words()}",
-                              due, due <= today, o.material.id))
+            cover_weeks = config.decisions.cover_weeks
+            amount = o.buy_quantity or max(cover_weeks * 7 * (o.daily_usage or 0) - have, 0)
+            cover = f"{o.verdict.cover_days:.0f} days" if o.buy_quantity else f"{cover_weeks:g} weeks"
+            buy = what_to_buy(o, amount, cover)
+            items.append(ToDo(f"reorder:{o.material.id}", "reorder", f"{o.stock_words()}{'; ' + buy.lstrip('; ') if buy else ''}; "
+                              f"{o.verdict_words()}", due, due <= today, o.material.id))
         elif o.verdict.call == buywindow.BUY and o.buy_quantity:
-            items.append(ToDo(f"buy:{o.material.id}", "buy", f"Buy ahead: {o.material.name}, about {o.buy_quantity:,.4g} {unit} "
-                              f"(covers {o.verdict.cover_days:.0f} days); {o.verdict.reason}{where}", None, False, o.material.id))
+            buy = what_to_buy(o, o.buy_quantity, f"{o.verdict.cover_days:.0f} days")
+            items.append(ToDo(f"buy:{o.material.id}", "buy", f"Buy ahead: {o.material.name}, {buy.lstrip('; ')}; {o.verdict.reason}",
+                              None, False, o.material.id))
     for c in checks:
         valid_until = date.fromisoformat(c.quote.valid_until)
         points = config.decisions.quote_points
