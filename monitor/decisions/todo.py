@@ -62,8 +62,11 @@ def gather(config: Config, as_of: str, outlooks: list[Outlook], checks: list[Quo
             amount = o.buy_quantity or max(cover_weeks * 7 * (o.daily_usage or 0) - have, 0)
             cover = f"{o.verdict.cover_days:.0f} days" if o.buy_quantity else f"{cover_weeks:g} weeks"
             buy = what_to_buy(o, amount, cover)
+            call = o.verdict_words()
+            if o.verdict.call == buywindow.WAIT and due > today:  # the date stands: waiting means ordering on it, not after
+                call = f"wait, prices {o.verdict.reason}: order near {day_words(due, today)}, not sooner"
             items.append(ToDo(f"reorder:{o.material.id}", "reorder", f"{o.stock_words()}{'; ' + buy.lstrip('; ') if buy else ''}; "
-                              f"{o.verdict_words()}", due, due <= today, o.material.id))
+                              f"{call}", due, due <= today, o.material.id))
         elif o.verdict.call == buywindow.BUY and o.buy_quantity:
             buy = what_to_buy(o, o.buy_quantity, f"{o.verdict.cover_days:.0f} days")
             items.append(ToDo(f"buy:{o.material.id}", "buy", f"Buy ahead: {o.material.name}, {buy.lstrip('; ')}; {o.verdict.reason}",
