@@ -225,3 +225,26 @@ def test_an_alert_whose_rule_is_gone_from_an_old_database_is_retired_on_the_next
     retired = [t for t in result.transitions if t.event == "retired"]
     assert [t.alert.kind for t in retired] == ["threshold"] and retired[0].told
     assert nights.db is not None and firing_without_a_rule(nights.db, config) == []
+
+
+def test_a_removed_product_retires_its_margin_alert_once(tmp_path):
+    nights = Nights(tmp_path)
+    materials = """
+    - id: walnut
+      name: Walnut
+      unit: board_foot
+      offers: [{supplier: acme, url: "http://127.0.0.1:9/w"}]
+      rules: [{kind: stale, days: 30}]
+    """
+    product = "products:\n  - {id: table, name: Side table, yield: 1 table, price: 520, target_margin: 50, recipe: {walnut: 12 board_foot}}\n"
+    config = nights.configure(materials, extra=product)
+    fired = nights.feed(config, {"walnut@acme": "22.00"})
+    assert [(t.event.value, t.alert.kind) for t in fired.transitions if t.told] == [("fired", "margin")]
+    config = nights.configure(materials)  # the owner stops making the table
+    result = nights.feed(config, {"walnut@acme": "22.00"})
+    assert [(t.event.value, t.alert.kind) for t in result.transitions if t.told] == [("retired", "margin")]
+    (digest,) = [m for m in result.messages if m.tag == "digest"]
+    assert "Side table: no longer watched (the product was removed from the config); the alert is closed" in digest.body
+    assert not [m for m in result.messages if m.tag == "phone"]
+    assert nights.db is not None and firing_without_a_rule(nights.db, config) == []
+    assert told(nights.feed(config, {"walnut@acme": "22.00"})) == []  # said once

@@ -6,10 +6,12 @@ import urllib.parse
 from pathlib import Path
 
 import pytest
+import sqlite_utils
 from datasette.app import Datasette
 from datasette_dashboards import replace_opts_in_query
 
-from monitor import serve
+from monitor import config as config_module, pipeline, serve
+from tests.conftest import write_config
 
 
 @pytest.fixture(scope="module")
@@ -112,3 +114,62 @@ def test_set_password_prints_a_hash_to_put_in_the_environment(tmp_path):
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1].startswith("pbkdf2_sha256$")
     assert "SUPPLYWATCH_PASSWORD_HASH" in result.stderr
+
+
+def test_why_did_my_phone_buzz_shows_the_words_each_night_as_they_were_sent(ds):
+    """An alert that fired and was resolved later keeps, night by night, what the phone and the
+    digest said then (the alerts row only has its latest words)."""
+    found = rows(ds, "alert_history")
+    db = sqlite_utils.Database(ds.databases["supplywatch"].path)
+    once = "SELECT * FROM alerts WHERE fingerprint IN (SELECT fingerprint FROM alerts GROUP BY fingerprint HAVING count(*) = 1)"
+    latest = {a["fingerprint"]: a for a in db.query(once + " AND state = 'resolved' AND first_fired IS NOT NULL")}
+    bodies = [n["body"] for n in db.query("SELECT body FROM notifications")]
+    fired = [r for r in found if r["fingerprint"] in latest and r["event"] == "fired"]
+    assert fired and all(r["message"] != latest[r["fingerprint"]]["message"] for r in fired)
+    first_fired = {(a["fingerprint"], a["first_fired"][:10]) for a in db.query("SELECT * FROM alerts WHERE first_fired IS NOT NULL")}
+    assert all((r["fingerprint"], r["night"][:10]) in first_fired for r in found if r["event"] == "fired")
+    resolved = [r for r in found if r["fingerprint"] in latest and r["event"] == "resolved"]
+    assert resolved and all(r["message"] == latest[r["fingerprint"]]["message"] for r in resolved)
+    assert all(any(r["message"] in body for body in bodies) for r in found if r["sent"] != "not sent yet")
+    assert {r["event"] for r in found} >= {"fired", "escalated", "reminded", "resolved"}
+    assert found == sorted(found, key=lambda r: r["night"], reverse=True)
+
+
+def chart_rows(ds, dashboard, chart, **options):
+    config = serve.metadata_for(Path(ds.databases["supplywatch"].path))
+    sql = replace_opts_in_query(config["plugins"]["datasette-dashboards"][dashboard]["charts"][chart]["query"], options)
+    response = get(ds, "/supplywatch.json?" + urllib.parse.urlencode({"sql": sql, "_shape": "objects", **options}))
+    assert response.status_code == 200, response.text
+    return response.json()["rows"]
+
+
+def test_alert_marks_on_the_price_chart_sit_on_the_price_line_on_the_night_they_were_sent(ds):
+    found = chart_rows(ds, "material", "prices", material="walnut-8-4")
+    line = {(r["day"], r["supplier"], r["unit_price"]) for r in found if r["alert"] is None}
+    marks = [r for r in found if r["alert"] is not None]
+    assert len(marks) > 10 and all((m["day"], m["supplier"], m["unit_price"]) in line for m in marks)
+    db = sqlite_utils.Database(ds.databases["supplywatch"].path)
+    escalated = {(e["night"][:10], e["message"]) for e in db.query(
+        "SELECT e.* FROM alert_events e JOIN alerts a ON a.id = e.alert_id WHERE e.event = 'escalated' AND a.material_id = 'walnut-8-4'")}
+    assert escalated and escalated <= {(m["day"], m["alert"]) for m in marks}  # each escalation has its own mark, its own words
+
+
+def test_open_alerts_list_the_worst_first(tmp_path):
+    """Severity is a rank: critical, then warning, then info (a sort by the word puts info first)."""
+    materials = "".join(f"""
+    - id: {severity}
+      name: {severity.title()} oak
+      unit: board_foot
+      offers: [{{supplier: acme, url: "http://127.0.0.1:9/{severity}"}}]
+      rules: [{{kind: threshold, above: 15, confirm: 1, severity: {severity}}}]
+    """ for severity in ("info", "warning", "critical"))
+    write_config(tmp_path, materials)
+    config = config_module.load(tmp_path / "supplywatch.yml")
+    db, notes = pipeline.open_store(config)
+    with pipeline.Run(db, config, "test", "2026-03-02T03:00:00+00:00", deliver=False, notes=notes) as run:
+        run.accept([{"offer_id": f"{s}@acme", "status": "ok", "price": "16.00", "fetched_at": "2026-03-02T03:00:00+00:00"}
+                    for s in ("info", "warning", "critical")])
+        run.finish()
+    path = tmp_path / "supplywatch.db"
+    found = chart_rows(Datasette([str(path)], metadata=serve.metadata_for(path), settings=serve.settings()), "overview", "alerts")
+    assert [r["severity"] for r in found] == ["critical", "warning", "info"]

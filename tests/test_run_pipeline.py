@@ -187,3 +187,20 @@ def test_a_fivefold_jump_counts_at_once_when_another_supplier_is_already_there(t
         run.finish()
     assert rows["walnut@acme"].status == "ok"  # x6.1 on its own history, but where corner is
     assert rows["cherry@acme"].status == "suspect" and rows["cherry@acme"].doubt == "jump"  # x5.6 and nobody else there
+
+
+def test_ingest_of_one_offer_whose_only_price_is_held_as_suspect_exits_1_and_says_failed(tmp_path):
+    """0 prices of 1 offer (a unit typo in the feed): not "ok", not exit 0, and status says so."""
+    load(tmp_path, materials="""
+    - id: cherry
+      name: Cherry
+      unit: board_foot
+      offers: [{supplier: acme, url: "http://127.0.0.1:9/cherry"}]
+    """)
+    feed = tmp_path / "items.jsonl"
+    feed.write_text(json.dumps(item("cherry@acme", "12.00", pack="5 furlongs", pack_source="page")) + "\n")
+    result = supplywatch("ingest", str(feed), cwd=tmp_path)
+    assert result.returncode == pipeline.EXIT_PARTIAL, result.stdout + result.stderr
+    assert ": failed: " in result.stdout and ": ok" not in result.stdout
+    status = supplywatch("status", cwd=tmp_path)
+    assert status.returncode == 0 and " failed " in status.stdout
