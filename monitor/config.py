@@ -342,6 +342,13 @@ class Config(_Strict):
         the database and messages as they were kept out of the file."""
         return dict(self._secrets)
 
+    def conceal(self, text: str) -> str:
+        """``text`` with ``${NAME}`` where a value of :attr:`secrets` stood (a token may sit in an
+        offer URL's path, where taking away passwords and queries does not reach it)."""
+        from .safe_text import conceal
+
+        return conceal(text, self._secrets) if self._secrets and text else text
+
     @property
     def database_path(self) -> Path:
         return (self._base_dir / self.database).resolve()

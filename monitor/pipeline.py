@@ -168,7 +168,7 @@ class Run:
         """Record that the run stopped; whatever was committed stays (each batch is whole)."""
         with self.db.atomic():
             self.db["runs"].update(self.run_id, {"status": RunStatus.CRASHED.value, "finished_at": store.now_iso(),
-                                                 "message": safe_text.redact(f"{exc.__class__.__name__}: {exc}")[:500]})
+                                                 "message": safe_text.redact(self.config.conceal(f"{exc.__class__.__name__}: {exc}"))[:500]})
 
     def clock(self) -> str:
         """The time the rules judge at: the run's own (or now), never before a price it stored (a
@@ -209,7 +209,7 @@ class Run:
         if not items:
             return []
         for item in items:
-            self.urls[item.offer_id] = item.url
+            self.urls[item.offer_id] = self.config.conceal(item.url) if item.url else None
         rows = store.record_observations(self.db, self.config, self.run_id, items)
         for row in rows:
             self.rows[row.offer_id] = row
@@ -360,7 +360,7 @@ def run(config: Config, echo: Callable[[str], None] = print, log_level: str = "W
                     items, stats = scrapyd.crawl(
                         config, scrapyd_nodes, refetch=night.to_refetch,
                         jobs=scrapyd_jobs or config.crawl.scrapyd_jobs, timeout=config.crawl.scrapyd_timeout_minutes * 60,
-                        echo=echo, log=lambda line: print(safe_text.redact(line), file=log))
+                        echo=echo, log=lambda line: print(safe_text.redact(config.conceal(line)), file=log))
                 due = index_series.spider_arguments(index_series.due(db, config, store.now_iso()))
                 if due:  # public index series are few and small: fetched here, not on the nodes
                     from .crawl.local import crawl_indexes

@@ -11,8 +11,8 @@ import sys
 
 from tests.conftest import product_page, supplywatch, write_config
 
-KEY, PASSWORD = "sk_live_51HxQ2e8Zt", "hunter2-Buyer-Pass"
-ENV = {"SHOP_KEY": KEY, "SHOP_PASS": PASSWORD}
+KEY, PASSWORD, TOKEN = "sk_live_51HxQ2e8Zt", "hunter2-Buyer-Pass", "tok_9f8e7d6c5b4a"
+ENV = {"SHOP_KEY": KEY, "SHOP_PASS": PASSWORD, "SHOP_TOKEN": TOKEN}
 
 
 def secret_offers(tmp_path, sites, notify_yaml="urls: []"):
@@ -29,6 +29,7 @@ def secret_offers(tmp_path, sites, notify_yaml="urls: []"):
         - {{supplier: acme, url: "{base}walnut?key=${{SHOP_KEY}}"}}
         - {{supplier: corner, url: "{base}gone?key=${{SHOP_KEY}}&lang=en"}}
         - {{supplier: berger, url: "{authenticated}walnut"}}
+        - {{supplier: corner, id: token-in-path, url: "{base}${{SHOP_TOKEN}}/walnut"}}
     """, notify_yaml=notify_yaml)
     return shop
 
@@ -52,10 +53,11 @@ def test_offer_url_secrets_stay_out_of_messages_logs_and_the_database(tmp_path, 
     (digest,) = [m["message"] for m in sink.messages]
     assert f"walnut@corner: error - HTTP 404 ({shop.url('gone')})" in digest  # the page named, its secrets not
     assert f"walnut@berger: error - ValueError: invalid hostname: 127.0.0.1 ({shop.url('walnut')})" in digest
+    assert f"token-in-path: error - HTTP 404 ({shop.url('')}${{SHOP_TOKEN}}/walnut)" in digest  # a token in the path too
     log = (tmp_path / "logs" / "run-1.log").read_text()
     assert f"Error downloading <GET {shop.url('walnut')}>: invalid hostname: 127.0.0.1" in log  # Scrapy's words, without them
     for place in (digest, run.stdout, run.stderr, status.stdout, status.stderr, check.stdout, check.stderr, everything_written(tmp_path)):
-        assert KEY not in place and PASSWORD not in place and "buyer" not in place
+        assert KEY not in place and PASSWORD not in place and "buyer" not in place and TOKEN not in place
     db = sqlite3.connect(tmp_path / "supplywatch.db")
     urls = dict(db.execute("SELECT id, url FROM offers"))
     assert urls["walnut@corner"] == f"{shop.url('gone')}?key=${{SHOP_KEY}}&lang=en"  # where the value came from, not what it is
@@ -72,7 +74,7 @@ def test_scrapyd_node_password_stays_out_of_the_output_and_the_run(tmp_path, sit
     (message,) = sqlite3.connect(tmp_path / "supplywatch.db").execute("SELECT message FROM runs").fetchone()
     assert f"127.0.0.1:{port}" in message
     for place in (run.stdout, run.stderr, everything_written(tmp_path)):
-        assert PASSWORD not in place and "admin" not in place
+        assert PASSWORD not in place and "admin" not in place and TOKEN not in place
 
 
 def mode(path) -> int:

@@ -45,7 +45,7 @@ def safe_echo(config: config_module.Config) -> Callable[[str], None]:
     """``click.echo`` for what a run prints: URLs without passwords or query strings, except the
     links to our own dashboards (``notify.base_url``)."""
     keep = (config.notify.base_url,) if config.notify.base_url else ()
-    return lambda line: click.echo(safe_text.redact(line, keep))
+    return lambda line: click.echo(safe_text.redact(config.conceal(line), keep))
 
 
 def report_run(job: Callable[[], pipeline.RunResult]) -> None:

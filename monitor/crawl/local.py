@@ -6,8 +6,10 @@ Scrapy's Twisted reactor cannot be restarted in one process, so every crawl of a
 
 from __future__ import annotations
 
+import logging
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 from scrapy import signals
 from scrapy.crawler import CrawlerProcess
@@ -37,6 +39,33 @@ def scrapy_settings(config: Config, log_level: str = "WARNING", log_file: Path |
         settings.set("LOG_FILE", str(log_file), priority="cmdline")
         settings.set("LOG_LEVEL", "INFO", priority="cmdline")
     return settings
+
+
+@contextmanager
+def _concealing_logs(config: Config) -> Iterator[None]:
+    """While a crawl runs, values the config took from the environment show as ``${NAME}`` in its
+    log: Scrapy logs every URL it gives up on, and a token may sit in the URL's path."""
+    if not config.secrets:
+        yield
+        return
+    make_record = logging.getLogRecordFactory()
+
+    def concealed(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = make_record(*args, **kwargs)
+        message = record.getMessage()
+        if (clean := config.conceal(message)) != message:
+            record.msg, record.args = clean, None
+        if record.exc_info and record.exc_info[0] is not None and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = config.conceal(record.exc_text)
+        return record
+
+    logging.setLogRecordFactory(concealed)
+    try:
+        yield
+    finally:
+        logging.setLogRecordFactory(make_record)
 
 
 class _Collector:
@@ -101,8 +130,9 @@ def crawl_nights(
 
             reactor.callLater(0, reactor.stop)
 
-    chain()
-    process.start(stop_after_crawl=False)
+    with _concealing_logs(config):
+        chain()
+        process.start(stop_after_crawl=False)
     if problem:
         raise problem[0]
 

@@ -188,7 +188,7 @@ class Pricing:
             list_price=float(item.list_price) if item.list_price is not None else None,
             tiers=json.dumps(list(item.tiers)) if item.tiers else None,
             in_stock=None if item.in_stock is None else int(item.in_stock), method=item.method, raw=item.raw,
-            http_status=item.http_status, note=item.note, error=item.error, sources=item.sources,
+            http_status=item.http_status, note=item.note, error=self.config.conceal(item.error) if item.error else None, sources=item.sources,
             # As the config writes it: ${NAME} where the redirect kept a value from the environment.
             final_url=safe_text.configured_url(item.final_url, self.config.secrets) if item.final_url else None,
         )
