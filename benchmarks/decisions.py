@@ -122,12 +122,9 @@ def main() -> None:
         series, points = load(), index_points(index()) if index else ()
         result = backtests.buy_window(series, settings, name=name, shelf_life_days=shelf, index=points)
         row = result.as_dict()
-        # The second baseline: a schedule holding as much stock on average as the verdict's buyer
-        # (S days' usage every S days holds about S/2), so that buying ahead in prices that mostly
-        # rise over decades is not credited to the verdict.
-        every = max(28, round(2 * row["verdict"]["average_stock_days"]))
-        matched = backtests.buy_window(series, settings, name=name, shelf_life_days=shelf, index=points, schedule_days=every,
-                                     cover_days=every).schedule
+        # The second baseline: a schedule holding as much stock on average as the verdict's buyer, so
+        # that buying ahead in prices that mostly rise over decades is not credited to the verdict.
+        every, matched = backtests.matched_schedule(series, result, settings)
         row["matched_schedule"] = {"every_days": every, "paid_per_unit": round(matched.paid_per_unit, 4),
                                    "average_stock_days": round(matched.stock_days / result.days, 1), "short_units": round(matched.short_units, 2),
                                    "saving_percent": round((1 - result.verdict.paid_per_unit / matched.paid_per_unit) * 100, 2)}
@@ -140,7 +137,8 @@ def main() -> None:
                   f"{m['paid_per_unit']:>10.3f} {m['saving_percent']:>6.2f}%")
     if not args.json:
         print("  (saved: how much less per unit the verdict's buyer paid; stock d: average days of usage held, verdict/schedule;")
-        print("   matched: a schedule buying S days' usage every S days, S twice the verdict's average stock, so both hold as much)")
+        print("   matched: a schedule buying S days' usage every S days, S twice the verdict's average stock, so both hold as much;")
+        print("   its saved: how much less per unit the verdict's buyer paid than it)")
         print(f"\nIndex rules on a supplier-like series (index known from its month's end + 15 days; replayed weekly)")
         print(f"{'supplier-like series':<34} {'index':<34} {'lead':>4} {'corr':>11}  {'rule':<12} {'fired':>5} {'/yr':>5} "
               f"{'borne out':>10} {'any week':>9} {'days':>5}")

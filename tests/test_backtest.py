@@ -73,3 +73,50 @@ def test_fifty_one_night_glitches_add_no_push_and_shift_none(brent):
 def test_backtest_names_a_missing_column(tmp_path):
     result = supplywatch("backtest", str(SERIES / "WPU081.csv"), "--date-column", "Day", "--price-column", "WPU081", cwd=tmp_path)
     assert result.returncode == 1 and "no column 'Day'" in result.stderr
+
+
+def test_backtest_with_an_index_and_the_buy_window_reads_both_files_and_reports_each_rule_and_both_baselines(tmp_path):
+    """`backtest --index --buy-window` on the shipped aluminum mill shapes PPI and the World Bank
+    aluminum price (2000-2023): the index rules' lead and firings, the verdict against a fixed
+    schedule and against a schedule holding as much stock, the same figures as the library's."""
+    from datetime import date, timedelta
+
+    from monitor.decisions import backtests, indexes
+
+    shapes = tmp_path / "mill-shapes.csv"
+    shapes.write_text("Date,WPU102501\n" + "".join(line + "\n" for line in (SERIES / "WPU102501.csv").read_text().splitlines()[1:]
+                                                   if line[:4] >= "2000"))
+    pink = tmp_path / "pinksheet.csv"
+    pink.write_text("".join(line + "\n" for line in (SERIES / "pinksheet-monthly.csv").read_text().splitlines()
+                            if line[:4] >= "2000" or line.startswith("date")))
+    args = ("backtest", str(shapes), "--date-column", "Date", "--price-column", "WPU102501", "--index", str(pink), "--index-column", "ALUMINUM",
+            "--buy-window")
+    text = supplywatch(*args, cwd=tmp_path)
+    assert text.returncode == 0, text.stderr
+    assert "Index rules against mill-shapes with pinksheet.csv (ALUMINUM) (each value known from its period's end + 15 days)" in text.stdout
+    for kind, words in (("index_rise", "expect an increase; buy ahead"), ("index_fall", "ask for a better price"),
+                        ("above_index", "this rise is not the market")):
+        assert f"  {kind} ({words}): fired " in text.stdout
+    assert "holding as much:" in text.stdout and "than the schedule holding as much" in text.stdout
+
+    found = json.loads(supplywatch(*args, "--json", cwd=tmp_path).stdout)
+    prices = indexes.read_csv_series(shapes, "Date", "WPU102501")
+    aluminum = [(d.replace(day=1), v) for d, v in indexes.read_csv_series(pink, "date", "ALUMINUM")]
+    monthly = lambda rows: {(d.year, d.month): v for d, v in rows}  # noqa: E731
+    lag, at_lag, same = backtests.lead(monthly(aluminum), monthly(prices))  # a monthly PPI: one price a month
+    rules = found["index_rules"]
+    assert (rules["lead_months"], rules["lead_correlation"], rules["same_month_correlation"]) == (lag, round(at_lag, 3), round(same, 3))
+    assert set(rules["rules"]) == {"index_rise", "index_fall", "above_index"}
+    assert all(r["fired"] == len(r["dates"]) and 0 <= r["borne_out"] <= r["fired"] for r in rules["rules"].values())
+
+    bought = found["buy_window"]
+    assert bought["verdict"]["short_units"] == bought["schedule"]["short_units"] == 0
+    assert bought["verdict"]["units_used"] == bought["schedule"]["units_used"] == bought["days"]
+    points = [indexes.IndexPoint(d, v, indexes.period_end(d, "monthly") + timedelta(days=15)) for d, v in aluminum]
+    again = backtests.buy_window(prices, name="mill-shapes", index=points)
+    assert bought["verdict"]["paid_per_unit"] == round(again.verdict.paid_per_unit, 4)
+    every, matched = backtests.matched_schedule(prices, again)
+    assert bought["matched_schedule"] == {"every_days": every, "paid_per_unit": round(matched.paid_per_unit, 4),
+                                          "average_stock_days": round(matched.stock_days / again.days, 1),
+                                          "saving_percent": round((1 - again.verdict.paid_per_unit / matched.paid_per_unit) * 100, 2)}
+    assert date.fromisoformat(bought["first"]) >= date(2000, 1, 1)

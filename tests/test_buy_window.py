@@ -93,3 +93,8 @@ def test_replay_on_real_oil_prices_keeps_both_buyers_supplied_with_the_same_usag
     assert math.isclose(result.saving_percent, (1 - result.verdict.paid_per_unit / result.schedule.paid_per_unit) * 100)
     assert sum(result.calls.values()) == result.days
     assert min(p for _, p in wti) <= result.verdict.paid_per_unit <= max(p for _, p in wti)
+
+    every, matched = backtests.matched_schedule(wti, result)  # the baseline holding as much stock as the verdict's buyer
+    assert matched.short_units == 0 and matched.used_units == result.days and matched.purchases == (result.days - 1) // every + 1
+    held, matched_held = result.verdict.stock_days / result.days, matched.stock_days / result.days
+    assert every == max(28, round(2 * held)) and abs(matched_held - held) <= 3  # 61.5 and 62.8 days

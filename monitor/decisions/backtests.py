@@ -140,6 +140,27 @@ def buy_window(series: Sequence[tuple[date, float]], settings: BuyWindow = BuyWi
     return BuyWindowResult(name, start, end, k, verdict_buyer, schedule_buyer, calls)
 
 
+def matched_schedule(series: Sequence[tuple[date, float]], result: BuyWindowResult, settings: BuyWindow = BuyWindow(),
+                     usage_per_day: float = 1.0) -> tuple[int, Buyer]:
+    """The second baseline: a fixed schedule holding as much stock on average as the verdict's
+    buyer (S days' usage every S days holds about S/2), over the same days. Prices that mostly
+    rise over decades reward any buyer who holds more; this one shows how much of the verdict's
+    saving is only that."""
+    every = max(28, round(2 * result.verdict.stock_days / result.days))
+    points = [DayPrice(d, p) for d, p in sorted(series) if p > 0]
+    days_list = [p.day for p in points]
+    buyer = Buyer()
+    day, k = result.first, 0
+    while day <= result.last:
+        if k % every == 0:
+            buyer.buy(every * usage_per_day, points[bisect.bisect_right(days_list, day) - 1].unit_price)
+        buyer.use(usage_per_day)
+        buyer.stock_days += buyer.stock / usage_per_day
+        day += timedelta(days=1)
+        k += 1
+    return every, buyer
+
+
 # ---- the index rules on a supplier-like series ------------------------------------------------
 
 @dataclass
@@ -300,7 +321,7 @@ def cli_report(prices: Sequence[tuple[date, float]], index: Sequence[tuple[date,
         for kind, days in result.fired.items():
             words, moved = RULE_WORDS[kind]
             share = f" ({100 * result.followed[kind] / len(days):.0f}%)" if days else ""
-            lines.append(f"  {kind} ({words}): fired {len(days)} times ({found['index_rules']['rules'][kind]['per_year']} a year); "
+            lines.append(f"  {kind} ({words}): fired {'once' if len(days) == 1 else f'{len(days)} times'} ({found['index_rules']['rules'][kind]['per_year']} a year); "
                          f"the price then {moved} 3% within 6 months after {result.followed[kind]}{share}; "
                          f"after any week: {100 * result.base_rate[kind]:.0f}%")
     if buy:
@@ -311,6 +332,13 @@ def cli_report(prices: Sequence[tuple[date, float]], index: Sequence[tuple[date,
                      f"{outcome.first} to {outcome.last}:")
         lines.append(f"  following it: {v.paid_per_unit:,.4g} a unit, {v.purchases} purchases, {v.stock_days / outcome.days:.0f} days of stock on average")
         lines.append(f"  on schedule:  {s.paid_per_unit:,.4g} a unit, {s.purchases} purchases, {s.stock_days / outcome.days:.0f} days of stock on average")
-        lines.append(f"  the verdict paid {abs(outcome.saving_percent):.2f}% {'less' if outcome.saving_percent >= 0 else 'more'}; "
+        every, m = matched_schedule(prices, outcome)
+        matched = (1 - v.paid_per_unit / m.paid_per_unit) * 100
+        found["buy_window"]["matched_schedule"] = {"every_days": every, "paid_per_unit": round(m.paid_per_unit, 4),
+                                                   "average_stock_days": round(m.stock_days / outcome.days, 1), "saving_percent": round(matched, 2)}
+        lines.append(f"  holding as much: {m.paid_per_unit:,.4g} a unit, {every} days' usage every {every} days, "
+                     f"{m.stock_days / outcome.days:.0f} days of stock on average")
+        lines.append(f"  the verdict paid {abs(outcome.saving_percent):.2f}% {'less' if outcome.saving_percent >= 0 else 'more'} than the schedule, "
+                     f"{abs(matched):.2f}% {'less' if matched >= 0 else 'more'} than the schedule holding as much; "
                      f"calls: {', '.join(f'{k} {n}' for k, n in outcome.calls.items())}")
     return found, "\n".join(lines)
