@@ -300,8 +300,8 @@ def suggest_validity(db: sqlite_utils.Database, config: Config, quote_lines: dic
             break
         best = (horizon, p95)
     if best is None:
-        return Validity(7, f"its inputs move fast: in 1 of 20 past weeks they rose more than the {spare:.1f} margin points "
-                           f"({allowed:.1f}% of cost) this price can spare; quote for a week at most")
+        return Validity(7, f"its inputs move fast: in more than 1 of 20 past {HORIZONS[0]}-day spans they rose more than the "
+                           f"{spare:.1f} margin points ({allowed:.1f}% of cost) this price can spare")
     horizon, p95 = best
     return Validity(horizon, f"in 95% of past {horizon}-day spans its inputs rose at most {max(p95, 0):.1f}%, "
                              f"within the {spare:.1f} margin points ({allowed:.1f}% of cost) this price can spare")
