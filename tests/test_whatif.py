@@ -93,7 +93,7 @@ def test_whatif_gives_new_cost_margin_and_the_price_that_restores_the_target(tmp
     text = supplywatch("whatif", "coconut-oil", "+400%", cwd=tmp_path)
     assert text.returncode == 0, text.stderr
     worse = (lines["coconut-oil"] * 5 + lines["lye"] + lines["bottle"]) / 12
-    assert f"BELOW TARGET; sell at {worse / 0.6:,.2f} USD per bar to get 40% back" in text.stdout
+    assert f"BELOW TARGET; sell at ${worse / 0.6:,.2f} per bar to get 40% back" in text.stdout
     assert "Candle" not in text.stdout
 
 

@@ -19,7 +19,7 @@ import sqlite_utils
 from .. import costing
 from ..config import Config, Material, Product
 from ..costing import ProductCost
-from ..rules.base import parse_time
+from ..rules.base import Formatter, parse_time
 from . import indexes, prices
 
 SCENARIO = re.compile(r"^p(\d{1,2}(?:\.\d+)?)-(\d+)([dwmy])$")
@@ -223,9 +223,9 @@ def sensitivity(cost: ProductCost) -> list[tuple[str, float]]:
 
 def format_what_if(result: WhatIf) -> str:
     """The what-if as ``supplywatch whatif`` prints it, in the owner's words."""
-    money = lambda v: f"{v:,.2f} {result.currency}"  # noqa: E731
+    money = Formatter(result.currency).money
     lines = [f"What if {', '.join(f'{m.material.name} {m.percent:+.1f}%' for m in result.moves)} "
-             f"(tonight's prices, {result.as_of[:10]}):"]
+             f"(the latest prices, {result.as_of[:10]}):"]
     for move in result.moves:
         if move.source != "given":
             lines.append(f"  {move.material.name} {move.percent:+.1f}%: the {move.source}")
@@ -256,7 +256,7 @@ def format_what_if(result: WhatIf) -> str:
 
 
 def format_sensitivity(db: sqlite_utils.Database, config: Config, as_of: str) -> str:
-    lines = ["Margin points lost when one input rises 10 % (tonight's prices):"]
+    lines = ["Margin points lost when one input rises 10 % (the latest prices):"]
     for product in config.products:
         cost = costing.cost_at(db, config, product, as_of)
         found = sensitivity(cost)
