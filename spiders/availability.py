@@ -38,6 +38,7 @@ _LABELLED = re.compile(
 _WHERE = ("stock", "availab", "dispo", "liefer", "lager", "deliver", "zaiko", "sklad", "наличи", "add-to-cart", "addtocart",
           "add_to_cart", "product-form__submit", "buy-button", "buybox")
 _LABEL_WORDS = "availab|stock|verfügbar|lieferstatus|dispon|dostup|dostęp|saatavuus|наличие"
+_LABEL_TEXT = re.compile(_LABEL_WORDS)  # searched in lower case
 _WORD = re.compile(r"[a-z0-9]+")
 # Where a sold-out word speaks of one choice or of a picture, not of the product.
 _PICKER = {"size", "sizes", "variant", "variants", "swatch", "swatches", "option", "options", "picker", "selector", "dropdown",
@@ -121,8 +122,9 @@ def visible_stock(page: Selector) -> bool | None:
 
 def labelled_stock(page: Selector) -> bool | None:
     """A stock line stated with its label anywhere in the product's text: "Availability: In stock"."""
-    query = f"//body//text()[re:test(., '(?i)({_LABEL_WORDS})')]/.."
-    for node in page.root.xpath(query, namespaces={"re": "http://exslt.org/regular-expressions"}):
+    from .buybox import owners, texts_with
+
+    for node in owners(texts_with(page.root, _LABEL_TEXT, lowered=True)):
         line = " ".join(etree.tostring(node, method="text", encoding=str, with_tail=False).split())
         if len(line) > 80:
             continue

@@ -16,7 +16,7 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from functools import cached_property, lru_cache
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import extruct
 from lxml import etree
@@ -28,7 +28,7 @@ from .candidates import Candidate, Tier
 from .currencies import iso_code
 from .marketplaces import amazon_candidates
 from .numbers import Reading, read_number, sane
-from .packs import labelled_pack, pack_from_text, states_a_size
+from .packs import CONTENT_LABEL, labelled_pack, pack_from_text, states_a_size
 
 CONFIDENT = 0.6  # below this the buy box's price is not taken: missing beats a guess
 # Prices nobody pays: struck-through and "was" prices.
@@ -137,6 +137,8 @@ class _Page:
         current = Selector(text=self.text) if len(self.text) <= ONE_TREE_CHARS else self.page
         for node in current.xpath(_STRUCK_XPATH):
             node.drop()
+        if current is self.page:
+            buybox.body_texts.cache_clear()  # its texts were read before the drop
         return current
 
 
@@ -161,6 +163,7 @@ def _page(text: str, url: str, locale: str | None) -> _Page:
 def forget_parsed_pages() -> None:
     """Drop the last page's parsed trees and price list, once every offer on it has been read."""
     _page.cache_clear()
+    buybox.body_texts.cache_clear()
     pricelist.table_rows.cache_clear()
 
 
@@ -176,7 +179,7 @@ def _extruct(document: Any, url: str, syntaxes: list[str]) -> dict[str, Any]:
 def _money_texts(page: Selector) -> list[str]:
     """Short texts with a currency beside a number: what tells how the page writes numbers."""
     texts = []
-    for text in page.xpath("//body//text()[re:test(., '\\d')]", namespaces={"re": "http://exslt.org/regular-expressions"}).getall():
+    for text in buybox.texts_with(page.root, _DIGIT):
         text = text.strip()
         if len(text) <= 40 and buybox.money_in(text):
             texts.append(text)
@@ -295,15 +298,17 @@ def _finish(found: Extraction, page: _Page | None, unit: str | None) -> Extracti
     return replace(found, in_stock=in_stock, pack=pack)
 
 
-def _short_texts(page: Selector) -> list[str]:
-    """Short texts that may state what one price buys ("Inhalt: 0,75 l"), outside other products."""
-    texts = []
-    query = "//body//text()[re:test(., '(?i)(inhalt|menge|gewicht|conten|net |size|volume|weight|poids|peso|sold|verkauft|vendu)')]/.."
-    for node in page.root.xpath(query, namespaces={"re": "http://exslt.org/regular-expressions"}):
+_DIGIT = re.compile(r"\d")
+_SIZE_WORDS = re.compile(r"inhalt|menge|gewicht|conten|net |size|volume|weight|poids|peso|sold|verkauft|vendu")  # in lower case
+
+
+def _short_texts(page: Selector) -> Iterator[str]:
+    """Short labelled texts that may state what one price buys ("Inhalt: 0,75 l"), outside other
+    products, one at a time: the first that gives a pack ends the walk."""
+    for node in buybox.owners(buybox.texts_with(page.root, _SIZE_WORDS, lowered=True)):
         text = " ".join(etree.tostring(node, method="text", encoding=str, with_tail=False).split())
-        if 4 <= len(text) <= 80 and not buybox._places(node)[1]:
-            texts.append(text)
-    return texts
+        if 4 <= len(text) <= 80 and CONTENT_LABEL.search(text) and not buybox._places(node)[1]:
+            yield text
 
 
 def _with_currency(found: Extraction) -> Extraction:
@@ -452,11 +457,15 @@ _SYNTAX_MARKERS = {
 }
 
 
+_TYPEOF = re.compile(r"typeof\s*=")
+
+
 def syntaxes_used(html: str) -> list[str]:
     """The structured-data syntaxes a page may hold, judged from their required attributes
     (``typeof =`` as an attribute: scripts say ``typeof x`` everywhere)."""
-    lowered = re.sub(r"typeof\s*=\s*", "typeof=", html.lower()) if "typeof" in html.lower() else html.lower()
-    return [syntax for syntax, markers in _SYNTAX_MARKERS.items() if any(m in lowered for m in markers)]
+    lowered = html.lower()  # once: a page is lowered, searched and never copied again
+    return [syntax for syntax, markers in _SYNTAX_MARKERS.items()
+            if any((_TYPEOF.search(lowered) is not None) if m == "typeof=" else m in lowered for m in markers)]
 
 
 def _structured_sources(page: _Page) -> list[tuple[str, Callable[[], list[Candidate]]]]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal, InvalidOperation
+from typing import Iterable
 
 # UN/CEFACT unit codes used by schema.org's unitCode (UnitPriceSpecification.referenceQuantity).
 UNIT_CODES = {
@@ -168,7 +169,7 @@ def pack_from_grams(grams: object) -> str | None:
     return _format(amount, "g") if amount.is_finite() and amount > 0 else None
 
 
-def labelled_pack(texts: list[str]) -> str | None:
+def labelled_pack(texts: Iterable[str]) -> str | None:
     """The quantity a buy-box label states: "Inhalt: 0,75 l", "Net weight: 200 g", "Sold per pkg of 6"."""
     for text in texts:
         match = CONTENT_LABEL.search(text)
