@@ -124,3 +124,9 @@ def test_the_phone_rings_once_when_the_order_date_comes_and_the_alert_clears_aft
     assert supplywatch("bought", "lye", "100", "lb", "--date", "2026-03-23", cwd=tmp_path).returncode == 0
     told = "\n".join(m["message"] for m in night("2026-03-23"))
     assert "[RESOLVED] Lye: stock covers the lead time again" in told
+
+    status = supplywatch("status", cwd=tmp_path)
+    assert status.returncode == 0, status.stderr
+    stock_part = status.stdout.split("Stock and buying (Mar 23 2026):\n")[1]
+    assert stock_part.startswith("  Lye: ") and " days left, order by " in stock_part.splitlines()[0]
+    assert stock_part.splitlines()[1] == "    prices: in range at Acme Soap Supply, in range at Corner Shop"

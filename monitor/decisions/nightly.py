@@ -83,4 +83,6 @@ def status_lines(db: sqlite_utils.Database) -> list[str]:
             stock = (f"{r['runway_days']:.0f} days left" + (f", order by {by}" if by else "") if r["runway_days"] is not None
                      else f"{r['on_hand']:,.4g} {r['unit']} on hand" if r["on_hand"] is not None else "stock not counted")
             lines.append(f"  {r['name']}: {stock}; {r['verdict']}: {r['verdict_reason']}")
+            if r["price_state"]:
+                lines.append(f"    prices: {r['price_state']}")
     return lines
