@@ -76,7 +76,9 @@ class InputError(ValueError):
 
 @contextmanager
 def run_lock(database: Path) -> Iterator[None]:
-    """One run at a time per database. The OS drops the lock when a run dies, so it never sticks."""
+    """One run at a time per database. The OS drops the lock when a run dies, so it never sticks.
+    A database this run would refuse is refused first, with nothing written beside it."""
+    store.refuse_early(database)
     lock_path = database.with_name(database.name + ".lock")
     try:
         handle = open(lock_path, "a+")

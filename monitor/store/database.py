@@ -28,10 +28,7 @@ def open_db(path: str | Path, read_only: bool = False) -> sqlite_utils.Database:
     file can be written (as tonight's run would), else refused."""
     if read_only:
         return _open_read_only(Path(path))
-    folder = Path(path).resolve().parent
-    if Path(path).exists() and not (os.access(path, os.W_OK) and os.access(folder, os.W_OK)):
-        raise Unwritable(f"{path} is read-only here ({'the file' if not os.access(path, os.W_OK) else 'its folder'}), and this command "
-                         "records prices: make it writable, or use status, cost or serve, which only read it")
+    _check_writable(Path(path))
     private_files.create_file(path)
     db = sqlite_utils.Database(path)
     db.execute("PRAGMA busy_timeout = 10000")
@@ -39,6 +36,25 @@ def open_db(path: str | Path, read_only: bool = False) -> sqlite_utils.Database:
     db.enable_wal()
     schema.migrate(db)
     return db
+
+
+def _check_writable(path: Path) -> None:
+    if path.exists() and not (os.access(path, os.W_OK) and os.access(path.resolve().parent, os.W_OK)):
+        raise Unwritable(f"{path} is read-only here ({'the file' if not os.access(path, os.W_OK) else 'its folder'}), and this command "
+                         "records prices: make it writable, or use status, cost or serve, which only read it")
+
+
+def refuse_early(path: Path) -> None:
+    """What :func:`open_db` would refuse (a file this user cannot write, a newer supplywatch's),
+    found before a command that writes leaves anything beside the file, such as its run's lock."""
+    if not path.is_file():
+        return
+    _check_writable(path)
+    connection = _connect_read_only(path)
+    try:
+        schema.check_version(sqlite_utils.Database(connection), str(path))
+    finally:
+        connection.close()
 
 
 class NoDatabase(ValueError):
