@@ -248,3 +248,20 @@ def test_a_removed_product_retires_its_margin_alert_once(tmp_path):
     assert not [m for m in result.messages if m.tag == "phone"]
     assert nights.db is not None and firing_without_a_rule(nights.db, config) == []
     assert told(nights.feed(config, {"walnut@acme": "22.00"})) == []  # said once
+
+
+def test_a_price_that_keeps_rising_is_told_with_the_whole_rise_never_a_smaller_number(tmp_path):
+    """Once told, a move is measured from where the price was before it: the median catching up
+    must not make worse news read like better news (up 25 %, then 'up 12 %' at a higher price)."""
+    nights = Nights(tmp_path)
+    config = nights.configure(WALNUT.format(rules="[{kind: change, percent: 10, baseline: median_30d, confirm: 1}]"))
+    told_up = []
+    for price in ["20.00"] * 5 + ["25.00"] * 7 + ["28.00"]:
+        result = nights.feed(config, {"walnut@acme": price, "walnut@corner": "20.00"})
+        told_up += [(t.event.value, t.message) for t in result.transitions if t.told and t.alert.direction == "up"]
+    assert told_up == [
+        ("fired", "Walnut at Acme Lumber up 25.0% against its 30-day median ($20.00/board_foot): now $25.00/board_foot, "
+                  "was $20.00/board_foot on 2026-01-05"),
+        ("escalated", "Walnut at Acme Lumber up 40.0% since $20.00/board_foot on 2026-01-05: now $28.00/board_foot, "
+                      "12.0% above its 30-day median ($25.00/board_foot)"),
+    ]

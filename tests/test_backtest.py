@@ -120,3 +120,20 @@ def test_backtest_with_an_index_and_the_buy_window_reads_both_files_and_reports_
                                           "average_stock_days": round(matched.stock_days / again.days, 1),
                                           "saving_percent": round((1 - again.verdict.paid_per_unit / matched.paid_per_unit) * 100, 2)}
     assert date.fromisoformat(bought["first"]) >= date(2000, 1, 1)
+
+
+def test_fifty_glitches_shown_all_night_count_as_nights_without_a_price_and_add_no_push():
+    """The page shows x100 or /100 at the first look and again at the re-fetch: a jump of x5 or more
+    waits for the next night, which shows the real price, so the glitch never counts. The night is
+    then one without a price, exactly (four years of Brent around 2008, where the rules are busiest)."""
+    series = backtest.read_series(SERIES / "brent-daily.csv", "Date", "Price")
+    part = [night for night in series if "2006-01-01" <= night[0] < "2010-01-01"]
+    nights = random.Random(18).sample(range(30, len(part)), 50)
+    factor = {i: 100 if k % 2 == 0 else 0.01 for k, i in enumerate(nights)}
+    glitched = backtest.backtest([(day, price * factor.get(i, 1)) for i, (day, price) in enumerate(part)])
+    without = backtest.backtest([night for i, night in enumerate(part) if i not in factor])
+    clean = backtest.backtest(part)
+    assert glitched.suspect_rows == 50 and without.suspect_rows == clean.suspect_rows == 0
+    assert [(e.date, e.event, e.direction, e.kind, e.pushed) for e in glitched.events] == [
+        (e.date, e.event, e.direction, e.kind, e.pushed) for e in without.events]
+    assert pushes(glitched) and set(pushes(glitched)) <= set(pushes(clean))  # no push added

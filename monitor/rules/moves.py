@@ -95,7 +95,14 @@ class MoveRule(RuleKind):
             was = fmt.price(anchor, unit) + (f" on {anchor_at[:10]}" if anchor_at else "")
             if holds:
                 percent = sign * detectors.percent_change(latest.unit_price, reference)
-                message = f"{view.label} {word} {percent:.1f}% against {what} ({fmt.price(reference, unit)}): now {now}, was {was}"
+                if alert is not None and alert.anchor:
+                    # Told before: lead with the whole move since before it, so that worse news never
+                    # reads smaller because the reference has caught up part of the way.
+                    total = sign * detectors.percent_change(latest.unit_price, anchor)
+                    side = "above" if direction == "up" else "below"
+                    message = f"{view.label} {word} {total:.1f}% since {was}: now {now}, {percent:.1f}% {side} {what} ({fmt.price(reference, unit)})"
+                else:
+                    message = f"{view.label} {word} {percent:.1f}% against {what} ({fmt.price(reference, unit)}): now {now}, was {was}"
                 more = self.detail(view, latest.unit_price, reference)
                 if more:
                     message += f"; {more}"
