@@ -46,6 +46,11 @@ class CrawlSettings(_Strict):
     # night's runs out are recorded as errors, not fetched; slow pages cannot stretch either.
     supplier_budget_minutes: float = Field(60, gt=0, le=24 * 60, description="most time spent on one supplier each night")
     night_budget_minutes: float = Field(240, gt=0, le=24 * 60, description="most time the whole crawl takes each night")
+    scrapyd_node_timeout_seconds: float = Field(
+        60, gt=0, description="how long a scrapyd node may keep silent before its jobs go to another node")
+    scrapyd_main_address: str | None = Field(
+        None, description="host or host:port where the scrapyd nodes reach this machine for their offers "
+                          "(default: the address this machine uses to reach each node, any free port)")
 
     @field_validator("scrapyd")
     @classmethod

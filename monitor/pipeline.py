@@ -24,6 +24,7 @@ from __future__ import annotations
 import fcntl
 import os
 from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
@@ -147,6 +148,7 @@ class Run:
         self.rows: dict[str, Observation] = {}  # each offer's last observation this run
         self.urls: dict[str, str | None] = {}
         self.held: set[str] = set()
+        self.node_problems: list[str] = []  # what went wrong with the scrapyd nodes tonight, in words
         self.evaluated: set[str] = set()
         self.transitions: list[alerts.Transition] = []
         self.messages: list[notify.Message] = []
@@ -205,14 +207,16 @@ class Run:
         at once, so a glitch is cleared without paging anyone."""
         return [self.offers[o] for o in store.to_refetch(self.judge(batch))]
 
-    def accept(self, batch: Iterable[Item]) -> list[Observation]:
-        """Store a batch (one transaction), judge its suppliers' offers and send their critical pushes."""
+    def accept(self, batch: Iterable[Item], late: bool = False) -> list[Observation]:
+        """Store a batch (one transaction), judge its suppliers' offers and send their critical pushes.
+        ``late``: items crawled before this run (an ingested feed), which replace the *node error*
+        their own run stored when their scrapyd node failed."""
         items = self._items(batch)
         if not items:
             return []
         for item in items:
             self.urls[item.offer_id] = self.config.conceal(item.url) if item.url else None
-        rows = store.record_observations(self.db, self.config, self.run_id, items)
+        rows = store.record_observations(self.db, self.config, self.run_id, items, late=late)
         for row in rows:
             self.rows[row.offer_id] = row
             self.latest_fetch = max(self.latest_fetch or row.fetched_at, row.fetched_at)
@@ -224,7 +228,7 @@ class Run:
     def _pages(self, suppliers: set[str]) -> dict[str, tuple[int, int]]:
         pages = {s: (0, 0) for s in suppliers}
         for row in self.rows.values():
-            if row.supplier_id in pages:
+            if row.supplier_id in pages and row.status != Status.NODE_ERROR:  # a crawling machine's failure says nothing of its pages
                 total, priced = pages[row.supplier_id]
                 pages[row.supplier_id] = (total + 1, priced + (row.status in PRICED))
         return pages
@@ -277,7 +281,8 @@ class Run:
         problems = [notify.Problem(r.offer_id, r.status.value, r.error, self.urls.get(r.offer_id))
                     for r in self.rows.values() if r.status != Status.OK]
         return notify.DigestContext(
-            run_label=self.clock()[:10], problems=problems, notes=self.notes,
+            run_label=self.clock()[:10], problems=[p for p in problems if p.status != Status.NODE_ERROR], notes=self.notes,
+            not_fetched=[p for p in problems if p.status == Status.NODE_ERROR], crawl_problems=self.node_problems,
             held_back=[f"{names.get(s, s)}: price alerts wait until its pages give prices again" for s in sorted(self.held)],
             undelivered=notify.undelivered(self.db), link=self.link, to_do=self.to_do,
         )
@@ -315,20 +320,25 @@ class Run:
         return RunResult(self.run_id, status, message, self.transitions, self.messages)
 
     def _outcome(self, summary: dict[str, Any], still_queued: int) -> tuple[RunStatus, str]:
-        failing = sorted(s for s, c in summary["suppliers"].items() if c["ok"] == 0 and c["offers"])
+        # A supplier whose pages were not fetched because a scrapyd node failed is not to blame.
+        failing = sorted(s for s, c in summary["suppliers"].items() if c["ok"] == 0 and c["offers"] > c["node_error"])
         told = [t for t in self.transitions if t.told]
         fired = sum(t.event == alerts.Event.FIRED for t in told)
         resolved = sum(t.event == alerts.Event.RESOLVED for t in told)
         parts = [f"{summary['offers']} offers: {summary['prices']} prices, {summary['missing']} missing, "
                  f"{summary['errors']} errors, {summary['suspect']} suspect"]
+        if summary["node_errors"]:
+            parts[0] += f", {summary['node_errors']} not fetched because a scrapyd node failed"
         if failing:
             parts.append(f"no price at all from {', '.join(failing)}")
+        if self.node_problems:
+            parts.append(f"{len(self.node_problems)} scrapyd node problem(s): " + " | ".join(self.node_problems))
         parts.append(f"{fired} alerts fired, {resolved} resolved")
         if still_queued:
             parts.append(f"{still_queued} notifications not delivered (kept for the next run)")
         if summary["offers"] and not summary["prices"]:
             status = RunStatus.FAILED
-        elif summary["missing"] or summary["errors"] or summary["suspect"] or still_queued:
+        elif summary["missing"] or summary["errors"] or summary["suspect"] or summary["node_errors"] or still_queued or self.node_problems:
             status = RunStatus.PARTIAL
         else:
             status = RunStatus.OK
@@ -358,17 +368,28 @@ def run(config: Config, echo: Callable[[str], None] = print, log_level: str = "W
             if scrapyd_nodes:
                 from .crawl import scrapyd
 
+                interrupted = interrupted_runs(db, night.run_id)
+
+                def todo() -> list[OfferSpec]:
+                    # Offers an interrupted run stored are done; what its jobs had fetched was just accepted.
+                    left = offers_left(db, config, interrupted, set(night.rows))
+                    night.expected = left
+                    return left
+
                 with open(log_file, "a", encoding="utf-8") as log:
-                    items, stats = scrapyd.crawl(
-                        config, scrapyd_nodes, refetch=night.to_refetch,
-                        jobs=scrapyd_jobs or config.crawl.scrapyd_jobs, timeout=config.crawl.scrapyd_timeout_minutes * 60,
-                        echo=echo, log=lambda line: print(safe_text.redact(config.conceal(line)), file=log))
+                    report = scrapyd.crawl(
+                        config, scrapyd_nodes, night.run_id, night.accept, refetch=night.to_refetch,
+                        todo=todo, recover_runs=interrupted,
+                        jobs=scrapyd_jobs or config.crawl.scrapyd_jobs, echo=echo,
+                        log=lambda line: print(f"{datetime.now():%H:%M:%S} {safe_text.redact(config.conceal(line))}", file=log, flush=True))
+                night.node_problems = report.node_problems
+                items: list[dict[str, Any]] = []
                 due = index_series.spider_arguments(index_series.due(db, config, store.now_iso()))
                 if due:  # public index series are few and small: fetched here, not on the nodes
                     from .crawl.local import crawl_indexes
 
                     items += crawl_indexes(config, due)
-                handle(None, items, stats)
+                handle(None, items, report.stats)
             else:
                 from .crawl.local import crawl_nights  # Scrapy is imported only by commands that crawl
 
@@ -380,9 +401,30 @@ def run(config: Config, echo: Callable[[str], None] = print, log_level: str = "W
         return results[0]
 
 
+def interrupted_runs(db: sqlite_utils.Database, run_id: int) -> list[int]:
+    """Crawls of tonight that were interrupted (killed, Ctrl-C, a crash) since the last finished
+    one: this run collects what their scrapyd jobs fetched and crawls only what they did not store."""
+    rows = db.execute(
+        "SELECT id FROM runs WHERE id < ? AND source LIKE 'crawl%' AND status = 'crashed' AND started_at > ? "
+        "AND id > (SELECT coalesce(max(id), 0) FROM runs WHERE id < ? AND source LIKE 'crawl%' AND status NOT IN ('crashed', 'running'))",
+        [run_id, (datetime.now(timezone.utc) - timedelta(hours=20)).isoformat(timespec="seconds"), run_id]).fetchall()
+    return [r[0] for r in rows]
+
+
+def offers_left(db: sqlite_utils.Database, config: Config, interrupted: list[int], done: set[str]) -> list[OfferSpec]:
+    """The active offers still without tonight's observation: not stored by an interrupted run,
+    not among ``done`` (what its jobs had fetched, stored by this run)."""
+    done = set(done)
+    if interrupted:
+        marks = ", ".join("?" * len(interrupted))
+        done |= {r[0] for r in db.execute(f"SELECT DISTINCT offer_id FROM observations WHERE run_id IN ({marks})", interrupted)}
+    return [o for o in config.offers() if o.active and o.offer_id not in done]
+
+
 def ingest(config: Config, source: str | Path, echo: Callable[[str], None] = print) -> RunResult:
     """Store items crawled elsewhere (a feed file, a folder of feeds, a scrapyd items URL), then
-    evaluate and notify as a run would. Ingesting the same items twice stores nothing twice."""
+    evaluate and notify as a run would. Items already stored are left out: the same feed twice
+    stores nothing twice and sends nothing twice."""
     try:
         items, label = feeds.read_source(str(source))
     except ValueError as exc:
@@ -390,14 +432,40 @@ def ingest(config: Config, source: str | Path, echo: Callable[[str], None] = pri
     known = {o.offer_id for o in config.offers()}
     unknown = sorted({str(i["offer_id"]) for i in items if "offer_id" in i} - known)
     if unknown:
-        raise InputError(f"{source}: offers not in the config: {', '.join(unknown[:5])}")
-    prices, _ = read_items(items)
-    as_of = max((i.fetched_at for i in prices if i.fetched_at), default=None) or store.now_iso()
+        raise InputError(f"{feeds.display_url(str(source))}: offers not in the config: {', '.join(u[:80] for u in unknown[:5])}")
+    items, dropped = feeds.checked(items, feeds.ItemCheck.for_ingest(known))
+    for line in dropped:
+        echo(f"left out: {line}")
     with run_lock(config.database_path):
         db, notes = open_store(config)
+        stored = already_stored(db, items)
+        new = [i for i in items if "offer_id" not in i or (i["offer_id"], i["fetched_at"]) not in stored]
+        if items and not [i for i in new if "offer_id" in i]:
+            runs = sorted(set(stored.values()))
+            return RunResult(runs[-1], RunStatus.OK, f"already stored: all {len(stored)} items of {label} were stored before "
+                             f"(run {', '.join(map(str, runs))}); nothing new, nothing sent", [])
+        prices, _ = read_items(new)
+        as_of = max((i.fetched_at for i in prices if i.fetched_at), default=None) or store.now_iso()
         with Run(db, config, f"ingest:{label}", as_of, echo=echo, notes=notes) as night:
-            night.accept(items)
-            return night.finish()
+            night.accept(new, late=True)
+            result = night.finish()
+        if stored:
+            result.message += f"; {len(stored)} items already stored, left out"
+        return result
+
+
+def already_stored(db: sqlite_utils.Database, items: list[dict[str, Any]]) -> dict[tuple[str, str], int]:
+    """The (offer, fetched_at) of ``items`` the database holds already, with the run that stored each."""
+    keys = [(i["offer_id"], i["fetched_at"]) for i in items if "offer_id" in i]
+    found: dict[tuple[str, str], int] = {}
+    for start in range(0, len(keys), 400):
+        chunk = keys[start:start + 400]
+        where = " OR ".join("(offer_id = ? AND fetched_at = ?)" for _ in chunk)
+        for offer_id, fetched_at, run_id, status in db.execute(
+                f"SELECT offer_id, fetched_at, run_id, status FROM observations WHERE {where}", [v for k in chunk for v in k]):
+            if status != Status.NODE_ERROR:  # a placeholder the item is meant to replace
+                found[(offer_id, fetched_at)] = run_id
+    return found
 
 
 def add_price(config: Config, offer_id: str, price: str, when: str, note: str | None = None,

@@ -45,8 +45,8 @@ def product_page(price: str | None, markup: str = "json-ld", currency: str = "US
 class SupplierSite:
     """One supplier's website on 127.0.0.1: pages can be changed between runs."""
 
-    def __init__(self) -> None:
-        self.server = HTTPServer(host="127.0.0.1", threaded=True)
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        self.server = HTTPServer(host=host, threaded=True)
         self.server.start()
         self.pages: dict[str, tuple[int, Any, str]] = {}
         self.served: dict[str, int] = {}
@@ -100,8 +100,8 @@ def sites() -> Iterator[Callable[[], SupplierSite]]:
 class AppriseSink:
     """What Apprise's ``json://`` posts to: records every message, can be told to fail."""
 
-    def __init__(self) -> None:
-        self.server = HTTPServer(host="127.0.0.1", threaded=True)
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        self.server = HTTPServer(host=host, threaded=True)
         self.server.start()
         self.messages: list[dict[str, Any]] = []
         self.failing = False

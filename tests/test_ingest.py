@@ -51,8 +51,10 @@ def test_ingest_of_scrapy_feed_gives_the_same_rows_as_a_run(tmp_path, sites):
     assert len(rows(crawled_here / "supplywatch.db")) == 4
 
     again = supplywatch("ingest", str(feed), cwd=crawled_elsewhere)  # the same feed twice stores nothing twice
-    assert again.returncode == 1
+    assert again.returncode == 0, again.stderr
+    assert "already stored: all 4 items of items.jsonl were stored before (run 1)" in again.stdout
     assert len(rows(crawled_elsewhere / "supplywatch.db")) == 4
+    assert sqlite_utils.Database(crawled_elsewhere / "supplywatch.db")["runs"].count == 1  # no second run, no second digest
 
 
 def test_ingest_rejects_a_file_that_is_not_a_feed(tmp_path, sites):

@@ -115,9 +115,10 @@ def test_scrapyd_items_url_and_a_folder_of_feeds_ingest_once(tmp_path, sites, sc
 
     items_urls = [scrapyd_url + j["items_url"] for j in finished_jobs(scrapyd_url) if j["id"] not in before]
     assert len(items_urls) == 2
-    for url in items_urls:  # already stored by the run: nothing new
+    for url in items_urls:  # already stored by the run: nothing new, nothing sent
         result = supplywatch("ingest", url, cwd=tmp_path)
-        assert result.returncode in (0, 1), result.stderr
+        assert result.returncode == 0, result.stderr
+        assert "already stored" in result.stdout
     assert rows(tmp_path / "supplywatch.db") == stored
 
     folder = tmp_path / "feeds"
@@ -128,7 +129,8 @@ def test_scrapyd_items_url_and_a_folder_of_feeds_ingest_once(tmp_path, sites, sc
     fresh.mkdir()
     write_config(fresh, materials(acme, berger))
     assert supplywatch("ingest", str(folder), cwd=fresh).returncode == 1
-    assert supplywatch("ingest", str(folder), cwd=fresh).returncode == 1
+    again = supplywatch("ingest", str(folder), cwd=fresh)
+    assert again.returncode == 0 and "already stored: all 5 items of feeds/" in again.stdout
     assert sqlite_utils.Database(fresh / "supplywatch.db")["observations"].count == db["observations"].count
 
 
@@ -147,7 +149,7 @@ def test_no_scrapyd_node_answering_is_a_crash_with_a_clear_message_and_no_price(
     write_config(tmp_path, materials(acme, berger))
     result = supplywatch("run", "--via", "scrapyd", f"http://127.0.0.1:{free_port()}", cwd=tmp_path)
     assert result.returncode == 4
-    assert "no scrapyd node answers" in result.stderr
+    assert "no scrapyd node can crawl" in result.stderr and "does not answer" in result.stderr
     db = sqlite_utils.Database(tmp_path / "supplywatch.db")
     assert db["observations"].count == 0
     assert db["runs"].get(1)["status"] == "crashed"

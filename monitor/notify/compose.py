@@ -45,6 +45,8 @@ class DigestContext:
 
     run_label: str
     problems: list[Problem] = field(default_factory=list)
+    not_fetched: list[Problem] = field(default_factory=list)  # a crawling machine failed, not the supplier
+    crawl_problems: list[str] = field(default_factory=list)  # what went wrong with the scrapyd nodes, in words
     held_back: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # one-off news about the data (a unit or currency re-expressed)
     undelivered: list[dict[str, Any]] = field(default_factory=list)
@@ -117,6 +119,12 @@ def digest(transitions: list[Transition], context: DigestContext) -> Message | N
         lines += ["Pages without a valid price:"] + [
             f"  {p.offer_id}: {p.status} - {p.error or 'no detail'}" + (f" ({safe_text.redact_url(p.url)})" if p.url else "") for p in context.problems
         ]
+    if context.crawl_problems:
+        lines += ["Crawling machines (scrapyd nodes), not the suppliers:"] + [f"  {p}" for p in context.crawl_problems]
+    if context.not_fetched:
+        lines += [f"Not fetched tonight because a crawling machine failed ({len(context.not_fetched)} pages; the suppliers are not to blame):"] + [
+            f"  {p.offer_id}: {p.error or 'no detail'}" for p in context.not_fetched[:20]
+        ] + ([f"  ... and {len(context.not_fetched) - 20} more"] if len(context.not_fetched) > 20 else [])
     if context.undelivered:
         worst = max(context.undelivered, key=lambda n: n["attempts"])
         lines += [f"Messages not delivered yet: {len(context.undelivered)} (up to {worst['attempts']} attempts; "

@@ -31,6 +31,7 @@ class Status(StrEnum):
     MISSING = "missing"
     AMBIGUOUS = "ambiguous"
     ERROR = "error"
+    NODE_ERROR = "node_error"  # not fetched because a crawling machine (a scrapyd node) failed: not the supplier's doing
 
 
 VALID_PRICE = (Status.OK,)

@@ -15,13 +15,17 @@ _INSERT = f"INSERT OR IGNORE INTO observations ({', '.join(COLUMNS)}) VALUES ({'
 
 
 def record_observations(db: sqlite_utils.Database, config: Config, run_id: int,
-                        items: Iterable[PriceItem | Mapping[str, Any]]) -> list[Observation]:
+                        items: Iterable[PriceItem | Mapping[str, Any]], late: bool = False) -> list[Observation]:
     """Store a batch of items in one transaction: a crash leaves all of them or none. (An item given
-    as a plain mapping is checked into a :class:`PriceItem` first.)"""
+    as a plain mapping is checked into a :class:`PriceItem` first.) ``late``: items crawled earlier
+    (an ingested feed), which take the place of the *node error* a run recorded for the same offer
+    when the crawling machine failed before their feed was collected."""
     items = [i if isinstance(i, PriceItem) else PriceItem.from_mapping(i) for i in items]
     pricing = Pricing(db, config)
     rows: list[Observation] = []
     with db.atomic():
+        if late:
+            db.conn.executemany(REPLACED_NODE_ERRORS, [(i.offer_id, i.fetched_at, i.fetched_at) for i in items if i.fetched_at])
         last_id = db.execute("SELECT max(id) FROM observations").fetchone()[0] or 0
         pricing.preload()
         for round_ in _rounds(items):
@@ -48,6 +52,12 @@ def record_observations(db: sqlite_utils.Database, config: Config, run_id: int,
         db.conn.executemany(RECOUNT_RECENT, [(o,) for o in pricing.out_of_order])
     return rows
 
+
+# A node error stands for a fetch its run gave up on; the fetch's own item, collected late, replaces it.
+REPLACED_NODE_ERRORS = (
+    "DELETE FROM observations WHERE offer_id = ? AND status = 'node_error' AND fetched_at >= ? "
+    "AND run_id IN (SELECT id FROM runs WHERE started_at <= ?)"
+)
 
 # An offer's window rebuilt from its history, after a price older than its newest one arrives (or
 # after its prices were re-expressed in another unit or currency).

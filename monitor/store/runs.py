@@ -48,7 +48,8 @@ def summarize(rows: list[Any]) -> dict[str, Any]:
     last observation of each offer)."""
     per_supplier: dict[str, dict[str, Any]] = {}
     for row in rows:
-        counts = per_supplier.setdefault(row.supplier_id, {"offers": 0, "ok": 0, "suspect": 0, "missing": 0, "ambiguous": 0, "error": 0})
+        counts = per_supplier.setdefault(row.supplier_id, {"offers": 0, "ok": 0, "suspect": 0, "missing": 0, "ambiguous": 0, "error": 0,
+                                                           "node_error": 0})
         counts["offers"] += 1
         counts[str(row.status)] += 1
         if (row.http_status or 200) >= 400:
@@ -57,5 +58,5 @@ def summarize(rows: list[Any]) -> dict[str, Any]:
     total = lambda key: sum(c[key] for c in per_supplier.values())  # noqa: E731
     return {
         "offers": len(rows), "prices": total("ok"), "missing": total("missing") + total("ambiguous"),
-        "errors": total("error"), "suspect": total("suspect"), "suppliers": per_supplier,
+        "errors": total("error"), "suspect": total("suspect"), "node_errors": total("node_error"), "suppliers": per_supplier,
     }

@@ -6,6 +6,8 @@ add the next one.
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlite_utils
 
 _SCHEMA_V1 = """
@@ -448,8 +450,24 @@ _SCHEMA_V11 = """
 ALTER TABLE observations ADD COLUMN final_url TEXT;
 """
 
-MIGRATIONS = {1: _SCHEMA_V1, 2: _SCHEMA_V2, 3: _SCHEMA_V3, 4: _SCHEMA_V4, 5: _SCHEMA_V5, 6: _SCHEMA_V6, 7: _SCHEMA_V7, 8: _SCHEMA_V8,
-              9: _SCHEMA_V9, 10: _SCHEMA_V10, 11: _SCHEMA_V11}
+def _node_error_status(db: sqlite_utils.Database) -> None:
+    """Version 12: ``node_error``, an offer not fetched because a crawling machine failed (not the
+    supplier's fault). Only the CHECK constraint loosens, so the table's SQL is edited in place as
+    https://www.sqlite.org/lang_altertable.html#otheralter describes, instead of copying millions of rows."""
+    (sql,) = db.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'observations'").fetchone()
+    loosened = sql.replace("'ambiguous', 'error')),", "'ambiguous', 'error', 'node_error')),", 1)
+    if loosened == sql:
+        raise RuntimeError("observations: unexpected table definition; cannot add the node_error status")
+    (version,) = db.execute("PRAGMA schema_version").fetchone()
+    db.execute("PRAGMA writable_schema = ON")
+    db.execute("UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = 'observations'", [loosened])
+    db.execute(f"PRAGMA schema_version = {version + 1}")
+    db.execute("PRAGMA writable_schema = OFF")
+
+
+MIGRATIONS: dict[int, Any] = {1: _SCHEMA_V1, 2: _SCHEMA_V2, 3: _SCHEMA_V3, 4: _SCHEMA_V4, 5: _SCHEMA_V5, 6: _SCHEMA_V6,
+                              7: _SCHEMA_V7, 8: _SCHEMA_V8, 9: _SCHEMA_V9, 10: _SCHEMA_V10, 11: _SCHEMA_V11,
+                              12: _node_error_status}
 SCHEMA_VERSION = max(MIGRATIONS)
 
 
@@ -474,4 +492,15 @@ def migrate(db: sqlite_utils.Database) -> None:
     """Apply every migration newer than the file's ``user_version``, each in its own transaction."""
     current = check_version(db)
     for version in range(current + 1, SCHEMA_VERSION + 1):
-        db.conn.executescript(f"BEGIN; {MIGRATIONS[version]} PRAGMA user_version = {version}; COMMIT;")
+        step = MIGRATIONS[version]
+        if callable(step):  # a migration that needs Python between its statements
+            db.conn.execute("BEGIN")
+            try:
+                step(db)
+                db.conn.execute(f"PRAGMA user_version = {version}")
+            except BaseException:
+                db.conn.execute("ROLLBACK")
+                raise
+            db.conn.execute("COMMIT")
+        else:
+            db.conn.executescript(f"BEGIN; {step} PRAGMA user_version = {version}; COMMIT;")

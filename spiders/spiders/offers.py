@@ -3,7 +3,8 @@
 Offers that share a page (variants, price lists) share one request, and the page is parsed once
 for all of them. Run it on its own with ``scrapy crawl offers -a config=supplywatch.yml -O
 items.jsonl`` and load the feed with ``supplywatch ingest items.jsonl``; on scrapyd, ``supplywatch
-run --via scrapyd URL`` hands each job its offers as JSON (``-a offers=[...]``).
+run --via scrapyd URL`` starts each job with ``-a job=URL``, where the job fetches its offers from
+the main machine and keeps a lease on them (spiders/remote.py).
 
 Every offer gets exactly one item per look, whatever happens: a page that crashes extraction, a
 number that cannot be a price, a supplier out of time or skipped, a request lost on the way. The
@@ -41,6 +42,7 @@ from spiders.items import PriceObservation
 from spiders.middlewares import BUDGET_CUT, BUDGET_KEY, DEADLINE, PAGES_LEFT, OffSiteRedirect, OverBudget, SupplierSkipped
 from spiders.offer import OfferSpec
 from spiders.platforms import shopify_js_url
+from spiders.remote import JobEnded
 from spiders.schedule import Fetch, Schedule, group_fetches
 from spiders.signals import supplier_finished
 from spiders.trust import amount_problem, clean_fields, number_problem
@@ -93,10 +95,14 @@ class OffersSpider(scrapy.Spider):
     name = "offers"
 
     def __init__(self, config: str | None = None, as_of: str | None = None, offers: list[OfferSpec] | str | None = None,
-                 refetch: bool | str = False, second_look: SecondLookChooser | None = None, **kwargs: Any):
+                 refetch: bool | str = False, second_look: SecondLookChooser | None = None, job: str | None = None,
+                 **kwargs: Any):
         super().__init__(**kwargs)
-        if isinstance(offers, str):  # from scrapyd's schedule.json: the offers of one job, as JSON
+        self.job = job  # on a scrapyd node: the offers come from this URL on the main machine
+        if isinstance(offers, str):  # `-a offers=[...]` by hand: the offers as JSON
             offers = [OfferSpec.model_validate(o) for o in json.loads(offers)]
+        if offers is None and job:
+            offers = []
         if offers is None:
             if not config:
                 raise ValueError("the offers spider needs -a config=PATH/TO/supplywatch.yml")
@@ -130,6 +136,10 @@ class OffersSpider(scrapy.Spider):
     # -- handing out pages ------------------------------------------------------------------
 
     async def start(self) -> AsyncIterator[Any]:
+        if self.job:  # first line of the feed: the job's code version, or why it refused to crawl
+            from spiders.remote import take_job
+
+            yield take_job(self, self.job)
         settings = self.crawler.settings
         fetches = group_fetches(self.offers, request_url, second_look=self.refetch)
         self.schedule = Schedule(fetches, settings.getfloat(SUPPLIER_BUDGET, 3600), settings.getfloat(NIGHT_BUDGET, 4 * 3600),
@@ -348,6 +358,8 @@ class OffersSpider(scrapy.Spider):
 
     def fetch_failed(self, failure: Failure) -> list[PriceObservation]:
         fetch: Fetch = failure.request.cb_kwargs["fetch"]
+        if self.job and failure.check(JobEnded):  # a stopped scrapyd job: not fetched, the main machine decides
+            return []
         if failure.check(SupplierSkipped) and self.schedule is not None:
             self.schedule.skip(fetch.supplier, str(failure.value))
         http_status = failure.value.response.status if failure.check(HttpError) else None
