@@ -15,7 +15,6 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Collection, Iterable
-from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
@@ -35,12 +34,9 @@ class FeedError(ValueError):
 
 def display_url(url: str) -> str:
     """A URL as people may see it: without a user name or password, without its query."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
-    netloc = f"{host}:{parts.port}" if parts.port else host
-    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+    from ..safe_text import redact_url
+
+    return redact_url(url)
 
 
 def is_job_header(item: dict[str, Any]) -> bool:
