@@ -372,14 +372,15 @@ def run(config: Config, echo: Callable[[str], None] = print, log_level: str = "W
 
                 def todo() -> list[OfferSpec]:
                     # Offers an interrupted run stored are done; what its jobs had fetched was just accepted.
-                    left = offers_left(db, config, interrupted, set(night.rows))
+                    left = offers_left(db, config, list(interrupted), set(night.rows))
                     night.expected = left
                     return left
 
                 with open(log_file, "a", encoding="utf-8") as log:
                     report = scrapyd.crawl(
-                        config, scrapyd_nodes, night.run_id, night.accept, refetch=night.to_refetch,
-                        todo=todo, recover_runs=interrupted,
+                        config, scrapyd_nodes, scrapyd.run_tag(night.run_id, db["runs"].get(night.run_id)["started_at"]), night.accept,
+                        refetch=night.to_refetch, todo=todo,
+                        recover_runs=[scrapyd.run_tag(i, started) for i, started in interrupted.items()],
                         jobs=scrapyd_jobs or config.crawl.scrapyd_jobs, echo=echo,
                         log=lambda line: print(f"{datetime.now():%H:%M:%S} {safe_text.redact(config.conceal(line))}", file=log, flush=True))
                 night.node_problems = report.node_problems
@@ -401,14 +402,15 @@ def run(config: Config, echo: Callable[[str], None] = print, log_level: str = "W
         return results[0]
 
 
-def interrupted_runs(db: sqlite_utils.Database, run_id: int) -> list[int]:
+def interrupted_runs(db: sqlite_utils.Database, run_id: int) -> dict[int, str]:
     """Crawls of tonight that were interrupted (killed, Ctrl-C, a crash) since the last finished
-    one: this run collects what their scrapyd jobs fetched and crawls only what they did not store."""
+    one, with their start times: this run collects what their scrapyd jobs fetched and crawls only
+    what they did not store."""
     rows = db.execute(
-        "SELECT id FROM runs WHERE id < ? AND source LIKE 'crawl%' AND status = 'crashed' AND started_at > ? "
+        "SELECT id, started_at FROM runs WHERE id < ? AND source LIKE 'crawl%' AND status = 'crashed' AND started_at > ? "
         "AND id > (SELECT coalesce(max(id), 0) FROM runs WHERE id < ? AND source LIKE 'crawl%' AND status NOT IN ('crashed', 'running'))",
         [run_id, (datetime.now(timezone.utc) - timedelta(hours=20)).isoformat(timespec="seconds"), run_id]).fetchall()
-    return [r[0] for r in rows]
+    return {r[0]: r[1] for r in rows}
 
 
 def offers_left(db: sqlite_utils.Database, config: Config, interrupted: list[int], done: set[str]) -> list[OfferSpec]:

@@ -24,6 +24,7 @@ import signal
 import socket
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -59,6 +60,12 @@ def split_offers(offers: Sequence[OfferSpec], jobs: int) -> list[list[OfferSpec]
     for host in sorted(by_host, key=lambda h: (-len(by_host[h]), h)):
         min(groups, key=len).extend(by_host[host])
     return [g for g in groups if g]
+
+
+def run_tag(run_id: int, started_at: str) -> str:
+    """A run's name in job ids: its number and start time, so the jobs of a run are told apart from
+    those of a run with the same number in a database made anew."""
+    return f"{run_id}-{''.join(c for c in started_at[:19] if c.isdigit())}"
 
 
 def database_key(database: Path) -> str:
@@ -118,7 +125,7 @@ class CrawlReport:
 class Cluster:
     """The scrapyd nodes of one run, and the jobs it gives them."""
 
-    def __init__(self, config: Config, nodes: Sequence[str], run_id: int, timing: Timing | None = None,
+    def __init__(self, config: Config, nodes: Sequence[str], run: str, timing: Timing | None = None,
                  echo: Callable[[str], None] = print, log: Callable[[str], None] = lambda line: None,
                  main_address: str | None = None):
         if not nodes:
@@ -126,7 +133,7 @@ class Cluster:
         self.config = config
         self.timing = timing or Timing()
         self.nodes = [Node(url, timeout=self.timing.node) for url in nodes]
-        self.run_id = run_id
+        self.run = run  # run_tag(): this run's part of its job ids
         self.prefix = f"sw-{database_key(config.database_path)}-"
         self.echo, self.log = echo, log
         self.main_address = main_address
@@ -159,28 +166,30 @@ class Cluster:
 
     # -- before the crawl -----------------------------------------------------------------------
 
-    def run_of(self, job_id: str) -> int | None:
-        """The run a job id of this database belongs to (ids are PREFIX + run + "-" + number)."""
-        run = job_id[len(self.prefix):].split("-", 1)[0] if job_id.startswith(self.prefix) else ""
-        return int(run) if run.isdigit() else None
+    def run_of(self, job_id: str) -> str | None:
+        """The run (its run_tag) a job of this database belongs to: ids are PREFIX + tag + "-" + number."""
+        return job_id[len(self.prefix):].rsplit("-", 1)[0] if job_id.startswith(self.prefix) else None
 
-    def prepare(self, recover_runs: Collection[int] = ()) -> Iterator[Batch]:
+    def prepare(self, recover_runs: Collection[str] = ()) -> Iterator[Batch]:
         """Check every node, stop whatever earlier runs of this database left running, and yield
         what the jobs of ``recover_runs`` (interrupted runs) fetched, so no fetched price is lost.
         Raises ScrapydError when no node can crawl."""
-        for node in self.nodes:
-            try:
-                node.status()
-                listing = node.jobs()
-                if "offers" not in node.spiders():
-                    raise NodeRefused(f"scrapyd node {node.shown} has no offers spider; deploy: SCRAPYD_URL={node.shown} scrapyd-deploy cluster")
-                node.last_answer = time.monotonic()
-            except NodeUnreachable as exc:
-                self._lose(node, NodeState.DOWN, str(exc))
+
+        def check(node: Node) -> dict[str, Any]:
+            node.status()
+            listing = node.jobs()
+            if "offers" not in node.spiders():
+                raise NodeRefused(f"scrapyd node {node.shown} has no offers spider; deploy: SCRAPYD_URL={node.shown} scrapyd-deploy cluster")
+            return listing
+
+        for node, listing in _ask_all(self.nodes, check).items():
+            if isinstance(listing, NodeUnreachable):
+                self._lose(node, NodeState.DOWN, str(listing))
                 continue
-            except NodeRefused as exc:
-                self._lose(node, NodeState.REFUSED, str(exc))
+            if isinstance(listing, NodeRefused):
+                self._lose(node, NodeState.REFUSED, str(listing))
                 continue
+            node.last_answer = time.monotonic()
             for job in listing.get("pending", []) + listing.get("running", []):
                 if self.run_of(str(job.get("id", ""))) is not None:
                     self.stale.append((node, str(job["id"])))
@@ -192,7 +201,7 @@ class Cluster:
         if self.stale:
             yield from self._stop_and_collect_stale(recover_runs)
 
-    def _stop_and_collect_stale(self, recover_runs: Collection[int]) -> Iterator[Batch]:
+    def _stop_and_collect_stale(self, recover_runs: Collection[str]) -> Iterator[Batch]:
         """Jobs of an earlier run of this database: cancel those still going, wait until they have
         stopped (a new run never crawls beside them), then collect their feeds."""
         stale_ids = {job_id for _, job_id in self.stale}
@@ -257,7 +266,7 @@ class Cluster:
         return self.handout
 
     def _next_id(self) -> str:
-        return f"{self.prefix}{self.run_id}-{next(self.numbers)}"
+        return f"{self.prefix}{self.run}-{next(self.numbers)}"
 
     def _least_busy(self, avoid: Node | None = None) -> list[Node]:
         load = {n: sum(len(j.offers) for j in self.jobs if j.node is n and j.active) for n in self.usable}
@@ -405,14 +414,13 @@ class Cluster:
 
     def _poll(self, take: Callable[[Job, dict[str, Any]], None]) -> None:
         """Ask each node about its jobs, read what their feeds gained, notice lost nodes and jobs."""
-        for node in {j.node for j in self.jobs if j.active}:
-            try:
-                listing = node.jobs()
-                node.last_answer = time.monotonic()
-            except (NodeUnreachable, NodeRefused) as exc:
+        asked = [n for n in self.nodes if any(j.node is n and j.active for j in self.jobs)]
+        for node, listing in _ask_all(asked, lambda n: n.jobs()).items():  # at once: a silent node holds up no other
+            if isinstance(listing, Exception):
                 if time.monotonic() - node.last_answer > self.timing.node:
-                    self._let_go_of(node, NodeState.LOST, f"{exc}, for {self.timing.node:.0f} s during the run")
+                    self._let_go_of(node, NodeState.LOST, f"{listing}, for {self.timing.node:.0f} s during the run")
                 continue
+            node.last_answer = time.monotonic()
             by_id = {j["id"]: (state, j) for state in ("pending", "running", "finished") for j in listing.get(state, [])}
             for job in [j for j in self.jobs if j.node is node and j.active]:
                 state, listed = by_id.get(job.job_id, (None, {}))
@@ -548,6 +556,21 @@ class Cluster:
         return CrawlReport(stats=stats, node_problems=list(self.problems))
 
 
+def _ask_all(nodes: Sequence[Node], ask: Callable[[Node], Any]) -> dict[Node, Any]:
+    """``ask(node)`` for every node at once, in threads; a node's answer, or the NodeUnreachable or
+    NodeRefused it raised, in the nodes' order."""
+    def one(node: Node) -> Any:
+        try:
+            return ask(node)
+        except (NodeUnreachable, NodeRefused) as exc:
+            return exc
+
+    if len(nodes) < 2:
+        return {node: one(node) for node in nodes}
+    with ThreadPoolExecutor(max_workers=len(nodes)) as pool:
+        return dict(zip(nodes, pool.map(one, nodes)))
+
+
 class _Interrupted(KeyboardInterrupt):
     """SIGTERM during a scrapyd crawl: stop as Ctrl-C does, cancelling the run's jobs on the way out."""
 
@@ -567,17 +590,17 @@ def _restore_sigterm(previous: Any) -> None:
         signal.signal(signal.SIGTERM, previous)
 
 
-def crawl(config: Config, nodes: Sequence[str], run_id: int, handle: Callable[[Batch], None],
+def crawl(config: Config, nodes: Sequence[str], run: str, handle: Callable[[Batch], None],
           refetch: Callable[[Batch], list[OfferSpec]] | None = None, todo: Callable[[], list[OfferSpec]] | None = None,
-          recover_runs: Collection[int] = (), jobs: int | None = None, timing: Timing | None = None,
+          recover_runs: Collection[str] = (), jobs: int | None = None, timing: Timing | None = None,
           echo: Callable[[str], None] = print, log: Callable[[str], None] = lambda line: None) -> CrawlReport:
-    """Crawl on scrapyd; ``handle`` stores each batch: first what the jobs of ``recover_runs`` had
-    fetched, then each supplier of ``todo()`` (default: every active offer) as it completes."""
+    """Crawl on scrapyd for ``run`` (its run_tag); ``handle`` stores each batch: first what the jobs of
+    ``recover_runs`` (tags of interrupted runs) had fetched, then each supplier of ``todo()`` (default: every active offer) as it completes."""
     started = time.monotonic()
     crawl_settings = config.crawl
     timing = timing or Timing(night=crawl_settings.scrapyd_timeout_minutes * 60, node=crawl_settings.scrapyd_node_timeout_seconds,
                               download=crawl_settings.timeout_seconds * (crawl_settings.retries + 1))
-    cluster = Cluster(config, nodes, run_id, timing, echo, log, crawl_settings.scrapyd_main_address)
+    cluster = Cluster(config, nodes, run, timing, echo, log, crawl_settings.scrapyd_main_address)
     recovered = 0
     try:
         for batch in cluster.prepare(recover_runs):

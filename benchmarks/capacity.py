@@ -1,0 +1,108 @@
+"""Capacity: how big a night one machine crawls, at the default politeness, and at what cost.
+
+``supplywatch run`` on ``--offers`` offers (default 100,000) spread evenly over ``--suppliers``
+suppliers (default 2,000), each on its own loopback address (see ``sites.py``), with the default
+politeness: ``delay_seconds: 2`` between two pages of one supplier, robots.txt asked first. The run
+is one fresh process measured from start to exit: wall time, CPU (user + system), peak memory
+(RSS), and the split the README's formula uses:
+
+    wall  ~  max(largest supplier's offers x delay,  CPU per page x pages)  + start-up
+
+``--render N`` measures instead N pages that need a browser (``render: true``): the price is
+written by JavaScript; CPU is the run's and Chromium's (every process it started and waited for).
+
+    python benchmarks/capacity.py                                  # 100,000 offers, 2,000 suppliers
+    python benchmarks/capacity.py --offers 10000 --suppliers 200   # a smaller night
+    python benchmarks/capacity.py --render 200 --suppliers 20      # CPU per rendered page
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from sites import Sites  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def write_config(directory: Path, sites: Sites, offers: int, suppliers: int, delay: float, render: bool) -> Path:
+    """Offers spread round-robin over the suppliers; 100 offers per material (one material per
+    product bought from up to 100 suppliers), the supplier's own page for each."""
+    per_material = min(100, suppliers)
+    lines = ["database: bench.db", "currency: USD",
+             f"crawl: {{contact: bench@example.com, delay_seconds: {delay}, timeout_seconds: 30, retries: 1}}",
+             "suppliers:"] + [f"  - {{id: s{s}, name: Supplier {s}}}" for s in range(suppliers)] + ["materials:"]
+    extra = ', render: true, price: "css:.price::text"' if render else ""
+    for m in range((offers + per_material - 1) // per_material):
+        lines += [f"  - id: m{m}", f"    name: Material {m}", "    unit: kg", "    offers:"]
+        for k in range(per_material):
+            i = m * per_material + k
+            if i >= offers:
+                break
+            supplier = (m + k) % suppliers if per_material == suppliers else i % suppliers
+            lines.append(f'      - {{supplier: s{supplier}, url: "{sites.url(supplier, i)}", pack: 25 kg{extra}}}')
+    path = directory / "supplywatch.yml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def measured(command: list[str], cwd: Path) -> dict[str, float | str]:
+    """Wall seconds, CPU seconds and peak RSS (MB) of a child and everything it waited for."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    with open(cwd / "out.txt", "w") as out, open(cwd / "err.txt", "w") as err:
+        process = subprocess.Popen(command, cwd=cwd, stdout=out, stderr=err)
+        _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    code = os.waitstatus_to_exitcode(status)
+    if code not in (0, 1):
+        raise SystemExit(f"{' '.join(command)} failed ({code}): {(cwd / 'err.txt').read_text()[-3000:]}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return {"wall": wall, "cpu": cpu, "peak": usage.ru_maxrss / 1024, "out": (cwd / "out.txt").read_text().strip().splitlines()[-1]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--offers", type=int, default=100_000)
+    parser.add_argument("--suppliers", type=int, default=2000)
+    parser.add_argument("--delay", type=float, default=2.0, help="crawl.delay_seconds (default: the default, 2 s)")
+    parser.add_argument("--nights", type=int, default=1, help="nights in a row (the second one has history)")
+    parser.add_argument("--render", type=int, default=0, help="measure N rendered pages instead")
+    args = parser.parse_args()
+    offers = args.render or args.offers
+
+    with tempfile.TemporaryDirectory() as tmp:
+        directory = Path(tmp)
+        sites = Sites(args.suppliers, directory, script=bool(args.render))
+        started = time.perf_counter()
+        write_config(directory, sites, offers, args.suppliers, args.delay, bool(args.render))
+        largest = -(-offers // args.suppliers)
+        print(f"{offers:,} offers{' to render' if args.render else ''} over {args.suppliers:,} suppliers "
+              f"(at most {largest} each), delay {args.delay:g} s, {os.cpu_count()} CPUs, Python {sys.version.split()[0]}; "
+              f"config written in {time.perf_counter() - started:.1f} s")
+        try:
+            for night in range(args.nights):
+                sites.night.value = night
+                figures = measured([sys.executable, "-m", "monitor", "run"], directory)
+                wall, cpu, peak = float(figures["wall"]), float(figures["cpu"]), float(figures["peak"])
+                floor = largest * args.delay
+                print(f"night {night + 1}: wall {wall:.0f} s ({offers / wall:.0f} offers/s), CPU {cpu:.0f} s "
+                      f"= {1000 * cpu / offers:.1f} ms per {'rendered page' if args.render else 'offer'}, peak RSS {peak:.0f} MB")
+                print(f"  politeness floor (largest supplier x delay) {floor:.0f} s; CPU if on one core {cpu:.0f} s; "
+                      f"formula max(...) = {max(floor, cpu):.0f} s")
+                print(f"  {figures['out'][:200]}")
+        finally:
+            sites.stop()
+
+
+if __name__ == "__main__":
+    main()
