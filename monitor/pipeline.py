@@ -394,7 +394,7 @@ def run(config: Config, echo: Callable[[str], None] = print, log_level: str = "W
             else:
                 from .crawl.local import crawl_nights  # Scrapy is imported only by commands that crawl
 
-                crawl_nights(config, [None], handle, log_level=log_level, refetch=night.to_refetch,
+                crawl_nights(config, [None], handle, log_level=log_level, refetch=night.to_refetch, batch=night.accept,
                              log_file=None if log_level == "INFO" else log_file,  # -v: the log on the terminal instead
                              indexes=index_series.spider_arguments(index_series.due(db, config, store.now_iso())))
         with open(log_file, "a", encoding="utf-8") as log:

@@ -23,7 +23,7 @@ REQUIRED = {"offer_id", "status", "fetched_at"}
 STATUSES = {"ok", "missing", "ambiguous", "error"}  # what the offers spider writes
 MAX_PRICE = Decimal(10) ** 12  # no supply costs a trillion a pack: a number past it is a misread
 CLOCK_SKEW = timedelta(minutes=10)  # a node's clock may run a little ahead of this machine's
-INGEST_MAX_AGE = timedelta(days=31)  # an ingested feed is at most a month old
+EARLIEST = datetime(2000, 1, 1, tzinfo=timezone.utc)  # an ingested feed may be old (a backfill), never from before the web shop era
 FETCH_DEADLINE = 600.0  # seconds for a whole feed fetched over HTTP
 FETCH_MAX_BYTES = 512 * 2**20  # 100,000 offers make a feed of about 70 MB
 
@@ -77,7 +77,7 @@ class ItemCheck:
     @classmethod
     def for_ingest(cls, offers: Collection[str], now: datetime | None = None) -> "ItemCheck":
         now = now or datetime.now(timezone.utc)
-        return cls(offers, now - INGEST_MAX_AGE, now + CLOCK_SKEW)
+        return cls(offers, EARLIEST, now + CLOCK_SKEW)
 
     @classmethod
     def for_run(cls, offers: Collection[str], started: datetime) -> "ItemCheck":

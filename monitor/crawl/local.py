@@ -2,6 +2,8 @@
 
 Scrapy's Twisted reactor cannot be restarted in one process, so every crawl of a process
 (one for ``supplywatch run``, one per night for the demo) is chained in a single reactor run.
+With a ``batch`` handler, each supplier's items leave as that supplier finishes (the spider's
+``supplier_finished`` signal) and are not kept: a night of 100,000 offers never sits in memory.
 """
 
 from __future__ import annotations
@@ -21,11 +23,13 @@ from spiders.spiders.offers import OffersSpider, settings_from_config
 from spiders.spiders.indexes import IndexesSpider
 from spiders.spiders.rates import RatesSpider
 from spiders.offer import OfferSpec
+from spiders.signals import supplier_finished
 
 from .. import safe_text
 from ..config import Config
 
 CrawlHandler = Callable[[str | None, list[dict[str, Any]], dict[str, Any]], None]
+BatchHandler = Callable[[list[dict[str, Any]]], None]
 # Offers whose first fetch looked wrong (a x10 jump, a changed pack): fetched once more at once.
 RefetchChooser = Callable[[list[dict[str, Any]]], list[OfferSpec]]
 
@@ -69,13 +73,29 @@ def _concealing_logs(config: Config) -> Iterator[None]:
 
 
 class _Collector:
-    """Keeps the items of one crawl (a bound method, because Scrapy holds signal receivers weakly)."""
+    """Keeps the items of one crawl (bound methods, because Scrapy holds signal receivers weakly).
+    With ``batch``, a finished supplier's items go to it at once and are not kept."""
 
-    def __init__(self) -> None:
-        self.items: list[dict[str, Any]] = []
+    def __init__(self, batch: BatchHandler | None = None) -> None:
+        self.batch = batch
+        self.by_supplier: dict[Any, list[dict[str, Any]]] = {}  # None: items of no supplier (rates, index series)
+        self.problem: BaseException | None = None
+
+    @property
+    def items(self) -> list[dict[str, Any]]:
+        return [item for items in self.by_supplier.values() for item in items]
 
     def item_scraped(self, item: Any) -> None:
-        self.items.append(dict(item))
+        self.by_supplier.setdefault(item.get("supplier"), []).append(dict(item))
+
+    def supplier_finished(self, supplier: str, spider: Any, **_: Any) -> None:
+        if self.batch is None or self.problem is not None:
+            return
+        try:
+            self.batch(self.by_supplier.pop(supplier, []))
+        except BaseException as exc:  # storing failed: the crawl stops, and the caller raises it
+            self.problem = exc
+            spider.crawler.engine.close_spider(spider, "storing a supplier's prices failed")
 
 
 def crawl_nights(
@@ -87,6 +107,7 @@ def crawl_nights(
     refetch: RefetchChooser | None = None,
     log_file: Path | None = None,
     indexes: Sequence[dict[str, Any]] = (),
+    batch: BatchHandler | None = None,
 ) -> None:
     """Crawl every active offer once per entry of ``nights`` (an ISO time, or None for now).
 
@@ -94,7 +115,9 @@ def crawl_nights(
     exception in it stops the chain and is raised here. ``refetch(items)`` is asked, with each
     supplier's items as that supplier finishes, which offers to fetch once more straight away;
     their second items are handed over after the first ones.
-    ``indexes`` (public series that are due) are fetched with the first crawl only.
+    ``indexes`` (public series that are due) are fetched with the first crawl only. ``batch``, when
+    given, receives each supplier's items (second looks included) as the supplier finishes, and
+    ``handle`` only what is left (exchange rates, index series, suppliers that never finished).
     """
     safe_text.redact_logs()  # the log file is read by people: no passwords or keys of offer URLs in it
     process = CrawlerProcess(scrapy_settings(config, log_level, log_file))
@@ -107,9 +130,10 @@ def crawl_nights(
             for as_of in nights:
                 if before_each:
                     before_each(as_of)
-                collector = _Collector()
+                collector = _Collector(batch)
                 crawler = process.create_crawler(OffersSpider)
                 crawler.signals.connect(collector.item_scraped, signal=signals.item_scraped)
+                crawler.signals.connect(collector.supplier_finished, signal=supplier_finished)
                 # Second looks happen in the same crawl, as each supplier finishes: its robots.txt,
                 # delay and time budget carry on (a second crawl would ask robots.txt again at once).
                 crawls = [process.crawl(crawler, offers=offers, as_of=as_of, second_look=refetch)]
@@ -122,6 +146,8 @@ def crawl_nights(
                     series.signals.connect(collector.item_scraped, signal=signals.item_scraped)
                     crawls.append(process.crawl(series, indexes=list(indexes)))
                 yield DeferredList(crawls, fireOnOneErrback=True, consumeErrors=True)
+                if collector.problem is not None:
+                    raise collector.problem
                 handle(as_of, collector.items, crawler.stats.get_stats())
         except BaseException as exc:  # handed to the caller once the reactor has stopped
             problem.append(exc)

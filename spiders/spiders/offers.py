@@ -20,7 +20,7 @@ import time
 from collections import Counter
 from datetime import datetime, timezone
 from decimal import Decimal
-from typing import Any, AsyncIterator, Callable
+from typing import Any, AsyncIterator, Callable, Iterable
 
 import scrapy
 from scrapy import signals
@@ -253,9 +253,9 @@ class OffersSpider(scrapy.Spider):
     def _record(self, fetch: Fetch, items: list[PriceObservation]) -> list[PriceObservation]:
         for item in items:
             self.produced[fetch.supplier] += 1
-            self.all_items[fetch.supplier].append(item)
+            self.all_items.setdefault(fetch.supplier, []).append(item)
             if not fetch.second_look:
-                self.first_items[fetch.supplier].append(item)
+                self.first_items.setdefault(fetch.supplier, []).append(item)
         return items
 
     def _finish(self, fetch: Fetch, items: list[PriceObservation]) -> list[PriceObservation]:
@@ -269,20 +269,23 @@ class OffersSpider(scrapy.Spider):
         return self._record(fetch, items)
 
     def _item_passed(self, item: Any, **_: Any) -> None:
-        if isinstance(item, PriceObservation) and item.get("supplier") in self.passed.keys() | self.produced.keys():
+        if isinstance(item, PriceObservation) and (item.get("supplier") in self.passed or item.get("supplier") in self.produced):
             self.passed[item["supplier"]] += 1
-            self._check_finished()
+            self._check_finished([item["supplier"]])
 
-    def _check_finished(self) -> None:
-        """Send ``supplier_finished`` for each supplier whose items are all through the pipelines."""
+    def _check_finished(self, suppliers: Iterable[str] | None = None) -> None:
+        """Send ``supplier_finished`` for each supplier (of ``suppliers``, default all) whose items are
+        all through the pipelines."""
         if self.schedule is None:
             return
         pending = {fetch.supplier for fetch, _ in self.schedule.dropped}
-        for supplier, plan in self.schedule.plans.items():
+        plans = self.schedule.plans
+        for supplier, plan in ((s, plans[s]) for s in suppliers if s in plans) if suppliers is not None else plans.items():
             if (supplier not in self.finished_suppliers and plan.done and plan.first_look_done and supplier not in pending
                     and self.passed[supplier] >= self.produced[supplier]):
                 self.finished_suppliers.add(supplier)
-                self.crawler.signals.send_catch_log(supplier_finished, supplier=supplier, items=list(self.all_items[supplier]), spider=self)
+                self.crawler.signals.send_catch_log(supplier_finished, supplier=supplier, items=self.all_items.pop(supplier), spider=self)
+                self.first_items.pop(supplier, None)  # a big night is not kept in memory once handed over
 
     def _item(self, offer: OfferSpec, fetch: Fetch, **fields: Any) -> PriceObservation:
         fetched_at = self.as_of or datetime.now(timezone.utc).isoformat(timespec="seconds")
