@@ -9,12 +9,15 @@ supplier prices: sticky for days, then a step, with slow drifts. Reused by other
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import sqlite3
 import sys
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+
+import sqlite_utils
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -39,18 +42,18 @@ def generate(path: Path, offers: int, days: int, seed: int = 7) -> float:
     db = sqlite3.connect(path)
     db.execute("PRAGMA journal_mode = WAL")
     db.execute("PRAGMA synchronous = OFF")
-    for version in sorted(schema.MIGRATIONS):
-        db.executescript(f"BEGIN; {schema.MIGRATIONS[version]} PRAGMA user_version = {version}; COMMIT;")
+    schema.migrate(sqlite_utils.Database(db))
     rng = random.Random(seed)
     with db:
         db.executemany("INSERT INTO suppliers VALUES (?, ?, 'USD', 'en_US')", [(f"s{s}", f"Supplier {s}") for s in range(100)])
-        db.executemany("INSERT INTO materials VALUES (?, ?, 'kg')", [(f"m{i}", f"Material {i}") for i in range(offers)])
+        db.executemany("INSERT INTO materials (id, name, unit, currency) VALUES (?, ?, 'kg', 'USD')", [(f"m{i}", f"Material {i}") for i in range(offers)])
         db.executemany("INSERT INTO offers VALUES (?, ?, ?, ?, '25 kg', NULL, NULL, 1)",
                        [(f"m{i}@s{i % 100}", f"m{i}", f"s{i % 100}", f"http://127.0.0.1:9/p/{i}") for i in range(offers)])
         db.executemany("INSERT INTO runs (id, source, started_at, finished_at, as_of, status) VALUES (?, 'bench', ?, ?, ?, 'ok')",
                        [(d + 1, t, t, t) for d in range(days) for t in [(END - timedelta(days=days - d)).isoformat()]])
     price = [rng.uniform(20, 200) for _ in range(offers)]
     drift = [rng.uniform(-0.0005, 0.0008) for _ in range(offers)]
+    recent: list[list[float]] = [[] for _ in range(offers)]  # each offer's last ten unit prices, as the store keeps them
     for d in range(days):
         fetched = (END - timedelta(days=days - d)).isoformat()
         rows = []
@@ -59,11 +62,18 @@ def generate(path: Path, offers: int, days: int, seed: int = 7) -> float:
                 price[i] *= 1 + drift[i] * 12 + rng.gauss(0, 0.02)
             p = round(price[i], 2)
             rows.append((d + 1, f"m{i}@s{i % 100}", f"m{i}", f"s{i % 100}", fetched, p, p / 25))
+            if d >= days - 10:
+                recent[i].insert(0, p / 25)
         with db:
             db.executemany(
                 "INSERT INTO observations (run_id, offer_id, material_id, supplier_id, fetched_at, status, price, currency, pack, "
-                "pack_source, unit_price, fx_rate, landed_unit_price, in_stock, method) "
-                "VALUES (?, ?, ?, ?, ?, 'ok', ?, 'USD', '25 kg', 'config', ?, 1.0, ?7, 1, 'json-ld')", rows)
+                "pack_source, unit_price, fx_rate, landed_unit_price, in_stock, method, unit, home_currency) "
+                "VALUES (?, ?, ?, ?, ?, 'ok', ?, 'USD', '25 kg', 'config', ?, 1.0, ?7, 1, 'json-ld', 'kg', 'USD')", rows)
+    with db:  # each offer's latest price and its recent window, as a run leaves them
+        db.execute("INSERT INTO latest_observations (offer_id, observation_id, fetched_at) "
+                   "SELECT offer_id, id, fetched_at FROM observations WHERE run_id = ?", [days])
+        db.executemany("UPDATE latest_observations SET recent_unit_prices = ? WHERE offer_id = ?",
+                       [(json.dumps(recent[i]), f"m{i}@s{i % 100}") for i in range(offers)])
     db.close()
     (path.parent / "supplywatch.yml").write_text(config_text(offers, path.name))
     return time.perf_counter() - start

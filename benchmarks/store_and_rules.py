@@ -17,6 +17,8 @@ import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import sqlite_utils
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from monitor import alerts, config as config_module, pipeline, rules, store  # noqa: E402
@@ -72,8 +74,7 @@ def main() -> None:
         count = len(rows_written)
 
         raw = sqlite3.connect(directory / "raw.db")
-        for version in sorted(schema.MIGRATIONS):
-            raw.executescript(f"BEGIN; {schema.MIGRATIONS[version]} COMMIT;")
+        schema.migrate(sqlite_utils.Database(raw))
         raw.execute("PRAGMA journal_mode=WAL")
         raw.executemany("INSERT INTO runs (id, source, started_at, as_of) VALUES (?, 'bench', '', '')",
                         [(r,) for r in range(1, args.nights + 1)])

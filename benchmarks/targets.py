@@ -1,0 +1,169 @@
+"""The performance targets of issue 16, measured side by side in one run, each beside its baseline:
+
+1. crawl: ``supplywatch run`` against a bare Scrapy spider fetching the same pages from the same
+   suppliers with the same politeness (robots.txt, one request at a time per supplier, the delay,
+   16 requests in all) -- target >= 95 % of bare Scrapy's pages per second. Measured at the
+   default delay (2 s, a real night) and at ``--fast-delay`` (0: no politeness wait, the CPU bound);
+2. store: a night of ``--store-offers`` observations stored the way a run stores them against raw
+   ``executemany`` of the very same rows into a copy of the same database (``ingest.py``) --
+   target >= 70 %;
+3. a night on a long history: ``--night-offers`` offers stored, judged by every rule and their
+   alerts moved, on ``--database`` (three years by default, built by ``generate.py`` when missing),
+   against raw sqlite3 doing the same inserts and reading the same rows the rules read
+   (``nightly_evaluation.py``) -- target <= 1.5 x.
+
+    python benchmarks/targets.py                                   # all three
+    python benchmarks/targets.py --only crawl --crawl-offers 2000 --suppliers 40
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent))
+
+from sites import Sites  # noqa: E402
+
+BARE_SPIDER = '''
+import scrapy
+
+class Bare(scrapy.Spider):
+    """Fetches each URL with supplywatch's politeness and keeps the page's size: no extraction."""
+    name = "bare"
+    custom_settings = {"ROBOTSTXT_OBEY": True, "CONCURRENT_REQUESTS": 16, "CONCURRENT_REQUESTS_PER_DOMAIN": 1,
+                       "DOWNLOAD_DELAY": float(__import__("os").environ["BARE_DELAY"]), "DOWNLOAD_DELAY_JITTER": 0,
+                       "RANDOMIZE_DOWNLOAD_DELAY": False, "COOKIES_ENABLED": False, "TELNETCONSOLE_ENABLED": False,
+                       "LOG_LEVEL": "WARNING", "RETRY_TIMES": 1, "USER_AGENT": "bare-benchmark (bench@example.com)"}
+
+    async def start(self):
+        for url in open(self.urls_file).read().split():
+            yield scrapy.Request(url, dont_filter=True)
+
+    def parse(self, response):
+        yield {"url": response.url, "size": len(response.body)}
+'''
+
+
+def measured(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> tuple[float, float, float, str]:
+    """Wall seconds, CPU seconds, peak RSS (MB) and last output line of a fresh child process."""
+    started = time.perf_counter()
+    with open(cwd / "out.txt", "w") as out, open(cwd / "err.txt", "w") as err:
+        process = subprocess.Popen(command, cwd=cwd, stdout=out, stderr=err, env={**os.environ, **(env or {})})
+        _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - started
+    code = os.waitstatus_to_exitcode(status)
+    if code not in (0, 1):
+        raise SystemExit(f"{' '.join(command[:4])} failed ({code}): {(cwd / 'err.txt').read_text()[-3000:]}")
+    lines = (cwd / "out.txt").read_text().strip().splitlines()
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, lines[-1] if lines else ""
+
+
+def crawl(offers: int, suppliers: int, delay: float, runs: int) -> tuple[float, float]:
+    """Pages per second of supplywatch and of the bare spider, best of ``runs`` each, taken in turn."""
+    with tempfile.TemporaryDirectory() as tmp:
+        directory = Path(tmp)
+        sites = Sites(suppliers, directory)
+        try:
+            urls = [sites.url(i % suppliers, i) for i in range(offers)]
+            lines = ["database: bench.db", "currency: USD",
+                     f"crawl: {{contact: bench@example.com, delay_seconds: {delay}, timeout_seconds: 30, retries: 1}}",
+                     "suppliers:"] + [f"  - {{id: s{s}, name: Supplier {s}}}" for s in range(suppliers)] + ["materials:"]
+            for i, url in enumerate(urls):
+                lines += [f"  - id: m{i}", f"    name: Material {i}", "    unit: kg",
+                          f'    offers: [{{supplier: s{i % suppliers}, url: "{url}", pack: 25 kg}}]']
+            (directory / "supplywatch.yml").write_text("\n".join(lines) + "\n")
+            (directory / "urls.txt").write_text("\n".join(urls))
+            (directory / "bare.py").write_text(BARE_SPIDER)
+            ours, bare = [], []
+            for run in range(runs):
+                (directory / "bench.db").unlink(missing_ok=True)
+                wall, cpu, peak, out = measured([sys.executable, "-m", "monitor", "run"], directory)
+                ours.append(offers / wall)
+                print(f"  supplywatch run   {wall:7.1f} s  {offers / wall:6.1f} pages/s  CPU {cpu:5.1f} s  peak RSS {peak:4.0f} MB  ({out[:90]})")
+                wall, cpu, peak, _ = measured([sys.executable, "-m", "scrapy", "runspider", "bare.py", "-a", "urls_file=urls.txt",
+                                               "-O", "bare.jl"], directory, {"BARE_DELAY": str(delay)})
+                fetched = sum(1 for _ in open(directory / "bare.jl"))
+                if fetched != offers:
+                    raise SystemExit(f"the bare spider fetched {fetched} of {offers} pages")
+                bare.append(offers / wall)
+                print(f"  bare Scrapy       {wall:7.1f} s  {offers / wall:6.1f} pages/s  CPU {cpu:5.1f} s  peak RSS {peak:4.0f} MB")
+        finally:
+            sites.stop()
+    return max(ours), max(bare)
+
+
+def store(offers: int, history: int, repeat: int) -> tuple[float, float]:
+    """Observations per second: the store's, and raw executemany's of the same rows (ingest.py)."""
+    output = subprocess.run([sys.executable, str(HERE / "ingest.py"), "--offers", str(offers), "--history", str(history),
+                             "--repeat", str(repeat)], capture_output=True, text=True, check=True).stdout
+    print("  " + output.strip().replace("\n", "\n  "))
+    rates = [float(line.split(":")[1].split("observations/s")[0].replace(",", "")) for line in output.splitlines()
+             if "observations/s" in line]
+    return rates[0], rates[1]
+
+
+def night(database: Path, offers: int, days: int) -> tuple[float, float]:
+    """Seconds of a night at the end of the history, and of raw sqlite3's same inserts and reads."""
+    if not database.exists():
+        print(f"  building {database} ({offers:,} offers x {days:,} days) with generate.py ...")
+        subprocess.run([sys.executable, str(HERE / "generate.py"), str(database), "--offers", str(offers), "--days", str(days)], check=True)
+    output = subprocess.run([sys.executable, str(HERE / "nightly_evaluation.py"), str(database), "--last-only"],
+                            capture_output=True, text=True, check=True).stdout
+    print("  " + output.strip().replace("\n", "\n  "))
+    line = next(line for line in output.splitlines() if line.startswith("night after"))
+    ours = float(line.split(": ", 1)[1].split(" s", 1)[0])
+    raw = float(line.rsplit("reads: ", 1)[1].split(" s", 1)[0])
+    return ours, raw
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", choices=("crawl", "store", "night"), action="append")
+    parser.add_argument("--crawl-offers", type=int, default=2000)
+    parser.add_argument("--suppliers", type=int, default=40)
+    parser.add_argument("--delay", type=float, default=2.0, help="the real night's delay (default: the default, 2 s)")
+    parser.add_argument("--fast-delay", type=float, default=0.0, help="the CPU-bound crawl's delay (default 0)")
+    parser.add_argument("--runs", type=int, default=2, help="crawls of each kind, taken in turn (best counts)")
+    parser.add_argument("--store-offers", type=int, default=10_000)
+    parser.add_argument("--history", type=int, default=30)
+    parser.add_argument("--night-offers", type=int, default=10_000)
+    parser.add_argument("--days", type=int, default=1095)
+    parser.add_argument("--database", type=Path, default=Path(tempfile.gettempdir()) / "supplywatch-bench" / "three-years.db")
+    args = parser.parse_args()
+    only = set(args.only or ("crawl", "store", "night"))
+    print(f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}, load average {os.getloadavg()[0]:.1f} at the start")
+    table = []
+    if "crawl" in only:
+        for delay in (args.delay, args.fast_delay):
+            print(f"crawl: {args.crawl_offers:,} pages from {args.suppliers} suppliers, delay {delay:g} s")
+            ours, bare = crawl(args.crawl_offers, args.suppliers, delay, args.runs)
+            table.append((f"crawl, delay {delay:g} s", f"{ours:.1f} pages/s", f"bare Scrapy {bare:.1f} pages/s",
+                          f"{100 * ours / bare:.0f} %", ">= 95 %", ours / bare >= 0.95))
+    if "store" in only:
+        print(f"store: a night of {args.store_offers:,} observations on {args.history} nights of history")
+        ours, raw = store(args.store_offers, args.history, 3)
+        table.append(("store a night", f"{ours:,.0f} obs/s", f"raw executemany {raw:,.0f} obs/s", f"{100 * ours / raw:.0f} %", ">= 70 %",
+                      ours / raw >= 0.70))
+    if "night" in only:
+        args.database.parent.mkdir(parents=True, exist_ok=True)
+        print(f"night: {args.night_offers:,} offers on {args.days:,} days of history ({args.database})")
+        ours, raw = night(args.database, args.night_offers, args.days)
+        table.append((f"night on {args.days / 365:.0f} years", f"{ours:.2f} s", f"raw sqlite3 {raw:.2f} s", f"{ours / raw:.2f} x", "<= 1.5 x",
+                      ours / raw <= 1.5))
+    print()
+    print("| figure | supplywatch | baseline, same run | ratio | target | met |")
+    print("|---|---|---|---|---|---|")
+    for name, ours, base, ratio, target, met in table:
+        print(f"| {name} | {ours} | {base} | {ratio} | {target} | {'yes' if met else 'NO'} |")
+
+
+if __name__ == "__main__":
+    main()
