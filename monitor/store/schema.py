@@ -450,6 +450,7 @@ _SCHEMA_V11 = """
 ALTER TABLE observations ADD COLUMN final_url TEXT;
 """
 
+
 def _node_error_status(db: sqlite_utils.Database) -> None:
     """Version 12: ``node_error``, an offer not fetched because a crawling machine failed (not the
     supplier's fault). Only the CHECK constraint loosens, so the table's SQL is edited in place as
