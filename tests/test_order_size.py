@@ -1,6 +1,6 @@
 """Order size on a real crawl: pack sizes, a quantity break read from the page, a free-shipping
 threshold and a minimum order, ranked by delivered cost per unit; shelf life and a cash limit
-leave options out and say why."""
+leave options out and say why; when the cash covers no full order, the most it buys at each supplier."""
 
 from __future__ import annotations
 
@@ -51,11 +51,11 @@ def test_purchases_are_ranked_by_delivered_cost_with_breaks_free_shipping_and_mi
     ranked = [(o["supplier"], o["packs"], o["total"], round(o["landed_per_unit"], 4)) for o in plan["options"]]
     assert ranked == [("Bulk Naturals", 11, 517.0, round(517 / 275, 4)), ("Bulk Naturals", 9, 463.0, round(463 / 225, 4)),
                       ("Acme Soap Supply", 23, 690.0, round(690 / 161, 4))]
-    assert plan["options"][0]["why"] == ["price break from 4", "free shipping over 500 USD"]
-    assert "7 x 25 lb from Bulk Naturals: under its minimum order of 400.00 USD" in plan["left_out"]
+    assert plan["options"][0]["why"] == ["price break from 4", "free shipping over $500.00"]
+    assert "7 x 25 lb from Bulk Naturals: under its minimum order of $400.00" in plan["left_out"]
 
     text = supplywatch("order", "coconut-oil", cwd=tmp_path)
-    assert ("1. 11 x 25 lb from Bulk Naturals (price break from 4, free shipping over 500 USD): $1.88/lb delivered, $517.00 in all; "
+    assert ("1. 11 x 25 lb from Bulk Naturals (price break from 4, free shipping over $500.00): $1.88/lb delivered, $517.00 in all; "
             "$2.41/lb below 7 lb at Acme Soap Supply") in text.stdout
 
 
@@ -66,6 +66,11 @@ def test_shelf_life_and_a_cash_limit_leave_options_out_and_say_why(tmp_path, sit
     plan = json.loads(result.stdout)
     # 4 weeks = 80 lb. 100 days of shelf life at 20 lb a week = 285.7 lb at most; cash: $480.
     assert [(o["supplier"], o["packs"]) for o in plan["options"]] == [("Bulk Naturals", 9), ("Acme Soap Supply", 12)]
-    assert "11 x 25 lb from Bulk Naturals: 517.00 USD is over your cash limit of 480.00" in plan["left_out"]
+    assert "11 x 25 lb from Bulk Naturals: $517.00 is over your cash limit of $480.00" in plan["left_out"]
+    assert plan["within_cash"] == []
     tight = supplywatch("order", "coconut-oil", "--cash", "100", cwd=tmp_path)
     assert tight.returncode == 0 and "No purchase fits." in tight.stdout
+    # What $100 buys instead: 2 jugs and $15 shipping ($75; 3 jugs would be $105); Bulk's minimum is $400.
+    assert ("  Within your cash limit of $100.00: 2 x 7 lb from Acme Soap Supply: $5.36/lb delivered, $75.00 in all "
+            "(14 lb, 0.7 weeks of use)") in tight.stdout
+    assert len([line for line in tight.stdout.splitlines() if line.startswith("  Within your cash limit")]) == 1

@@ -55,6 +55,7 @@ class OrderPlan:
     cash_limit: float | None
     options: list[Purchase] = field(default_factory=list)
     left_out: list[str] = field(default_factory=list)  # options dropped, and why
+    within_cash: list[Purchase] = field(default_factory=list)  # when none covers the weeks: the most the cash buys at each
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -65,6 +66,8 @@ class OrderPlan:
                          "total": round(p.total_home, 2), "landed_per_unit": round(p.landed_per_unit, 4), "why": list(p.why)}
                         for p in self.options],
             "left_out": self.left_out,
+            "within_cash": [{"offer": p.offer_id, "supplier": p.supplier_name, "pack": p.pack, "packs": p.packs, "units": round(p.units, 4),
+                             "total": round(p.total_home, 2), "landed_per_unit": round(p.landed_per_unit, 4)} for p in self.within_cash],
         }
 
 
@@ -83,6 +86,40 @@ def _latest(db: sqlite_utils.Database, offer_id: str, as_of: str) -> dict[str, A
         "SELECT price, pack, fx_rate, tiers, in_stock FROM observations WHERE offer_id = ? AND status = 'ok' AND price IS NOT NULL "
         "AND fetched_at > ? AND fetched_at <= ? ORDER BY fetched_at DESC LIMIT 1", [offer_id, since, as_of]))
     return rows[0] if rows else None
+
+
+@dataclass(frozen=True)
+class _Pricer:
+    """One offer's purchase of any number of packs, delivered: its breaks, shipping, fees, minimum."""
+
+    offer_id: str
+    supplier: Any  # config.Supplier
+    pack: str
+    per_pack: float
+    base: float
+    tiers: list[dict[str, Any]]
+    fx: float
+
+    def price(self, packs: int) -> tuple[Purchase | None, str | None]:
+        supplier = self.supplier
+        money = Formatter(supplier.currency).money
+        price, tier_start = _tier_price(self.base, self.tiers, packs)
+        goods = packs * price
+        why = []
+        if tier_start is not None and tier_start > 1:
+            why.append(f"price break from {tier_start:g}")
+        if supplier.minimum_order and goods < supplier.minimum_order:
+            return None, f"{packs} x {self.pack} from {supplier.name}: under its minimum order of {money(supplier.minimum_order)}"
+        freight = 0.0
+        shipping = supplier.shipping
+        if shipping:
+            free = shipping.free_over is not None and goods >= shipping.free_over
+            freight = (0.0 if free else shipping.flat) + shipping.per_unit * packs * self.per_pack
+            if free and shipping.flat:
+                why.append(f"free shipping over {money(shipping.free_over)}")
+        fees = goods * supplier.fees_percent / 100
+        return Purchase(self.offer_id, supplier.name, self.pack, packs, packs * self.per_pack, goods, freight, fees,
+                        (goods + freight + fees) * self.fx, tuple(why)), None
 
 
 def plan(db: sqlite_utils.Database, config: Config, material: Material, as_of: str, weeks: float | None = None,
@@ -104,6 +141,8 @@ def plan(db: sqlite_utils.Database, config: Config, material: Material, as_of: s
     if quantity <= 0:
         return result
     suppliers = {s.id: s for s in config.suppliers}
+    home = Formatter(config.currency).money
+    pricers = []
     for offer in (o for o in config.offers() if o.material == material.id and o.active):
         latest = _latest(db, offer.offer_id, as_of)
         supplier = suppliers[offer.supplier]
@@ -113,7 +152,6 @@ def plan(db: sqlite_utils.Database, config: Config, material: Material, as_of: s
         per_pack = float(units.units_per_pack(latest["pack"], material.unit, material.density))
         tiers = json.loads(latest["tiers"]) if latest["tiers"] else []
         base = float(tiers[0]["price"]) if tiers else latest["price"]
-        fx = latest["fx_rate"] or 1.0
         fewest = max(math.ceil(quantity / per_pack - 1e-9), 1)
         counts = {fewest}
         counts |= {int(float(t["min"])) for t in tiers if float(t["min"]) > fewest}
@@ -122,31 +160,28 @@ def plan(db: sqlite_utils.Database, config: Config, material: Material, as_of: s
             counts.add(math.ceil(shipping.free_over / _tier_price(base, tiers, fewest)[0] - 1e-9))
         if supplier.minimum_order:
             counts.add(math.ceil(supplier.minimum_order / _tier_price(base, tiers, fewest)[0] - 1e-9))
+        pricer = _Pricer(offer.offer_id, supplier, latest["pack"], per_pack, base, tiers, latest["fx_rate"] or 1.0)
+        pricers.append((pricer, fewest))
         for packs in sorted(c for c in counts if c >= fewest):
-            price, tier_start = _tier_price(base, tiers, packs)
-            goods = packs * price
-            why = []
-            if tier_start is not None and tier_start > 1:
-                why.append(f"price break from {tier_start:g}")
-            if supplier.minimum_order and goods < supplier.minimum_order:
-                result.left_out.append(f"{packs} x {latest['pack']} from {supplier.name}: under its minimum order of {supplier.minimum_order:,.2f} {supplier.currency}")
+            purchase, refused = pricer.price(packs)
+            if purchase is None:
+                result.left_out.append(refused or "")
                 continue
-            freight = 0.0
-            if shipping:
-                free = shipping.free_over is not None and goods >= shipping.free_over
-                freight = (0.0 if free else shipping.flat) + shipping.per_unit * packs * per_pack
-                if free and shipping.flat:
-                    why.append(f"free shipping over {shipping.free_over:,.0f} {supplier.currency}")
-            fees = goods * supplier.fees_percent / 100
-            purchase = Purchase(offer.offer_id, supplier.name, latest["pack"], packs, packs * per_pack, goods, freight, fees,
-                                (goods + freight + fees) * fx, tuple(why))
             if cap is not None and purchase.units > cap + per_pack and packs > fewest:
                 result.left_out.append(f"{purchase.label()}: more than you can use within its shelf life of {material.shelf_life_days:g} days")
                 continue
             if cash_limit is not None and purchase.total_home > cash_limit:
-                result.left_out.append(f"{purchase.label()}: {purchase.total_home:,.2f} {config.currency} is over your cash limit of {cash_limit:,.2f}")
+                result.left_out.append(f"{purchase.label()}: {home(purchase.total_home)} is over your cash limit of {home(cash_limit)}")
                 continue
             result.options.append(purchase)
+    if not result.options and cash_limit is not None:
+        for pricer, fewest in pricers:  # nothing covers the weeks within the cash: the most each supplier sells for it
+            for packs in range(fewest - 1, 0, -1):
+                purchase, _ = pricer.price(packs)
+                if purchase is not None and purchase.total_home <= cash_limit:
+                    result.within_cash.append(purchase)
+                    break
+        result.within_cash.sort(key=lambda p: (p.landed_per_unit, -p.units))
     result.options.sort(key=lambda p: (p.landed_per_unit, p.total_home))
     return result
 
@@ -177,6 +212,11 @@ def format_plan(result: OrderPlan, config: Config) -> str:
         return "\n".join(lines)
     if not result.options:
         lines.append("  No purchase fits." + ("" if result.left_out else " No offer has a recent price."))
+    usage = stock.daily_usage(config, result.material)
+    for p in result.within_cash[:3]:
+        cover = f", {p.units / usage / 7:.1f} weeks of use" if usage else ""
+        lines.append(f"  Within your cash limit of {money(result.cash_limit or 0)}: {p.label()}: {fmt.price(p.landed_per_unit, unit)} delivered, "
+                     f"{money(p.total_home)} in all ({p.units:,.4g} {unit}{cover})")
     others = {}
     for p in result.options:
         others.setdefault(p.offer_id, p)
