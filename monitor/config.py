@@ -147,6 +147,10 @@ class Offer(_Strict):
         parsed = urlparse(value)
         if parsed.scheme not in ("http", "https") or not parsed.hostname:
             raise ValueError(f"{value!r} is not an http(s) URL")
+        try:
+            parsed.port  # noqa: B018 - a port past 65535 or of letters: no request could be made of it
+        except ValueError as exc:
+            raise ValueError(f"{value!r} is not an http(s) URL ({exc})") from None
         return value
 
     @field_validator("pack")

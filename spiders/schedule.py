@@ -42,7 +42,11 @@ class Fetch:
     def host(self) -> str:
         """The server asked: host and port (the same server for every supplier that shares them)."""
         parts = urlparse(self.url)
-        return f"{(parts.hostname or '').lower()}:{parts.port or parts.scheme}"
+        try:
+            port = parts.port or parts.scheme
+        except ValueError:  # a port no request can be made of: its request fails, for this page alone
+            port = parts.netloc.rsplit(":", 1)[-1]
+        return f"{(parts.hostname or '').lower()}:{port}"
 
 
 @dataclass(eq=False)

@@ -198,7 +198,7 @@ def test_redirects_stay_on_the_suppliers_site(tmp_path, sites):
     assert elsewhere.requests("walnut") == []  # the other server was never asked
 
 
-def test_a_page_past_the_memory_bound_costs_that_offer_alone(tmp_path, sites):
+def test_a_page_past_the_memory_bound_or_an_address_that_cannot_be_requested_costs_that_offer_alone(tmp_path, sites):
     import subprocess
     import sys
 
@@ -215,10 +215,17 @@ def test_a_page_past_the_memory_bound_costs_that_offer_alone(tmp_path, sites):
         - {{supplier: acme, id: heavy, price: "css:.price::text", variant: "Bolt 7", max_download_mb: 40, url: "{acme.set('heavy', heavy)}"}}
         - {{supplier: corner, id: healthy, url: "{corner.set('walnut', product_page('12.00'))}"}}
     """, suppliers_yaml=SUPPLIERS)
-    crawl = subprocess.run([sys.executable, "-m", "scrapy", "crawl", "offers", "-a", f"config={tmp_path / 'supplywatch.yml'}",
-                            "-O", str(tmp_path / "items.jsonl"), "-s", "SUPPLYWATCH_MEMORY_LIMIT_MB=300", "-s", "LOG_LEVEL=ERROR"],
-                           cwd=REPO, capture_output=True, text=True, timeout=300)
+    from monitor import config as config_module
+
+    offers = config_module.load(tmp_path / "supplywatch.yml").offers()
+    # As a scrapyd job gets them (JSON, past the config's checks): one whose address no request can be made of.
+    unreachable = offers[0].model_copy(update={"offer_id": "bad-port", "url": acme.server.url_for("/p/heavy").replace(
+        f":{acme.server.port}/", ":99999/")})
+    crawl = subprocess.run([sys.executable, "-m", "scrapy", "crawl", "offers", "-a", f"offers={json.dumps([unreachable.model_dump(), *[o.model_dump() for o in offers]])}",
+                            "-O", str(tmp_path / "items.jsonl"), "-s", "SUPPLYWATCH_MEMORY_LIMIT_MB=300", "-s", "LOG_LEVEL=ERROR",
+                            "-s", "DOWNLOAD_DELAY=0"], cwd=REPO, capture_output=True, text=True, timeout=300)
     assert crawl.returncode == 0, crawl.stderr[-3000:]
     items = {i["offer_id"]: i for i in map(json.loads, (tmp_path / "items.jsonl").read_text().splitlines())}
     assert items["heavy"]["status"] == "error" and "could not be read" in items["heavy"]["error"]  # its tree did not fit
-    assert items["healthy"]["status"] == "ok" and items["healthy"]["price"] == "12.00"
+    assert items["bad-port"]["status"] == "error" and "cannot be fetched: Port out of range" in items["bad-port"]["error"]
+    assert items["healthy"]["status"] == "ok" and items["healthy"]["price"] == "12.00"  # (it used to cost every supplier the night)

@@ -167,7 +167,13 @@ class OffersSpider(scrapy.Spider):
         assert self.schedule is not None
         ready: list[Any] = self._not_fetched()
         self._decide_second_looks()
-        ready += [self._request(fetch) for fetch in self.schedule.next_fetches(time.monotonic())]
+        for fetch in self.schedule.next_fetches(time.monotonic()):
+            try:
+                ready.append(self._request(fetch))
+            except Exception as exc:  # an address no request can be made of (a port past 65535): that page alone
+                self.logger.error("cannot request %s: %s", fetch.url, exc)
+                ready += self._finish(fetch, [self._item(offer, fetch, status="error", error=f"the address cannot be fetched: {exc}")
+                                              for offer in fetch.offers])
         return ready + self._not_fetched() + self._lost()
 
     def _request(self, fetch: Fetch) -> scrapy.Request:
