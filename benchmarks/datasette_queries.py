@@ -33,16 +33,20 @@ async def timed(ds: Datasette, path: str) -> tuple[float, int, int]:
 
 async def run(path: Path) -> list[tuple[str, float, int, int]]:
     metadata = serve.metadata_for(path)
-    ds = Datasette([str(path)], metadata=metadata, settings=serve.settings())
+    ds = serve.app(path)  # with the owner pages' plugin: its SQL functions format the queries' money and units
     name = path.stem
     material = next(iter((await ds.get_database(name).execute("select id from materials limit 1 offset 1")).rows))[0]
     results = []
+    product = next(iter((await ds.get_database(name).execute("select id from products limit 1")).rows), [None])[0]
+    for label, page in (("home", "/"), ("material page", f"/material/{material}"), ("material page, everything", f"/material/{material}?days=all"),
+                        *((("product page", f"/product/{product}"),) if product else ())):
+        results.append((f"page {label}", *await timed(ds, page)))
     for query, spec in metadata["databases"][name]["queries"].items():
         params = {p: material for p in spec.get("params", [])}
         url = f"/{name}/{query}.json?_shape=objects&" + urllib.parse.urlencode(params)
         results.append((f"query {query}", *await timed(ds, url)))
     for dashboard, spec in metadata["plugins"]["datasette-dashboards"].items():
-        options = {"material": material} if "filters" in spec else {}
+        options = {dashboard: material if dashboard == "material" else product or ""}
         for slug, chart in spec["charts"].items():
             sql = replace_opts_in_query(chart["query"], options)
             url = f"/{name}.json?" + urllib.parse.urlencode({"sql": sql, "_shape": "objects", **options})
@@ -51,7 +55,7 @@ async def run(path: Path) -> list[tuple[str, float, int, int]]:
             if "query" in dfilter:
                 url = f"/{name}.json?" + urllib.parse.urlencode({"sql": dfilter["query"], "_shape": "objects"})
                 results.append((f"filter {dashboard}/{filter_name}", *await timed(ds, url)))
-        page = f"/-/dashboards/{dashboard}" + (f"?material={material}" if options else "")
+        page = f"/-/dashboards/{dashboard}?" + urllib.parse.urlencode(options)
         results.append((f"page {dashboard}", *await timed(ds, page)))
     for table in ("observations", "alerts", "runs"):
         results.append((f"table {table}", *await timed(ds, f"/{name}/{table}.json?_shape=objects")))

@@ -98,10 +98,10 @@ def read_series(path: Path, date_column: str, price_column: str) -> list[tuple[s
     return sorted(series)
 
 
-def _config(directory: Path, rule_set: tuple[RuleKind, ...], unit: str, currency: str, name: str) -> Config:
+def _config(directory: Path, rule_set: tuple[RuleKind, ...], unit: str, currency: str, name: str, source: str) -> Config:
     config = Config.model_validate({
         "database": "backtest.db", "currency": currency, "crawl": {"contact": "backtest@localhost"},
-        "suppliers": [{"id": "series", "name": "the series", "currency": currency}],
+        "suppliers": [{"id": "series", "name": source, "currency": currency}],
         "materials": [{"id": "series", "name": name, "unit": unit,
                        "offers": [{"supplier": "series", "url": "http://backtest.invalid/", "pack": f"1 {unit}"}],
                        "rules": [r.model_dump(exclude_none=True) for r in rule_set]}],
@@ -120,15 +120,17 @@ def _night(run: Run, first_looks: list[dict[str, Any]], second_looks: dict[str, 
 
 
 def backtest(series: list[tuple[str, float]], rule_set: tuple[RuleKind, ...] = DEFAULT_RULES, unit: str = "each",
-             currency: str = "USD", name: str = "Series", first_looks: dict[int, float] | None = None) -> BacktestResult:
-    """Replay ``series`` as nightly runs and collect every notification the rules would have sent.
+             currency: str = "USD", name: str = "Series", first_looks: dict[int, float] | None = None,
+             source: str = "the series") -> BacktestResult:
+    """Replay ``series`` as nightly runs and collect every notification the rules would have sent;
+    messages name it "<name> at <source>" (e.g. "Coconut oil at coconut.csv").
 
     ``first_looks``: night index -> the price the page showed at the first look that night (an
     injected glitch); the immediate re-fetch reads the series' own price."""
     result = BacktestResult(len(series), series[0][0], series[-1][0])
     glitches = first_looks or {}
     with tempfile.TemporaryDirectory() as scratch:
-        config = _config(Path(scratch), rule_set, unit, currency, name)
+        config = _config(Path(scratch), rule_set, unit, currency, name, source)
         db, _ = open_store(config)
         db.execute("PRAGMA synchronous = OFF")  # a scratch file: speed over durability
         for index, (day, price) in enumerate(series):
@@ -139,7 +141,7 @@ def backtest(series: list[tuple[str, float]], rule_set: tuple[RuleKind, ...] = D
             with Run(db, config, "backtest", as_of, deliver=False, echo=lambda _: None) as run:
                 night = _night(run, [first], second)
             result.suspect_rows += any(status != "ok" for status in night_rows(db, night.run_id))
-            result.collect(day, night, lambda t: price)
+            result.collect(day, night, lambda t: price)  # noqa: B023 (used before the loop moves on)
         db.close()
     return result
 

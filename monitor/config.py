@@ -157,7 +157,7 @@ class Offer(_Strict):
     @classmethod
     def _pack_has_unit(cls, value: str | None) -> str | None:
         if value is not None:
-            units.parse_quantity(value)
+            units.check_quantity(value)
         return value
 
     @field_validator("price")
@@ -197,7 +197,7 @@ class Material(_Strict):
     @field_validator("unit")
     @classmethod
     def _known_unit(cls, value: str) -> str:
-        units.parse_unit(value)
+        units.material_unit(value)
         return value
 
 
@@ -210,7 +210,7 @@ class RecipeLine(_Strict):
     @field_validator("quantity")
     @classmethod
     def _has_unit(cls, value: str) -> str:
-        units.parse_quantity(value)
+        units.check_quantity(value)
         return value
 
 
@@ -269,7 +269,7 @@ def yield_count(text: str) -> tuple[float, str]:
     if not match or float(match.group(1)) <= 0:
         raise ValueError(f"{text!r} is not a yield: write how many one batch makes, e.g. '40 bars' or '1'")
     unit = (match.group(2) or "each").strip()
-    return float(match.group(1)), unit[:-1] if unit.endswith("s") and len(unit) > 3 else unit
+    return float(match.group(1)), units.singular(unit)
 
 
 INDEX_SOURCES = ("fred", "bls", "worldbank", "ecb")
@@ -330,6 +330,8 @@ class Config(_Strict):
     compare: Literal["listed", "landed"] = "listed"  # landed: rules and comparisons include shipping and fees
     crawl: CrawlSettings
     notify: NotifySettings = NotifySettings()
+    # The owner's own units, before the materials that use them: {table: each, tote: 275 gal}.
+    units: dict[str, str] = {}
     suppliers: Annotated[list[Supplier], Field(min_length=1)]  # offers name one: "known: none" helps nobody
     materials: list[Material]
     products: list[Product] = []
@@ -340,6 +342,19 @@ class Config(_Strict):
     _base_dir: Path = PrivateAttr(default_factory=Path.cwd)
     _offers: list[OfferSpec] | None = PrivateAttr(default=None)
     _secrets: dict[str, str] = PrivateAttr(default_factory=dict)  # ${NAME} -> its value, set by load()
+
+    @field_validator("units")
+    @classmethod
+    def _define_units(cls, value: dict[str, str]) -> dict[str, str]:
+        problems = []
+        for name, definition in value.items():
+            try:
+                units.define(name, str(definition))
+            except ValueError as exc:
+                problems.append(f"{name}: {exc}")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return value
 
     @property
     def base_dir(self) -> Path:
@@ -590,3 +605,21 @@ def load(path: str | os.PathLike[str] = DEFAULT_CONFIG) -> Config:
     if problems:
         raise ConfigError(f"{path}:\n  " + "\n  ".join(problems))
     return config
+
+
+PLACEHOLDER_DOMAINS = ("example.com", "example.org", "example.net", "example.de")
+
+
+def advice(config: Config) -> list[str]:
+    """What is valid but probably not meant: the example's contact address or pages left in."""
+    notes = []
+    contact = config.crawl.contact.lower()
+    if any(contact.endswith("@" + domain) or f"//{domain}" in contact or f".{domain}" in contact for domain in PLACEHOLDER_DOMAINS):
+        notes.append(f"crawl.contact is still the example address {config.crawl.contact}: suppliers see it in every request, "
+                     "so put an e-mail address or web page where they can reach you")
+    for m, material in enumerate(config.materials):
+        for o, offer in enumerate(material.offers):
+            host = (urlparse(offer.url).hostname or "").lower()
+            if any(host == d or host.endswith("." + d) for d in PLACEHOLDER_DOMAINS):
+                notes.append(f"materials[{m}].offers[{o}].url is the example's page {offer.url}: put the supplier's real product page")
+    return notes

@@ -36,6 +36,7 @@ class CostLine:
     supplier_name: str | None = None
     observation_id: int | None = None
     priced_at: str | None = None
+    unpriced_because: str | None = None  # why a line has no price: "out of stock", "no price in 30 days" ...
 
 
 @dataclass
@@ -112,8 +113,15 @@ def cost_at(db: sqlite_utils.Database, config: Config, product: Product, as_of: 
         candidates = [r for offer_id, r in _offer_prices(db, material_id, as_of, material.unit, config.currency).items() if offer_id in active]
         if recipe_line.supplier:
             candidates = [r for r in candidates if r[1] == recipe_line.supplier]
+            if not candidates:
+                line.unpriced_because = f"no valid price at {suppliers.get(recipe_line.supplier, recipe_line.supplier)} in the last {MAX_PRICE_AGE_DAYS} days"
         else:
-            candidates = [r for r in candidates if r[5] != 0]  # out of stock: cannot be bought tonight
+            in_stock = [r for r in candidates if r[5] != 0]  # out of stock: cannot be bought tonight
+            if candidates and not in_stock:
+                line.unpriced_because = "out of stock at every supplier"
+            elif not candidates:
+                line.unpriced_because = f"no valid price in the last {MAX_PRICE_AGE_DAYS} days"
+            candidates = in_stock
         if candidates:
             offer_id, supplier_id, observation_id, fetched_at, unit_price, _ = min(candidates, key=lambda r: (r[4], r[0]))
             line.unit_price, line.cost = unit_price, quantity * unit_price
@@ -142,26 +150,38 @@ def record_costs(db: sqlite_utils.Database, config: Config, run_id: int | None, 
                 "cost_id": cost_id, "product_id": cost.product.id, "costed_at": as_of, "material_id": line.material_id,
                 "quantity": line.quantity, "unit": line.unit, "unit_price": line.unit_price, "cost": line.cost,
                 "offer_id": line.offer_id, "supplier_id": line.supplier_id, "observation_id": line.observation_id,
-                "priced_at": line.priced_at,
+                "priced_at": line.priced_at, "as_written": line.as_written,
             } for line in cost.lines)
     return costs
 
 
 def format_cost(cost: ProductCost) -> str:
-    """The breakdown as ``supplywatch cost`` prints it."""
-    money = lambda v: f"{v:,.2f} {cost.currency}"  # noqa: E731
+    """The breakdown as ``supplywatch cost`` prints it: the recipe's own quantities, unit prices per
+    the material's unit, money in the home currency; no total before a line has a price."""
+    from . import display
+
     p = cost.product
-    out = [f"{p.name} ({p.id}), one batch = {p.yield_count:g} {p.yield_unit}, prices as of {cost.as_of[:16].replace('T', ' ')}"]
+    money = lambda v: display.money(v, cost.currency)  # noqa: E731
+    made = units.quantity_text(p.yield_count, p.yield_unit)
+    out = [f"{p.name}: one batch makes {made}; prices as of {cost.as_of[:16].replace('T', ' ')} UTC"]
     width = max(len(line.material_name) for line in cost.lines)
-    for line in cost.lines:
-        if line.cost is None:
-            out.append(f"  {line.material_name:<{width}}  {line.as_written:>12}  no valid price in the last {MAX_PRICE_AGE_DAYS} days")
+    amounts = [units.quantity_as_written(line.as_written) for line in cost.lines]
+    amount_width = max(len(a) for a in amounts)
+    for line, amount in zip(cost.lines, amounts):
+        if line.cost is None or line.unit_price is None:
+            out.append(f"  {line.material_name:<{width}}  {amount:>{amount_width}}  {line.unpriced_because or 'no valid price'}")
             continue
-        out.append(f"  {line.material_name:<{width}}  {line.as_written:>12}  {line.quantity:,.4g} {line.unit} x "
-                   f"{line.unit_price:,.4f} = {money(line.cost):>14}  {line.supplier_name} ({(line.priced_at or '')[:10]})")
-    label = "batch cost" if cost.complete else "INCOMPLETE batch cost (lines without a price are left out)"
-    out.append(f"  {label}: {money(cost.batch_cost)}; per {p.yield_unit}: {money(cost.unit_cost)}")
+        out.append(f"  {line.material_name:<{width}}  {amount:>{amount_width}}  x {display.unit_price(line.unit_price, cost.currency, line.unit):>14}"
+                   f"  = {money(line.cost):>11}  {line.supplier_name}, {display.day(line.priced_at)}")
+    if not any(line.cost is not None for line in cost.lines):
+        out.append("  No line has a valid price, so there is no cost to show (`supplywatch prices` shows what is known).")
+        return "\n".join(out)
+    if cost.complete:
+        out.append(f"  Batch cost {money(cost.batch_cost)}; per {p.yield_unit}: {money(cost.unit_cost)}")
+    else:
+        out.append(f"  INCOMPLETE: {money(cost.batch_cost)} for the priced lines only; "
+                   "no cost or margin alert until every line has a price")
     if cost.margin_percent is not None:
         target = f" (target {p.target_margin:g}%)" if p.target_margin else ""
-        out.append(f"  sells at {money(p.price or 0)} per {p.yield_unit}: margin {cost.margin_percent:.1f}%{target}")
+        out.append(f"  Sells at {money(p.price or 0)} a {p.yield_unit}: margin {cost.margin_percent:.1f}%{target}")
     return "\n".join(out)

@@ -348,9 +348,10 @@ class Run:
 # ---- the ways prices come in ---------------------------------------------------------------
 
 def run(config: Config, echo: Callable[[str], None] = print, log_level: str = "WARNING",
-        scrapyd_nodes: Sequence[str] = (), scrapyd_jobs: int | None = None) -> RunResult:
+        scrapyd_nodes: Sequence[str] = (), scrapyd_jobs: int | None = None,
+        on_item: Callable[[dict[str, Any]], None] | None = None) -> RunResult:
     """Crawl every active offer now (here, or on ``scrapyd_nodes``) and process the results,
-    under the database's lock."""
+    under the database's lock. ``on_item`` sees each item of a local crawl as it arrives."""
     with run_lock(config.database_path):
         db, notes = open_store(config)
         offers = [o for o in config.offers() if o.active]
@@ -395,8 +396,9 @@ def run(config: Config, echo: Callable[[str], None] = print, log_level: str = "W
                 from .crawl.local import crawl_nights  # Scrapy is imported only by commands that crawl
 
                 crawl_nights(config, [None], handle, log_level=log_level, refetch=night.to_refetch, batch=night.accept,
-                             log_file=None if log_level == "INFO" else log_file,  # -v: the log on the terminal instead
-                             indexes=index_series.spider_arguments(index_series.due(db, config, store.now_iso())))
+                             log_file=None if log_level == "INFO" else log_file,  # --scrapy-log: on the terminal instead
+                             indexes=index_series.spider_arguments(index_series.due(db, config, store.now_iso())),
+                             on_item=on_item)
         with open(log_file, "a", encoding="utf-8") as log:
             log.write(f"run {results[0].run_id}: {results[0].status}: {results[0].message}\n")
         return results[0]

@@ -45,7 +45,7 @@ def fetch(urls: list[str], contact: str) -> dict[str, dict[str, Any]]:
 
     settings = Settings()
     settings.setmodule(project_settings, priority="project")
-    settings.setdict({"USER_AGENT": f"supplywatch/0.1 (price monitor; contact: {contact})", "LOG_LEVEL": "ERROR", "RETRY_TIMES": 1})
+    settings.setdict({"USER_AGENT": f"supplywatch/0.1 (price monitor; contact: {contact})", "LOG_ENABLED": False, "RETRY_TIMES": 1})  # the reason is in the item, in words
     process = CrawlerProcess(settings)
     found: dict[str, dict[str, Any]] = {}
 

@@ -26,14 +26,17 @@ def settings() -> dict[str, Any]:
     return json.loads((DATASETTE_DIR / "settings.json").read_text(encoding="utf-8"))
 
 
-def metadata_for(database: Path, password: bool = False, hosts: list[str] | None = None) -> dict[str, Any]:
+def metadata_for(database: Path, password: bool = False, hosts: list[str] | None = None, currency: str | None = None) -> dict[str, Any]:
     """The project's metadata with its database named after the actual file (``prices.db`` -> ``prices``);
-    ``hosts``: the only host names answered (see :mod:`monitor.serve_guard`)."""
+    ``hosts``: the only host names answered (see :mod:`monitor.serve_guard`); ``currency``: the
+    config's home currency, for the owner pages and the money in queries."""
     text = (DATASETTE_DIR / "metadata.yml").read_text(encoding="utf-8")
     if database.stem != "supplywatch":
         text = text.replace("/supplywatch/", f"/{database.stem}/").replace("db: supplywatch", f"db: {database.stem}")
     metadata = yaml.safe_load(text)
     metadata["databases"][database.stem] = metadata["databases"].pop("supplywatch")
+    metadata["plugins"]["supplywatch"] = {"currency": currency} if currency else {}
+    _default_choices(database, metadata["plugins"]["datasette-dashboards"])
     if password:
         # Only the owner, logged in at /-/login with the password whose hash is in the environment.
         metadata["allow"] = {"id": "owner"}
@@ -54,6 +57,21 @@ def served_hosts(host: str, base_url: str | None = None) -> list[str]:
     return sorted(set(hosts))
 
 
+def _default_choices(database: Path, dashboards: dict[str, Any]) -> None:
+    """Open each dashboard on its first material or product (by name), not on an empty choice
+    that would draw every one at once."""
+    import sqlite3
+
+    try:
+        with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as conn:
+            for slug, table in (("material", "materials"), ("product", "products")):
+                row = conn.execute(f"SELECT min(name) FROM {table}").fetchone()
+                if row and row[0] and slug in dashboards:
+                    dashboards[slug]["filters"][slug]["default"] = row[0]
+    except sqlite3.Error:
+        pass  # no database yet, or an older one: the dashboards fall back to the first name themselves
+
+
 def hash_password(password: str) -> str:
     from datasette_auth_passwords.utils import hash_password as pbkdf2
 
@@ -62,8 +80,10 @@ def hash_password(password: str) -> str:
 
 def datasette_args(database: Path, metadata_file: Path, host: str = "127.0.0.1", port: int = 8001, immutable: bool = False) -> list[str]:
     """``datasette serve`` arguments: never ``-i`` (immutable: the nightly run writes while it serves),
-    except for a file that nobody can write where it is; settings from settings.json."""
-    args = ["serve", *(["-i"] if immutable else []), str(database), "--metadata", str(metadata_file), "--host", host, "--port", str(port)]
+    except for a file that nobody can write where it is; settings from settings.json; the owner
+    pages' plugin and templates from datasette/."""
+    args = ["serve", *(["-i"] if immutable else []), str(database), "--metadata", str(metadata_file), "--host", host, "--port", str(port),
+            "--plugins-dir", str(DATASETTE_DIR / "plugins"), "--template-dir", str(DATASETTE_DIR / "templates")]
     for name, value in settings().items():
         args += ["--setting", name, str(value).lower() if isinstance(value, bool) else str(value)]
     return args
@@ -79,7 +99,16 @@ def limit_memory(limit: int = MEMORY_LIMIT) -> None:
     resource.setrlimit(resource.RLIMIT_DATA, (limit if hard == resource.RLIM_INFINITY else min(limit, hard), hard))
 
 
-def serve(database: Path, host: str = "127.0.0.1", port: int = 8001, base_url: str | None = None, immutable: bool = False) -> int:
+def app(database: Path, password: bool = False, currency: str | None = None, hosts: list[str] | None = None) -> Any:
+    """The Datasette that `serve` runs, in this process (for tests and scripts)."""
+    from datasette.app import Datasette
+
+    return Datasette([str(database)], metadata=metadata_for(database, password, hosts, currency), settings=settings(),
+                     plugins_dir=str(DATASETTE_DIR / "plugins"), template_dir=str(DATASETTE_DIR / "templates"))
+
+
+def serve(database: Path, host: str = "127.0.0.1", port: int = 8001, base_url: str | None = None, immutable: bool = False,
+          currency: str | None = None) -> int:
     """Run Datasette until Ctrl-C; returns its exit code."""
     password = host not in LOCAL_HOSTS
     if password and not os.environ.get(PASSWORD_ENV):
@@ -89,10 +118,10 @@ def serve(database: Path, host: str = "127.0.0.1", port: int = 8001, base_url: s
             "and start again (or serve on 127.0.0.1 and use an SSH tunnel)."
         )
     with tempfile.NamedTemporaryFile("w", suffix=".json", prefix="supplywatch-metadata-") as metadata_file:
-        json.dump(metadata_for(database, password, None if password else served_hosts(host, base_url)), metadata_file)
+        json.dump(metadata_for(database, password, None if password else served_hosts(host, base_url), currency), metadata_file)
         metadata_file.flush()
         from datasette.cli import cli as datasette_cli
-        from datasette.plugins import pm
+        from datasette.plugins import pm  # type: ignore[attr-defined]  # created at import, untyped
 
         from . import serve_guard
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Any, Awaitable, Callable
 
-from datasette import hookimpl
+from datasette.hookspecs import hookimpl
 
 NAME = "supplywatch-guard"
 VALUE_LIMIT = 1_000_000  # bytes: far above any value the store keeps (raw text is capped at 500 characters)

@@ -1,42 +1,66 @@
-"""``supplywatch status``: what a person checks in the morning, as plain text."""
+"""``supplywatch status``: what a person checks in the morning, as plain text, in names not ids."""
 
 from __future__ import annotations
 
 import sqlite_utils
 
-from . import alerts
+from . import alerts, display
 from .store import now_iso
+
+SOURCES = {"crawl": "nightly crawl", "crawl:scrapyd": "crawl on scrapyd", "manual": "price added by hand", "demo": "demo night",
+           "backtest": "backtest"}
+
+
+def _source(source: str) -> str:
+    if source.startswith("ingest:"):
+        return "feed " + source.removeprefix("ingest:")
+    return SOURCES.get(source, source)
 
 
 def report(db: sqlite_utils.Database, runs: int = 5) -> str:
     lines = ["Last runs:"]
     for r in db.query("SELECT * FROM runs ORDER BY id DESC LIMIT ?", [runs]):
-        lines.append(f"  #{r['id']:<5} {r['as_of'][:16]}  {r['source']:<8} {r['status']:<8} {r['message'] or ''}")
+        lines.append(f"  {r['as_of'][:16].replace('T', ' ')}  {_source(r['source']):<20} {r['status']:<8} {r['message'] or ''}".rstrip())
     if len(lines) == 1:
         lines.append("  (none yet)")
     firing = alerts.firing(db)  # worst first: severity is a rank, not a word to sort
     lines.append(f"\nOpen alerts ({len(firing)}):")
-    lines += [f"  [{a.severity}] since {(a.first_fired or '')[:10]}  {a.message}" for a in firing] or ["  none"]
-    stale = list(db.query(
-        """SELECT o.id, o.url, (SELECT max(fetched_at) FROM observations x WHERE x.offer_id = o.id AND x.status = 'ok') AS last_ok,
-                  (SELECT status || ': ' || coalesce(error, '') FROM observations x WHERE x.offer_id = o.id ORDER BY fetched_at DESC LIMIT 1) AS last
-           FROM offers o WHERE o.active"""
+    lines += [f"  [{a.severity}] since {display.day(a.first_fired)}  {a.message}" for a in firing] or ["  none"]
+    offers = list(db.query(
+        """SELECT m.name AS material, s.name AS supplier, o.url,
+                  (SELECT max(fetched_at) FROM observations x WHERE x.offer_id = o.id AND x.status = 'ok') AS last_ok,
+                  (SELECT status FROM observations x WHERE x.offer_id = o.id ORDER BY fetched_at DESC LIMIT 1) AS status,
+                  (SELECT error FROM observations x WHERE x.offer_id = o.id ORDER BY fetched_at DESC LIMIT 1) AS error
+           FROM offers o JOIN materials m ON m.id = o.material_id JOIN suppliers s ON s.id = o.supplier_id
+           WHERE o.active ORDER BY m.name, s.name"""
     ))
-    latest_run = db.execute("SELECT max(as_of) FROM runs").fetchone()[0]
-    no_price = [s for s in stale if s["last"] and not s["last"].startswith("ok")]
-    lines.append(f"\nOffers without a valid price in the last run ({len(no_price)}):")
-    lines += [f"  {s['id']:<32} last valid {(s['last_ok'] or 'never')[:10]}  {s['last']}" for s in no_price] or ["  none"]
+    no_price = [o for o in offers if o["status"] and o["status"] != "ok"]
+    lines.append(f"\nOffers without a valid price in their last fetch ({len(no_price)}):")
+    what = {"suspect": "price held back as suspect", "missing": "no price on the page", "ambiguous": "several prices, none chosen",
+            "error": "page not fetched"}
+    lines += [f"  {o['material']} at {o['supplier']}: {what.get(o['status'], o['status'])}"
+              + (f" ({o['error']})" if o["error"] else "") + f"; last valid price {display.day(o['last_ok'])}"
+              for o in no_price] or ["  none"]
+    names = {r[0]: r[1] for r in db.execute("SELECT id, name || ' (material)' FROM materials UNION ALL SELECT id, name || ' (supplier)' "
+                                            "FROM suppliers UNION ALL SELECT id, name || ' (product)' FROM products")}
+    names |= {r[0]: f"{r[1]} at {r[2]}" for r in db.execute(
+        "SELECT o.id, m.name, s.name FROM offers o JOIN materials m ON m.id = o.material_id JOIN suppliers s ON s.id = o.supplier_id")}
     silenced = list(db.query("SELECT * FROM silences WHERE until > ? ORDER BY until", [now_iso()]))
     lines.append(f"\nSilences ({len(silenced)}):")
-    lines += [f"  {s['target']:<32} until {s['until'][:16]}  {s['reason'] or ''}" for s in silenced] or ["  none"]
+    lines += [f"  {names.get(s['target'], s['target'])} until {s['until'][:16].replace('T', ' ')} UTC" + (f"  ({s['reason']})" if s["reason"] else "")
+              for s in silenced] or ["  none"]
     from .decisions import status_lines  # the to-do list and each material's runway and call
 
     lines += status_lines(db)
-    queued = db.execute("SELECT count(*), max(attempts), max(last_error) FROM notifications WHERE delivered_at IS NULL").fetchone()
-    lines.append(f"\nNotifications waiting for delivery: {queued[0]}" + (f" (up to {queued[1]} attempts; last error: {queued[2]})" if queued[0] else ""))
-    if latest_run:
-        lines.append(f"Latest run time: {latest_run}")
+    queued = list(db.query("SELECT * FROM notifications WHERE delivered_at IS NULL ORDER BY id"))
+    lines.append(f"\nNotifications waiting for delivery: {len(queued)}")
+    for n in queued:
+        tried = display.count(n["attempts"], "attempt")
+        reason = f"; last error: {n['last_error']}" if n["last_error"] else ""
+        lines.append(f"  {n['title']} (for {n['tag']}; {tried}{reason})")
+    if queued:
+        lines.append("  They are sent again on the next run; `supplywatch notify-test` checks the URLs now.")
     last_log = db.execute("SELECT log_file FROM runs WHERE log_file IS NOT NULL ORDER BY id DESC LIMIT 1").fetchone()
     if last_log:
-        lines.append(f"Log of the last crawl: {last_log[0]}")
+        lines.append(f"\nLog of the last crawl: {last_log[0]}")
     return "\n".join(lines)

@@ -446,7 +446,7 @@ def _amount_forms(amount: Decimal) -> list[str]:
     """How an amount may be written in a page: 1299 as 1299, 1,299.00, 1.299,00, 1 299 or 1.299,-."""
     whole, _, fraction = f"{amount:f}".partition(".")
     fraction = fraction.rstrip("0")
-    groups = []
+    groups: list[str] = []
     while len(whole) > 3:
         groups.insert(0, whole[-3:])
         whole = whole[:-3]

@@ -65,8 +65,8 @@ def currency_in_text(text: str) -> str | None:
         code = iso_code(match.group(1)).code
         if code:
             return code
-    match = _SYMBOL_PATTERN.search(text)
-    return SYMBOLS[match.group(0).lower()] if match else None
+    symbol = _SYMBOL_PATTERN.search(text)
+    return SYMBOLS[symbol.group(0).lower()] if symbol else None
 
 
 def currency_code(found: str | None, supplier_currency: str) -> str:

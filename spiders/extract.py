@@ -355,23 +355,24 @@ def extract_price(
         found = pricelist.html_candidates(page.current, price_list["rows"], price_list["match"], price_list["price"], price_list.get("pack"), page.locale.decimal if page.locale.decimal in (".", ",") else None)
         return _finish(choose(found, variant, quantity), None, unit) if found else Extraction("missing", method="price-list", error=f"no row matching {price_list['match']!r} with a price")
     if selector:
-        found = _selector_candidates(page.current, selector, page.locale.decimal)
-        if not found:
+        selected = _selector_candidates(page.current, selector, page.locale.decimal)
+        if not selected:
             return Extraction("missing", method=selector.partition(":")[0], error=f"selector {selector!r} matched no price",
                               locale=page.locale)
-        return _with_currency(_finish(replace(choose(found, variant, quantity), locale=page.locale), page, unit))
+        return _with_currency(_finish(replace(choose(selected, variant, quantity), locale=page.locale), page, unit))
     primary, witnesses = _chain(page)
+    chosen: Extraction
     if primary is None:
-        found = _from_buy_box(page)
-        if found.status != "ok" and page.refused:  # "price": "0" is a shop saying it has no price, not a bargain
-            found = replace(found, error=f"no price: {'; '.join(dict.fromkeys(page.refused))}")
-        return _with_currency(_finish(found, page, unit))
-    found = choose(primary[1], variant, quantity)
-    if found.status == "ambiguous" and not variant:
-        found = _resolved_by_buy_box(found, page, quantity)
-    if found.status == "ok" and not variant:  # the buy box shows the default choice, not the owner's variant
-        found = _witnessed(found, witnesses, page)
-    return _with_currency(_finish(replace(found, locale=page.locale if "locale" in page.__dict__ else None), page, unit))
+        chosen = _from_buy_box(page)
+        if chosen.status != "ok" and page.refused:  # "price": "0" is a shop saying it has no price, not a bargain
+            chosen = replace(chosen, error=f"no price: {'; '.join(dict.fromkeys(page.refused))}")
+        return _with_currency(_finish(chosen, page, unit))
+    chosen = choose(primary[1], variant, quantity)
+    if chosen.status == "ambiguous" and not variant:
+        chosen = _resolved_by_buy_box(chosen, page, quantity)
+    if chosen.status == "ok" and not variant:  # the buy box shows the default choice, not the owner's variant
+        chosen = _witnessed(chosen, witnesses, page)
+    return _with_currency(_finish(replace(chosen, locale=page.locale if "locale" in page.__dict__ else None), page, unit))
 
 
 def _from_buy_box(page: _Page) -> Extraction:
@@ -407,7 +408,7 @@ def _witnessed(found: Extraction, others: list[tuple[str, list[Candidate]]], pag
     """Check the chosen price against the page's other sources and what the page shows. When the
     buy box shows another price and the data's price appears only struck through or not at all,
     the buy box wins (the data is stale); either way the disagreement is recorded."""
-    if found.tiers:
+    if found.tiers or found.price is None:
         return found  # quantity breaks: the page shows one of several prices by design
     price = found.price
     agreed = list(found.agreed)

@@ -54,6 +54,6 @@ class IndexFetch(scrapy.Item):
 
     index_id = scrapy.Field()
     error = scrapy.Field()
-    values = scrapy.Field()
+    values = scrapy.Field()  # type: ignore[assignment]  # an item field, not Mapping.values
     fetched_at = scrapy.Field()
     url = scrapy.Field()

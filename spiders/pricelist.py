@@ -28,7 +28,7 @@ def _select(node: Selector, selector: str) -> list[str]:
     return node.css(query).getall() if kind == "css" else node.xpath(query).getall()
 
 
-def html_candidates(page: Selector, rows: str, match: str, price: str, pack: str | None, decimal_separator: str) -> list[Candidate]:
+def html_candidates(page: Selector, rows: str, match: str, price: str, pack: str | None, decimal_separator: str | None) -> list[Candidate]:
     """Rows whose text contains ``match`` (case-insensitive), priced by ``price`` within the row."""
     kind, _, query = rows.partition(":")
     found = []
@@ -147,7 +147,7 @@ def table_rows(body: bytes, kind: str, sheet: str | None) -> Table:
 
 
 def table_candidates(body: bytes, kind: str, match: str, price: str, key: str | None, pack: str | None,
-                     sheet: str | None, decimal_separator: str) -> list[Candidate]:
+                     sheet: str | None, decimal_separator: str | None) -> list[Candidate]:
     """Rows of a CSV or XLSX price list whose ``key`` column (or any column) equals ``match``."""
     found = []
     wanted = match.strip().lower()

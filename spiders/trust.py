@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, Mapping, MutableMapping
 
 from .plain_text import words
 
@@ -69,7 +69,7 @@ def pack_problem(pack: Any) -> str | None:
     return problem
 
 
-def number_problem(fields: dict[str, Any]) -> str | None:
+def number_problem(fields: Mapping[str, Any]) -> str | None:
     """Why the numbers of an item with a price cannot be stored as one, or None when they can."""
     problem = amount_problem(fields.get("price")) or pack_problem(fields.get("pack") if fields.get("pack_source") == "page" else None)
     if problem:
@@ -82,7 +82,7 @@ def number_problem(fields: dict[str, Any]) -> str | None:
     return None
 
 
-def clean_fields(fields: dict[str, Any]) -> dict[str, Any]:
+def clean_fields(fields: MutableMapping[str, Any]) -> Any:  # the same mapping: a dict, or a Scrapy item
     """Every text field capped and stripped of control characters (in place, and returned)."""
     for key, limit in TEXT_LIMITS.items():
         if isinstance(fields.get(key), str):

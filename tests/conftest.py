@@ -173,6 +173,41 @@ def demo(tmp_path_factory) -> tuple[Path, str]:
     return directory, result.stdout
 
 
+EVIL = "<script>alert('owned')</script> Ltd"
+NAMES = f"""
+- id: screws
+  name: "Screws <M6>"
+  unit: box
+  offers:
+    - {{supplier: ab, url: "http://127.0.0.1:9/screws"}}
+    - {{supplier: evil, url: "http://127.0.0.1:9/screws-evil"}}
+- id: flour
+  name: "Flour & Co's \\"best\\""
+  unit: kg
+  offers:
+    - {{supplier: ab, url: "http://127.0.0.1:9/flour", pack: 1 sack}}
+"""
+
+
+@pytest.fixture(scope="session")
+def names_db(tmp_path_factory):
+    """A store whose names are full of markup, filled through the real pipeline (prices added by hand)."""
+    directory = tmp_path_factory.mktemp("names")
+    path = write_config(directory, NAMES, suppliers_yaml=f"""
+        - {{id: ab, name: "A&B Supply", currency: USD, locale: en_US}}
+        - {{id: evil, name: "{EVIL}", currency: USD, locale: en_US}}
+    """, extra="units: {box: 100 each, sack: 25 kg}\nproducts:\n  - {id: kit, name: \"Kit <b>bold</b>\", yield: 10 kits, price: 5, "
+               "target_margin: 40, recipe: {screws: 0.5 box, flour: 2 kg}}\n")
+    from monitor import config as config_module, pipeline
+
+    config = config_module.load(path)
+    for day, screws, evil, flour in (("2026-03-01", "8.00", "9.00", "20.00"), ("2026-03-02", "8.00", "9.50", "20.00"),
+                                     ("2026-03-20", "8.40", "9.50", "21.00"), ("2026-04-05", "9.20", "9.00", "24.00")):
+        for offer, price in (("screws@ab", screws), ("screws@evil", evil), ("flour@ab", flour)):
+            pipeline.add_price(config, offer, price, f"{day}T12:00:00+00:00", echo=lambda _: None)
+    return directory
+
+
 @contextmanager
 def serving(directory: Path) -> Iterator[str]:
     """`supplywatch serve` running in ``directory`` on a free port; yields its base URL."""

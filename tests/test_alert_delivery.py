@@ -34,7 +34,7 @@ def test_critical_push_reads_well_on_a_lock_screen(tmp_path, sites, sink):
     acme.set("walnut", product_page("16.40"))
     supplywatch("run", cwd=tmp_path)
     (push,) = [m for m in sink.messages if m["title"].startswith("supplywatch: walnut")]
-    assert "Black walnut at Acme Lumber: $16.40/board_foot is above your limit of $15.00/board_foot" in push["message"]
+    assert "Black walnut at Acme Lumber: $16.40/bd ft is above your limit of $15.00/bd ft" in push["message"]
     assert "rule: threshold above 15" in push["message"]
     assert "http://127.0.0.1:8001/-/dashboards/material?material=walnut" in push["message"]
 
@@ -74,7 +74,7 @@ def test_cheapest_supplier_change_goes_into_the_digest(tmp_path, sites, sink):
     supplywatch("run", cwd=tmp_path)
     corner.set("walnut", product_page("11.50"))
     supplywatch("run", cwd=tmp_path)
-    assert "Corner Shop is now the cheapest for Black walnut: $11.50/board_foot (next: Acme Lumber at $12.00/board_foot)" in sink.messages[-1]["message"]
+    assert "Corner Shop is now the cheapest for Black walnut: $11.50/bd ft (next: Acme Lumber at $12.00/bd ft)" in sink.messages[-1]["message"]
 
 
 def test_messages_that_keep_failing_are_reported_once_delivery_works(tmp_path, sites, sink):
@@ -83,7 +83,7 @@ def test_messages_that_keep_failing_are_reported_once_delivery_works(tmp_path, s
     acme.set("walnut", product_page("16.40"))
     supplywatch("run", cwd=tmp_path)
     supplywatch("run", cwd=tmp_path)
-    assert "up to 2 attempts" in supplywatch("status", cwd=tmp_path).stdout
+    assert "2 attempts" in supplywatch("status", cwd=tmp_path).stdout
     sink.failing = False
     acme.set("walnut", "gone")  # something new for tonight's digest
     supplywatch("run", cwd=tmp_path)

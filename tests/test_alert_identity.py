@@ -133,9 +133,9 @@ def test_every_transition_is_kept_with_the_message_as_told(tmp_path):
         ("pending", "2026-01-02", 23.03), ("fired", "2026-01-02", 23.03), ("escalated", "2026-01-03", 24.4),
         ("resolved", "2026-01-04", 21.5)]
     fired = events[1]
-    assert fired["message"] == "Walnut at Acme Lumber: $23.03/board_foot is above your limit of $22.00/board_foot"
+    assert fired["message"] == "Walnut at Acme Lumber: $23.03/bd ft is above your limit of $22.00/bd ft"
     assert fired["tag"] == "phone" and fired["message"] in fired["body"] and (fired["unit"], fired["currency"]) == ("board_foot", "USD")
-    assert events[2]["tag"] == "phone" and "$24.40/board_foot" in events[2]["message"]  # further past the limit: told again
+    assert events[2]["tag"] == "phone" and "$24.40/bd ft" in events[2]["message"]  # further past the limit: told again
     assert events[3]["tag"] == "digest" and "back under $22.00" in events[3]["message"]
     assert events[0]["notification_id"] is None and not events[0]["told"]
     # The alerts row keeps the latest words only; the event log keeps what the phone said.
@@ -154,12 +154,12 @@ def test_a_change_alert_resolves_when_the_price_comes_back_not_when_the_median_c
         nights.feed(config, {"walnut@acme": "20.00", "walnut@corner": "20.00"})
     result = nights.feed(config, {"walnut@acme": "25.00", "walnut@corner": "20.00"})
     (fired,) = [t for t in result.transitions if t.told]
-    assert "was $20.00/board_foot on 2026-01-05" in fired.message  # the price before the move, with its day
+    assert "was $20.00/bd ft on 2026-01-05" in fired.message  # the price before the move, with its day
     quiet = [told(nights.feed(config, {"walnut@acme": "25.00", "walnut@corner": "20.00"})) for _ in range(5)]
     assert quiet == [[]] * 5  # the median caught up: still up against where it was, nothing resolved
     result = nights.feed(config, {"walnut@acme": "20.50", "walnut@corner": "20.00"})
     (resolved,) = [t for t in result.transitions if t.told and t.event == "resolved" and t.alert.direction == "up"]
-    assert resolved.message == "Walnut at Acme Lumber back to $20.50/board_foot, near the $20.00/board_foot on 2026-01-05 before the rise"
+    assert resolved.message == "Walnut at Acme Lumber back to $20.50/bd ft, near the $20.00/bd ft on 2026-01-05 before the rise"
 
 
 def test_a_margin_falling_further_is_told_again(tmp_path):

@@ -81,8 +81,8 @@ def test_config_changes_over_many_nights_tell_the_owner_exactly_what_changed(tmp
     # Night 1: both walnut offers above the limit (critical: pushed), coconut oil above its own, glue in the digest.
     pushes, lines = owner.night()
     assert sorted(pushes) == [
-        "Black walnut at Acme Lumber: $16.40/board_foot is above your limit of $15.00/board_foot",
-        "Black walnut at Corner Shop: $16.60/board_foot is above your limit of $15.00/board_foot",
+        "Black walnut at Acme Lumber: $16.40/bd ft is above your limit of $15.00/bd ft",
+        "Black walnut at Corner Shop: $16.60/bd ft is above your limit of $15.00/bd ft",
         "Coconut oil at Acme Lumber: $4.19/kg is above your limit of $4.00/kg",
     ]
     assert lines == ["[WARNING] Wood glue at Corner Shop: $40.00/gal is above your limit of $30.00/gal"]

@@ -93,7 +93,7 @@ def test_batch_cost_to_the_cent_with_lb_kg_gal_l_and_each(tmp_path, sites):
     assert db["product_cost_lines"].count == 4
 
     table = supplywatch("cost", "soap", cwd=tmp_path).stdout
-    assert "Soap bar" in table and "20.36 USD" in table and "margin 71.7% (target 40%)" in table
+    assert "Soap bar" in table and "Batch cost $20.36" in table and "margin 71.7% (target 40%)" in table
 
 
 def test_history_stays_exact_when_the_cheapest_supplier_changes(tmp_path, sites):

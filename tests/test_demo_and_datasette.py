@@ -57,9 +57,9 @@ def test_every_table_and_column_has_a_description(demo):
 def test_datasette_serves_the_store_with_metadata(demo):
     directory, _ = demo
     path = directory / "supplywatch.db"
-    ds = Datasette([str(path)], metadata=serve.metadata_for(path), settings={"allow_download": False})
+    ds = serve.app(path)
     home = get(ds, "/")
-    assert home.status_code == 200 and "What your suppliers charge" in home.text
+    assert home.status_code == 200 and "What your supplies cost" in home.text
     table = get(ds, "/supplywatch/observations")
     assert "Every fetch of every offer" in table.text
     latest = get(ds, "/supplywatch/latest_prices.json?_shape=array").json()
@@ -120,13 +120,13 @@ def test_demo_site_only_lets_run_work_in_the_demo_directory(demo):
 def test_product_queries_agree_with_supplywatch_cost(demo):
     directory, _ = demo
     path = directory / "supplywatch.db"
-    ds = Datasette([str(path)], metadata=serve.metadata_for(path), settings={"allow_download": False})
+    ds = serve.app(path, currency="USD")
     (now,) = get(ds, "/supplywatch/product_costs_now.json?_shape=array").json()
     cost = json.loads(supplywatch("cost", "walnut-side-table", "--json", cwd=directory).stdout)
-    assert now["product"] == "Walnut side table" and now["complete"] == "yes"
-    assert now["batch_cost"] == round(cost["batch_cost"], 2)
+    assert now["Product"] == "Walnut side table" and now["Priced"] == "every line priced"
+    assert now["One batch"] == f"${cost['batch_cost']:,.2f}" and now["Makes"] == "1 table"
     (moved,) = get(ds, "/supplywatch/product_cost_change_30d.json?_shape=array").json()
-    assert moved["unit_cost_now"] == round(cost["unit_cost"], 4) and moved["moved_most"]
+    assert moved["Now"] == f"${cost['unit_cost']:,.2f}" and moved["Moved most"]
     db = sqlite_utils.Database(path)
     margins = list(db.query("SELECT state FROM alerts WHERE kind = 'margin' AND product_id = 'walnut-side-table'"))
     assert margins, "the demo's lumber spike should push the table's margin below its target"

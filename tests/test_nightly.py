@@ -60,9 +60,11 @@ def test_timeout_404_and_robots_are_recorded_as_errors(tmp_path, sites):
     corner.robots = "User-agent: *\nDisallow: /p/\n"
     result = supplywatch("run", cwd=tmp_path)
     rows = observations(tmp_path)
-    assert rows["walnut@acme"]["status"] == "error" and "Timeout" in rows["walnut@acme"]["error"], result.stderr
-    assert rows["walnut@berger"]["http_status"] == 404
-    assert rows["walnut@corner"]["status"] == "error" and "robots.txt" in rows["walnut@corner"]["error"]
+    # Stored in the owner's words, not Scrapy's ("DownloadTimeoutError: Getting ... took longer than 2.0 seconds")
+    assert rows["walnut@acme"]["status"] == "error" and "did not answer in time" in rows["walnut@acme"]["error"], result.stderr
+    assert rows["walnut@berger"]["http_status"] == 404 and rows["walnut@berger"]["error"].startswith("the page is gone (404 Not Found)")
+    assert rows["walnut@corner"]["status"] == "error" and "robots.txt asks robots not to fetch this page" in rows["walnut@corner"]["error"]
+    assert not any("Error" in row["error"] for row in rows.values())
     assert corner.requests("walnut") == []
 
 
@@ -122,18 +124,31 @@ def test_status_shows_runs_alerts_and_offers_without_price(tmp_path, sites):
     supplywatch("run", cwd=tmp_path)
     result = supplywatch("status", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert "partial" in result.stdout
-    assert "walnut@berger" in result.stdout and "walnut@corner" in result.stdout and "walnut@acme" not in result.stdout
+    assert "partial" in result.stdout and "nightly crawl" in result.stdout
+    assert "Black walnut at Holz Berger: no price on the page" in result.stdout
+    assert "Black walnut at Corner Shop: page not fetched (the supplier's site had an error (500 Internal Server Error)" in result.stdout
+    assert "at Acme Lumber" not in result.stdout and "walnut@" not in result.stdout
 
 
-def test_notify_test_reaches_the_sink(tmp_path, sites, sink):
+def test_notify_test_tries_every_url_and_says_which_got_it_without_the_secret(tmp_path, sites, sink):
+    phone, digest = sink.url + "?token=s3cr3t-phone", sink.url + "?token=s3cr3t-digest"
     three_suppliers(tmp_path, sites, (product_page("1"),), (product_page("1", markup="plain"),), (product_page("1"),),
-                    notify_yaml=f'urls: [{{url: "{sink.url}", tags: [phone]}}]')
+                    notify_yaml=f'urls: [{{url: "{phone}", tags: [phone]}}, {{url: "{digest}", tags: [digest]}}]')
     result = supplywatch("notify-test", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert sink.messages[0]["title"] == "supplywatch test"
+    assert result.stdout.splitlines() == ["URL 1 (JSON, tagged phone): delivered", "URL 2 (JSON, tagged digest): delivered"]
+    assert [m["title"] for m in sink.messages] == ["supplywatch test message"] * 2
+    assert "s3cr3t" not in result.stdout + result.stderr
+    only_phone = supplywatch("notify-test", "--tag", "phone", cwd=tmp_path)
+    assert only_phone.returncode == 0 and only_phone.stdout.splitlines() == ["URL 1 (JSON, tagged phone): delivered"]
+    assert len(sink.messages) == 3
+    typo = supplywatch("notify-test", "--tag", "phnoe", cwd=tmp_path)
+    assert typo.returncode == 2 and "no URL has the tag 'phnoe' (tags in the config: digest, phone)" in typo.stderr
+    assert len(sink.messages) == 3 and len(typo.stderr.strip().splitlines()) == 1  # nothing sent; one line
     sink.failing = True
-    assert supplywatch("notify-test", cwd=tmp_path).returncode == 1
+    failed = supplywatch("notify-test", cwd=tmp_path)
+    assert failed.returncode == 1 and "URL 1 (JSON, tagged phone): NOT delivered: JSON not delivered" in failed.stdout
+    assert "500" in failed.stdout and "s3cr3t" not in failed.stdout + failed.stderr
 
 
 def test_run_killed_mid_crawl_leaves_a_consistent_database(tmp_path, sites):

@@ -140,7 +140,7 @@ def test_an_alert_and_the_message_that_tells_it_are_written_together(tmp_path, m
         run.accept([{**item("walnut@acme", "16.40"), "fetched_at": "2026-03-03T03:00:00+00:00"}])
         result = run.finish()
     (push,) = [m for m in result.messages if m.tag == "phone"]
-    assert "$16.40/board_foot is above your limit" in push.body
+    assert "$16.40/bd ft is above your limit" in push.body
 
 
 def test_every_message_carries_its_number_so_a_repeat_is_recognisable(tmp_path):

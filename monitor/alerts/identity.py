@@ -12,7 +12,7 @@ import sqlite_utils
 from ..rules import QUOTE_MARGIN, REORDER, RuleKind, Scope, Target, extraction_rule, index_rules_for, rules_for_material, rules_for_product
 from ..rules.base import watch_key
 from ..rules.registry import BUILT_IN, kind_name
-from .state import OPEN, Alert, AlertState, Transition, open_alerts, retire
+from .state import OPEN, Alert, Transition, open_alerts, retire
 
 if TYPE_CHECKING:
     from ..config import Config
@@ -35,15 +35,15 @@ def live_fingerprints(config: Config) -> set[str]:
     for material in config.materials:
         rules = [r for r in rules_for_material(config, material) if r.judged_here]
         mine = [o for o in offers if o.material == material.id]
-        for rule in index_rules_for(config, material):  # judged by monitor.decisions.market, per linked index
+        for index_rule in index_rules_for(config, material):  # judged by monitor.decisions.market, per linked index
             for index_id in material.indexes:
-                if rule.kind == "above_index":
+                if index_rule.kind == "above_index":
                     for offer in mine:
                         target = Target(Scope.OFFER, f"{offer.offer_id}~{index_id}", material.name, material_id=material.id,
                                         offer_id=offer.offer_id, supplier_id=offer.supplier)
-                        live.update(_fingerprints(rule, target, "%", config.currency))
+                        live.update(_fingerprints(index_rule, target, "%", config.currency))
                 else:
-                    live.update(_fingerprints(rule, Target(Scope.MATERIAL, f"{material.id}~{index_id}", material.name,
+                    live.update(_fingerprints(index_rule, Target(Scope.MATERIAL, f"{material.id}~{index_id}", material.name,
                                                            material_id=material.id), "%", config.currency))
         for rule in rules:
             if Scope.OFFER in rule.scopes or rule.kind == "cheapest":

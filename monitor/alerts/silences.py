@@ -27,14 +27,24 @@ def parse_duration(text: str) -> timedelta:
 
 
 def add(db: sqlite_utils.Database, target: str, duration: timedelta, reason: str | None = None) -> dict[str, Any]:
+    """Silence ``target`` from now for ``duration``; a silence already running on it is replaced
+    (its end moves, the reason too when a new one is given), so silencing twice leaves one."""
+    now = now_iso()
     until = (datetime.now(timezone.utc) + duration).isoformat(timespec="seconds")
     with db.atomic():
-        row_id = db["silences"].insert({"target": target, "until": until, "reason": reason, "created_at": now_iso()}).last_pk
+        running = db.execute("SELECT id, reason FROM silences WHERE target = ? AND until > ? ORDER BY id", [target, now]).fetchall()
+        if running:
+            keep, old_reason = running[-1]
+            db.execute("UPDATE silences SET until = ?, reason = ? WHERE id = ?", [until, reason or old_reason, keep])
+            db.execute("UPDATE silences SET until = ? WHERE target = ? AND until > ? AND id != ?", [now, target, now, keep])
+            row_id = keep
+        else:
+            row_id = db["silences"].insert({"target": target, "until": until, "reason": reason, "created_at": now}).last_pk
     return db["silences"].get(row_id)
 
 
 def lift(db: sqlite_utils.Database, target: str) -> int:
-    """End the silences on ``target`` now; returns how many were active."""
+    """End the silences running on ``target`` now; returns how many there were."""
     now = now_iso()
     with db.atomic():
         return db.execute("UPDATE silences SET until = ? WHERE target = ? AND until > ?", [now, target, now]).rowcount

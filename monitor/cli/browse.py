@@ -11,7 +11,7 @@ import click
 import sqlite_utils
 
 from .. import safe_text, serve as serve_module, store
-from .common import config_option, load_or_exit
+from .common import check_port_free, config_option, load_or_exit, open_existing
 
 
 def read_only(path: Path) -> sqlite_utils.Database:
@@ -36,6 +36,38 @@ def status(config_path: Path, runs: int) -> None:
     from ..status import report
 
     click.echo(safe_text.for_terminal(report(read_only(config.database_path), runs)))
+
+
+@click.command()
+@config_option
+@click.argument("material", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON object instead of a table.")
+def prices(config_path: Path, material: str | None, as_json: bool) -> None:
+    """What each material costs now at every supplier: landed unit price, the cheapest marked,
+    the change over 7 and 30 days, and offers whose price is stale or was held back.
+
+    MATERIAL is a material's id, its name or a word of its name; without it, every material.
+
+    \b
+    Example:
+        supplywatch prices
+        supplywatch prices walnut
+        supplywatch prices "Wood glue" --json
+    """
+    from .. import prices as prices_module
+
+    config = load_or_exit(config_path)
+    try:
+        chosen = [prices_module.find_material(config, material)] if material else None
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="MATERIAL") from None
+    db = open_existing(config)
+    as_of = store.now_iso()
+    found = prices_module.current(db, config, chosen, as_of)
+    if as_json:
+        click.echo(json.dumps(prices_module.as_json(found, config.currency, as_of), indent=2))
+    else:
+        click.echo(prices_module.report(found, config.currency))
 
 
 @click.command()
@@ -95,9 +127,10 @@ def serve(config_path: Path, host: str, port: int, set_password: bool) -> None:
         click.echo(f"Put it in the environment: export {serve_module.PASSWORD_ENV}='<the line above>'", err=True)
         return
     config = load_or_exit(config_path)
+    check_port_free(host, port)
     try:
         read_only(config.database_path).conn.close()  # checked (and upgraded if old), so Datasette shows the current schema
         immutable = store.read_only_mode(config.database_path) == "immutable"
-        sys.exit(serve_module.serve(config.database_path, host, port, config.notify.base_url, immutable=immutable))
+        sys.exit(serve_module.serve(config.database_path, host, port, config.notify.base_url, immutable=immutable, currency=config.currency))
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None

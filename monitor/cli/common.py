@@ -48,10 +48,33 @@ def safe_echo(config: config_module.Config) -> Callable[[str], None]:
     return lambda line: click.echo(safe_text.redact(config.conceal(line), keep))
 
 
-def report_run(job: Callable[[], pipeline.RunResult]) -> None:
+def check_port_free(host: str, port: int) -> None:
+    """Fail in one line, with the option to use, when something already listens on the port."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError:
+            raise click.ClickException(f"port {port} on {host} is already in use (another `supplywatch serve` or the demo?): "
+                                       f"stop it, or pick another port with --port {port + 1}") from None
+
+
+def open_existing(config: config_module.Config) -> Any:
+    """The config's database, which must exist already (commands that only read never create one)."""
+    from .. import store
+
+    if not config.database_path.exists():
+        raise click.ClickException(f"no database yet at {config.database_path}: run `supplywatch run` first")
+    return store.open_db(config.database_path)
+
+
+def report_run(job: Callable[[], pipeline.RunResult], after: Callable[[pipeline.RunResult], None] | None = None) -> None:
     """Run a job that records a run, print its one-line outcome and exit with its documented code:
     bad input (found before anything is written) exits 2, a crash inside the run exits 4 with one
-    line for cron's mail, never a traceback."""
+    line for cron's mail, never a traceback; ``after(result)`` may print more before that line (what
+    changed, on a terminal)."""
     try:
         result = job()
     except pipeline.Locked as exc:
@@ -65,6 +88,8 @@ def report_run(job: Callable[[], pipeline.RunResult]) -> None:
     except Exception as exc:  # cron mails one line; the run row says "crashed" and the data stays consistent
         click.echo(safe_text.redact(f"supplywatch: the run crashed: {exc.__class__.__name__}: {exc}"), err=True)
         sys.exit(pipeline.EXIT_FATAL)
+    if after is not None:
+        after(result)
     click.echo(safe_text.redact(f"run {result.run_id}: {result.status}: {result.message}"))
     sys.exit(result.exit_code)
 

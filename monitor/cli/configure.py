@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from .. import config as config_module, safe_text
+from .. import config as config_module, display, safe_text, units
 from .common import config_option, load_or_exit
 
 
@@ -30,23 +30,55 @@ def init(path: Path, force: bool) -> None:
 @click.command()
 @config_option
 def check(config_path: Path) -> None:
-    """Validate the config and list what will be watched. Writes nothing.
+    """Validate the config and list what will be watched and what is made. Writes nothing.
 
     \b
     Example:
         supplywatch check --config supplywatch.yml
     """
     config = load_or_exit(config_path)
-    click.echo(f"{config_path}: OK. Database {config.database_path}, prices compared in {config.currency}.")
+    click.echo(f"{config_path}: OK. Prices are compared in {config.currency}; the history is kept in {config.database_path}.")
+    for note in config_module.advice(config):
+        click.echo(f"Warning: {note}", err=True)
+    click.echo(check_report(config))
+
+
+def check_report(config: config_module.Config) -> str:
+    """What ``check`` lists: each material with its unit, rules and offers, each product and its
+    recipe, and where notifications go (by tag: the URLs hold secrets)."""
+    suppliers = {s.id: s.name for s in config.suppliers}
+    lines = [f"\nMaterials ({len(config.materials)}):"]
     for material in config.materials:
-        rules = ", ".join(r.kind + (" (default)" if not (material.rules or config.rules) else "") for r in config.rules_for(material))
-        click.echo(f"\n{material.id}  {material.name}  (per {material.unit}; rules: {rules})")
+        default = "" if (material.rules or config.rules) else " (the defaults)"
+        rules = ", ".join(r.kind for r in config.rules_for(material)) + default
+        lines.append(f"  {material.name} ({material.id}), priced {units.priced(material.unit)}; rules: {rules}")
         for offer in config.offers():
             if offer.material == material.id:
-                how = offer.price_selector or "structured data"
-                click.echo(f"  {offer.offer_id:<32} {offer.pack:<16} {how:<24} {safe_text.configured_url(offer.url, config.secrets)}{'' if offer.active else '  (inactive)'}")
+                how = offer.price_selector or ("price list" if offer.price_list else "shop data on the page")
+                lines.append(f"    {offer.offer_id:<30} {suppliers[offer.supplier]:<24} {units.quantity_as_written(offer.pack):<12} "
+                             f"{how:<22} {safe_text.configured_url(offer.url, config.secrets)}{'' if offer.active else '  (inactive)'}")
+    if config.products:
+        materials = {m.id: m.name for m in config.materials}
+        lines.append(f"\nProducts ({len(config.products)}):")
+        for product in config.products:
+            made = units.quantity_text(product.yield_count, product.yield_unit)
+            sells = f", sells at {display.money(product.price, config.currency)} a {product.yield_unit}" if product.price else ""
+            target = f", target margin {product.target_margin:g}%" if product.target_margin else ""
+            lines.append(f"  {product.name} ({product.id}): one batch makes {made}{sells}{target}")
+            for material_id, line in product.lines().items():
+                at = f" from {suppliers.get(line.supplier, line.supplier)}" if line.supplier else ""
+                lines.append(f"    {units.quantity_as_written(line.quantity):>12}  {materials[material_id]}{at}")
     targets = config.notify.urls
-    click.echo(f"\nNotifications: {len(targets)} URL(s)" + ("" if targets else " - digests will be printed"))
+    if targets:
+        by_tag: dict[str, int] = {}
+        for url in targets:
+            for tag in url.tags or ["(no tag: gets everything)"]:
+                by_tag[tag] = by_tag.get(tag, 0) + 1
+        tags = ", ".join(f"{tag} ({n} URL{'s' if n > 1 else ''})" for tag, n in sorted(by_tag.items()))
+        lines.append(f"\nNotifications: {tags}. Try them with `supplywatch notify-test`.")
+    else:
+        lines.append("\nNotifications: no URL yet, so the digest is printed (into your cron log).")
+    return "\n".join(lines)
 
 
 @click.command()

@@ -26,7 +26,10 @@ def demo(directory: Path, nights: int, serve: bool, site_only: bool, port: int) 
         supplywatch demo --no-serve --dir /tmp/demo
     """
     from ..demo import run as demo_module
+    from .common import check_port_free
 
+    if serve and not site_only:
+        check_port_free("127.0.0.1", port)  # before a minute of crawling, not after
     directory.mkdir(parents=True, exist_ok=True)
     site, catalog = demo_module.start_site(directory, nights, reuse=site_only)
     try:
@@ -50,7 +53,7 @@ def demo(directory: Path, nights: int, serve: bool, site_only: bool, port: int) 
         if serve:
             click.echo(f"\nServing Datasette on http://127.0.0.1:{port}/ (Ctrl-C to stop); the demo site stays up, "
                        f"so `supplywatch run` works in {directory} meanwhile.")
-            serve_module.serve(summary["database"], "127.0.0.1", port)
+            serve_module.serve(summary["database"], "127.0.0.1", port, currency="USD")  # the demo config's currency
     finally:
         site.close()
 

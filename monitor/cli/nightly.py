@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
 
-from .. import pipeline
+from .. import display, pipeline, units
 from .common import config_option, load_or_exit, report_run, safe_echo
 
 
 @click.command()
 @config_option
-@click.option("-v", "--verbose", is_flag=True, help="Show Scrapy's log here instead of in logs/run-N.log.")
+@click.option("-v", "--verbose", is_flag=True, help="List each offer as it is fetched, with what it gave.")
+@click.option("--scrapy-log", is_flag=True, help="Show Scrapy's own log here instead of in logs/run-N.log.")
 @click.option("--via", "via", type=(click.Choice(["scrapyd"]), str), multiple=True, metavar="scrapyd URL",
               help="Crawl on this scrapyd server instead of here (repeat for several; default crawl.scrapyd).")
 @click.option("--jobs", type=click.IntRange(1), default=None, help="Split the offers into this many scrapyd jobs.")
-def run(config_path: Path, verbose: bool, via: tuple[tuple[str, str], ...], jobs: int | None) -> None:
+def run(config_path: Path, verbose: bool, scrapy_log: bool, via: tuple[tuple[str, str], ...], jobs: int | None) -> None:
     """The nightly job: crawl every offer, store, evaluate rules, notify.
+
+    On a terminal it shows how far the crawl is and ends with what changed; from cron it prints
+    only the one-line summary (and the digest, when no notification URL is set).
 
     \b
     Example (crontab, every night at 02:30):
@@ -25,10 +30,27 @@ def run(config_path: Path, verbose: bool, via: tuple[tuple[str, str], ...], jobs
     Example (crawl on two scrapyd servers, store and alert here):
         supplywatch run --via scrapyd http://10.0.0.5:6800 --via scrapyd http://10.0.0.6:6800
     """
+    from .progress import Progress
+
     config = load_or_exit(config_path)
     nodes = [url for _, url in via] or config.crawl.scrapyd
-    report_run(lambda: pipeline.run(config, echo=safe_echo(config), log_level="INFO" if verbose else "WARNING",
-                                   scrapyd_nodes=nodes, scrapyd_jobs=jobs))
+    progress = Progress(config, verbose=verbose)
+
+    def job() -> pipeline.RunResult:
+        try:
+            return pipeline.run(config, echo=progress.echo_with(safe_echo(config)), log_level="INFO" if scrapy_log else "WARNING",
+                                scrapyd_nodes=nodes, scrapyd_jobs=jobs, on_item=progress)
+        finally:
+            progress.finish()
+
+    def after(result: pipeline.RunResult) -> None:
+        if progress.live or verbose:
+            from .. import prices, store
+
+            db = store.open_db(config.database_path)
+            click.echo(prices.changes_report(prices.changes_in_run(db, result.run_id), config.currency))
+
+    report_run(job, after=after)
 
 
 @click.command()
@@ -73,4 +95,40 @@ def add_price(config_path: Path, offer: str, price: str, when: str | None, note:
         moment = datetime.combine(date_type.fromisoformat(when), datetime.min.time(), timezone.utc).replace(hour=12) if when else datetime.now(timezone.utc)
     except ValueError:
         raise click.BadParameter(f"{when!r} is not a date like 2026-11-03", param_hint="--date") from None
-    report_run(lambda: pipeline.add_price(config, offer, price, moment.isoformat(timespec="seconds"), note, currency, pack, echo=safe_echo(config)))
+    if pack is not None:
+        try:
+            units.check_quantity(pack)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--pack") from None
+    try:
+        result = pipeline.add_price(config, offer, price, moment.isoformat(timespec="seconds"), note, currency, pack, echo=safe_echo(config))
+    except pipeline.Locked as exc:
+        click.echo(f"supplywatch: {exc}", err=True)
+        sys.exit(pipeline.EXIT_LOCKED)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    from .. import store
+
+    (row,) = store.open_db(config.database_path).query(
+        "SELECT o.*, m.name AS material_name, m.unit, s.name AS supplier_name FROM observations o JOIN materials m ON m.id = o.material_id "
+        "JOIN suppliers s ON s.id = o.supplier_id WHERE o.run_id = ?", [result.run_id])
+    click.echo(added_price_line(row, config.currency))
+    fired = [t for t in result.transitions if t.event in ("fired", "escalated")]
+    for t in fired:
+        click.echo(f"  Alert: {t.message}")
+    if row["status"] != "ok":
+        click.echo(f"Not used by the rules: {row['error']}. If the price is right, record it again "
+                   "(or let tomorrow's crawl confirm it).", err=True)
+        sys.exit(pipeline.EXIT_PARTIAL)
+
+
+def added_price_line(row: dict[str, object], currency: str) -> str:
+    """"Stored: €1,050.00 per 5 kg = $226.80/kg for Coconut oil at Bulk Naturals, 3 Nov 2026"."""
+    price = display.money(float(row["price"]), str(row["currency"]))  # type: ignore[arg-type]
+    per_pack = f"{price} per {units.quantity_as_written(str(row['pack']))}"
+    where = f"{row['material_name']} at {row['supplier_name']}, {display.day(str(row['fetched_at']))}"
+    if row["unit_price"] is None:
+        return f"Recorded {per_pack} for {where}"
+    unit_price = display.unit_price(float(row["unit_price"]), currency, str(row["unit"]))  # type: ignore[arg-type]
+    verb = "Stored" if row["status"] == "ok" else "Recorded, but held back as suspect,"
+    return f"{verb} {per_pack} = {unit_price} for {where}"

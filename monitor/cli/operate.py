@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
 from pathlib import Path
 
@@ -29,6 +30,12 @@ def schedule(config_path: Path, at: str, install: str | None, crontab_file: Path
     from .. import schedule as schedule_module
 
     load_or_exit(config_path)
+    if install == "cron" and crontab_file is None and shutil.which("crontab") is None:
+        raise click.ClickException("this machine has no `crontab` program: install cron (e.g. apt-get install cron), "
+                                   "or use `supplywatch schedule --install systemd`, or keep `supplywatch daemon` running")
+    if crontab_file is not None and not crontab_file.resolve().parent.is_dir():
+        raise click.BadParameter(f"the folder of {crontab_file} does not exist: create it first, or leave the option out "
+                                 "to edit your own crontab", param_hint="--crontab-file")
     try:
         schedule_module.parse_time_of_day(at)
     except ValueError as exc:
@@ -80,6 +87,9 @@ def backup(config_path: Path, destination: Path) -> None:
     config = load_or_exit(config_path)
     if destination.exists():
         raise click.ClickException(f"{destination} exists; pick a new name")
+    folder = destination.resolve().parent
+    if not folder.is_dir():
+        raise click.ClickException(f"the folder {folder} does not exist: create it first (mkdir -p {folder}) or pick another place")
     try:
         rows = store.backup(config.database_path, destination)
     except store.NoDatabase as exc:

@@ -76,8 +76,9 @@ class _Collector:
     """Keeps the items of one crawl (bound methods, because Scrapy holds signal receivers weakly).
     With ``batch``, a finished supplier's items go to it at once and are not kept."""
 
-    def __init__(self, batch: BatchHandler | None = None) -> None:
+    def __init__(self, batch: BatchHandler | None = None, on_item: Callable[[dict[str, Any]], None] | None = None) -> None:
         self.batch = batch
+        self.on_item = on_item  # sees each item as it arrives (progress on a terminal)
         self.by_supplier: dict[Any, list[dict[str, Any]]] = {}  # None: items of no supplier (rates, index series)
         self.problem: BaseException | None = None
 
@@ -86,7 +87,10 @@ class _Collector:
         return [item for items in self.by_supplier.values() for item in items]
 
     def item_scraped(self, item: Any) -> None:
-        self.by_supplier.setdefault(item.get("supplier"), []).append(dict(item))
+        kept = dict(item)
+        self.by_supplier.setdefault(item.get("supplier"), []).append(kept)
+        if self.on_item is not None:
+            self.on_item(kept)
 
     def supplier_finished(self, supplier: str, spider: Any, **_: Any) -> None:
         if self.batch is None or self.problem is not None:
@@ -108,6 +112,7 @@ def crawl_nights(
     log_file: Path | None = None,
     indexes: Sequence[dict[str, Any]] = (),
     batch: BatchHandler | None = None,
+    on_item: Callable[[dict[str, Any]], None] | None = None,
 ) -> None:
     """Crawl every active offer once per entry of ``nights`` (an ISO time, or None for now).
 
@@ -118,6 +123,7 @@ def crawl_nights(
     ``indexes`` (public series that are due) are fetched with the first crawl only. ``batch``, when
     given, receives each supplier's items (second looks included) as the supplier finishes, and
     ``handle`` only what is left (exchange rates, index series, suppliers that never finished).
+    ``on_item(item)`` sees each item as it arrives (progress on a terminal).
     """
     safe_text.redact_logs()  # the log file is read by people: no passwords or keys of offer URLs in it
     process = CrawlerProcess(scrapy_settings(config, log_level, log_file))
@@ -130,7 +136,7 @@ def crawl_nights(
             for as_of in nights:
                 if before_each:
                     before_each(as_of)
-                collector = _Collector(batch)
+                collector = _Collector(batch, on_item)
                 crawler = process.create_crawler(OffersSpider)
                 crawler.signals.connect(collector.item_scraped, signal=signals.item_scraped)
                 crawler.signals.connect(collector.supplier_finished, signal=supplier_finished)
@@ -154,7 +160,7 @@ def crawl_nights(
         finally:
             from twisted.internet import reactor  # only now: the first crawl installed the right one
 
-            reactor.callLater(0, reactor.stop)
+            reactor.callLater(0, reactor.stop)  # type: ignore[arg-type,misc]  # the installed reactor, not the module
 
     with _concealing_logs(config):
         chain()

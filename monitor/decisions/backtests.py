@@ -22,7 +22,7 @@ from typing import Any, Sequence
 
 from .. import alerts, store
 from ..config import BuyWindow, Material
-from ..rules.base import RuleKind as Rule
+from ..rules.indexed import IndexRule
 from ..rules.registry import DEFAULT_INDEX_RULES
 from . import buywindow, indexes, market
 from .prices import DayPrice
@@ -91,7 +91,7 @@ class BuyWindowResult:
                 "calls": self.calls}
 
 
-def buy_window(series: Sequence[tuple[date, float]], settings: BuyWindow = BuyWindow(), *, name: str = "series",
+def buy_window(series: Sequence[tuple[date, float]], settings: BuyWindow = BuyWindow(), *, name: str = "series",  # noqa: B008 (frozen)
                index: Sequence[indexes.IndexPoint] = (), usage_per_day: float = 1.0, lead_days: float = 7, safety_days: float = 7,
                cover_days: float = 28, shelf_life_days: float | None = None, schedule_days: int = 28) -> BuyWindowResult:
     """Replay two buyers over ``series`` with the same daily usage: one buys ``schedule_days`` of
@@ -140,7 +140,7 @@ def buy_window(series: Sequence[tuple[date, float]], settings: BuyWindow = BuyWi
     return BuyWindowResult(name, start, end, k, verdict_buyer, schedule_buyer, calls)
 
 
-def matched_schedule(series: Sequence[tuple[date, float]], result: BuyWindowResult, settings: BuyWindow = BuyWindow(),
+def matched_schedule(series: Sequence[tuple[date, float]], result: BuyWindowResult, settings: BuyWindow | None = None,
                      usage_per_day: float = 1.0) -> tuple[int, Buyer]:
     """The second baseline: a fixed schedule holding as much stock on average as the verdict's
     buyer (S days' usage every S days holds about S/2), over the same days. Prices that mostly
@@ -228,7 +228,7 @@ def lead(index_monthly: dict[tuple[int, int], float], supplier_monthly: dict[tup
 
 def index_rules(supplier: Sequence[tuple[date, float]], index: Sequence[tuple[date, float]], *, supplier_name: str = "supplier",
                 index_name: str = "index", frequency: str = "monthly", publication_lag_days: int = 15,
-                rules: Sequence[Rule] = DEFAULT_INDEX_RULES, follow_percent: float = 3.0, follow_days: int = 182,
+                rules: Sequence[IndexRule] = DEFAULT_INDEX_RULES, follow_percent: float = 3.0, follow_days: int = 182,
                 step_days: int = 7) -> IndexRulesResult:
     """Replay the index rules every ``step_days`` over the supplier series, with the index known as
     published, through the alert engine's states; count firings and whether the supplier followed."""

@@ -22,9 +22,10 @@ import sqlite_utils
 
 from ..config import Config, Material
 from ..rules.above_index import AboveIndexRule
-from ..rules.base import Finding, RuleKind as Rule, Scope, Target
+from ..rules.base import Finding, Scope, Target
 from ..rules.index_fall import IndexFallRule
 from ..rules.index_rise import IndexRiseRule
+from ..rules.indexed import IndexRule
 from ..rules.registry import index_rules_for
 from . import indexes
 from .prices import DayPrice
@@ -44,7 +45,7 @@ class SupplierMove:
         return f"{self.supplier_name} {self.percent:+.1f}%"
 
 
-def index_rules(config: Config, material: Material) -> list[Rule]:
+def index_rules(config: Config, material: Material) -> list[IndexRule]:
     """The index rules a material is judged by: its (or the defaults') own, or all three when none is set."""
     return list(index_rules_for(config, material))
 
@@ -75,7 +76,7 @@ def supplier_moves(histories: dict[tuple[str, str, str], list[DayPrice]], since:
 
 
 def judge(material: Material, index_name: str, index_id: str, points: Sequence[indexes.IndexPoint],
-          histories: dict[tuple[str, str, str], list[DayPrice]], rules: Sequence[Rule], today: date,
+          histories: dict[tuple[str, str, str], list[DayPrice]], rules: Sequence[IndexRule], today: date,
           frequency: str = "monthly") -> list[Finding]:
     """Findings of the index rules for one material on ``today`` (only values published by then).
 
@@ -167,7 +168,7 @@ def evaluate(db: sqlite_utils.Database, config: Config, as_of: str) -> list[Find
         rules = index_rules(config, material)
         if not rules:
             continue
-        longest = max(r.months for r in rules)  # type: ignore[union-attr]
+        longest = max(r.months for r in rules)
         histories = offer_histories(db, config, material, as_of, days=round(longest * 31) + 120)
         for index_id in material.indexes:
             points = indexes.series(db, index_id, known_on=today)

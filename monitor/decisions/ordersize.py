@@ -42,7 +42,7 @@ class Purchase:
         return self.total_home / self.units
 
     def label(self) -> str:
-        return f"{self.packs} x {self.pack} from {self.supplier_name}"
+        return f"{self.packs} x {units.quantity_as_written(self.pack)} from {self.supplier_name}"
 
 
 @dataclass
@@ -200,12 +200,13 @@ def format_plan(result: OrderPlan, config: Config) -> str:
     """The ranking as ``supplywatch order`` prints it."""
     fmt = Formatter(config.currency)
     unit = result.material.unit
+    name = units.display(unit)  # "bd ft", not board_foot
     money = lambda v: f"{fmt.prefix}{v:,.2f}{fmt.suffix}"  # noqa: E731
-    head = f"{result.material.name}: {result.needed:,.4g} {unit} to buy for {result.weeks:g} weeks"
+    head = f"{result.material.name}: {result.needed:,.4g} {name} to buy for {result.weeks:g} weeks"
     if result.on_hand is not None:
-        head += f" ({result.on_hand:,.4g} {unit} on hand)"
+        head += f" ({result.on_hand:,.4g} {name} on hand)"
     if result.cap is not None:
-        head += f"; at most {result.cap:,.4g} {unit} keep within its shelf life"
+        head += f"; at most {result.cap:,.4g} {name} keep within its shelf life"
     lines = [head + ":"]
     if result.needed <= 0:
         lines.append("  Nothing to buy: what you hold covers it.")
@@ -216,8 +217,8 @@ def format_plan(result: OrderPlan, config: Config) -> str:
     for p in result.within_cash[:3]:
         cover = f", {p.units / usage / 7:.1f} weeks of use" if usage else ""
         lines.append(f"  Within your cash limit of {money(result.cash_limit or 0)}: {p.label()}: {fmt.price(p.landed_per_unit, unit)} delivered, "
-                     f"{money(p.total_home)} in all ({p.units:,.4g} {unit}{cover})")
-    others = {}
+                     f"{money(p.total_home)} in all ({p.units:,.4g} {name}{cover})")
+    others: dict[str, Any] = {}
     for p in result.options:
         others.setdefault(p.offer_id, p)
     for rank, p in enumerate(result.options[:8], 1):
@@ -226,7 +227,7 @@ def format_plan(result: OrderPlan, config: Config) -> str:
         if rank == 1:
             rival = next((o for o in others.values() if o.offer_id != p.offer_id), None)
             if rival is not None:
-                text += f"; {fmt.price(rival.landed_per_unit - p.landed_per_unit, unit)} below {rival.pack} at {rival.supplier_name}"
+                text += f"; {fmt.price(rival.landed_per_unit - p.landed_per_unit, unit)} below {units.quantity_as_written(rival.pack)} at {rival.supplier_name}"
         lines.append(text)
     if result.left_out:
         lines.append("  Left out: " + "; ".join(result.left_out))

@@ -99,8 +99,3 @@ def cheapest_by_day(by_offer: dict[str, list[Seen]], offer_ids: list[str]) -> li
                 if day not in best or price < best[day]:
                     best[day] = price
     return [DayPrice(_day(d), p) for d, p in sorted(best.items())]
-
-
-@lru_cache(maxsize=4096)
-def _day(text: str) -> date:
-    return date.fromisoformat(text)  # a night parses the same ninety days for every material

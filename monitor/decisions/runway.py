@@ -15,6 +15,7 @@ import sqlite_utils
 
 from spiders.offer import OfferSpec
 
+from .. import units
 from ..config import Config, Material
 from ..rules.base import Formatter, parse_time
 from . import buywindow, indexes, prices, stock
@@ -22,6 +23,11 @@ from . import buywindow, indexes, prices, stock
 IN_RANGE_PERCENT = 3.0  # an offer this close to its 90-day median is "in range"
 FRESH_DAYS = 14
 
+
+
+def amount_words(amount: float, unit: str) -> str:
+    """"66 bd ft", "3.571 sheets": an amount to 4 figures with its unit in words."""
+    return units.quantity_text(float(f"{amount:.4g}"), unit)
 
 @dataclass(frozen=True)
 class OfferState:
@@ -93,11 +99,11 @@ class Outlook:
         """"Lye: 18 days left, lead time 10 days: order by Dec 3" (or what is missing to say it)."""
         name, unit = self.material.name, self.material.unit
         if self.on_hand is None:
-            return f"{name}: stock not counted yet (supplywatch stock {self.material.id} <quantity> {unit})"
+            return f"{name}: stock not counted yet (supplywatch stock {self.material.id} <quantity> {units.display(unit)})"
         if not self.daily_usage:
-            return f"{name}: {self.on_hand.quantity:,.4g} {unit} on hand; usage unknown (give weekly_usage or a product's weekly_plan)"
+            return f"{name}: {amount_words(self.on_hand.quantity, unit)} on hand; usage unknown (give weekly_usage or a product's weekly_plan)"
         runway = self.runway_days or 0.0
-        text = f"{name}: {runway:.0f} days left ({self.on_hand.quantity:,.4g} {unit}), lead time {self.lead_time_days:g} days"
+        text = f"{name}: {runway:.0f} days left ({amount_words(self.on_hand.quantity, unit)}), lead time {self.lead_time_days:g} days"
         due = self.reorder_by
         if due is None:
             return text
@@ -228,5 +234,5 @@ def outlook(db: sqlite_utils.Database, config: Config, material: Material, as_of
         series, today, settings, history_start=first, index_change=result.index_change,
         runway_days=result.runway_days, lead_days=result.lead_time_days, safety_days=result.safety_days,
         shelf_life_days=material.shelf_life_days, base_cover_days=config.decisions.cover_weeks * 7,
-        money=fmt.prefix + "{:,.2f}" + fmt.suffix + f"/{material.unit}")
+        money=fmt.prefix + "{:,.2f}" + fmt.suffix + units.per(material.unit))  # "/bd ft": the unit in words
     return result

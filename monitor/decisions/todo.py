@@ -16,7 +16,7 @@ from ..rules.base import Finding, Formatter, parse_time
 from . import buywindow
 from .ordersize import Purchase
 from .quotes import QuoteCheck
-from .runway import Outlook, day_words
+from .runway import Outlook, amount_words, day_words
 
 REPEAT_EVERY = timedelta(days=7)
 
@@ -52,7 +52,7 @@ def gather(config: Config, as_of: str, outlooks: list[Outlook], checks: list[Quo
             return f"{purchase.label()} covers {cover}: {money} ({fmt.price(purchase.landed_per_unit, unit)} delivered)"
         best = o.best
         where = f"; cheapest now {best.supplier_name} at {fmt.price(best.unit_price, unit)}" if best else ""
-        return (f"about {amount:,.4g} {unit} (covers {cover})" if amount else "") + where
+        return (f"about {amount_words(amount, unit)} (covers {cover})" if amount else "") + where
 
     for o in outlooks:
         due = o.reorder_by
@@ -104,7 +104,7 @@ def remember(db: sqlite_utils.Database, items: list[ToDo], as_of: str) -> list[T
                 new = True
         for key, row in open_items.items():
             if key not in keys:
-                db["to_do"].update(row["id"], {"done_at": as_of})
+                db["to_do"].update(row["id"], {"done_at": as_of})  # type: ignore[arg-type]  # a rowid
         told = [r["last_told"] for r in open_items.values() if r["key"] in keys and r["last_told"]]
         due_again = not told or now - parse_time(min(told)) >= REPEAT_EVERY
         if items and (new or due_again):

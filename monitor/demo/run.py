@@ -60,11 +60,11 @@ materials:
       - {{kind: change, percent: 10, baseline: median_30d}}
       - {{kind: stale, days: 5}}
   - id: baltic-birch-18mm
-    name: Baltic birch plywood 18 mm sheet
-    unit: each
+    name: Baltic birch plywood 18 mm
+    unit: sheet                 # counted in sheets
     offers:
-      - {{supplier: oakridge, url: "{oakridge}/products/baltic-birch-18mm", pack: 1 each}}
-      - {{supplier: holzhandel, url: "{holzhandel}/products/birke-multiplex-18", pack: 1 each, price: "css:.preis::text"}}
+      - {{supplier: oakridge, url: "{oakridge}/products/baltic-birch-18mm", pack: 1 sheet}}
+      - {{supplier: holzhandel, url: "{holzhandel}/products/birke-multiplex-18", pack: 1 sheet, price: "css:.preis::text"}}
   - id: wood-glue
     name: Wood glue (PVA, D3)
     unit: gal
@@ -80,7 +80,7 @@ products:                   # what the shop makes: costed every night from the c
     weekly_plan: 2 tables   # what the shop makes a week: sets how fast each material is used
     recipe:
       walnut-8-4: 12 board_foot
-      baltic-birch-18mm: 0.5 each
+      baltic-birch-18mm: 0.5 sheet
       wood-glue: 12 floz
 rules:                      # defaults for materials without rules of their own
   - {{kind: change, percent: 10, baseline: median_30d}}
@@ -88,8 +88,8 @@ rules:                      # defaults for materials without rules of their own
 """
 
 
-OPENING_STOCK = {"walnut-8-4": "90 board_foot", "baltic-birch-18mm": "6 each", "wood-glue": "1 gal"}
-QUOTE = {"number": "112", "product_id": "walnut-side-table", "quantity": 8, "customer": "the Hendersons",
+OPENING_STOCK = {"walnut-8-4": "90 board_foot", "baltic-birch-18mm": "6 sheet", "wood-glue": "1 gal"}
+QUOTE: dict[str, Any] = {"number": "112", "product_id": "walnut-side-table", "quantity": 8, "customer": "the Hendersons",
          "description": "8 walnut side tables"}
 
 
@@ -159,7 +159,7 @@ def fill_history(directory: Path, site: DemoSite, catalog: DemoCatalog, echo: Ca
     nights = [datetime.combine(catalog.first_night + timedelta(days=k), datetime.min.time(), timezone.utc)
               .replace(hour=3).isoformat(timespec="seconds") for k in range(catalog.nights)]
     digests: list[str] = []
-    totals = {"observations": 0, "fired": 0, "resolved": 0}
+    totals: dict[str, float] = {"observations": 0, "fired": 0, "resolved": 0}
     offers = [o for o in config.offers() if o.active]
     for material_id, amount in OPENING_STOCK.items():
         stock.record(db, config, material_id, "count", amount, at=nights[0], note="demo: counted on the first night")

@@ -34,7 +34,7 @@ def queue(db: sqlite_utils.Database, run_id: int | None, messages: list[Message]
                                                  "run_id": run_id, "created_at": now_iso()}).last_pk
             # The number lets the owner recognise a copy sent twice after a crash (at-least-once).
             db.execute("UPDATE notifications SET body = body || ? WHERE id = ?", [f"\n(message #{row_id})", row_id])
-            ids.append(row_id)
+            ids.append(int(row_id or 0))
     return ids
 
 
@@ -89,18 +89,21 @@ def sender_for(config: Config) -> tuple[Sender, set[str]]:
 def send(sender: Sender, tags: set[str], tag: str, title: str, body: str) -> tuple[bool, str]:
     """Send one message as plain text (``body_format`` TEXT: supplier text never becomes HTML or
     markdown, and an e-mail keeps its line breaks); a tag no URL carries goes to every URL rather
-    than nowhere."""
+    than nowhere. On failure the reason is what Apprise said (its warnings, without secrets), so
+    `status` can show why, not just "FAILURE"."""
     title, body = safe_text.one_line(title), safe_text.for_terminal(body)
     ok, failed = True, []
     for group in sender.groups.values():
         if not len(group.apprise) or (tag in tags and tag not in group.tags):
             continue
-        result = group.apprise.notify(body=group.prepare(body), title=group.prepare(title), body_format=NotifyFormat.TEXT,
-                                      tag=tag if tag in tags else apprise.common.MATCH_ALL_TAG)
+        with apprise.LogCapture(level=apprise.logging.WARNING, fmt="%(message)s") as said:
+            result = group.apprise.notify(body=group.prepare(body), title=group.prepare(title), body_format=NotifyFormat.TEXT,
+                                          tag=tag if tag in tags else apprise.common.MATCH_ALL_TAG)
         if not result:
             ok = False
-            failed.append(f"{result.status.name}: " + ("; ".join(f"{r.name}: {r.status.name}" for r in result.results if not r)
-                                                        or "no service accepted the message"))
+            services = ", ".join(dict.fromkeys(r.name for r in result.results if not r)) or "no service"
+            reasons = [safe_text.redact(line.strip()) for line in said.getvalue().splitlines() if line.strip()]
+            failed.append(f"{services} not delivered: " + ("; ".join(dict.fromkeys(reasons)) or "no service accepted the message"))
     return ok, "; ".join(failed)
 
 

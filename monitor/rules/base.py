@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, Iterator, NamedTuple
 from babel.numbers import format_currency
 from pydantic import BaseModel, ConfigDict, Field
 
+from .. import units
+
 if TYPE_CHECKING:  # the config imports the rule kinds: types only, no import cycle
     from ..alerts.state import Alert
     from ..config import Material
@@ -112,14 +114,14 @@ def _pattern(currency: str) -> tuple[str, str]:
 
 
 class Formatter:
-    """Money and units as a phone's lock screen shows them: "$22.71/board_foot"."""
+    """Money and units as a phone's lock screen shows them: "$22.71/bd ft"."""
 
     def __init__(self, currency: str):
         self.currency = currency
         self.prefix, self.suffix = _pattern(currency)
 
     def price(self, value: float, unit: str) -> str:
-        return f"{self.prefix}{value:,.2f}{self.suffix}/{unit}"
+        return f"{self.prefix}{value:,.2f}{self.suffix}{units.per(unit)}"  # "/bd ft", " each": the unit in words
 
     def money(self, value: float) -> str:
         return f"{self.prefix}{value:,.2f}{self.suffix}"

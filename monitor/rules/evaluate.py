@@ -120,10 +120,10 @@ def evaluate_offers(db: sqlite_utils.Database, config: Config, context: Context,
             if not rules:
                 continue
             offers = [o for o in by_material.get(material.id, []) if o.supplier_id not in held]
-            view = MaterialView(Target(Scope.MATERIAL, material.id, material.name, material_id=material.id),
-                                material.name, material.unit, config.currency, offers)
+            whole = MaterialView(Target(Scope.MATERIAL, material.id, material.name, material_id=material.id),
+                                 material.name, material.unit, config.currency, offers)
             for rule in rules:
-                findings += rule.evaluate(view, context)
+                findings += rule.evaluate(whole, context)
     return findings
 
 

@@ -49,7 +49,10 @@ RULE_KINDS = tuple(kind_name(cls) for cls in KINDS)
 BY_KIND: dict[str, type[RuleKind]] = {kind_name(cls): cls for cls in KINDS + BUILT_IN}
 INDEX_RULE_KINDS = tuple(kind_name(cls) for cls in KINDS if issubclass(cls, IndexRule))
 
-Rule = Annotated[Union[KINDS], Field(discriminator="kind")]  # type: ignore[valid-type]
+if TYPE_CHECKING:  # mypy cannot unpack KINDS into a Union: every kind is a RuleKind
+    Rule = RuleKind
+else:
+    Rule = Annotated[Union[KINDS], Field(discriminator="kind")]
 
 DEFAULT_RULES: tuple[RuleKind, ...] = (
     ChangeRule(kind="change", percent=10, baseline="median_30d", critical_percent=25),
@@ -58,7 +61,7 @@ DEFAULT_RULES: tuple[RuleKind, ...] = (
     StockRule(kind="stock"),
 )
 DEFAULT_PRODUCT_RULES: tuple[RuleKind, ...] = (ChangeRule(kind="change", percent=5, baseline="median_30d", confirm=1),)
-DEFAULT_INDEX_RULES: tuple[RuleKind, ...] = (
+DEFAULT_INDEX_RULES: tuple[IndexRule, ...] = (
     IndexRiseRule(kind="index_rise"), IndexFallRule(kind="index_fall"), AboveIndexRule(kind="above_index"),
 )
 REORDER = ReorderRule(kind="reorder")
@@ -76,7 +79,7 @@ def rules_for_material(config: Config, material: Material) -> tuple[RuleKind, ..
     return tuple(r for r in chosen if r.scopes & {Scope.OFFER, Scope.MATERIAL})
 
 
-def index_rules_for(config: Config, material: Material) -> tuple[RuleKind, ...]:
+def index_rules_for(config: Config, material: Material) -> tuple[IndexRule, ...]:
     """The index rules a material is judged by: its (or the defaults') own, or all three when none
     is set; none for a material without a linked index."""
     if not material.indexes:

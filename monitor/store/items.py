@@ -94,12 +94,12 @@ class PriceItem:
             if (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)) > datetime.now(timezone.utc) + CLOCK_SKEW:
                 problems.append(f"a fetch time in the future ({fetched_at[:40]})")
                 fetched_at = ""
-        base = {"offer_id": offer_id, "fetched_at": fetched_at, "url": _text(data.get("url")), "currency": _text(data.get("currency")),
+        base: dict[str, Any] = {"offer_id": offer_id, "fetched_at": fetched_at, "url": _text(data.get("url")), "currency": _text(data.get("currency")),
                 "pack": _text(data.get("pack")), "pack_source": _text(data.get("pack_source")), "method": _text(data.get("method")),
                 "raw": _text(data.get("raw")), "note": _text(data.get("note")), "http_status": _int(data.get("http_status")),
                 "sources": _sources(data), "final_url": _text(data.get("final_url"))}
         try:
-            status = Status(data.get("status"))
+            status = Status(str(data.get("status")))
         except ValueError:
             status = Status.ERROR
             problems.append(f"unknown status {str(data.get('status'))[:40]!r}")

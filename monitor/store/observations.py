@@ -20,15 +20,15 @@ def record_observations(db: sqlite_utils.Database, config: Config, run_id: int,
     as a plain mapping is checked into a :class:`PriceItem` first.) ``late``: items crawled earlier
     (an ingested feed), which take the place of the *node error* a run recorded for the same offer
     when the crawling machine failed before their feed was collected."""
-    items = [i if isinstance(i, PriceItem) else PriceItem.from_mapping(i) for i in items]
+    checked = [i if isinstance(i, PriceItem) else PriceItem.from_mapping(i) for i in items]
     pricing = Pricing(db, config)
     rows: list[Observation] = []
     with db.atomic():
         if late:
-            db.conn.executemany(REPLACED_NODE_ERRORS, [(i.offer_id, i.fetched_at, i.fetched_at) for i in items if i.fetched_at])
+            db.conn.executemany(REPLACED_NODE_ERRORS, [(i.offer_id, i.fetched_at, i.fetched_at) for i in checked if i.fetched_at])
         last_id = db.execute("SELECT max(id) FROM observations").fetchone()[0] or 0
         pricing.preload()
-        for round_ in _rounds(items):
+        for round_ in _rounds(checked):
             batch = [pricing.observation(run_id, item) for item in round_]
             for row in batch:
                 if row.status == Status.OK:

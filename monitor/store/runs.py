@@ -46,7 +46,7 @@ def finish_run(db: sqlite_utils.Database, run_id: int, status: str, summary: dic
 def summarize(rows: list[Any]) -> dict[str, Any]:
     """Counts per run and per supplier, for the runs table and the exit status (``rows``: a run's
     last observation of each offer)."""
-    per_supplier: dict[str, dict[str, Any]] = {}
+    per_supplier: dict[str, dict[str, Any]] = {}  # counts, and http_errors: {status: count}
     for row in rows:
         counts = per_supplier.setdefault(row.supplier_id, {"offers": 0, "ok": 0, "suspect": 0, "missing": 0, "ambiguous": 0, "error": 0,
                                                            "node_error": 0})

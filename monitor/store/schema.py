@@ -466,9 +466,16 @@ def _node_error_status(db: sqlite_utils.Database) -> None:
     db.execute("PRAGMA writable_schema = OFF")
 
 
+# Version 13: each recipe line as the owner wrote it ("12 floz"), so pages show "12 fl oz" and not
+# the 0.09375 gal it converts to.
+_SCHEMA_V13 = """
+ALTER TABLE product_cost_lines ADD COLUMN as_written TEXT;
+"""
+
+
 MIGRATIONS: dict[int, Any] = {1: _SCHEMA_V1, 2: _SCHEMA_V2, 3: _SCHEMA_V3, 4: _SCHEMA_V4, 5: _SCHEMA_V5, 6: _SCHEMA_V6,
                               7: _SCHEMA_V7, 8: _SCHEMA_V8, 9: _SCHEMA_V9, 10: _SCHEMA_V10, 11: _SCHEMA_V11,
-                              12: _node_error_status}
+                              12: _node_error_status, 13: _SCHEMA_V13}
 SCHEMA_VERSION = max(MIGRATIONS)
 
 

@@ -49,10 +49,10 @@ class IndexesSpider(scrapy.Spider):
         yield IndexFetch(index_id=index["id"], error=None, values=len(values), fetched_at=fetched_at, url=response.url)
 
     def failed(self, failure: Failure) -> Iterator[IndexFetch]:
-        index = failure.request.meta["index"]
+        index = failure.request.meta["index"]  # type: ignore[attr-defined]  # set by Scrapy
         response = getattr(failure.value, "response", None)
         reason = f"HTTP {response.status}" if response is not None else failure.getErrorMessage() or failure.type.__name__
-        yield IndexFetch(index_id=index["id"], error=f"not fetched: {reason}", values=0, fetched_at=_now(), url=failure.request.url)
+        yield IndexFetch(index_id=index["id"], error=f"not fetched: {reason}", values=0, fetched_at=_now(), url=failure.request.url)  # type: ignore[attr-defined]
 
 
 def _now() -> str:

@@ -46,6 +46,7 @@ from spiders.remote import JobEnded
 from spiders.schedule import Fetch, Schedule, group_fetches
 from spiders.signals import supplier_finished
 from spiders.trust import amount_problem, clean_fields, number_problem
+from spiders.wording import describe_failure
 
 SUPPLIER_BUDGET = "SUPPLYWATCH_SUPPLIER_BUDGET"  # seconds per supplier, from its first request
 NIGHT_BUDGET = "SUPPLYWATCH_NIGHT_BUDGET"  # seconds for the whole crawl
@@ -194,7 +195,7 @@ class OffersSpider(scrapy.Spider):
         from twisted.internet import reactor
 
         waiting: Deferred[None] = Deferred()
-        call = reactor.callLater(seconds, lambda: waiting.called or waiting.callback(None))
+        call = reactor.callLater(seconds, lambda: waiting.called or waiting.callback(None))  # type: ignore[arg-type,func-returns-value]
         self._waker = (waiting, call)
         return maybe_deferred_to_future(waiting)
 
@@ -206,7 +207,7 @@ class OffersSpider(scrapy.Spider):
             self._waker = None
             if call.active():
                 call.cancel()
-            reactor.callLater(0, lambda: waiting.called or waiting.callback(None))  # never inside the caller's stack
+            reactor.callLater(0, lambda: waiting.called or waiting.callback(None))  # type: ignore[arg-type,func-returns-value]  # never inside the caller's stack
 
     def _decide_second_looks(self) -> None:
         """When a supplier's first look is done, ask which offers to look at once more (in this same
@@ -366,7 +367,7 @@ class OffersSpider(scrapy.Spider):
         )
 
     def fetch_failed(self, failure: Failure) -> list[PriceObservation]:
-        fetch: Fetch = failure.request.cb_kwargs["fetch"]
+        fetch: Fetch = failure.request.cb_kwargs["fetch"]  # type: ignore[attr-defined]  # set by Scrapy
         if self.job and failure.check(JobEnded):  # a stopped scrapyd job: not fetched, the main machine decides
             return []
         if failure.check(SupplierSkipped) and self.schedule is not None:
@@ -377,10 +378,10 @@ class OffersSpider(scrapy.Spider):
 
     def _failure_reason(self, failure: Failure) -> str:
         """Why a page gave nothing, in words."""
-        request = failure.request
+        request = failure.request  # type: ignore[attr-defined]  # set by Scrapy
         limit = request.meta.get("download_maxsize") or self.crawler.settings.getint("DOWNLOAD_MAXSIZE")
         if failure.check(HttpError):
-            return f"HTTP {failure.value.response.status}"
+            return describe_failure(failure)[1]  # "the page is gone (404 Not Found): ..."
         if failure.check(OverBudget, SupplierSkipped, OffSiteRedirect):
             return str(failure.value)
         if failure.check(DownloadCancelledError):  # the download handler's size cap
@@ -391,7 +392,7 @@ class OffersSpider(scrapy.Spider):
                     "(raise it for this offer with 'max_download_mb:')")
         if failure.check(DownloadTimeoutError, TwistedTimeoutError) and request.meta.get(BUDGET_CUT):
             return f"time budget exceeded: the page did not answer within the time left tonight ({request.meta.get(BUDGET_KEY)})"
-        return f"{failure.type.__name__}: {failure.getErrorMessage()}"
+        return describe_failure(failure)[1]  # the owner's words, not Scrapy's (spiders/wording.py)
 
 
 def _moved(response: Response, fetch: Fetch) -> str | None:

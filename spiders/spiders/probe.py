@@ -6,8 +6,9 @@ from typing import Any, Iterator
 
 import scrapy
 from scrapy.http import Response
-from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
+
+from spiders.wording import describe_failure
 
 
 class ProbeSpider(scrapy.Spider):
@@ -28,6 +29,6 @@ class ProbeSpider(scrapy.Spider):
                "content_type": response.headers.get("Content-Type", b"").decode("latin-1")}
 
     def failed(self, failure: Failure) -> Iterator[dict[str, Any]]:
-        status = failure.value.response.status if failure.check(HttpError) else None
-        requested = failure.request.cb_kwargs.get("requested", failure.request.url)
-        yield {"requested": requested, "url": requested, "status": status, "error": f"{failure.type.__name__}: {failure.getErrorMessage()}"}
+        status, reason = describe_failure(failure)  # the owner's words, not Scrapy's (spiders/wording.py)
+        requested = failure.request.cb_kwargs.get("requested", failure.request.url)  # type: ignore[attr-defined]  # set by Scrapy
+        yield {"requested": requested, "url": requested, "status": status, "error": reason}

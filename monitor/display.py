@@ -1,0 +1,74 @@
+"""Numbers as the owner reads them: money with its currency sign, prices per unit in words,
+changes in percent, days as dates. One place, so the phone, the terminal and the browser agree."""
+
+from __future__ import annotations
+
+from datetime import datetime
+import re
+from functools import lru_cache
+
+from babel.numbers import format_currency, get_currency_precision
+
+from . import units
+
+
+@lru_cache(maxsize=64)
+def _affixes(currency: str) -> tuple[str, str, int]:
+    """What comes before and after the number for ``currency`` ("$", ""), ("€", ""), ("CHF ", ""),
+    and its usual decimals (2; 0 for yen). Babel is slow per call and pages format thousands of
+    prices: learn the pattern once."""
+    try:
+        sample = format_currency(1234, currency, locale="en_US")
+        decimals = get_currency_precision(currency)
+    except (ValueError, KeyError):
+        return f"{currency} ", "", 2
+    match = re.fullmatch(r"([^\d]*)1,234(?:\.0+)?([^\d]*)", sample)
+    if match is None:
+        return f"{currency} ", "", decimals
+    prefix, suffix = match.groups()
+    if prefix and prefix[-1].isalpha():  # "CHF1,234.00" reads better with a space
+        prefix += " "
+    return prefix, suffix, decimals
+
+
+def money(amount: float | None, currency: str, digits: int | None = None) -> str:
+    """"$1,050.00", "€226.80", "$0.96", "$0.0094" (small unit prices keep their significant digits)."""
+    if amount is None:
+        return "—"
+    prefix, suffix, decimals = _affixes(currency)
+    if digits is None:
+        small = abs(amount)
+        digits = decimals if small >= 0.1 or amount == 0 else max(decimals, 3 if small >= 0.01 else 4)
+    sign = "-" if amount < 0 else ""
+    return f"{sign}{prefix}{abs(amount):,.{digits}f}{suffix}"
+
+
+def unit_price(amount: float | None, currency: str, unit: str) -> str:
+    """"$13.10/bd ft", "$62.77/sheet", "$4.20 each"."""
+    if amount is None:
+        return "—"
+    return money(amount, currency) + units.per(unit)
+
+
+def change(percent: float | None) -> str:
+    """"+4.2%", "-3.0%", "±0%", or "—" when there is nothing to compare with."""
+    if percent is None:
+        return "—"
+    if round(percent, 1) == 0:
+        return "±0%"
+    return f"{percent:+.1f}%"
+
+
+def day(timestamp: str | None) -> str:
+    """"24 Nov 2026" for an ISO time (UTC as stored); "never" for none."""
+    if not timestamp:
+        return "never"
+    moment = datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
+    return f"{moment.day} {moment:%b %Y}"
+
+
+def count(number: int, word: str) -> str:
+    """"1 alert", "3 alerts", "no alerts"."""
+    if number == 0:
+        return f"no {units.plural(word)}"
+    return f"{number} {word if number == 1 else units.plural(word)}"
