@@ -123,7 +123,7 @@ class Lease:
                 engine.close_spider(self.spider, "lease_ended")
             from twisted.internet import reactor  # here: importing it earlier would install the wrong reactor
 
-            reactor.callLater(0, self._drop_queued)
+            reactor.callLater(0, self._drop_queued)  # type: ignore[arg-type]  # twisted.internet.reactor is typed as a module
 
     def _drop_queued(self) -> None:
         """Requests waiting in the downloader for their turn are dropped, not fetched: a graceful

@@ -67,8 +67,9 @@ class Handout:
             self.servers[address] = server
 
     def url(self, address: str, job_id: str) -> str:
-        host, port = self.servers[address].server_address[:2]
-        host = f"[{host}]" if ":" in str(host) else host
+        address_host, port = self.servers[address].server_address[:2]
+        host = address_host.decode() if isinstance(address_host, bytes) else str(address_host)
+        host = f"[{host}]" if ":" in host else host
         return f"http://{host}:{port}/{self.token}/{job_id}"
 
     def offer(self, job_id: str, description: dict[str, Any]) -> None:

@@ -29,7 +29,7 @@ from .. import safe_text
 from ..config import Config
 
 CrawlHandler = Callable[[str | None, list[dict[str, Any]], dict[str, Any]], None]
-BatchHandler = Callable[[list[dict[str, Any]]], None]
+BatchHandler = Callable[[list[dict[str, Any]]], object]
 # Offers whose first fetch looked wrong (a x10 jump, a changed pack): fetched once more at once.
 RefetchChooser = Callable[[list[dict[str, Any]]], list[OfferSpec]]
 

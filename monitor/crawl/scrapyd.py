@@ -19,7 +19,6 @@ over as soon as the supplier is complete, so a failure loses only what was not f
 from __future__ import annotations
 
 import hashlib
-import json
 import signal
 import socket
 import threading
@@ -310,7 +309,7 @@ class Cluster:
 
     # -- the crawl --------------------------------------------------------------------------------
 
-    def crawl(self, offers: list[OfferSpec], groups: int, handle: Callable[[Batch], None],
+    def crawl(self, offers: list[OfferSpec], groups: int, handle: Callable[[Batch], object],
               refetch: Callable[[Batch], list[OfferSpec]] | None = None) -> None:
         """Crawl ``offers`` in about ``groups`` jobs; ``handle`` gets each supplier's items as the
         supplier completes (rates first), then each second look. Every job ends with the crawl."""
@@ -423,7 +422,8 @@ class Cluster:
             node.last_answer = time.monotonic()
             by_id = {j["id"]: (state, j) for state in ("pending", "running", "finished") for j in listing.get(state, [])}
             for job in [j for j in self.jobs if j.node is node and j.active]:
-                state, listed = by_id.get(job.job_id, (None, {}))
+                found: tuple[str | None, dict[str, Any]] = by_id.get(job.job_id, (None, {}))
+                state, listed = found
                 if state is None:  # scrapyd restarted and forgot it (it keeps jobs in memory)
                     self._let_go(job, f"scrapyd node {node.shown} no longer knows job {job.job_id} (restarted?)")
                     continue
@@ -590,7 +590,7 @@ def _restore_sigterm(previous: Any) -> None:
         signal.signal(signal.SIGTERM, previous)
 
 
-def crawl(config: Config, nodes: Sequence[str], run: str, handle: Callable[[Batch], None],
+def crawl(config: Config, nodes: Sequence[str], run: str, handle: Callable[[Batch], object],
           refetch: Callable[[Batch], list[OfferSpec]] | None = None, todo: Callable[[], list[OfferSpec]] | None = None,
           recover_runs: Collection[str] = (), jobs: int | None = None, timing: Timing | None = None,
           echo: Callable[[str], None] = print, log: Callable[[str], None] = lambda line: None) -> CrawlReport:
