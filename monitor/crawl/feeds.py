@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Collection, Iterable
 
 import requests
+import urllib3
 
 FEED_SUFFIXES = (".jl", ".jsonl", ".ndjson")
 REQUIRED = {"offer_id", "status", "fetched_at"}
@@ -51,7 +52,7 @@ def parse_lines(lines: Iterable[str], origin: str) -> list[dict[str, Any]]:
         if not line.strip():
             continue
         try:
-            item = json.loads(line, parse_constant=_no_constant)
+            item = json.loads(line, parse_constant=_constant_as_text)
         except (json.JSONDecodeError, ValueError) as exc:
             raise FeedError(f"{origin}:{number}: not a JSON line ({getattr(exc, 'msg', exc)})") from None
         if not isinstance(item, dict):
@@ -62,8 +63,10 @@ def parse_lines(lines: Iterable[str], origin: str) -> list[dict[str, Any]]:
     return items
 
 
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a number")
+def _constant_as_text(name: str) -> str:
+    """NaN and Infinity, which Python's and Scrapy's exporters write bare, kept as the text they are:
+    the line stays readable and its price is refused for that offer alone, never the whole feed."""
+    return name
 
 
 @dataclass(frozen=True)
@@ -204,14 +207,16 @@ def fetch(url: str, *, auth: Any = None, start: int = 0, deadline: float = FETCH
             response.raise_for_status()
             skip = start if start and response.status_code != 206 else 0  # a server that ignores Range
             body = bytearray()
-            for chunk in response.iter_content(65536):
+            # What has arrived, up to 64 KB, not a full 64 KB: a server sending a byte a second
+            # never fills a block, so the deadline is looked at after every read.
+            while chunk := response.raw.read1(65536, decode_content=True):
                 body += chunk
                 if len(body) - skip > max_bytes:
                     raise FeedError(f"{shown} is larger than {max_bytes // 2**20} MB; not read")
                 if time.monotonic() > ends:
                     raise FeedError(f"{shown} took longer than {deadline:.0f} s to read; not read")
             return bytes(body[skip:])
-    except requests.RequestException as exc:
+    except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
         raise FeedError(f"could not fetch {shown}: {exc.__class__.__name__}") from None
 
 
