@@ -260,8 +260,8 @@ def test_a_price_that_keeps_rising_is_told_with_the_whole_rise_never_a_smaller_n
         result = nights.feed(config, {"walnut@acme": price, "walnut@corner": "20.00"})
         told_up += [(t.event.value, t.message) for t in result.transitions if t.told and t.alert.direction == "up"]
     assert told_up == [
-        ("fired", "Walnut at Acme Lumber up 25.0% against its 30-day median ($20.00/board_foot): now $25.00/board_foot, "
-                  "was $20.00/board_foot on 2026-01-05"),
-        ("escalated", "Walnut at Acme Lumber up 40.0% since $20.00/board_foot on 2026-01-05: now $28.00/board_foot, "
-                      "12.0% above its 30-day median ($25.00/board_foot)"),
+        ("fired", "Walnut at Acme Lumber up 25.0% against its 30-day median ($20.00/bd ft): now $25.00/bd ft, "
+                  "was $20.00/bd ft on 2026-01-05"),
+        ("escalated", "Walnut at Acme Lumber up 40.0% since $20.00/bd ft on 2026-01-05: now $28.00/bd ft, "
+                      "12.0% above its 30-day median ($25.00/bd ft)"),
     ]
