@@ -18,6 +18,7 @@ over as soon as the supplier is complete, so a failure loses only what was not f
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import signal
 import socket
@@ -106,6 +107,10 @@ class Job:
     @property
     def active(self) -> bool:
         return self.state in ("scheduled", "running")
+
+    @functools.cached_property
+    def offer_ids(self) -> frozenset[str]:
+        return frozenset(o.offer_id for o in self.offers)
 
     def unfetched(self) -> list[OfferSpec]:
         return [o for o in self.offers if o.offer_id not in self.received]
@@ -338,7 +343,7 @@ class Cluster:
             if feeds.is_job_header(item):
                 job.header = item
                 return
-            if item.get("offer_id") not in {o.offer_id for o in job.offers}:
+            if item.get("offer_id") not in job.offer_ids:
                 self.log(f"job {job.job_id} on {job.node.shown} sent an item for {str(item.get('offer_id'))[:80]!r}, "
                          "an offer it was not given; left out")
                 return
