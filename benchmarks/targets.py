@@ -105,7 +105,7 @@ def store(offers: int, history: int, repeat: int) -> tuple[float, float]:
     output = subprocess.run([sys.executable, str(HERE / "ingest.py"), "--offers", str(offers), "--history", str(history),
                              "--repeat", str(repeat)], capture_output=True, text=True, check=True).stdout
     print("  " + output.strip().replace("\n", "\n  "))
-    rates = [float(line.split(":")[1].split("observations/s")[0].replace(",", "")) for line in output.splitlines()
+    rates = [float(line.split("observations/s")[0].rsplit(":", 1)[1].replace(",", "")) for line in output.splitlines()
              if "observations/s" in line]
     return rates[0], rates[1]
 
