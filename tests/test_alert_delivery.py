@@ -6,6 +6,18 @@ import sqlite_utils
 from tests.conftest import product_page, supplywatch, write_config
 
 
+def night(tmp_path, exit_code=0):
+    """One nightly run; ``exit_code`` 1 when some page gave no price or a message is still queued."""
+    result = supplywatch("run", cwd=tmp_path)
+    assert result.returncode == exit_code, result.stdout + result.stderr
+
+
+def status_text(tmp_path):
+    result = supplywatch("status", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
 def two_suppliers(tmp_path, sites, sink, rules, extra=""):
     acme, corner = sites(), sites()
     acme.set("walnut", product_page("12.00"))
@@ -30,9 +42,9 @@ def two_suppliers(tmp_path, sites, sink, rules, extra=""):
 
 def test_critical_push_reads_well_on_a_lock_screen(tmp_path, sites, sink):
     acme, _ = two_suppliers(tmp_path, sites, sink, "[{kind: threshold, above: 15, confirm: 1}]")
-    supplywatch("run", cwd=tmp_path)
+    night(tmp_path)
     acme.set("walnut", product_page("16.40"))
-    supplywatch("run", cwd=tmp_path)
+    night(tmp_path)
     (push,) = [m for m in sink.messages if m["title"].startswith("supplywatch: walnut")]
     assert "Black walnut at Acme Lumber: $16.40/bd ft is above your limit of $15.00/bd ft" in push["message"]
     assert "rule: threshold above 15" in push["message"]
@@ -41,10 +53,10 @@ def test_critical_push_reads_well_on_a_lock_screen(tmp_path, sites, sink):
 
 def test_broken_supplier_raises_its_own_alert_and_holds_back_its_price_alerts(tmp_path, sites, sink):
     acme, _ = two_suppliers(tmp_path, sites, sink, "[{kind: threshold, above: 15, confirm: 1}]")
-    supplywatch("run", cwd=tmp_path)
+    night(tmp_path)
     acme.set("walnut", "<html><body>We moved! Visit our new shop.</body></html>")
     acme.set("cherry", "<html><body>We moved! Visit our new shop.</body></html>")
-    supplywatch("run", cwd=tmp_path)
+    night(tmp_path, 1)
     digest = sink.messages[-1]["message"]
     assert "Acme Lumber: only 0 of 2 pages gave a price" in digest and "Held back" in digest
     db = sqlite_utils.Database(tmp_path / "supplywatch.db")
@@ -52,28 +64,28 @@ def test_broken_supplier_raises_its_own_alert_and_holds_back_its_price_alerts(tm
     assert broken["supplier_id"] == "acme"
     acme.set("walnut", product_page("12.10"))
     acme.set("cherry", product_page("9.00"))
-    supplywatch("run", cwd=tmp_path)
+    night(tmp_path)
     assert "pages give prices again" in sink.messages[-1]["message"]
 
 
 def test_silenced_material_does_not_ring_and_status_lists_the_silence(tmp_path, sites, sink):
     acme, _ = two_suppliers(tmp_path, sites, sink, "[{kind: threshold, above: 15, confirm: 1}]")
-    supplywatch("run", cwd=tmp_path)
+    night(tmp_path)
     result = supplywatch("silence", "walnut", "--for", "14d", "--reason", "bought a year's stock", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     acme.set("walnut", product_page("16.40"))
-    supplywatch("run", cwd=tmp_path)
+    night(tmp_path)
     assert not [m for m in sink.messages if m["title"].startswith("supplywatch: walnut")]
-    status = supplywatch("status", cwd=tmp_path).stdout
+    status = status_text(tmp_path)
     assert "walnut" in status and "bought a year's stock" in status
     assert supplywatch("silence", "teak", cwd=tmp_path).returncode == 2  # not in the config
 
 
 def test_cheapest_supplier_change_goes_into_the_digest(tmp_path, sites, sink):
     _, corner = two_suppliers(tmp_path, sites, sink, "[{kind: cheapest}]")
-    supplywatch("run", cwd=tmp_path)
+    night(tmp_path)
     corner.set("walnut", product_page("11.50"))
-    supplywatch("run", cwd=tmp_path)
+    night(tmp_path)
     assert "Corner Shop is now the cheapest for Black walnut: $11.50/bd ft (next: Acme Lumber at $12.00/bd ft)" in sink.messages[-1]["message"]
 
 
@@ -81,12 +93,12 @@ def test_messages_that_keep_failing_are_reported_once_delivery_works(tmp_path, s
     acme, _ = two_suppliers(tmp_path, sites, sink, "[{kind: threshold, above: 15, confirm: 1}]")
     sink.failing = True
     acme.set("walnut", product_page("16.40"))
-    supplywatch("run", cwd=tmp_path)
-    supplywatch("run", cwd=tmp_path)
-    assert "2 attempts" in supplywatch("status", cwd=tmp_path).stdout
+    night(tmp_path, 1)
+    night(tmp_path, 1)
+    assert "2 attempts" in status_text(tmp_path)
     sink.failing = False
     acme.set("walnut", "gone")  # something new for tonight's digest
-    supplywatch("run", cwd=tmp_path)
+    night(tmp_path, 1)
     assert any("Messages not delivered yet: 1" in m["message"] for m in sink.messages)
     assert len([m for m in sink.messages if m["title"].startswith("supplywatch: walnut")]) == 1  # the push, once
 
@@ -95,6 +107,6 @@ def test_slow_notification_endpoint_still_gets_each_message_once(tmp_path, sites
     acme, _ = two_suppliers(tmp_path, sites, sink, "[{kind: threshold, above: 15, confirm: 1}]")
     sink.delay = 2.5
     acme.set("walnut", product_page("16.40"))
-    assert supplywatch("run", cwd=tmp_path).returncode == 0
-    supplywatch("run", cwd=tmp_path)
+    night(tmp_path)
+    night(tmp_path)
     assert len([m for m in sink.messages if m["title"].startswith("supplywatch: walnut")]) == 1
