@@ -55,7 +55,7 @@ BLS = [("WPU081", "Lumber (PPI)"), ("WPU0811", "Softwood lumber (PPI)"), ("WPU10
 PINK = [("CRUDE_PETRO", "Crude oil, average", "barrel"), ("PALM_OIL", "Palm oil", "tonne"), ("COCONUT_OIL", "Coconut oil", "tonne"),
         ("COPPER", "Copper", "tonne"), ("ALUMINUM", "Aluminium", "tonne"), ("NICKEL", "Nickel", "tonne"),
         ("COTTON_A_INDX", "Cotton", "kg"), ("RUBBER1_MYSG", "Rubber (RSS3)", "kg"), ("UREA_EE_BULK", "Urea", "tonne"),
-        ("COCOA", "Cocoa", "kg"), ("NGAS_EUR", "European gas", "mmbtu")]
+        ("COCOA", "Cocoa", "kg"), ("NGAS_EUR", "European gas", "megaBtu")]
 SOURCES = ([Source(name, f"bls-ppi/{code}.csv", "Date", code, "each") for code, name in BLS]
            + [Source(name, "worldbank-pinksheet/cmo-data-monthly.csv", "date", code, unit) for code, name, unit in PINK]
            + [Source("WTI daily", "eia-oil/wti-daily.csv", "Date", "Price", "barrel", daily=True),
@@ -215,7 +215,10 @@ def main() -> None:
                                       "rise_percent": round(runup.rise_percent, 1), "ongoing": runup.ongoing, "new": new_cell, "old": old_cell,
                                       "new_caught": new_ok, "old_caught": old_ok})
         rebounds = runups.find_runups(prices, rebounds=True)
-        rang = {release: [p["date"] for r in rebounds for p in results[(source.label, release)]["pushes"]
+        # A push while the price was only climbing back to its usual level after a crash: in a
+        # rebound that stopped there, or in the rebound part of a run-up that went on past it.
+        recovering = rebounds + [r for r in found if r.rebound]
+        rang = {release: [p["date"] for r in recovering for p in results[(source.label, release)]["pushes"]
                           if p["direction"] in UP and r.trough_date <= p["date"] < r.start_date] for release in ("new", "old")}
         outside = {release: [p["date"] for p in results[(source.label, release)]["pushes"] if p["direction"] in UP
                              and not any(r.start_date <= p["date"] <= r.peak_date for r in found)] for release in ("new", "old")}
