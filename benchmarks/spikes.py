@@ -73,17 +73,21 @@ def replay(tree: str | None) -> None:
     job = json.load(sys.stdin)
     series = [(day, price) for day, price in job["series"]]
     began = time.process_time()
-    result = backtest.backtest(series, unit=job["unit"], name=job["name"])
+    options = {"first_looks": {int(k): v for k, v in job["first_looks"].items()}} if job.get("first_looks") else {}
+    result = backtest.backtest(series, unit=job["unit"], name=job["name"], **options)
+    events = [e if isinstance(e, dict) else vars(e) for e in result.events]  # dicts before b9d6a55's successor, records since
     pushes = [{k: e[k] for k in ("date", "event", "kind", "direction", "severity", "price", "message")}
-              for e in result.events if e["pushed"]]
+              for e in events if e["pushed"]]
     json.dump({"pushes": pushes, "suspect_rows": result.suspect_rows, "years": result.years,
                "alerts": result.count(), "cpu_seconds": time.process_time() - began}, sys.stdout)
 
 
-def run_release(tree: str | None, series: list[tuple[str, float]], unit: str, name: str) -> dict[str, Any]:
+def run_release(tree: str | None, series: list[tuple[str, float]], unit: str, name: str,
+                first_looks: dict[int, float] | None = None) -> dict[str, Any]:
     command = [sys.executable, __file__, "--replay"] + ([tree] if tree else [])
     began = time.perf_counter()
-    done = subprocess.run(command, input=json.dumps({"series": series, "unit": unit, "name": name}),
+    job = {"series": series, "unit": unit, "name": name, "first_looks": first_looks or {}}
+    done = subprocess.run(command, input=json.dumps(job),
                           capture_output=True, text=True, cwd=tempfile.gettempdir())
     if done.returncode != 0:
         raise SystemExit(f"replay of {name} ({tree or 'this checkout'}) failed with exit {done.returncode}:\n{done.stderr[-3000:]}")
@@ -116,20 +120,21 @@ def caught_cell(runup: Any, pushes: list[dict[str, Any]]) -> tuple[str, bool]:
     return f"{push['date']} {share:4.0%} ({push['kind']}{', ' + str(count) + ' pushes' if count > 1 else ''})", True
 
 
-def glitch(series: list[tuple[str, float]], count: int, seed: int) -> tuple[list[tuple[str, float]], list[int]]:
+def glitch(series: list[tuple[str, float]], count: int, seed: int) -> dict[int, float]:
     """``count`` one-night glitches, x100 and /100 in turn, on nights drawn at random (at least three
-    nights apart, after the first month): the night's real price is replaced, as a page typo would."""
+    nights apart, after the first month): night index -> the price the page showed."""
     chooser = random.Random(seed)
     nights: list[int] = []
     while len(nights) < count:
         night = chooser.randrange(30, len(series))
         if all(abs(night - other) >= 3 for other in nights):
             nights.append(night)
-    glitched = list(series)
-    for number, night in enumerate(sorted(nights)):
-        day, price = glitched[night]
-        glitched[night] = (day, price * (100 if number % 2 == 0 else 0.01))
-    return glitched, sorted(nights)
+    return {night: series[night][1] * (100 if number % 2 == 0 else 0.01) for number, night in enumerate(sorted(nights))}
+
+
+def with_glitches(series: list[tuple[str, float]], glitches: dict[int, float]) -> list[tuple[str, float]]:
+    """The series with each glitched night's price replaced: the page showed the typo all night."""
+    return [(day, glitches.get(index, price)) for index, (day, price) in enumerate(series)]
 
 
 def compare_pushes(clean: list[dict[str, Any]], dirty: list[dict[str, Any]]) -> dict[str, list[str]]:
@@ -172,9 +177,7 @@ def main() -> None:
     sources = [s for s in SOURCES if args.only is None or args.only.lower() in s.label.lower()]
     series = {s.label: backtest.read_series(data / s.path, s.date_column, s.price_column) for s in sources}
     brent = next((s for s in sources if s.label == "Brent daily"), None)
-    glitched: tuple[list[tuple[str, float]], list[int]] | None = None
-    if brent is not None and args.glitches:
-        glitched = glitch(series[brent.label], args.glitches, args.seed)
+    glitches = glitch(series[brent.label], args.glitches, args.seed) if brent is not None and args.glitches else {}
 
     began = time.perf_counter()
     with tempfile.TemporaryDirectory() as scratch:
@@ -185,9 +188,15 @@ def main() -> None:
             for source in sorted(sources, key=lambda s: not s.daily):
                 for release, tree in (("new", None), ("old", old_tree)):
                     jobs[(source.label, release)] = pool.submit(run_release, tree, series[source.label], source.unit, source.label)
-                if source is brent and glitched is not None:
+                if source is brent and glitches:
+                    # As a night has it: the first look shows the glitch, the immediate re-fetch the
+                    # real price (the previous release's backtest had no re-fetch: it sees only the glitch).
+                    jobs[(source.label + " glitched", "new")] = pool.submit(
+                        run_release, None, series[source.label], source.unit, source.label, glitches)
+                    # Harder: the page shows the glitch all night, re-fetch included.
                     for release, tree in (("new", None), ("old", old_tree)):
-                        jobs[(source.label + " glitched", release)] = pool.submit(run_release, tree, glitched[0], source.unit, source.label)
+                        jobs[(source.label + " glitched all night", release)] = pool.submit(
+                            run_release, tree, with_glitches(series[source.label], glitches), source.unit, source.label)
             results = {key: job.result() for key, job in jobs.items()}
     wall = time.perf_counter() - began
 
@@ -209,8 +218,11 @@ def main() -> None:
             totals["new"] += new_ok
             totals["old"] += old_ok
             totals["runups"] += 1
+            between = sum(1 for d, _ in prices if runup.start_date < d < runup.peak_date)
+            notes = (["history ends before a peak"] if runup.ongoing else []) + (
+                [f"only {between} price{'s' if between != 1 else ''} between start and peak"] if between < 2 else [])
             print(f"{source.label:<34} {runup.start_date:<10} {runup.peak_date:<10} {runup.rise_percent:>4.0f}%  {new_cell:<44} {old_cell:<40}"
-                  + ("  (history ends before a peak)" if runup.ongoing else ""))
+                  + (f"  ({'; '.join(notes)})" if notes else ""))
             figures["runups"].append({"series": source.label, "trough": runup.trough_date, "start": runup.start_date, "peak": runup.peak_date,
                                       "rise_percent": round(runup.rise_percent, 1), "ongoing": runup.ongoing, "new": new_cell, "old": old_cell,
                                       "new_caught": new_ok, "old_caught": old_ok})
@@ -255,15 +267,26 @@ def main() -> None:
             for p in results[(label, "new")]["pushes"]:
                 print(f"    {p['date']}  {p['event']:<9} {p['kind']:<8} {p['direction']:<5} {p['message']}")
 
-    if glitched is not None and brent is not None:
-        print(f"\n{args.glitches} one-night glitches (x100 and /100 in turn, seed {args.seed}) injected into daily Brent:")
-        figures["glitches"] = {"nights": [series[brent.label][n][0] for n in glitched[1]]}
+    daily = [label for label in ("WTI daily", "Brent daily") if label in figures["series"]]
+    if len(daily) == 2:
+        spans = [(series[label][0][0], series[label][-1][0]) for label in daily]
+        first, last = min(a for a, _ in spans), max(b for _, b in spans)
+        years = (date.fromisoformat(last) - date.fromisoformat(first)).days / 365.25
         for release in ("new", "old"):
-            clean, dirty = results[(brent.label, release)], results[(brent.label + " glitched", release)]
+            count = sum(figures["series"][label][release]["pushes"] for label in daily)
+            print(f"WTI and Brent daily together ({release} rules): {count} pushes in {years:.1f} years = {count / years:.2f} a year "
+                  f"(an owner watching both)")
+    if glitches and brent is not None:
+        print(f"\n{args.glitches} one-night glitches (x100 and /100 in turn, seed {args.seed}) injected into daily Brent:")
+        figures["glitches"] = {"nights": [series[brent.label][n][0] for n in sorted(glitches)]}
+        for label, key, release in (("new rules, glitch on the first look (the re-fetch sees the real price)", " glitched", "new"),
+                                    ("new rules, glitch all night (re-fetch included)", " glitched all night", "new"),
+                                    ("previous release, glitch all night (its backtest had no re-fetch)", " glitched all night", "old")):
+            clean, dirty = results[(brent.label, release)], results[(brent.label + key, release)]
             diff = compare_pushes(clean["pushes"], dirty["pushes"])
-            figures["glitches"][release] = diff | {"suspect_rows_added": dirty["suspect_rows"] - clean["suspect_rows"]}
-            print(f"  {'new rules' if release == 'new' else 'previous release'}: {len(diff['added'])} pushes added, "
-                  f"{len(diff['removed'])} removed, {len(diff['shifted'])} moved; {dirty['suspect_rows'] - clean['suspect_rows']} more rows held as suspect")
+            figures["glitches"][f"{release}{key}"] = diff | {"suspect_rows_added": dirty["suspect_rows"] - clean["suspect_rows"]}
+            print(f"  {label}: {len(diff['added'])} pushes added, {len(diff['removed'])} removed, {len(diff['shifted'])} moved; "
+                  f"{dirty['suspect_rows'] - clean['suspect_rows']} more rows held as suspect")
             for what in ("added", "removed", "shifted"):
                 for line in diff[what]:
                     print(f"      {what}: {line}")

@@ -256,6 +256,7 @@ class SeriesView:
     unit: str
     currency: str
     history: list[Point] = field(default_factory=list)
+    sampled: list[tuple[float, float]] | None = None  # (day, price) read of the far past for a run-up (``runup.climb_points``)
 
     @property
     def latest(self) -> Point | None:
@@ -265,8 +266,9 @@ class SeriesView:
     def label(self) -> str:
         return self.target.label
 
-    def explain(self, direction: str) -> str | None:
-        """Why the series moved that way, when known (a product names the input that drove it)."""
+    def explain(self, direction: str, since: str | None = None) -> str | None:
+        """Why the series moved that way (lately, or ``since`` a day), when known (a product names
+        the input that drove it)."""
         return None
 
 

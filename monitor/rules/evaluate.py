@@ -6,7 +6,7 @@ its window holds, not the whole history; each rule kind judges the views it is g
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Collection, Iterable
 
 import sqlite_utils
@@ -14,25 +14,37 @@ import sqlite_utils
 from .base import Context, Finding, OfferView, Point, RuleKind, Scope, Target, parse_time
 from .cheapest import MaterialView
 from .extraction import SupplierView
+from . import runup
 from .registry import extraction_rule, rules_for_material
+from .runup import RunUpRule
 from .stale import StaleRule
 from .trend import TrendRule
 
 if TYPE_CHECKING:  # the config imports the rule kinds: types only, no import cycle
     from ..config import Config
 
+JULIAN_EPOCH = datetime(2000, 1, 1, 12, tzinfo=timezone.utc)  # Julian day 2451545.0
+
 
 def history_ranges(rules: Iterable[RuleKind]) -> list[tuple[float, float]]:
     """The stretches of history the rules read, as (days ago from, days ago to): the whole window
-    for most, but only the oldest quarter (and the latest price) for a trend, so the nightly read
-    stays small."""
+    for most, but only the oldest quarter (and the latest price) for a trend, and the last five
+    weeks for a run-up (which reads the rest on two nights a week: :func:`sampled_views`), so the
+    nightly read stays small."""
     rules = tuple(rules)
     trend_days = [r.days for r in rules if isinstance(r, TrendRule)]
-    full = window_days(tuple(r for r in rules if not isinstance(r, TrendRule)))
+    full = window_days(tuple(r for r in rules if not isinstance(r, (TrendRule, RunUpRule))))
+    if any(isinstance(r, RunUpRule) for r in rules):
+        full = max(full, runup.DENSE[1] + 1)  # enough to tell a nightly series and to have its last prices
     ranges = {(float(full), 0.0)}
     ranges |= {(d + 1.0, d * 0.75 - 1.0) for d in set(trend_days) if d * 0.75 - 1.0 > full}
     ranges |= {(d + 1.0, 0.0) for d in set(trend_days) if d * 0.75 - 1.0 <= full}
     return sorted(ranges)
+
+
+def julian_day(ts: str) -> float:
+    """SQLite's julianday() of an ISO time."""
+    return (parse_time(ts) - JULIAN_EPOCH).total_seconds() / 86400 + 2451545.0
 
 
 def window_days(rules: Iterable[RuleKind]) -> int:
@@ -89,6 +101,36 @@ def offer_views(db: sqlite_utils.Database, config: Config, as_of: str, ranges: l
     return views
 
 
+def sampled_views(db: sqlite_utils.Database, config: Config, as_of: str, views: dict[str, OfferView], rule: RunUpRule) -> None:
+    """Fill each view's ``sampled`` prices for a run-up: its grid nights (one query for every offer,
+    a night's rows read together), or every price of the span for an offer priced too seldom for
+    grid nights to catch its prices (:func:`runup.is_dense`)."""
+    column = "landed_unit_price" if config.compare == "landed" else "unit_price"
+    now = parse_time(as_of)
+    nights = runup.grid_ranges(julian_day(as_of), rule.days, rule.history_days())
+    select = (f"SELECT o.offer_id, julianday(o.fetched_at), o.{column} FROM {{}} "
+              f"JOIN materials m ON m.id = o.material_id WHERE {{}} AND o.status = 'ok' AND o.{column} IS NOT NULL "
+              f"AND o.unit = m.unit AND o.home_currency = ? ORDER BY o.offer_id, o.fetched_at")
+    dense = {offer_id for offer_id, view in views.items() if runup.is_dense(view.history)}
+    for view in views.values():
+        view.sampled = []
+    if dense and nights:
+        # Night by night through the time index (an OR of two hundred ranges would scan the table).
+        bounds = [((now - timedelta(days=start)).isoformat(), (now - timedelta(days=end)).isoformat()) for start, end in nights]
+        values = ", ".join("(?, ?)" for _ in bounds)
+        query = (f"WITH nights(after, until) AS (VALUES {values}) "
+                 + select.format("nights CROSS JOIN observations o INDEXED BY observations_time",
+                                 "o.fetched_at > nights.after AND o.fetched_at <= nights.until"))
+        for offer_id, day, price in db.execute(query, [t for pair in bounds for t in pair] + [config.currency]):
+            if offer_id in dense:
+                views[offer_id].sampled.append((day, price))  # type: ignore[union-attr]
+    since = (now - timedelta(days=rule.history_days())).isoformat()
+    for offer_id in set(views) - dense:
+        views[offer_id].sampled = [(day, price) for _, day, price in db.execute(
+            select.format("observations o", "o.offer_id = ? AND o.fetched_at > ? AND o.fetched_at <= ?"),
+            [offer_id, since, as_of, config.currency])]
+
+
 def evaluate_offers(db: sqlite_utils.Database, config: Config, context: Context, offer_ids: Collection[str] | None = None,
                     held_suppliers: Iterable[str] = (), scopes: Collection[Scope] = (Scope.OFFER, Scope.MATERIAL)) -> list[Finding]:
     """Findings of the offer and material rules at ``context.as_of``: for every active offer (or
@@ -100,6 +142,10 @@ def evaluate_offers(db: sqlite_utils.Database, config: Config, context: Context,
     if not wanted:
         return []
     views = offer_views(db, config, context.as_of, history_ranges(wanted), offer_ids)
+    runups = [r for r in wanted if isinstance(r, RunUpRule)]
+    if runups:  # the longest window and reach of them, so one read serves every run-up rule
+        widest = runups[0].model_copy(update={"days": max(r.days for r in runups)})
+        sampled_views(db, config, context.as_of, views, widest)
     findings: list[Finding] = []
     by_material: dict[str, list[OfferView]] = {}
     for view in views.values():

@@ -8,7 +8,7 @@ so a partial sum never raises or resolves anything.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 import sqlite_utils
@@ -51,12 +51,16 @@ class ProductView(SeriesView):
     product: "Product | None" = None
     cost: "ProductCost | None" = None
     drivers: Drivers | None = None
+    database: sqlite_utils.Database | None = None  # for the drivers of a move since a given day
 
-    def explain(self, direction: str) -> str | None:
-        """The move that explains it, not the opposite one."""
-        if self.drivers is None or self.drivers.rising != (direction in ("up", "above")):
+    def explain(self, direction: str, since: str | None = None) -> str | None:
+        """The move that explains it (over the last 30 days, or ``since`` a day), not the opposite one."""
+        found = self.drivers
+        if since is not None and self.database is not None and self.cost is not None:
+            found = drivers(self.database, self.cost, max(1, (parse_time(self.cost.as_of).date() - date.fromisoformat(since[:10])).days))
+        if found is None or found.rising != (direction in ("up", "above")):
             return None
-        return self.drivers.text()
+        return found.text()
 
 
 def product_target(product: "Product") -> Target:
@@ -110,7 +114,7 @@ def evaluate(db: sqlite_utils.Database, products: "list[Product]", context: Cont
         days = max((r.history_days() for r in rules), default=1) + 1
         view = ProductView(product_target(product), product.yield_unit, currency,
                            history(db, product, context.as_of, days, currency), product=product, cost=cost,
-                           drivers=drivers(db, cost))
+                           drivers=drivers(db, cost), database=db)
         for rule in rules:
             findings += rule.evaluate(view, context)
     return findings

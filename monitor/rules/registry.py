@@ -23,6 +23,7 @@ from .indexed import IndexRule
 from .margin import MarginRule
 from .quote import QuoteMarginRule
 from .reorder import ReorderRule
+from .runup import RunUpRule
 from .stale import StaleRule
 from .stock import StockRule
 from .threshold import ThresholdRule
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
     from ..config import Config, Material, Product
 
 KINDS: tuple[type[RuleKind], ...] = (
-    ThresholdRule, ChangeRule, VolatilityRule, TrendRule, ExtremeRule, StockRule, CheapestRule, StaleRule,
+    ThresholdRule, ChangeRule, VolatilityRule, TrendRule, RunUpRule, ExtremeRule, StockRule, CheapestRule, StaleRule,
     ExtractionRule, MarginRule, IndexRiseRule, IndexFallRule, AboveIndexRule,
 )
 # Kinds the owner does not write: decisions raise them from stock and quotes.
@@ -54,13 +55,18 @@ if TYPE_CHECKING:  # mypy cannot unpack KINDS into a Union: every kind is a Rule
 else:
     Rule = Annotated[Union[KINDS], Field(discriminator="kind")]
 
+# The phone is for spikes: a rise, sudden (on its second night) or over weeks, rings it through the
+# run-up rule; a move of 10 % either way, falls included, goes to the digest.
 DEFAULT_RULES: tuple[RuleKind, ...] = (
-    ChangeRule(kind="change", percent=10, baseline="median_30d", critical_percent=25),
+    ChangeRule(kind="change", percent=10, baseline="median_30d"),
     TrendRule(kind="trend", percent=12, days=120),
+    RunUpRule(kind="runup"),
     StaleRule(kind="stale", days=7),
     StockRule(kind="stock"),
 )
-DEFAULT_PRODUCT_RULES: tuple[RuleKind, ...] = (ChangeRule(kind="change", percent=5, baseline="median_30d", confirm=1),)
+DEFAULT_PRODUCT_RULES: tuple[RuleKind, ...] = (
+    ChangeRule(kind="change", percent=5, baseline="median_30d", confirm=1), RunUpRule(kind="runup"),
+)
 DEFAULT_INDEX_RULES: tuple[IndexRule, ...] = (
     IndexRiseRule(kind="index_rise"), IndexFallRule(kind="index_fall"), AboveIndexRule(kind="above_index"),
 )

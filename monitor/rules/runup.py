@@ -1,0 +1,138 @@
+"""``runup``: a climb that builds over weeks rings the phone once, before its peak.
+
+The price level (the median of the last three prices, so one odd night never counts) has risen
+``percent`` within ``days`` from where its climb started: the climb's low, or, when that low was a
+crash, the usual level before it, so a rebound to where the price used to be is not a spike
+(:func:`monitor.rules.detectors.run_up`). The phone rings again only when the price has gone
+``escalate_percent`` further than when it last rang. The run-up is over once the rise is back
+under half of ``percent``, or a fall of 20 % from the climb's high ends the climb (the next climb
+is a new run-up, told again).
+
+A climb's low, high and fall are judged on two nights a week (Mondays and Thursdays; the year before
+the window, for the usual level, on Thursdays) and tonight's level on the last three prices: a night
+reads some 160 prices of the last two years instead of 730, always the same nights, so what it sees
+of the past does not change from one night to the next. A series priced less often than that is
+read and judged in full.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date, timedelta
+from typing import ClassVar, Iterator, Literal
+
+from pydantic import Field
+
+from . import detectors
+from .base import Context, Finding, Point, RuleKind, Scope, SeriesView, Severity, log_percent
+
+FALL_PERCENT = 20.0  # a fall this far from the climb's high ends it: what follows is a new climb
+USUAL_DAYS = 365  # the usual level is the median price of this many days before the climb's low
+GRID_NIGHTS = (0, 3)  # the nights a climb is judged on: Julian day number % 7 (Mondays and Thursdays;
+# before the climb's window, Thursdays only)
+DENSE = 10, 35  # a series with 10 prices in 35 days is priced about nightly: judged on its grid nights
+
+
+def calendar_day(julian: float) -> date:
+    """The UTC date of a Julian day (SQLite's julianday)."""
+    return date(2000, 1, 1) + timedelta(days=math.floor(julian + 0.5) - 2451545)
+
+
+def day_text(day: date, today: date) -> str:
+    """'March 3', or 'March 3, 2020' when it was not this year."""
+    text = f"{day:%B} {day.day}"
+    return text if day.year == today.year else f"{text}, {day.year}"
+
+
+class RunUpRule(RuleKind):
+    """Rings the phone once when the price has run up ``percent`` within ``days`` (from the climb's
+    low, or from its usual level after a crash), and again when it goes ``escalate_percent`` further."""
+
+    kind: Literal["runup"]
+    percent: float = Field(20.0, gt=0, le=1000, description="how far above where its climb started")
+    days: int = Field(365, ge=30, le=1095, description="how long ago a climb may have started")
+    escalate_percent: float = Field(75.0, gt=0, description="how much further up before the phone rings again")
+    severity: Severity = Severity.CRITICAL
+
+    scopes: ClassVar[frozenset[Scope]] = frozenset({Scope.OFFER, Scope.PRODUCT})
+    directions: ClassVar[tuple[str, ...]] = ("up",)
+    identity_fields: ClassVar[tuple[str, ...]] = ("percent", "days")
+
+    @property
+    def escalate_step(self) -> float | None:
+        return self.escalate_percent
+
+    def further(self, told: float, now: float) -> float:
+        """Percent further up since the phone last rang (measures are logs of the price)."""
+        return (math.exp((now - told) / 100) - 1) * 100
+
+    def describe(self) -> str:
+        return f"run-up {self.percent:g}% within {self.days} days"
+
+    def history_days(self) -> float:
+        return self.days + USUAL_DAYS
+
+    def evaluate(self, view: SeriesView, context: Context) -> Iterator[Finding]:
+        latest = view.latest
+        days, prices = climb_points(view) if latest is not None else ([], [])
+        rise = detectors.run_up(prices, days, self.days, FALL_PERCENT, USUAL_DAYS) if days else None
+        if latest is None or rise is None:
+            return
+        holds = detectors.band(rise.percent, self.percent, self.percent / 2)
+        fmt, unit = context.fmt, view.unit
+        today, since = calendar_day(latest.day), calendar_day(rise.since)
+        now, start = fmt.price(latest.unit_price, unit), fmt.price(rise.reference, unit)
+        if holds:
+            up = detectors.percent_change(latest.unit_price, rise.reference)
+            message = f"{view.label} up {up:.0f}% since {day_text(since, today)}, now {now}"
+            if rise.reference > rise.low * 1.1:  # the climb began in a crash: counted from where the price used to be
+                message += f" (back at its usual {start} then, after a low of {fmt.price(rise.low, unit)})"
+            else:
+                message += f" (was {start})"
+            why = view.explain("up", since.isoformat())
+            if why:
+                message += f"; {why}"
+        else:
+            told = context.firing(Finding(self, view.target, "up", None, self.severity, "", unit=unit, currency=view.currency).fingerprint)
+            if told is not None and told.anchor and told.anchor_at:
+                began = date.fromisoformat(told.anchor_at[:10])
+                message = (f"{view.label}: the run-up since {day_text(began, today)} is over, now {now} "
+                           f"({detectors.percent_change(latest.unit_price, told.anchor):+.0f}% on its {fmt.price(told.anchor, unit)} then)")
+            else:
+                message = f"{view.label}: no run-up, now {now}"
+        # Escalation is measured in the price itself: the phone rings again once it is
+        # ``escalate_percent`` above where it was when the phone last rang.
+        yield Finding(self, view.target, "up", holds, self.severity, message, latest.unit_price, rise.reference,
+                      log_percent(latest.unit_price, 1.0), rise.reference, since.isoformat(),
+                      observation_id=latest.id, observed_at=latest.fetched_at, unit=unit, currency=view.currency)
+
+
+def is_dense(history: list[Point]) -> bool:
+    """Priced about nightly: ``DENSE[0]`` prices or more in its last ``DENSE[1]`` days."""
+    return len(history) >= DENSE[0] and history[-DENSE[0]].day > history[-1].day - DENSE[1]
+
+
+def grid_ranges(now_day: float, window_days: float, reach_days: float) -> list[tuple[float, float]]:
+    """The grid nights of the last ``window_days``, and the last grid night of each week before that
+    back to ``reach_days`` (enough for the median of a year that the usual level is), as (days ago
+    from, days ago to): each night from its UTC midnight to the next."""
+    today = math.floor(now_day + 0.5)
+    return [(now_day - (day - 0.5), max(now_day - (day + 0.5), 0.0))
+            for day in range(today, math.floor(now_day - reach_days) - 1, -1)
+            if day % 7 == GRID_NIGHTS[-1] or (day % 7 in GRID_NIGHTS and day >= now_day - window_days)]
+
+
+def climb_points(view: SeriesView) -> tuple[list[float], list[float]]:
+    """The (days, prices) a climb is judged on: a dense series' grid nights and its last three
+    prices, or every price of a sparse one. ``view.sampled`` holds the (day, price) pairs read of
+    the far past for it, when they were read apart from the history (offers); else the history is all."""
+    history = view.history
+    far = view.sampled if view.sampled is not None else [(p.day, p.unit_price) for p in history]
+    if is_dense(history):
+        last = history[-3:]
+        first = last[0].day
+        pairs = [(d, price) for d, price in far if d < first and math.floor(d + 0.5) % 7 in GRID_NIGHTS]
+        pairs += [(p.day, p.unit_price) for p in last]
+    else:
+        pairs = sorted(dict(far + [(p.day, p.unit_price) for p in history]).items())
+    return [d for d, _ in pairs], [price for _, price in pairs]
