@@ -6,6 +6,7 @@ its window holds, not the whole history; each rule kind judges the views it is g
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Collection, Iterable
 
@@ -71,8 +72,14 @@ def offer_views(db: sqlite_utils.Database, config: Config, as_of: str, ranges: l
     if not views:
         return views
     now = parse_time(as_of)
-    where = " OR ".join("(o.fetched_at > ? AND o.fetched_at <= ?)" for _ in ranges)
     params = [t for start, end in ranges for t in ((now - timedelta(days=start)).isoformat(), (now - timedelta(days=end)).isoformat())]
+    if offer_ids is None:
+        where = " OR ".join("(o.fetched_at > ? AND o.fetched_at <= ?)" for _ in ranges)
+    else:  # one supplier's batch: its offers' own history (by the offer index), not every offer's window
+        where = " OR ".join("(+o.fetched_at > ? AND +o.fetched_at <= ?)" for _ in ranges)
+        where = f"o.offer_id IN (SELECT value FROM json_each(?)) AND o.fetched_at > ? AND o.fetched_at <= ? AND ({where})"
+        params = [json.dumps(list(views)), (now - timedelta(days=max(start for start, _ in ranges))).isoformat(),
+                  (now - timedelta(days=min(end for _, end in ranges))).isoformat()] + params
     # Only prices in the material's unit and the home currency: a row that could not be re-expressed
     # after a change of either is history of another series.
     for offer_id, obs_id, fetched_at, price, in_stock, day in db.execute(
