@@ -278,7 +278,9 @@ class Run:
 
     def digest_context(self) -> notify.DigestContext:
         names = {s.id: s.name for s in self.config.suppliers}
-        problems = [notify.Problem(r.offer_id, r.status.value, r.error, self.urls.get(r.offer_id))
+        materials = {m.id: m.name for m in self.config.materials}
+        offers = {o.offer_id: f"{materials.get(o.material, o.material)} at {names.get(o.supplier, o.supplier)}" for o in self.offers.values()}
+        problems = [notify.Problem(r.offer_id, r.status.value, r.error, self.urls.get(r.offer_id), offers.get(r.offer_id))
                     for r in self.rows.values() if r.status != Status.OK]
         return notify.DigestContext(
             run_label=self.clock()[:10], problems=[p for p in problems if p.status != Status.NODE_ERROR], notes=self.notes,
@@ -325,17 +327,19 @@ class Run:
         told = [t for t in self.transitions if t.told]
         fired = sum(t.event == alerts.Event.FIRED for t in told)
         resolved = sum(t.event == alerts.Event.RESOLVED for t in told)
-        parts = [f"{summary['offers']} offers: {summary['prices']} prices, {summary['missing']} missing, "
-                 f"{summary['errors']} errors, {summary['suspect']} suspect"]
+        n = lambda count, word: f"{count} {word if count == 1 else word + 's'}"  # noqa: E731  ("1 alert", "2 alerts")
+        parts = [f"{n(summary['offers'], 'offer')}: {n(summary['prices'], 'price')}, {summary['missing']} missing, "
+                 f"{n(summary['errors'], 'error')}, {summary['suspect']} suspect"]
         if summary["node_errors"]:
             parts[0] += f", {summary['node_errors']} not fetched because a scrapyd node failed"
         if failing:
-            parts.append(f"no price at all from {', '.join(failing)}")
+            names = {s.id: s.name for s in self.config.suppliers}
+            parts.append(f"no price at all from {', '.join(names.get(s, s) for s in failing)}")
         if self.node_problems:
             parts.append(f"{len(self.node_problems)} scrapyd node problem(s): " + " | ".join(self.node_problems))
-        parts.append(f"{fired} alerts fired, {resolved} resolved")
+        parts.append(f"{n(fired, 'alert')} fired, {resolved} resolved")
         if still_queued:
-            parts.append(f"{still_queued} notifications not delivered (kept for the next run)")
+            parts.append(f"{n(still_queued, 'notification')} not delivered (kept for the next run)")
         if summary["offers"] and not summary["prices"]:
             status = RunStatus.FAILED
         elif summary["missing"] or summary["errors"] or summary["suspect"] or summary["node_errors"] or still_queued or self.node_problems:

@@ -45,10 +45,12 @@ def test_critical_push_reads_well_on_a_lock_screen(tmp_path, sites, sink):
     night(tmp_path)
     acme.set("walnut", product_page("16.40"))
     night(tmp_path)
-    (push,) = [m for m in sink.messages if m["title"].startswith("supplywatch: walnut")]
+    (push,) = [m for m in sink.messages if m["title"].startswith("Black walnut at")]
+    assert push["title"] == "Black walnut at Acme Lumber above $15.00/bd ft"  # what happened, in words, first
+    assert push["type"] == "failure"  # a critical push is not an info digest: phones can ring differently
     assert "Black walnut at Acme Lumber: $16.40/bd ft is above your limit of $15.00/bd ft" in push["message"]
-    assert "rule: threshold above 15" in push["message"]
-    assert "http://127.0.0.1:8001/-/dashboards/material?material=walnut" in push["message"]
+    assert "rule:" not in push["message"] and "threshold" not in push["message"]  # no rule jargon
+    assert "http://127.0.0.1:8001/material/walnut" in push["message"]
 
 
 def test_broken_supplier_raises_its_own_alert_and_holds_back_its_price_alerts(tmp_path, sites, sink):
@@ -58,7 +60,7 @@ def test_broken_supplier_raises_its_own_alert_and_holds_back_its_price_alerts(tm
     acme.set("cherry", "<html><body>We moved! Visit our new shop.</body></html>")
     night(tmp_path, 1)
     digest = sink.messages[-1]["message"]
-    assert "Acme Lumber: only 0 of 2 pages gave a price" in digest and "Held back" in digest
+    assert "Acme Lumber: none of its 2 pages gave a price tonight" in digest and "Held back" in digest
     db = sqlite_utils.Database(tmp_path / "supplywatch.db")
     (broken,) = db.query("SELECT * FROM alerts WHERE kind = 'extraction' AND state = 'firing'")
     assert broken["supplier_id"] == "acme"
@@ -75,7 +77,7 @@ def test_silenced_material_does_not_ring_and_status_lists_the_silence(tmp_path, 
     assert result.returncode == 0, result.stderr
     acme.set("walnut", product_page("16.40"))
     night(tmp_path)
-    assert not [m for m in sink.messages if m["title"].startswith("supplywatch: walnut")]
+    assert not [m for m in sink.messages if m["title"].startswith("Black walnut at")]
     status = status_text(tmp_path)
     assert "walnut" in status and "bought a year's stock" in status
     assert supplywatch("silence", "teak", cwd=tmp_path).returncode == 2  # not in the config
@@ -100,7 +102,7 @@ def test_messages_that_keep_failing_are_reported_once_delivery_works(tmp_path, s
     acme.set("walnut", "gone")  # something new for tonight's digest
     night(tmp_path, 1)
     assert any("Messages not delivered yet: 1" in m["message"] for m in sink.messages)
-    assert len([m for m in sink.messages if m["title"].startswith("supplywatch: walnut")]) == 1  # the push, once
+    assert len([m for m in sink.messages if m["title"].startswith("Black walnut at")]) == 1  # the push, once
 
 
 def test_slow_notification_endpoint_still_gets_each_message_once(tmp_path, sites, sink):
@@ -109,4 +111,4 @@ def test_slow_notification_endpoint_still_gets_each_message_once(tmp_path, sites
     acme.set("walnut", product_page("16.40"))
     night(tmp_path)
     night(tmp_path)
-    assert len([m for m in sink.messages if m["title"].startswith("supplywatch: walnut")]) == 1
+    assert len([m for m in sink.messages if m["title"].startswith("Black walnut at")]) == 1

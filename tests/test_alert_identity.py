@@ -154,12 +154,12 @@ def test_a_change_alert_resolves_when_the_price_comes_back_not_when_the_median_c
         nights.feed(config, {"walnut@acme": "20.00", "walnut@corner": "20.00"})
     result = nights.feed(config, {"walnut@acme": "25.00", "walnut@corner": "20.00"})
     (fired,) = [t for t in result.transitions if t.told]
-    assert "was $20.00/bd ft on 2026-01-05" in fired.message  # the price before the move, with its day
+    assert "was $20.00/bd ft on 5 Jan 2026" in fired.message  # the price before the move, with its day
     quiet = [told(nights.feed(config, {"walnut@acme": "25.00", "walnut@corner": "20.00"})) for _ in range(5)]
     assert quiet == [[]] * 5  # the median caught up: still up against where it was, nothing resolved
     result = nights.feed(config, {"walnut@acme": "20.50", "walnut@corner": "20.00"})
     (resolved,) = [t for t in result.transitions if t.told and t.event == "resolved" and t.alert.direction == "up"]
-    assert resolved.message == "Walnut at Acme Lumber back to $20.50/bd ft, near the $20.00/bd ft on 2026-01-05 before the rise"
+    assert resolved.message == "Walnut at Acme Lumber back to $20.50/bd ft, near the $20.00/bd ft on 5 Jan 2026 before the rise"
 
 
 def test_a_margin_falling_further_is_told_again(tmp_path):
@@ -261,7 +261,7 @@ def test_a_price_that_keeps_rising_is_told_with_the_whole_rise_never_a_smaller_n
         told_up += [(t.event.value, t.message) for t in result.transitions if t.told and t.alert.direction == "up"]
     assert told_up == [
         ("fired", "Walnut at Acme Lumber up 25.0% against its 30-day median ($20.00/bd ft): now $25.00/bd ft, "
-                  "was $20.00/bd ft on 2026-01-05"),
-        ("escalated", "Walnut at Acme Lumber up 40.0% since $20.00/bd ft on 2026-01-05: now $28.00/bd ft, "
+                  "was $20.00/bd ft on 5 Jan 2026"),
+        ("escalated", "Walnut at Acme Lumber up 40.0% since $20.00/bd ft on 5 Jan 2026: now $28.00/bd ft, "
                       "12.0% above its 30-day median ($25.00/bd ft)"),
     ]

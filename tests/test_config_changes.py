@@ -65,8 +65,8 @@ class Owner:
         result = supplywatch("run", cwd=self.tmp_path)
         assert result.returncode == 0, result.stdout + result.stderr
         new, self.seen = self.sink.messages[self.seen:], len(self.sink.messages)
-        pushes = [m["message"].splitlines()[0] for m in new if not m["title"].startswith("supplywatch digest")]
-        lines = [line.strip() for m in new if m["title"].startswith("supplywatch digest") for line in m["message"].splitlines()
+        pushes = [m["message"].splitlines()[0] for m in new if not m["title"].startswith("supplywatch, ")]
+        lines = [line.strip() for m in new if m["title"].startswith("supplywatch, ") for line in m["message"].splitlines()
                  if line.startswith("  ") and not line.startswith("    http")]
         db = sqlite_utils.Database(self.tmp_path / "supplywatch.db")
         config = config_module.load(self.tmp_path / "supplywatch.yml")

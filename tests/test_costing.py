@@ -156,7 +156,7 @@ def test_margin_alert_fires_once_and_resolves_once(tmp_path, sites, sink):
     (alert,) = db.query("SELECT * FROM alerts WHERE kind = 'margin'")
     assert alert["product_id"] == "soap" and alert["state"] == "resolved" and alert["severity"] == "critical"
     pushed = [m for m in sink.messages if "below your target of 60%" in m["message"]]
-    assert len(pushed) == 1 and pushed[0]["title"] == "supplywatch: soap below"
+    assert len(pushed) == 1 and "margin down to" in pushed[0]["title"] and pushed[0]["type"] == "failure"
     assert "reprice now" in pushed[0]["message"] and "mostly Coconut oil +100% at Acme Lumber" in pushed[0]["message"]
     resolved = [m for m in sink.messages if "margin back to" in m["message"]]
     assert len(resolved) == 1

@@ -85,7 +85,7 @@ def test_threshold_crossing_notifies_exactly_once_over_four_runs(tmp_path, sites
         acme.set("walnut", product_page(price))
         assert supplywatch("run", cwd=tmp_path).returncode == 0
     pages = [m for m in sink.messages if "above your limit of $15.00" in m["message"]]
-    assert len(pages) == 1 and pages[0]["title"] == "supplywatch: walnut above"  # pushed once, not repeated in the digest
+    assert len(pages) == 1 and pages[0]["title"] == "Black walnut at Acme Lumber above $15.00/bd ft"  # pushed once, not repeated in the digest
     db = sqlite_utils.Database(tmp_path / "supplywatch.db")
     (alert,) = db.query("SELECT * FROM alerts WHERE state = 'firing'")
     # What the rule watches (its level, in USD per board foot), never its place in the config.
@@ -192,8 +192,8 @@ def test_suspect_price_is_fetched_again_at_once_and_a_glitch_never_alerts(tmp_pa
     # The re-fetch seconds later reads the same page: it may clear a glitch, never confirm a x10 jump.
     assert statuses("walnut@corner") == ["ok", "suspect", "suspect"]
     assert len(acme.requests("walnut")) == 3 and len(corner.requests("walnut")) == 3
-    assert not [m for m in sink.messages if m["title"].startswith("supplywatch: walnut")]
+    assert not [m for m in sink.messages if m["title"].startswith("Black walnut at")]
     assert supplywatch("run", cwd=tmp_path).returncode == 0  # the next night shows it again: it counts
     assert statuses("walnut@corner") == ["ok", "suspect", "suspect", "ok"]
-    pushes = [m["message"] for m in sink.messages if m["title"].startswith("supplywatch: walnut")]
+    pushes = [m["message"] for m in sink.messages if m["title"].startswith("Black walnut at")]
     assert len(pushes) == 1 and "Corner Shop" in pushes[0]  # the confirmed move pages, the glitch never does

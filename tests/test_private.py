@@ -51,9 +51,9 @@ def test_offer_url_secrets_stay_out_of_messages_logs_and_the_database(tmp_path, 
     assert check.returncode == 0, check.stderr
     assert f"{shop.url('gone')}?key=${{SHOP_KEY}}&lang=en" in check.stdout  # as the owner wrote it
     (digest,) = [m["message"] for m in sink.messages]
-    assert f"walnut@corner: error - the page is gone (404 Not Found): the supplier may have moved it; check the address ({shop.url('gone')})" in digest  # the page named, its secrets not
-    assert f"walnut@berger: error - the page could not be fetched (ValueError: invalid hostname: 127.0.0.1) ({shop.url('walnut')})" in digest
-    assert f"token-in-path: error - the page is gone (404 Not Found): the supplier may have moved it; check the address ({shop.url('')}${{SHOP_TOKEN}}/walnut)" in digest  # a token in the path too
+    assert f"Walnut at Corner Shop: the page is gone (404 Not Found): the supplier may have moved it; check the address ({shop.url('gone')})" in digest  # the page named, its secrets not
+    assert f"Walnut at Holz Berger: the page could not be fetched (ValueError: invalid hostname: 127.0.0.1) ({shop.url('walnut')})" in digest
+    assert f"Walnut at Corner Shop: the page is gone (404 Not Found): the supplier may have moved it; check the address ({shop.url('')}${{SHOP_TOKEN}}/walnut)" in digest  # a token in the path too
     log = (tmp_path / "logs" / "run-1.log").read_text()
     assert f"Error downloading <GET {shop.url('walnut')}>: invalid hostname: 127.0.0.1" in log  # Scrapy's words, without them
     for place in (digest, run.stdout, run.stderr, status.stdout, status.stderr, check.stdout, check.stderr, everything_written(tmp_path)):

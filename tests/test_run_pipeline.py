@@ -158,7 +158,7 @@ def test_a_suppliers_critical_news_goes_out_as_soon_as_its_batch_is_stored(tmp_p
     db, _ = pipeline.open_store(config)
     with pipeline.Run(db, config, "crawl", NIGHT, expected=config.offers()) as run:
         run.accept([item("walnut@acme", "16.40"), item("cherry@acme", "9.00")])  # acme finished first
-        assert [m["title"] for m in sink.messages] == ["supplywatch: walnut above"]  # before corner is done
+        assert [m["title"] for m in sink.messages] == ["Black walnut at Acme Lumber above $15.00/bd ft"]  # before corner is done
         run.accept([item("walnut@corner", "16.60")])
         assert len(sink.messages) == 2
         result = run.finish()

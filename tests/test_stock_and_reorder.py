@@ -106,7 +106,7 @@ def test_the_phone_rings_once_when_the_order_date_comes_and_the_alert_clears_aft
     assert supplywatch("stock", "lye", f"{20 * daily + 0.001:.4f}", "lb", "--date", "2026-03-10", cwd=tmp_path).returncode == 0
     told = night("2026-03-10")
     assert phone.messages == []
-    digest = "\n".join(m["message"] for m in told if "digest" in m["title"])
+    digest = "\n".join(m["message"] for m in told if m["title"].startswith("supplywatch, "))
     assert "To do this week:\n  Lye: 20 days left" in digest and "order by Mar 13" in digest
     assert "order by Mar 13; 11 x 2 kg from Acme Soap Supply covers 8 weeks: $99.00 ($2.04/lb delivered)" in digest  # 36 days' use: 44.6 lb
     assert "To do this week" not in "\n".join(m["message"] for m in night("2026-03-11"))  # nothing new: not repeated

@@ -42,7 +42,7 @@ def demo(directory: Path, nights: int, serve: bool, site_only: bool, port: int) 
         click.echo("Alerts as they happened:")
         summary = demo_module.fill_history(directory, site, catalog, echo=click.echo)
         click.echo(f"\n{summary['observations']} observations in {nights} nightly runs; "
-                   f"{summary['fired']} alerts fired, {summary['resolved']} resolved.")
+                   f"{summary['fired']} alert{'s' if summary['fired'] != 1 else ''} fired, {summary['resolved']} resolved.")
         click.echo("\nOpen alerts now:")
         for alert in summary["open"]:
             click.echo(f"  [{alert.severity}] {alert.message}")

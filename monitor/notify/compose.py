@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 from urllib.parse import quote
 
-from .. import safe_text
+from .. import display, safe_text
 from ..alerts import Alert, Event, Transition
 from ..rules import Severity
 
@@ -37,6 +37,18 @@ class Problem:
     status: str
     error: str | None
     url: str | None = None
+    label: str | None = None  # "Black walnut 8/4 at Holz Berger": the offer as the owner reads it
+
+    def words(self) -> str:
+        """"Walnut at Corner Shop: the page is gone (404 Not Found) ...": the offer by name, then why."""
+        what = STATUS_WORDS.get(self.status, self.status)
+        if self.status == "suspect":
+            return f"{self.label or self.offer_id}: {what}" + (f" ({self.error})" if self.error else "")
+        return f"{self.label or self.offer_id}: {self.error or what}"
+
+
+STATUS_WORDS = {"error": "page not fetched", "missing": "no price on the page", "ambiguous": "several prices, none chosen",
+                "suspect": "price held back as suspect", "node_error": "not fetched (the crawling machine failed)"}
 
 
 @dataclass
@@ -62,17 +74,60 @@ def link_maker(base_url: str | None, database_name: str) -> Callable[[Alert], st
 
     def link(alert: Alert) -> str:
         if alert.product_id:
-            return f"{base}/-/dashboards/product?product={quote(alert.product_id)}"
+            return f"{base}/product/{quote(alert.product_id)}"
         if alert.material_id:
-            return f"{base}/-/dashboards/material?material={quote(alert.material_id)}"
+            return f"{base}/material/{quote(alert.material_id)}"
         return f"{base}/{database_name}/run_log"
 
     return link
 
 
+def _price(t: Transition, value: float | None) -> str:
+    return display.unit_price(value, t.currency or "USD", t.unit) if t.unit and t.unit not in ("%", "days") else f"{value or 0:g}"
+
+
+def headline(t: Transition) -> str:
+    """What happened, in words, for a phone's lock screen ("Walnut 8/4 at Holz Berger above $22.00/bd ft"):
+    read from the transition's kind, direction, values, unit and currency, never from its message."""
+    a, label, value, ref = t.alert, t.alert.label or "supplywatch", t.value, t.reference
+    now = "now " if t.event == Event.ESCALATED else ""
+    if a.kind == "threshold" and ref is not None:
+        word = "further " + a.direction if t.event == Event.ESCALATED else a.direction
+        return f"{label} {word} {_price(t, ref)}" + (f": {_price(t, value)}" if t.event == Event.ESCALATED else "")
+    if a.kind in ("change", "trend", "volatility") and value and ref:
+        moved = abs(value / ref - 1) * 100
+        return f"{label} {a.direction} {moved:.0f}% to {now}{_price(t, value)}"
+    if a.kind == "extreme" and value is not None:
+        return f"{label} at its {'highest' if a.direction == 'high' else 'lowest'}: {_price(t, value)}"
+    if a.kind == "margin" and value is not None:
+        return f"{label}: margin {'further ' if now else ''}down to {value:.1f}%" + (f", target {ref:g}%" if ref is not None else "")
+    if a.kind == "stock":
+        return f"{label} is out of stock"
+    if a.kind == "stale" and value is not None:
+        return f"{label}: no valid price for {value:.0f} days"
+    if a.kind == "cheapest" and a.direction == "cheapest":
+        return f"Cheapest now: {label}, {_price(t, value)}"
+    if a.kind == "cheapest" and value is not None:
+        return f"{label}: suppliers {value:.0f}% apart"
+    if a.kind == "extraction":
+        return f"{label}: its pages give no prices" if not value else f"{label}: only {value * 100:.0f}% of its pages give a price"
+    if a.kind == "reorder" and value is not None:
+        return f"{label}: order now, {value:.0f} days of stock left"
+    if a.kind == "quote" and value is not None:
+        return f"{label}: margin down to {value:.1f}%"
+    if a.kind in ("index_rise", "index_fall"):
+        return f"{label}: its price index is {'rising' if a.direction == 'up' else 'falling'}"
+    if a.kind == "above_index":
+        return f"{label}: rising far more than its index"
+    return label
+
+
 def lock_screen(t: Transition, link: str | None) -> str:
-    """The alert as a phone shows it: what moved, from and to, since when, which rule, where to look."""
-    lines = [t.message, f"since {(t.alert.first_seen or '')[:10]} · rule: {t.alert.rule}"]
+    """The alert as a phone shows it: what moved, from and to, since when (if not tonight), where to look."""
+    lines = [t.message]
+    first = t.alert.first_fired or t.alert.first_seen
+    if t.event == Event.ESCALATED and first:
+        lines.append(f"First told {display.day(first)}.")
     if link:
         lines.append(link)
     return "\n".join(lines)
@@ -80,14 +135,13 @@ def lock_screen(t: Transition, link: str | None) -> str:
 
 def _line(t: Transition) -> str:
     mark = {Event.RESOLVED: "RESOLVED", Event.REMINDED: "STILL FIRING", Event.RETIRED: "CLOSED"}.get(t.event, t.severity.value.upper())
-    extra = f" (since {(t.alert.first_fired or t.alert.first_seen or '')[:10]})" if t.event == Event.REMINDED else ""
+    extra = f" (since {display.day(t.alert.first_fired or t.alert.first_seen)})" if t.event == Event.REMINDED else ""
     return f"[{mark}] {t.message}{extra}"
 
 
 def pushes(transitions: list[Transition], link: Callable[[Alert], str | None] = lambda alert: None) -> list[Message]:
     """One push to the phone per critical alert the owner is told fired or escalated."""
-    return [Message(PHONE, f"supplywatch: {t.alert.product_id or t.alert.material_id or t.alert.supplier_id or t.alert.kind} {t.alert.direction}",
-                    lock_screen(t, link(t.alert)), [i], [t.alert.id or 0])
+    return [Message(PHONE, headline(t), lock_screen(t, link(t.alert)), [i], [t.alert.id or 0])
             for i, t in enumerate(transitions) if is_push(t)]
 
 
@@ -117,24 +171,24 @@ def digest(transitions: list[Transition], context: DigestContext) -> Message | N
         lines += ["Held back (the supplier's pages look broken):"] + [f"  {note}" for note in context.held_back]
     if context.problems:
         lines += ["Pages without a valid price:"] + [
-            f"  {p.offer_id}: {p.status} - {p.error or 'no detail'}" + (f" ({safe_text.redact_url(p.url)})" if p.url else "") for p in context.problems
+            f"  {p.words()}" + (f" ({safe_text.redact_url(p.url)})" if p.url else "") for p in context.problems
         ]
     if context.crawl_problems:
         lines += ["Crawling machines (scrapyd nodes), not the suppliers:"] + [f"  {p}" for p in context.crawl_problems]
     if context.not_fetched:
         lines += [f"Not fetched tonight because a crawling machine failed ({len(context.not_fetched)} pages; the suppliers are not to blame):"] + [
-            f"  {p.offer_id}: {p.error or 'no detail'}" for p in context.not_fetched[:20]
+            f"  {p.label or p.offer_id}: {p.error or 'no detail'}" for p in context.not_fetched[:20]
         ] + ([f"  ... and {len(context.not_fetched) - 20} more"] if len(context.not_fetched) > 20 else [])
     if context.undelivered:
         worst = max(context.undelivered, key=lambda n: n["attempts"])
-        lines += [f"Messages not delivered yet: {len(context.undelivered)} (up to {worst['attempts']} attempts; "
+        lines += [f"{display.count(len(context.undelivered), 'message')} not delivered yet (up to {display.count(worst['attempts'], 'attempt')}; "
                   f"last error: {worst['last_error']})"]
     silenced = sum(t.event == Event.SILENCED for t in transitions)
     if lines and silenced:
-        lines.append(f"({silenced} alert change(s) not shown: silenced)")
+        lines.append(f"({display.count(silenced, 'alert change')} not shown: silenced)")
     if not lines:
         return None
-    return Message(DIGEST, f"supplywatch digest {context.run_label}", "\n".join(lines), [i for i, _ in rest],
+    return Message(DIGEST, digest_title(context.run_label, [t for _, t in rest], context), "\n".join(lines), [i for i, _ in rest],
                    sorted({t.alert.id or 0 for _, t in rest}))
 
 
@@ -142,3 +196,15 @@ def compose(transitions: list[Transition], context: DigestContext) -> list[Messa
     """A run's messages: one push per critical alert that fired or escalated, one digest of the rest."""
     found = digest(transitions, context)
     return pushes(transitions, context.link) + ([found] if found else [])
+
+
+def digest_title(night: str, told: list[Transition], context: DigestContext) -> str:
+    """"supplywatch, 25 Nov 2026: 2 new alerts, 1 resolved": the night in words and what is in it,
+    so two digests (tonight's and one retried from before) never read the same."""
+    counts = [(sum(t.event == Event.FIRED for t in told), "new alert", ""), (sum(t.event == Event.ESCALATED for t in told), "alert", " moved further"),
+              (sum(t.event == Event.RESOLVED for t in told), "resolved alert", ""),
+              (len(context.problems) + len(context.not_fetched), "page", " without a price")]
+    said = [display.count(n, noun) + rest for n, noun, rest in counts if n]
+    if context.to_do:
+        said.insert(0, "to do this week")
+    return f"supplywatch, {display.day(night)}: " + (", ".join(said) if said else "notes")

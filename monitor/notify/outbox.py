@@ -15,12 +15,12 @@ from typing import Any, Callable
 
 import apprise
 import sqlite_utils
-from apprise.common import NotifyFormat
+from apprise.common import NotifyFormat, NotifyType
 
-from .. import safe_text
+from .. import display, safe_text
 from ..config import Config
 from ..store import now_iso
-from .compose import Message
+from .compose import PHONE, Message
 
 REPORT_AFTER_ATTEMPTS = 2  # a message that failed this often is mentioned in the next digest
 
@@ -86,7 +86,7 @@ def sender_for(config: Config) -> tuple[Sender, set[str]]:
     return sender, tags
 
 
-def send(sender: Sender, tags: set[str], tag: str, title: str, body: str) -> tuple[bool, str]:
+def send(sender: Sender, tags: set[str], tag: str, title: str, body: str, notify_type: NotifyType = NotifyType.INFO) -> tuple[bool, str]:
     """Send one message as plain text (``body_format`` TEXT: supplier text never becomes HTML or
     markdown, and an e-mail keeps its line breaks); a tag no URL carries goes to every URL rather
     than nowhere. On failure the reason is what Apprise said (its warnings, without secrets), so
@@ -97,7 +97,7 @@ def send(sender: Sender, tags: set[str], tag: str, title: str, body: str) -> tup
         if not len(group.apprise) or (tag in tags and tag not in group.tags):
             continue
         with apprise.LogCapture(level=apprise.logging.WARNING, fmt="%(message)s") as said:
-            result = group.apprise.notify(body=group.prepare(body), title=group.prepare(title), body_format=NotifyFormat.TEXT,
+            result = group.apprise.notify(body=group.prepare(body), title=group.prepare(title), body_format=NotifyFormat.TEXT, notify_type=notify_type,
                                           tag=tag if tag in tags else apprise.common.MATCH_ALL_TAG)
         if not result:
             ok = False
@@ -118,11 +118,15 @@ def deliver_pending(db: sqlite_utils.Database, config: Config, echo: Callable[[s
     delivered = failed = 0
     sender, tags = sender_for(config) if config.notify.urls else (None, set())
     for message in pending:
+        title = message["title"]
+        if message["attempts"]:  # a retry beside tonight's messages: it says it is late, and from when
+            title += f" (sent late, written {display.day(message['created_at'])} {message['created_at'][11:16]} UTC)"
         if sender is None:
-            echo(safe_text.for_terminal(f"--- {message['title']} [{message['tag']}] ---\n{message['body']}"))
+            heading = f"For your phone: {title}" if message["tag"] == PHONE else title
+            echo(safe_text.for_terminal(f"--- {heading} ---\n{message['body']}"))
             ok, error, where = True, "", "stdout"
         else:
-            ok, error = send(sender, tags, message["tag"], message["title"], message["body"])
+            ok, error = send(sender, tags, message["tag"], title, message["body"], kind_of(db, message))
             where = "apprise"
         with db.atomic():
             update = {"attempts": message["attempts"] + 1, "last_error": error or None}
@@ -137,3 +141,14 @@ def deliver_pending(db: sqlite_utils.Database, config: Config, echo: Callable[[s
 def undelivered(db: sqlite_utils.Database) -> list[dict[str, Any]]:
     """Messages that keep failing, for the digest and `supplywatch status`."""
     return list(db.query("SELECT * FROM notifications WHERE delivered_at IS NULL AND attempts >= ? ORDER BY id", [REPORT_AFTER_ATTEMPTS]))
+
+
+def kind_of(db: sqlite_utils.Database, message: dict[str, Any]) -> NotifyType:
+    """Apprise's notification type, so a phone can treat them apart: a critical push is a *failure*,
+    a digest with a new or worse warning a *warning*, any other digest *info*. Read from the
+    severities of the events the message carries, never from its text."""
+    if message["tag"] == PHONE:
+        return NotifyType.FAILURE
+    worst = db.execute("SELECT max(CASE severity WHEN 'critical' THEN 2 WHEN 'warning' THEN 1 ELSE 0 END) FROM alert_events "
+                       "WHERE notification_id = ? AND event IN ('fired', 'escalated')", [message["id"]]).fetchone()[0]
+    return NotifyType.WARNING if worst else NotifyType.INFO

@@ -43,6 +43,11 @@ class ExtractionRule(RuleKind):
             return
         holds = self.holds_back(view)
         name = view.target.label
-        message = (f"{name}: only {view.priced} of {view.pages} pages gave a price; its price alerts are held back until it recovers"
-                   if holds else f"{name}: pages give prices again ({view.priced} of {view.pages})")
+        if not holds:
+            message = f"{name}: its pages give prices again ({view.priced} of {view.pages})"
+        elif view.priced == 0:
+            pages = "its page gave no price" if view.pages == 1 else f"none of its {view.pages} pages gave a price"
+            message = f"{name}: {pages} tonight; its price alerts wait until it recovers"
+        else:
+            message = f"{name}: only {view.priced} of its {view.pages} pages gave a price tonight; its price alerts wait until it recovers"
         yield Finding(self, view.target, "broken", holds, self.severity, message, view.priced / view.pages, self.min_valid_share)

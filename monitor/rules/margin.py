@@ -44,7 +44,12 @@ class MarginRule(RuleKind):
         fmt, unit = context.fmt, view.unit
         if holds:
             why = view.explain("up")
-            message = (f"{product.name}: margin {margin:.1f}% is below your target of {target:g}%, reprice now. "
+            told = context.firing(Finding(self, view.target, "below", None, self.severity, "", unit="%", currency=view.currency).fingerprint)
+            fallen = ""
+            if told is not None and told.told and told.notified_value is not None and told.notified_value - margin >= 0.05:
+                # Each time it gets worse, how far it has fallen since the owner was last told.
+                fallen = f", down {told.notified_value - margin:.1f} points since you were told ({told.notified_value:.1f}%)"
+            message = (f"{product.name}: margin {margin:.1f}%{fallen}, below your target of {target:g}%: reprice now. "
                        f"Cost {fmt.price(cost.unit_cost, unit)}, sells at {fmt.price(product.price, unit)}" + (f"; {why}" if why else ""))
         else:
             message = f"{product.name}: margin back to {margin:.1f}% (target {target:g}%), cost {fmt.price(cost.unit_cost, unit)}"

@@ -9,6 +9,7 @@ from typing import ClassVar, Iterator
 
 from pydantic import Field
 
+from .. import display
 from . import detectors
 from .base import Context, Finding, RuleKind, Scope, SeriesView, Severity, log_percent
 
@@ -92,7 +93,7 @@ class MoveRule(RuleKind):
                 # Firing: over only once the value is back near where it was before the move.
                 holds = False if sign * self.strength(view, latest.unit_price, anchor) < self.level - self.band else None
             word, noun = WORDS[direction]
-            was = fmt.price(anchor, unit) + (f" on {anchor_at[:10]}" if anchor_at else "")
+            was = fmt.price(anchor, unit) + (f" on {display.day(anchor_at)}" if anchor_at else "")
             if holds:
                 percent = sign * detectors.percent_change(latest.unit_price, reference)
                 if alert is not None and alert.anchor:
@@ -117,7 +118,7 @@ class MoveRule(RuleKind):
                 _, other_noun = WORDS[other.direction]
                 closes = f"{view.label}: the {other_noun} is over, now {now} and {'rising' if direction == 'up' else 'falling'}"
                 if other.anchor:
-                    closes += f"; it was {fmt.price(other.anchor, unit)}" + (f" on {other.anchor_at[:10]}" if other.anchor_at else "") + f" before the {other_noun}"
+                    closes += f"; it was {fmt.price(other.anchor, unit)}" + (f" on {display.day(other.anchor_at)}" if other.anchor_at else "") + f" before the {other_noun}"
             # How urgent: the size of tonight's move against the reference (a move that took months
             # to build is told by escalations, not pushed as if it had happened overnight).
             severity = self.severity_for(sign * detectors.percent_change(latest.unit_price, reference))

@@ -36,9 +36,14 @@ class Drivers:
     def rising(self) -> bool:
         return self.change_percent > 0
 
+    @property
+    def moved(self) -> bool:
+        """Worth saying: at least a day and a tenth of a percent ("+0.0% in 0 days" says nothing)."""
+        return self.span_days >= 1 and round(abs(self.change_percent), 1) > 0
+
     def text(self) -> str:
         """'+8.3% in 30 days, mostly coconut oil +21% at Soap Supply Co'."""
-        text = f"{self.change_percent:+.1f}% in {self.span_days} days"
+        text = f"cost {'up' if self.rising else 'down'} {abs(self.change_percent):.1f}% in {self.span_days} day{'s' if self.span_days != 1 else ''}"
         if self.material_name and self.material_moved_percent is not None:
             text += f", mostly {self.material_name} {self.material_moved_percent:+.0f}% at {self.supplier_name}"
         return text
@@ -58,7 +63,7 @@ class ProductView(SeriesView):
         found = self.drivers
         if since is not None and self.database is not None and self.cost is not None:
             found = drivers(self.database, self.cost, max(1, (parse_time(self.cost.as_of).date() - date.fromisoformat(since[:10])).days))
-        if found is None or found.rising != (direction in ("up", "above")):
+        if found is None or found.rising != (direction in ("up", "above")) or not found.moved:
             return None
         return found.text()
 

@@ -7,6 +7,7 @@ from typing import ClassVar, Iterator, Literal
 from pydantic import Field
 
 from . import detectors
+from .. import display
 from .base import Context, Finding, OfferView, RuleKind, Scope, Severity, days_between
 
 
@@ -38,7 +39,8 @@ class StaleRule(RuleKind):
         age = days_between(since, context.as_of)
         holds = age > limit
         if holds:
-            message = f"{view.label}: no valid price for {age:.0f} days (last: {last_valid[:10] if last_valid else 'never'})"
+            last = f"the last one on {display.day(last_valid)}" if last_valid else "never one yet"
+            message = f"{view.label}: no valid price for {age:.0f} days ({last})"
         else:
             latest = view.latest
             message = f"{view.label}: valid prices again" + (f" ({context.fmt.price(latest.unit_price, view.unit)})" if latest else "")

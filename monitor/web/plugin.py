@@ -37,6 +37,10 @@ class Words:
     def money(self, value: float | None) -> str:
         return display.money(value, self.currency)
 
+    def event(self, event: str) -> str:
+        """What an alert event was, as the alert lists say it ("sent", "moved further", "cleared")."""
+        return queries.EVENT_WORDS.get(event, event)
+
     def price(self, value: float | None, unit: str) -> str:
         return display.unit_price(value, self.currency, unit)
 

@@ -241,6 +241,19 @@ def product_lines(conn: sqlite3.Connection, now: datetime) -> list[ProductLine]:
     return lines
 
 
+EVENT_WORDS = {"fired": "sent", "escalated": "moved further", "resolved": "cleared", "retired": "closed: no longer watched"}
+
+
+def told_events(conn: sqlite3.Connection, where: str, key: str) -> list[dict[str, Any]]:
+    """What alerts told the owner about one material or product, newest first: each message as it was
+    sent that night (the event log), with where its alert stands now (weekly reminders left out)."""
+    return _rows(conn, "SELECT e.night, e.event, e.severity, e.message, e.value, e.observation_id, e.observed_at, a.kind, a.state, "
+                       "a.resolved_at, a.offer_id, o.landed_unit_price AS price_then, o.fetched_at AS priced_at, s.name AS supplier "
+                       "FROM alert_events e JOIN alerts a ON a.id = e.alert_id LEFT JOIN observations o ON o.id = e.observation_id "
+                       "AND o.offer_id = a.offer_id LEFT JOIN suppliers s ON s.id = o.supplier_id "
+                       f"WHERE a.{where} = ? AND e.told AND e.event != 'reminded' ORDER BY e.night DESC, e.id DESC LIMIT 50", [key])
+
+
 # ---- one material ----------------------------------------------------------------------------
 
 @dataclass
@@ -288,17 +301,18 @@ def material(conn: sqlite3.Connection, key: str, days: int, currency: str | None
     ):
         history.setdefault(supplier, []).append((_day(fetched_at), price))
         supplier_of[offer_id] = supplier
-    alerts = _rows(conn, "SELECT a.*, s.name AS supplier FROM alerts a LEFT JOIN suppliers s ON s.id = a.supplier_id "
-                         "WHERE a.material_id = ? AND a.first_fired IS NOT NULL ORDER BY a.first_fired DESC, a.id DESC LIMIT 50", [row["id"]])
+    alerts = told_events(conn, "material_id", row["id"])
     markers = []
     for a in alerts:
-        supplier = supplier_of.get(a["offer_id"] or "")
-        if supplier is None or a["first_fired"] < since:
+        supplier = a["supplier"] or supplier_of.get(a["offer_id"] or "")
+        if supplier is None or not a["offer_id"] or a["event"] == "retired":
             continue
-        for moment in dict.fromkeys(filter(None, (a["first_fired"], a["last_fired"]))):
-            price = _price_before(conn, a["offer_id"], moment)  # the price that night: on the line
-            if price is not None and moment >= since:
-                markers.append((supplier, _day(moment), price, a["severity"], a["message"]))
+        # On the price line, at the price the message judged (the night it was sent).
+        moment, price = a["priced_at"] or a["night"], a["price_then"]
+        if price is None:
+            price = _price_before(conn, a["offer_id"], moment)
+        if price is not None and moment >= since:
+            markers.append((supplier, _day(moment), price, a["severity"], a["message"]))
     products = _rows(conn, "SELECT DISTINCT p.id, p.name FROM product_cost_lines l JOIN products p ON p.id = l.product_id "
                            "WHERE l.material_id = ? ORDER BY p.name", [row["id"]])
     return MaterialPage(row["id"], row["name"], row["unit"], home_currency(conn, currency), offers, history, markers, alerts, days, products)
@@ -347,17 +361,17 @@ def product(conn: sqlite3.Connection, key: str, days: int, currency: str | None 
         costs.append((_day(costed_at), unit_cost))
         if margin is not None:
             margins.append((_day(costed_at), margin))
-    alerts = _rows(conn, "SELECT * FROM alerts WHERE product_id = ? AND first_fired IS NOT NULL ORDER BY first_fired DESC, id DESC LIMIT 50", [row["id"]])
+    alerts = told_events(conn, "product_id", row["id"])
     markers = []
     for a in alerts:
-        for moment in dict.fromkeys(filter(None, (a["first_fired"], a["last_fired"]))):
-            if moment < since:
-                continue
-            cost = conn.execute("SELECT unit_cost, margin_percent FROM product_costs WHERE product_id = ? AND complete AND costed_at <= ? "
-                                "ORDER BY costed_at DESC LIMIT 1", [row["id"], moment]).fetchone()
-            if cost is not None:
-                value = cost[1] if a["kind"] == "margin" else cost[0]
-                if value is not None:
-                    markers.append((_day(moment), value, a["kind"], a["message"]))
+        moment = a["observed_at"] or a["night"]
+        if moment < since or a["event"] == "retired":
+            continue
+        cost = conn.execute("SELECT unit_cost, margin_percent FROM product_costs WHERE product_id = ? AND complete AND costed_at <= ? "
+                            "ORDER BY costed_at DESC LIMIT 1", [row["id"], moment]).fetchone()
+        if cost is not None:  # on the line drawn from the same costings, the night the message was sent
+            value = cost[1] if a["kind"] == "margin" else cost[0]
+            if value is not None:
+                markers.append((_day(moment), value, a["kind"], a["message"]))
     return ProductPage(row["id"], row["name"], row["yield_quantity"], row["yield_unit"], row["selling_price"], row["target_margin"],
                        home_currency(conn, currency), latest, lines, costs, margins, markers, alerts, days, missing)

@@ -1,0 +1,157 @@
+"""What reaches the owner's phone and inbox, word for word: every kind of message the nightly job
+sends, posted through the real Apprise to a local sink, night after night with prices changing.
+(The nights are fed to the real pipeline directly: crawling is proved elsewhere.)"""
+
+import re
+
+import pytest
+
+from monitor import config as config_module, pipeline
+from tests.conftest import write_config
+
+MATERIALS = """
+- id: walnut-8-4
+  name: Walnut 8/4
+  unit: board_foot
+  offers: [{supplier: acme, url: "http://127.0.0.1:9/walnut"}]
+  rules: [{kind: threshold, above: 22, confirm: 1}]
+- id: glue
+  name: Wood glue
+  unit: gal
+  offers: [{supplier: corner, url: "http://127.0.0.1:9/glue"}]
+  rules: [{kind: change, percent: 10, baseline: previous, confirm: 1}]
+- id: plywood
+  name: Birch plywood
+  unit: sheet
+  offers: [{supplier: acme, url: "http://127.0.0.1:9/plywood"}]
+  rules: [{kind: stock}]
+- id: cherry
+  name: Cherry 4/4
+  unit: board_foot
+  offers: [{supplier: corner, url: "http://127.0.0.1:9/cherry"}]
+  rules: [{kind: stale, days: 2}]
+- id: oak
+  name: White oak
+  unit: board_foot
+  offers: [{supplier: acme, url: "http://127.0.0.1:9/oak"}, {supplier: corner, url: "http://127.0.0.1:9/oak"}]
+  rules: [{kind: cheapest}]
+- id: beeswax
+  name: Beeswax
+  unit: kg
+  offers: [{supplier: berger, url: "http://127.0.0.1:9/beeswax"}]
+"""
+PRODUCTS = """products:
+  - {id: table, name: Side table, yield: 1 table, price: 400, target_margin: 40, recipe: {walnut-8-4: 10 board_foot}}
+"""
+# night -> offer -> price (None: the page gave an error), in stock unless listed in OUT
+NIGHTS = {
+    "2026-03-01": {"walnut-8-4@acme": "20.00", "glue@corner": "30.00", "plywood@acme": "60.00", "cherry@corner": "9.00",
+                   "oak@acme": "10.00", "oak@corner": "11.00", "beeswax@berger": "20.00"},
+    "2026-03-02": {"walnut-8-4@acme": "23.00", "glue@corner": "36.00", "plywood@acme": "60.00", "cherry@corner": None,
+                   "oak@acme": "10.00", "oak@corner": "11.00", "beeswax@berger": None},
+    "2026-03-03": {"walnut-8-4@acme": "25.50", "glue@corner": "36.00", "plywood@acme": "60.00", "cherry@corner": None,
+                   "oak@acme": "10.00", "oak@corner": "9.00", "beeswax@berger": None},
+    "2026-03-04": {"walnut-8-4@acme": "28.00", "glue@corner": "36.00", "plywood@acme": "60.00", "cherry@corner": None,
+                   "oak@acme": "10.00", "oak@corner": "9.00", "beeswax@berger": None},
+    "2026-03-05": {"walnut-8-4@acme": "20.00", "glue@corner": "30.00", "plywood@acme": "60.00", "cherry@corner": "9.00",
+                   "oak@acme": "10.00", "oak@corner": "9.00", "beeswax@berger": "20.00"},
+}
+OUT = {("2026-03-02", "plywood@acme")}
+
+
+def night(db, config, day: str, at: str = "03:00:00") -> pipeline.RunResult:
+    as_of = f"{day}T{at}+00:00"
+    items = [{"offer_id": offer, "status": "ok" if price else "error", "price": price, "fetched_at": as_of,
+              "in_stock": (day, offer) not in OUT, "currency": "EUR" if offer.endswith("@berger") else "USD",
+              "error": None if price else "the page could not be fetched (connection refused)"}
+             for offer, price in NIGHTS[day].items()]
+    with pipeline.Run(db, config, "crawl", as_of, expected=config.offers()) as run:
+        run.accept(items)
+        return run.finish()
+
+
+@pytest.fixture(scope="module")
+def told(tmp_path_factory):
+    """Five nights; the inbox is down on the fourth, so its digest goes out late beside the fifth's."""
+    from tests.conftest import AppriseSink
+
+    directory = tmp_path_factory.mktemp("words")
+    phone, inbox = AppriseSink(), AppriseSink()
+    try:
+        write_config(directory, MATERIALS, notify_yaml=f"urls: [{{url: \"{phone.url}\", tags: [phone]}}, {{url: \"{inbox.url}\", tags: [digest]}}]",
+                     extra=PRODUCTS)
+        config = config_module.load(directory / "supplywatch.yml")
+        db, _ = pipeline.open_store(config)
+        per_night = {}
+        for day in NIGHTS:
+            inbox.failing = day == "2026-03-04"
+            before = (len(phone.messages), len(inbox.messages))
+            result = night(db, config, day)
+            assert result.status in ("ok", "partial"), result.message
+            per_night[day] = (phone.messages[before[0]:], inbox.messages[before[1]:], result.message)
+        yield per_night
+    finally:
+        for sink in (phone, inbox):
+            sink.server.clear()
+            sink.server.stop()
+
+
+def test_a_critical_push_says_what_happened_in_its_title_in_words_and_rings_as_a_failure(told):
+    pushes, _, _ = told["2026-03-02"]
+    (walnut,) = [p for p in pushes if p["title"].startswith("Walnut")]
+    assert walnut["title"] == "Walnut 8/4 at Acme Lumber above $22.00/bd ft"
+    assert walnut["type"] == "failure"
+    assert walnut["message"].startswith("Walnut 8/4 at Acme Lumber: $23.00/bd ft is above your limit of $22.00/bd ft")
+    assert "rule" not in walnut["message"] and "board_foot" not in walnut["message"] and "walnut-8-4" not in walnut["message"]
+    further = [p for p in told["2026-03-03"][0] if p["title"].startswith("Walnut")]
+    assert [p["title"] for p in further] == ["Walnut 8/4 at Acme Lumber further above $22.00/bd ft: $25.50/bd ft"]
+    assert "First told 2 Mar 2026." in further[0]["message"]
+
+
+def test_a_falling_margin_says_how_far_it_has_fallen_each_time_it_gets_worse(told):
+    (first,) = [p for p in told["2026-03-03"][0] if p["title"].startswith("Side table")]
+    assert first["title"] == "Side table: margin down to 36.2%, target 40%" and first["type"] == "failure"
+    assert first["message"].startswith("Side table: margin 36.2%, below your target of 40%: reprice now. Cost $255.00/table, sells at $400.00/table")
+    assert "; cost up 27.5% in 2 days, mostly Walnut 8/4 +27% at Acme Lumber" in first["message"]
+    (worse,) = [p for p in told["2026-03-04"][0] if p["title"].startswith("Side table")]
+    assert worse["title"] == "Side table: margin further down to 30.0%, target 40%"
+    assert worse["message"].startswith("Side table: margin 30.0%, down 6.2 points since you were told (36.2%), below your target of 40%")
+
+
+def test_the_digest_names_offers_and_says_each_kind_in_words(told):
+    _, (digest,), summary = told["2026-03-02"]
+    assert digest["type"] == "warning"  # new warnings in it
+    assert digest["title"] == "supplywatch, 2 Mar 2026: 4 new alerts, 2 pages without a price"
+    body = digest["message"]
+    assert ("  [WARNING] Wood glue at Corner Shop up 20.0% against the previous price ($30.00/gal): now $36.00/gal, "
+            "was $30.00/gal on 1 Mar 2026") in body
+    assert "  [WARNING] Birch plywood at Acme Lumber is out of stock" in body
+    assert "  Cherry 4/4 at Corner Shop: the page could not be fetched (connection refused)" in body
+    assert "  Beeswax at Holz Berger: the page could not be fetched (connection refused)" in body
+    assert "  [WARNING] Holz Berger: its page gave no price tonight; its price alerts wait until it recovers" in body
+    assert "Held back (the supplier's pages look broken):\n  Holz Berger: price alerts wait until its pages give prices again" in body
+    assert summary.startswith("7 offers: 5 prices, 0 missing, 2 errors, 0 suspect; no price at all from Holz Berger; 5 alerts fired, 0 resolved")
+    _, (first,), first_summary = told["2026-03-01"]
+    assert "  [INFO] Acme Lumber is now the cheapest for White oak: $10.00/bd ft (next: Corner Shop at $11.00/bd ft)" in first["message"]
+    assert first["title"] == "supplywatch, 1 Mar 2026: 1 new alert"
+    _, (third,), third_summary = told["2026-03-03"]
+    assert "  [RESOLVED] Birch plywood at Acme Lumber is back in stock at $60.00/sheet" in third["message"]
+    assert "1 new alert, 1 alert moved further, 1 resolved alert" in third["title"]
+    assert "2 alerts fired, 1 resolved" in third_summary
+    everything = "\n".join(m["title"] + "\n" + m["message"] for day in told.values() for messages in day[:2] for m in messages)
+    for jargon in ("@", "board_foot", "rule:", "supplywatch digest", "in 0 days", "+0.0%", "1 alerts", "(s)", "T03:00"):
+        assert jargon not in everything, jargon
+    assert not re.search(r"\d{4}-\d\d-\d\d", everything)  # days in words
+
+
+def test_a_digest_sent_late_says_so_and_never_reads_like_tonights(told):
+    _, inbox, _ = told["2026-03-05"]
+    titles = [m["title"] for m in inbox]
+    assert len(titles) == 2 and len(set(titles)) == 2
+    assert titles[0].startswith("supplywatch, 4 Mar 2026: 1 new alert, 2 pages without a price (sent late, written ")
+    assert "  [WARNING] Cherry 4/4 at Corner Shop: no valid price for 3 days (the last one on 1 Mar 2026)" in inbox[0]["message"]
+    assert titles[1] == "supplywatch, 5 Mar 2026: 2 new alerts, 6 resolved alerts"
+    assert "  [RESOLVED] Walnut 8/4 at Acme Lumber: $20.00/bd ft, back under $22.00/bd ft" in inbox[1]["message"]
+    assert "  [RESOLVED] Side table: margin back to 50.0% (target 40%), cost $200.00/table" in inbox[1]["message"]
+    assert "  [RESOLVED] Cherry 4/4 at Corner Shop: valid prices again ($9.00/bd ft)" in inbox[1]["message"]
+    assert "  [RESOLVED] Holz Berger: its pages give prices again (1 of 1)" in inbox[1]["message"]
