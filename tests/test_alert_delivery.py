@@ -101,7 +101,7 @@ def test_messages_that_keep_failing_are_reported_once_delivery_works(tmp_path, s
     sink.failing = False
     acme.set("walnut", "gone")  # something new for tonight's digest
     night(tmp_path, 1)
-    assert any("Messages not delivered yet: 1" in m["message"] for m in sink.messages)
+    assert any("1 message not delivered yet" in m["message"] for m in sink.messages)
     assert len([m for m in sink.messages if m["title"].startswith("Black walnut at")]) == 1  # the push, once
 
 

@@ -95,7 +95,7 @@ def test_page_text_reaches_email_as_plain_text_with_its_line_breaks(tmp_path, si
     body = plain.get_content()
     assert '<img src="http://tracker.invalid/t.png">' in body  # shown as the text it is
     lines = body.splitlines()
-    assert "Pages without a valid price:" in lines and any(line.startswith("  walnut@acme: ambiguous") for line in lines)
+    assert "Pages without a valid price:" in lines and any(line.startswith("  Black walnut at Acme Lumber: ") for line in lines)
     assert not any(c in body for c in TERMINAL_CONTROL)
     # An owner who asked for HTML mail gets the page's words escaped, and the lines kept.
     assert html.get_content_type() == "multipart/alternative"
@@ -111,7 +111,7 @@ def test_markdown_chat_shows_page_text_without_links_or_mentions(tmp_path, sites
     assert "@everyone" not in text and "@\u200beveryone" in text  # shown, nobody is pinged
     assert "\\[verify your account\\]\\(http://phish.invalid/login)" in text  # no link hidden behind words
     assert "\\<img" in text and not any(c in text for c in TERMINAL_CONTROL)
-    assert "\n\u00a0\u00a0walnut@acme: ambiguous" in text  # line breaks and indentation kept, not a code block
+    assert "\n\u00a0\u00a0Black walnut at Acme Lumber: " in text  # line breaks and indentation kept, not a code block
 
 
 def test_discord_gets_the_markdown_escaping_and_email_the_plain_text():

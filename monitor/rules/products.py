@@ -38,12 +38,13 @@ class Drivers:
 
     @property
     def moved(self) -> bool:
-        """Worth saying: at least a day and a tenth of a percent ("+0.0% in 0 days" says nothing)."""
-        return self.span_days >= 1 and round(abs(self.change_percent), 1) > 0
+        """Worth saying: a tenth of a percent or more ("+0.0% in 0 days" says nothing)."""
+        return round(abs(self.change_percent), 1) > 0
 
     def text(self) -> str:
         """'+8.3% in 30 days, mostly coconut oil +21% at Soap Supply Co'."""
-        text = f"cost {'up' if self.rising else 'down'} {abs(self.change_percent):.1f}% in {self.span_days} day{'s' if self.span_days != 1 else ''}"
+        span = f"in {self.span_days} day{'s' if self.span_days != 1 else ''}" if self.span_days >= 1 else "since the last costing"
+        text = f"cost {'up' if self.rising else 'down'} {abs(self.change_percent):.1f}% {span}"
         if self.material_name and self.material_moved_percent is not None:
             text += f", mostly {self.material_name} {self.material_moved_percent:+.0f}% at {self.supplier_name}"
         return text
