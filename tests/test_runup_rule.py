@@ -80,7 +80,7 @@ def test_a_climb_over_weeks_rings_the_phone_once_before_its_peak(nights):
     assert [(event, pushed) for _, event, pushed, _ in rang] == [("fired", True)]
     night, _, _, message = rang[0]
     assert 17 <= night <= 21  # at about 20 %, three weeks before the peak
-    assert message == f"Walnut at Acme Lumber up {rise[night] / 10 - 1:.0%} since February 26, now ${rise[night]:.2f}/board_foot (was $10.00/board_foot)"
+    assert message == f"Walnut at Acme Lumber up {rise[night] / 10 - 1:.0%} since February 26, now ${rise[night]:.2f}/bd ft (was $10.00/bd ft)"
     # Nothing else rang on the way up (the trend and change rules write to the digest).
     assert sum(pushed for events in told for _, _, _, pushed, _ in events) == 1
 
@@ -110,7 +110,7 @@ def test_a_rebound_after_a_crash_rings_only_once_past_the_usual_level(nights):
     assert [(event, pushed) for _, event, pushed, _ in rang] == [("fired", True)]
     night, _, _, message = rang[0]
     assert (crash + rebound)[night - 1] >= 12.0  # 20 % above the usual 10, not 20 % above the low
-    assert "(back at its usual $10.00/board_foot then, after a low of $" in message
+    assert "(back at its usual $10.00/bd ft then, after a low of $" in message
 
 
 def test_one_night_typos_never_ring(nights):
@@ -132,5 +132,5 @@ def test_a_product_cost_run_up_names_the_input_that_drove_it(nights):
     assert [(event, pushed) for _, event, pushed, _ in rang] == [("fired", True)]
     night, _, _, message = rang[0]
     cost = 10 * round(prices[night], 2) + 90.0  # walnut's page shows cents
-    assert message.startswith("Side table up ") and f"now ${cost:.2f}/each (was $190.00/each)" in message
+    assert message.startswith("Side table up ") and f"now ${cost:.2f} each (was $190.00 each)" in message
     assert "mostly Walnut +" in message and "at Acme Lumber" in message
