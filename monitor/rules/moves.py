@@ -110,6 +110,10 @@ class MoveRule(RuleKind):
                 why = view.explain(direction)
                 if why:
                     message += f"; {why}"
+            elif holds is None and alert is not None and alert.anchor:
+                # Still firing, in between: the alert's words must not read as if it were over.
+                total = sign * detectors.percent_change(latest.unit_price, alert.anchor)
+                message = f"{view.label} still {word} {total:.1f}% since {was}: now {now}"
             else:
                 message = f"{view.label} back to {now}, near the {was} before the {noun}"
             closes = None
