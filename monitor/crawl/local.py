@@ -137,16 +137,23 @@ def crawl_nights(
                 if before_each:
                     before_each(as_of)
                 collector = _Collector(batch, on_item)
+                if config.rates_feed and as_of is None:  # exchange rates are collected on real nights only
+                    # Before the offers: a supplier's batch is priced as soon as it finishes, in
+                    # tonight's rates (the first night of a foreign supplier has no older ones).
+                    rates = process.create_crawler(RatesSpider)
+                    rate_items = _Collector()
+                    rates.signals.connect(rate_items.item_scraped, signal=signals.item_scraped)
+                    yield process.crawl(rates, feed=config.rates_feed)
+                    if batch is not None:
+                        batch(rate_items.items)
+                    else:
+                        collector.by_supplier.setdefault(None, []).extend(rate_items.items)
                 crawler = process.create_crawler(OffersSpider)
                 crawler.signals.connect(collector.item_scraped, signal=signals.item_scraped)
                 crawler.signals.connect(collector.supplier_finished, signal=supplier_finished)
                 # Second looks happen in the same crawl, as each supplier finishes: its robots.txt,
                 # delay and time budget carry on (a second crawl would ask robots.txt again at once).
                 crawls = [process.crawl(crawler, offers=offers, as_of=as_of, second_look=refetch)]
-                if config.rates_feed and as_of is None:  # exchange rates are collected on real nights only
-                    rates = process.create_crawler(RatesSpider)
-                    rates.signals.connect(collector.item_scraped, signal=signals.item_scraped)
-                    crawls.append(process.crawl(rates, feed=config.rates_feed))
                 if indexes and as_of == nights[0]:
                     series = process.create_crawler(IndexesSpider)
                     series.signals.connect(collector.item_scraped, signal=signals.item_scraped)
