@@ -178,6 +178,12 @@ def main(argv: list[str] | None = None) -> int:
     ground = json.loads((data / "ground-truth.json").read_text(encoding="utf-8"))
     corrections_file = data / "corrections.json"
     corrections = json.loads(corrections_file.read_text(encoding="utf-8")) if corrections_file.is_file() else {}
+    try:
+        import spiders.extract  # noqa: F401  # the code measured, with its libraries (extruct, price-parser, babel)
+    except ModuleNotFoundError as exc:
+        print(f"supplywatch is not installed in this Python ({exc.name} is missing): run `pip install -e .` "
+              "in a virtualenv, then this script with that virtualenv's python", file=sys.stderr)
+        return 2
     rows = published(data, ground, corrections)
     results, prices, stock, seconds = run_supplywatch(data, ground)
     rows["supplywatch, zero configuration (measured now)"] = ours = score(ground, corrections, prices, stock)
