@@ -124,6 +124,7 @@ class Transition:
     currency: str | None = None
     observation_id: int | None = None
     observed_at: str | None = None
+    driver: str | None = None  # the input behind a product's move, by name (a run-up's title names it)
 
 
 def _transition(event: Event, alert: Alert, message: str, told: bool, finding: Finding | None = None) -> Transition:
@@ -132,7 +133,7 @@ def _transition(event: Event, alert: Alert, message: str, told: bool, finding: F
         return Transition(event, snapshot, message, alert.severity, told, alert.value, alert.reference, alert.unit, alert.currency,
                           alert.last_observation_id)
     return Transition(event, snapshot, message, finding.severity, told, finding.value, finding.reference, finding.unit,
-                      finding.currency, finding.observation_id, finding.observed_at)
+                      finding.currency, finding.observation_id, finding.observed_at, finding.driver)
 
 
 def _escalated(alert: Alert, finding: Finding) -> bool:

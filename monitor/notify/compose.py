@@ -8,12 +8,14 @@ point at the notification that told each one.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, Callable
 from urllib.parse import quote
 
 from .. import display, safe_text
 from ..alerts import Alert, Event, Transition
 from ..rules import Severity
+from ..rules.runup import day_text
 
 PHONE, DIGEST = "phone", "digest"
 
@@ -97,6 +99,8 @@ def headline(t: Transition) -> str:
     if a.kind in ("change", "trend", "volatility") and value and ref:
         moved = abs(value / ref - 1) * 100
         return f"{label} {a.direction} {moved:.0f}% to {now}{_price(t, value)}"
+    if a.kind == "runup" and value and ref:
+        return runup_title(t)
     if a.kind == "extreme" and value is not None:
         return f"{label} at its {'highest' if a.direction == 'high' else 'lowest'}: {_price(t, value)}"
     if a.kind == "margin" and value is not None:
@@ -120,6 +124,19 @@ def headline(t: Transition) -> str:
     if a.kind == "above_index":
         return f"{label}: rising far more than its index"
     return label
+
+
+def runup_title(t: Transition) -> str:
+    """"Walnut at Acme Lumber up 22% since February 26: $12.20/bd ft"; a product's "Side table cost
+    up 15% since March 6: $230.00 each, mostly Walnut". From the run-up's values, the day its climb
+    began (the alert's anchor) and the input behind a product's move."""
+    a, value, ref = t.alert, t.value or 0.0, t.reference or 1.0
+    up = f"{'now ' if t.event == Event.ESCALATED else ''}up {(value / ref - 1) * 100:.0f}%"
+    today = (t.observed_at or a.last_fired or a.anchor_at or "")[:10]
+    if a.anchor_at and today:
+        up += f" since {day_text(date.fromisoformat(a.anchor_at[:10]), date.fromisoformat(today))}"
+    title = f"{a.label} {'cost ' if a.product_id else ''}{up}: {_price(t, value)}"
+    return title + (f", mostly {t.driver}" if t.driver else "")
 
 
 def lock_screen(t: Transition, link: str | None) -> str:

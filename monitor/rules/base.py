@@ -153,6 +153,7 @@ class Finding:
     unit: str | None = None
     currency: str | None = None
     closes: str | None = None  # when this fires: the message that ends a firing alert in the opposite direction
+    driver: str | None = None  # the input behind most of a product's move, by name ("Walnut"): for a title
 
     @property
     def kind(self) -> str:
@@ -269,6 +270,10 @@ class SeriesView:
     def explain(self, direction: str, since: str | None = None) -> str | None:
         """Why the series moved that way (lately, or ``since`` a day), when known (a product names
         the input that drove it)."""
+        return None
+
+    def driver(self, direction: str, since: str | None = None) -> str | None:
+        """The input behind most of that move, by name, when known (a product's): a title says it."""
         return None
 
 

@@ -7,7 +7,7 @@ so a partial sum never raises or resolves anything.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
@@ -58,15 +58,27 @@ class ProductView(SeriesView):
     cost: "ProductCost | None" = None
     drivers: Drivers | None = None
     database: sqlite_utils.Database | None = None  # for the drivers of a move since a given day
+    _since: dict[str, Drivers | None] = field(default_factory=dict, repr=False)
 
     def explain(self, direction: str, since: str | None = None) -> str | None:
         """The move that explains it (over the last 30 days, or ``since`` a day), not the opposite one."""
+        found = self._moved(direction, since)
+        return found.text() if found else None
+
+    def driver(self, direction: str, since: str | None = None) -> str | None:
+        found = self._moved(direction, since)
+        return found.material_name if found else None
+
+    def _moved(self, direction: str, since: str | None) -> Drivers | None:
         found = self.drivers
         if since is not None and self.database is not None and self.cost is not None:
-            found = drivers(self.database, self.cost, max(1, (parse_time(self.cost.as_of).date() - date.fromisoformat(since[:10])).days))
+            if since not in self._since:  # read once for the message and the title
+                self._since[since] = drivers(self.database, self.cost,
+                                             max(1, (parse_time(self.cost.as_of).date() - date.fromisoformat(since[:10])).days))
+            found = self._since[since]
         if found is None or found.rising != (direction in ("up", "above")) or not found.moved:
             return None
-        return found.text()
+        return found
 
 
 def product_target(product: "Product") -> Target:

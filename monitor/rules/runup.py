@@ -104,7 +104,8 @@ class RunUpRule(RuleKind):
         # ``escalate_percent`` above where it was when the phone last rang.
         yield Finding(self, view.target, "up", holds, self.severity, message, latest.unit_price, rise.reference,
                       log_percent(latest.unit_price, 1.0), rise.reference, since.isoformat(),
-                      observation_id=latest.id, observed_at=latest.fetched_at, unit=unit, currency=view.currency)
+                      observation_id=latest.id, observed_at=latest.fetched_at, unit=unit, currency=view.currency,
+                      driver=view.driver("up", since.isoformat()) if holds else None)
 
 
 def is_dense(history: list[Point]) -> bool:

@@ -1,0 +1,113 @@
+"""The message kinds the phone and the inbox get beyond prices crossing limits, word for word at a
+real Apprise sink: a run-up, a product's cost run-up, a trend, a jumpy day, a price at its highest,
+the order-by date, a quote losing margin and the index rules. Each is driven through the real
+nightly pipeline (nights fed to ``pipeline.Run`` as `add-price` and the crawl do; months of history
+stored first), and each title and body is read as the owner reads it: names, units and currency in
+words, never ids, never rule jargon."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from monitor import config as config_module, pipeline
+from tests.conftest import AppriseSink, days_between, store_history, write_config
+
+START = datetime(2026, 3, 1, 3, tzinfo=timezone.utc)
+JARGON = ("walnut@", "board_foot", "rule:", "runup", "run_up", "index_rise", "index_fall", "above_index", "1 alerts", "(s)")
+
+
+@pytest.fixture
+def sinks():
+    phone, inbox = AppriseSink(), AppriseSink()
+    yield phone, inbox
+    for sink in (phone, inbox):
+        sink.server.clear()
+        sink.server.stop()
+
+
+def notify_yaml(phone: AppriseSink, inbox: AppriseSink) -> str:
+    return f'urls: [{{url: "{phone.url}", tags: [phone]}}, {{url: "{inbox.url}", tags: [digest]}}]'
+
+
+class Nights:
+    """Nightly prices fed to the real pipeline, with the Apprise sinks' messages of each night."""
+
+    def __init__(self, path, phone: AppriseSink, inbox: AppriseSink, start: datetime = START):
+        self.config = config_module.load(path)
+        self.db, _ = pipeline.open_store(self.config)
+        self.phone, self.inbox, self.start, self.n = phone, inbox, start, 0
+
+    def feed(self, prices: dict[str, float]) -> tuple[list[dict], list[dict]]:
+        """One night; returns (pushes, digests) that reached the sinks."""
+        as_of = (self.start + timedelta(days=self.n)).isoformat()
+        self.n += 1
+        before = len(self.phone.messages), len(self.inbox.messages)
+        items = [{"offer_id": offer, "status": "ok", "price": f"{price:.2f}", "fetched_at": as_of} for offer, price in prices.items()]
+        with pipeline.Run(self.db, self.config, "test", as_of) as run:
+            run.accept(items)
+            result = run.finish()
+        assert result.status == "ok", result.message
+        return self.phone.messages[before[0]:], self.inbox.messages[before[1]:]
+
+
+def flat_history(path, offers: dict[str, float], days: int = 60, start: datetime = START) -> None:
+    before = days_between((start - timedelta(days=days)).date().isoformat(), (start - timedelta(days=1)).date().isoformat())
+    store_history(path, {offer: [(d, price) for d in before] for offer, price in offers.items()})
+
+
+def words_only(messages: list[dict]) -> None:
+    text = "\n".join(m["title"] + "\n" + m["message"] for m in messages)
+    for jargon in JARGON:
+        assert jargon not in text, jargon
+    assert not re.search(r"\d{4}-\d\d-\d\d", text)  # days in words
+    assert not re.search(r"\d\.\d{3,}", text)  # no raw floats
+
+
+WOOD = """
+- id: walnut
+  name: Walnut
+  unit: board_foot
+  offers: [{supplier: acme, url: "http://127.0.0.1:9/p/walnut"}]
+  rules: [{kind: runup, percent: 20}]
+- id: cherry
+  name: Cherry
+  unit: board_foot
+  offers: [{supplier: acme, url: "http://127.0.0.1:9/p/cherry"}]
+  rules: [{kind: threshold, above: 100}]
+"""
+
+
+def test_a_run_up_push_is_titled_with_how_far_since_when_and_the_price_now(tmp_path, sinks):
+    phone, inbox = sinks
+    path = write_config(tmp_path, WOOD, notify_yaml=notify_yaml(phone, inbox))
+    flat_history(path, {"walnut@acme": 10.0, "cherry@acme": 9.0})
+    nights = Nights(path, phone, inbox)
+    pushes: list[dict] = []
+    for n in range(1, 31):
+        pushes += nights.feed({"walnut@acme": 10.0 * 1.01 ** n, "cherry@acme": 9.0})[0]
+    (push,) = pushes  # the climb began on the Thursday before the nights fed here (a grid night of the rule)
+    assert push["title"] == "Walnut at Acme Lumber up 22% since February 26: $12.20/bd ft"
+    assert push["type"] == "failure"
+    assert push["message"] == "Walnut at Acme Lumber up 22% since February 26, now $12.20/bd ft (was $10.00/bd ft)\n(message #1)"
+    words_only(pushes)
+
+
+def test_a_product_cost_run_up_is_titled_with_its_cost_and_the_input_behind_it(tmp_path, sinks):
+    phone, inbox = sinks
+    path = write_config(tmp_path, WOOD.replace("[{kind: runup, percent: 20}]", "[{kind: threshold, above: 1000}]"),
+                        notify_yaml=notify_yaml(phone, inbox), extra="""products:
+  - {id: side-table, name: Side table, yield: 1 table, recipe: {walnut: 10 board_foot, cherry: 10 board_foot}}
+""")
+    flat_history(path, {"walnut@acme": 10.0, "cherry@acme": 9.0})
+    nights = Nights(path, phone, inbox)
+    pushes: list[dict] = []
+    for n in range(0, 35):
+        pushes += nights.feed({"walnut@acme": 10.0 * 1.015 ** max(0, n - 4), "cherry@acme": 9.0})[0]
+    (push,) = [p for p in pushes if p["title"].startswith("Side table")]
+    assert push["title"] == "Side table cost up 21% since March 5: $230.80/table, mostly Walnut"
+    assert push["message"].startswith("Side table up 21% since March 5, now $230.80/table (was $190.00/table); "
+                                      "cost up 21.5% in 23 days, mostly Walnut +41% at Acme Lumber")
+    words_only(pushes)
