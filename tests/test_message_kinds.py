@@ -1,5 +1,5 @@
 """The message kinds the phone and the inbox get beyond prices crossing limits, word for word at a
-real Apprise sink: a run-up, a product's cost run-up, a trend, a jumpy day, a price at its highest,
+real Apprise sink: a run-up, a product's cost run-up, a trend, a jumpy day, a new low,
 the order-by date, a quote losing margin and the index rules. Each is driven through the real
 nightly pipeline (nights fed to ``pipeline.Run`` as `add-price` and the crawl do; months of history
 stored first), and each title and body is read as the owner reads it: names, units and currency in
@@ -111,3 +111,53 @@ def test_a_product_cost_run_up_is_titled_with_its_cost_and_the_input_behind_it(t
     assert push["message"].startswith("Side table up 21% since March 5, now $230.80/table (was $190.00/table); "
                                       "cost up 21.5% in 23 days, mostly Walnut +41% at Acme Lumber")
     words_only(pushes)
+
+
+MOVES = """
+- id: walnut
+  name: Walnut
+  unit: board_foot
+  offers: [{supplier: acme, url: "http://127.0.0.1:9/p/walnut"}]
+  rules: [{kind: trend, percent: 12, days: 60, confirm: 1, severity: critical}]
+- id: glue
+  name: Wood glue
+  unit: gal
+  offers: [{supplier: corner, url: "http://127.0.0.1:9/p/glue"}]
+  rules: [{kind: volatility, z: 5, days: 30, confirm: 1}]
+- id: oak
+  name: White oak
+  unit: board_foot
+  offers: [{supplier: acme, url: "http://127.0.0.1:9/p/oak"}]
+  rules: [{kind: extreme, days: 30, direction: low, severity: critical}]
+"""
+
+
+def test_a_trend_a_jumpy_day_and_a_new_low_read_in_words_and_a_reminder_digest_says_what_it_holds(tmp_path, sinks):
+    phone, inbox = sinks
+    path = write_config(tmp_path, MOVES, notify_yaml=notify_yaml(phone, inbox))
+    before = days_between((START - timedelta(days=60)).date().isoformat(), (START - timedelta(days=1)).date().isoformat())
+    store_history(path, {"walnut@acme": [(d, 10.0) for d in before], "oak@acme": [(d, 10.0) for d in before],
+                         "glue@corner": [(d, 30.0 if i % 2 else 30.3) for i, d in enumerate(before)]})
+    nights = Nights(path, phone, inbox)
+    told = []
+    for n in range(1, 29):
+        walnut = 10.0 * 1.006 ** n  # +0.6 % a night: no night is news, the trend is
+        glue = 36.0 if n >= 10 else (30.0 if n % 2 else 30.3)  # a 20 % jump on a price that moves 1 % a day
+        oak = 9.0 if n >= 5 else 10.0  # the lowest in 30 days, and there it stays
+        told.append(nights.feed({"walnut@acme": walnut, "glue@corner": glue, "oak@acme": oak}))
+    heard = {n: pushes + digests for n, (pushes, digests) in enumerate(told, 1) if pushes or digests}
+    assert sorted(heard) == [5, 10, 20, 27]
+    ((oak,), (glue,), (walnut,), (reminder,)) = heard.values()
+    assert (oak["title"], oak["type"]) == ("White oak at Acme Lumber at a new low: $9.00/bd ft", "failure")
+    assert oak["message"] == "White oak at Acme Lumber: $9.00/bd ft is the lowest in 30 days (the lowest before: $10.00/bd ft)\n(message #1)"
+    assert (glue["title"], glue["type"]) == ("supplywatch, 10 Mar 2026: 1 new alert", "warning")
+    assert glue["message"] == ("New alerts:\n  [WARNING] Wood glue at Corner Shop up 20.0% against its recent prices ($30.00/gal): now $36.00/gal, "
+                               "was $30.00/gal on 9 Mar 2026; unusual for it: its usual daily move is ±0.9%\n(message #2)")
+    assert walnut["title"] == "Walnut at Acme Lumber up 13% to $11.27/bd ft"
+    assert walnut["message"] == ("Walnut at Acme Lumber up 12.7% against where it stood 60 days ago ($10.00/bd ft): now $11.27/bd ft, "
+                                 "was $10.00/bd ft on 19 Jan 2026\n(message #3)")
+    # A week on, nothing new: the digest holds only the reminder, and its title says so.
+    assert (reminder["title"], reminder["type"]) == ("supplywatch, 27 Mar 2026: 1 alert still open", "info")
+    assert reminder["message"] == ("Still open (weekly reminder):\n  [STILL OPEN] Walnut at Acme Lumber up 17.5% since $10.00/bd ft on 19 Jan 2026: "
+                                   "now $11.75/bd ft, 17.5% above where it stood 60 days ago ($10.00/bd ft) (first told 20 Mar 2026)\n(message #4)")
+    words_only([oak, glue, walnut, reminder])

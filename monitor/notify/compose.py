@@ -102,7 +102,7 @@ def headline(t: Transition) -> str:
     if a.kind == "runup" and value and ref:
         return runup_title(t)
     if a.kind == "extreme" and value is not None:
-        return f"{label} at its {'highest' if a.direction == 'high' else 'lowest'}: {_price(t, value)}"
+        return f"{label} at a new {'high' if a.direction == 'high' else 'low'}: {_price(t, value)}"
     if a.kind == "margin" and value is not None:
         return f"{label}: margin {'further ' if now else ''}down to {value:.1f}%" + (f", target {ref:g}%" if ref is not None else "")
     if a.kind == "stock":
@@ -151,8 +151,8 @@ def lock_screen(t: Transition, link: str | None) -> str:
 
 
 def _line(t: Transition) -> str:
-    mark = {Event.RESOLVED: "RESOLVED", Event.REMINDED: "STILL FIRING", Event.RETIRED: "CLOSED"}.get(t.event, t.severity.value.upper())
-    extra = f" (since {display.day(t.alert.first_fired or t.alert.first_seen)})" if t.event == Event.REMINDED else ""
+    mark = {Event.RESOLVED: "RESOLVED", Event.REMINDED: "STILL OPEN", Event.RETIRED: "CLOSED"}.get(t.event, t.severity.value.upper())
+    extra = f" (first told {display.day(t.alert.first_fired or t.alert.first_seen)})" if t.event == Event.REMINDED else ""
     return f"[{mark}] {t.message}{extra}"
 
 
@@ -172,7 +172,7 @@ def digest(transitions: list[Transition], context: DigestContext) -> Message | N
     rest = [(i, t) for i, t in enumerate(transitions) if t.told and not is_push(t)]
     sections = [
         ("New alerts:", Event.FIRED), ("Moved further:", Event.ESCALATED), ("Resolved:", Event.RESOLVED),
-        ("No longer watched (closed, not resolved):", Event.RETIRED), ("Still firing (weekly reminder):", Event.REMINDED),
+        ("No longer watched (closed, not resolved):", Event.RETIRED), ("Still open (weekly reminder):", Event.REMINDED),
     ]
     lines: list[str] = []
     if context.to_do:
@@ -220,8 +220,13 @@ def digest_title(night: str, told: list[Transition], context: DigestContext) -> 
     so two digests (tonight's and one retried from before) never read the same."""
     counts = [(sum(t.event == Event.FIRED for t in told), "new alert", ""), (sum(t.event == Event.ESCALATED for t in told), "alert", " moved further"),
               (sum(t.event == Event.RESOLVED for t in told), "resolved alert", ""),
-              (len(context.problems) + len(context.not_fetched), "page", " without a price")]
+              (len(context.problems) + len(context.not_fetched), "page", " without a price"),
+              (sum(t.event == Event.RETIRED for t in told), "alert", " no longer watched")]
     said = [display.count(n, noun) + rest for n, noun, rest in counts if n]
     if context.to_do:
         said.insert(0, "to do this week")
-    return f"supplywatch, {display.day(night)}: " + (", ".join(said) if said else "notes")
+    if not said:  # nothing new tonight: say what the digest holds instead
+        quiet = [(sum(t.event == Event.REMINDED for t in told), "alert", " still open"), (len(context.notes), "note", " about your prices"),
+                 (len(context.held_back), "supplier", " with price alerts held back"), (len(context.undelivered), "message", " not delivered yet")]
+        said = [display.count(n, noun) + rest for n, noun, rest in quiet if n] or ["crawling machines failed" if context.crawl_problems else "notes"]
+    return f"supplywatch, {display.day(night)}: " + ", ".join(said)

@@ -51,7 +51,7 @@ class ExtremeRule(RuleKind):
                 mark = max(prior)
                 holds = True if latest.unit_price > mark else False if latest.unit_price < mark * (1 - self.hysteresis_percent / 100) else None
                 word, sign = "highest", 1
-            message = f"{view.label}: {fmt.price(latest.unit_price, unit)} is the {word} in {self.days} days (was {fmt.price(mark, unit)})"
+            message = f"{view.label}: {fmt.price(latest.unit_price, unit)} is the {word} in {self.days} days (the {word} before: {fmt.price(mark, unit)})"
             yield Finding(self, view.target, direction, holds, self.severity, message, latest.unit_price, mark,
                           sign * log_percent(latest.unit_price, mark), observation_id=latest.id, observed_at=latest.fetched_at, unit=unit, currency=view.currency)
 

@@ -52,7 +52,7 @@ class VolatilityRule(MoveRule):
 
     def detail(self, view: SeriesView, value: float, reference: float) -> str | None:
         usual = detectors.ewma_volatility(detectors.log_moves(self._before_the_move(view))) * 100
-        return f"z {self.strength(view, value, reference):+.1f}; its usual daily move is ±{usual:.1f}%"
+        return f"unusual for it: its usual daily move is ±{usual:.1f}%"
 
     def describe(self) -> str:
         return f"volatility z {self.z:g} over {self.days}d"
