@@ -23,8 +23,7 @@ import sqlite_utils
 from ..config import Config, Material
 from ..rules.above_index import AboveIndexRule
 from ..rules.base import Finding, Scope, Target
-from ..rules.index_fall import IndexFallRule
-from ..rules.index_rise import IndexRiseRule
+from ..rules.index_moves import IndexMoveRule
 from ..rules.indexed import IndexRule
 from ..rules.registry import index_rules_for
 from . import indexes
@@ -96,8 +95,8 @@ def judge(material: Material, index_name: str, index_id: str, points: Sequence[i
         if not suppliers:
             continue
         listed = ", ".join(s.words() for s in suppliers)
-        if isinstance(rule, (IndexRiseRule, IndexFallRule)):
-            sign = 1 if isinstance(rule, IndexRiseRule) else -1
+        if isinstance(rule, IndexMoveRule):
+            sign = rule.sign
             moved_with = [s for s in suppliers if sign * s.percent >= rule.flat_percent]
             if sign * change >= rule.percent and not moved_with:
                 holds: bool | None = True
@@ -105,7 +104,7 @@ def judge(material: Material, index_name: str, index_id: str, points: Sequence[i
                 holds = False
             else:
                 holds = None
-            if isinstance(rule, IndexRiseRule):
+            if sign > 0:
                 advice = "expect an increase; buy ahead"
                 message = (f"{material.name}: {index_name} rose {change:.1f}% ({span}) while your suppliers have not moved yet "
                            f"({listed}): {advice}") if holds else (
@@ -117,7 +116,7 @@ def judge(material: Material, index_name: str, index_id: str, points: Sequence[i
                            f"({listed}): {advice}") if holds else (
                            f"{material.name}: " + (f"your suppliers came down with {index_name} ({listed})" if moved_with
                                                    else f"{index_name} no longer falling ({change:+.1f}%, {span})"))
-            findings.append(Finding(rule, material_target(material, index_id), "up" if sign > 0 else "down", holds, rule.severity,
+            findings.append(Finding(rule, material_target(material, index_id), rule.directions[0], holds, rule.severity,
                                     message, change, rule.percent * sign, unit="%"))
         else:
             assert isinstance(rule, AboveIndexRule)

@@ -1,4 +1,5 @@
-"""The rules: where a price is judged. One class per rule kind, one module each, registered in
+"""The rules: where a price is judged. One class per rule kind, one module each (``index_rise`` and
+``index_fall``, one rule read both ways, share ``index_moves.py``), registered in
 :mod:`monitor.rules.registry`; the evaluation hands each rule the views it watches.
 
 Adding a rule kind (the extension point)

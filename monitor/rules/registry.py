@@ -17,8 +17,7 @@ from .change import ChangeRule
 from .cheapest import CheapestRule
 from .extraction import ExtractionRule
 from .extreme import ExtremeRule
-from .index_fall import IndexFallRule
-from .index_rise import IndexRiseRule
+from .index_moves import IndexFallRule, IndexRiseRule
 from .indexed import IndexRule
 from .margin import MarginRule
 from .quote import QuoteMarginRule
