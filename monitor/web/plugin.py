@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, TypeVar
 from urllib.parse import unquote
 
 from datasette.hookspecs import hookimpl
@@ -21,7 +21,8 @@ from .. import display, units
 from . import charts, queries
 
 CSS = Path(__file__).resolve().parents[2] / "datasette" / "static" / "supplywatch.css"
-RANGES = {"90": 90, "365": 365, "all": 0}  # ?days= on material and product pages
+RANGES = {"90": (90, "90 days"), "365": (365, "a year"), "all": (0, "everything")}  # ?days= on material and product pages
+Page = TypeVar("Page")
 
 
 def _currency(datasette: Any) -> str | None:
@@ -67,7 +68,7 @@ async def _allowed(request: Any, datasette: Any) -> None:
 
 async def _render(datasette: Any, request: Any, template: str, context: dict[str, Any]) -> Response:
     database = datasette.get_database()
-    context = {"db_name": database.name, "range_choices": [("90", "90 days"), ("365", "a year"), ("all", "everything")], **context}
+    context = {"db_name": database.name, "range_choices": [(value, label) for value, (_, label) in RANGES.items()], **context}
     return Response.html(await datasette.render_template(template, context, request=request))
 
 
@@ -82,18 +83,24 @@ async def home_view(request: Any, datasette: Any) -> Response:
     return await _render(datasette, request, "owner_home.html", {"page": page, "w": words, "sparks": sparks})
 
 
-def _days(request: Any) -> tuple[str, int]:
+async def _page(request: Any, datasette: Any, read: Callable[[sqlite3.Connection, str, int, str | None], Page | None],
+                what: str) -> tuple[Page, str]:
+    """The page ``read`` finds for the address's key (an id or a name) over the chosen range of days,
+    and that range's ``?days=`` value; not found names ``what`` was looked for."""
+    await _allowed(request, datasette)
+    key = unquote(request.url_vars["key"])
     chosen = request.args.get("days", "365")
-    return (chosen, RANGES[chosen]) if chosen in RANGES else ("365", 365)
+    if chosen not in RANGES:
+        chosen = "365"
+    days = RANGES[chosen][0]
+    page = await datasette.get_database().execute_fn(lambda conn: read(conn, key, days, _currency(datasette)))
+    if page is None:
+        raise NotFound(f"No {what} called {key}")
+    return page, chosen
 
 
 async def material_view(request: Any, datasette: Any) -> Response:
-    await _allowed(request, datasette)
-    key = unquote(request.url_vars["key"])
-    chosen, days = _days(request)
-    page = await datasette.get_database().execute_fn(lambda conn: queries.material(conn, key, days, _currency(datasette)))
-    if page is None:
-        raise NotFound(f"No material called {key}")
+    page, chosen = await _page(request, datasette, queries.material, "material")
     words = Words(page.currency)
     suppliers = list(page.history)
     colors = {name: charts.PALETTE[i % len(charts.PALETTE)] for i, name in enumerate(suppliers)}
@@ -110,12 +117,7 @@ async def material_view(request: Any, datasette: Any) -> Response:
 
 
 async def product_view(request: Any, datasette: Any) -> Response:
-    await _allowed(request, datasette)
-    key = unquote(request.url_vars["key"])
-    chosen, days = _days(request)
-    page = await datasette.get_database().execute_fn(lambda conn: queries.product(conn, key, days, _currency(datasette)))
-    if page is None:
-        raise NotFound(f"No product called {key}")
+    page, chosen = await _page(request, datasette, queries.product, "product")
     words = Words(page.currency)
     unit = page.yield_unit
     series = [charts.Series(f"cost of one {unit}", page.costs, charts.PALETTE[0])]
@@ -201,9 +203,6 @@ def menu_links(datasette: Any) -> list[dict[str, str]]:
 
 def _sql_functions(currency: str | None) -> dict[str, tuple[int, Any]]:
     """SQL functions for canned queries and dashboards: numbers as the owner reads them."""
-
-    def home(conn_currency: list[str]) -> str:
-        return conn_currency[0]
 
     def safe(function: Any) -> Any:
         def wrapped(*args: Any) -> Any:

@@ -13,6 +13,7 @@ from typing import Any
 NIGHTLY_SOURCES = "(source = 'crawl' OR source LIKE 'crawl:%' OR source LIKE 'ingest:%' OR source = 'demo')"
 SPARK_DAYS = 90
 HOME_MATERIALS = 40  # more than this on the home page and it stops being a glance
+STALE_DAYS = 7  # an offer without a newer price is not one to buy from today
 
 
 def _rows(conn: sqlite3.Connection, sql: str, params: Any = ()) -> list[dict[str, Any]]:
@@ -36,6 +37,11 @@ def _day(text: str) -> date:
 
 def _change(now: float | None, then: float | None) -> float | None:
     return None if now is None or not then else (now / then - 1) * 100
+
+
+def _since(now: datetime, days: int) -> str:
+    """Where a page's charts start: ``days`` before ``now``, or the first price for 0 ("everything")."""
+    return _iso(now - timedelta(days=days)) if days else ""
 
 
 def home_currency(conn: sqlite3.Connection, configured: str | None = None) -> str:
@@ -151,6 +157,21 @@ def _price_before(conn: sqlite3.Connection, offer_id: str, moment: str) -> float
     return row[0] if row else None
 
 
+def _price_days_before(conn: sqlite3.Connection, offer: dict[str, Any], days: int) -> float | None:
+    """The offer's price ``days`` before its newest one: what a change over that span is measured from."""
+    return _price_before(conn, offer["offer_id"], _iso(datetime.fromisoformat(offer["priced_at"]) - timedelta(days=days)))
+
+
+def _cheapest_buyable(offers: list[dict[str, Any]], stale_before: str) -> dict[str, Any] | None:
+    """The cheapest offer one could buy from today: priced, not out of stock, priced lately."""
+    buyable = [o for o in offers if o["price"] is not None and o["in_stock"] != 0 and o["priced_at"] >= stale_before]
+    return min(buyable, key=lambda o: o["price"]) if buyable else None
+
+
+def _latest_cost(conn: sqlite3.Connection, product_id: str) -> dict[str, Any] | None:
+    return _one(conn, "SELECT * FROM product_costs WHERE product_id = ? ORDER BY costed_at DESC LIMIT 1", [product_id])
+
+
 def offers_now(conn: sqlite3.Connection, material_id: str | None = None) -> list[dict[str, Any]]:
     """Every active offer's newest valid price (landed, home currency) with its newest fetch's status."""
     where = "AND f.material_id = ?" if material_id else ""
@@ -179,13 +200,9 @@ def home(conn: sqlite3.Connection, currency: str | None = None) -> Home:
     materials = []
     for m in _rows(conn, "SELECT id, name, unit FROM materials WHERE id IN (SELECT material_id FROM offers WHERE active) ORDER BY name"):
         mine = by_material.get(m["id"], [])
-        stale_before = _iso(now - timedelta(days=7))
-        buyable = [o for o in mine if o["price"] is not None and o["in_stock"] != 0 and o["priced_at"] >= stale_before]
-        best = min(buyable, key=lambda o: o["price"]) if buyable else None
-        change = None
-        if best is not None:
-            then = _price_before(conn, best["offer_id"], _iso(datetime.fromisoformat(best["priced_at"]) - timedelta(days=30)))
-            change = _change(best["price"], then)
+        stale_before = _iso(now - timedelta(days=STALE_DAYS))
+        best = _cheapest_buyable(mine, stale_before)
+        change = _change(best["price"], _price_days_before(conn, best, 30)) if best is not None else None
         problems = sum(1 for o in mine if o["last_status"] not in ("ok", None) or o["price"] is None or o["priced_at"] < stale_before)
         materials.append(MaterialLine(m["id"], m["name"], m["unit"], best["price"] if best else None, best["supplier"] if best else None,
                                       change, [], len(mine), problems, best["priced_at"] if best else None))
@@ -201,7 +218,7 @@ def home(conn: sqlite3.Connection, currency: str | None = None) -> Home:
     for o in offers:
         if o["price"] is None:
             continue
-        then = _price_before(conn, o["offer_id"], _iso(datetime.fromisoformat(o["priced_at"]) - timedelta(days=30)))
+        then = _price_days_before(conn, o, 30)
         if then and abs(o["price"] / then - 1) >= 0.005:
             movers.append(Move(o["material_id"], o["material"], o["supplier"], o["unit"], then, o["price"]))
     movers.sort(key=lambda m: -abs(m.percent))
@@ -227,7 +244,7 @@ def product_lines(conn: sqlite3.Connection, now: datetime) -> list[ProductLine]:
     since = _iso(now - timedelta(days=SPARK_DAYS))
     lines = []
     for p in _rows(conn, "SELECT * FROM products ORDER BY name"):
-        latest = _one(conn, "SELECT * FROM product_costs WHERE product_id = ? ORDER BY costed_at DESC LIMIT 1", [p["id"]])
+        latest = _latest_cost(conn, p["id"])
         history = [r[0] for r in conn.execute("SELECT unit_cost FROM product_costs WHERE product_id = ? AND complete AND costed_at >= ? "
                                               "ORDER BY costed_at", [p["id"], since])]
         change = None
@@ -281,17 +298,15 @@ def material(conn: sqlite3.Connection, key: str, days: int, currency: str | None
     if row is None:
         return None
     now = latest_time(conn)
-    since = _iso(now - timedelta(days=days)) if days else ""
+    since = _since(now, days)
     offers = offers_now(conn, row["id"])
-    stale_before = _iso(now - timedelta(days=7))
-    buyable = [o for o in offers if o["price"] is not None and o["in_stock"] != 0 and o["priced_at"] >= stale_before]
-    cheapest = min(buyable, key=lambda o: o["price"])["offer_id"] if buyable else None
+    stale_before = _iso(now - timedelta(days=STALE_DAYS))
+    cheapest = _cheapest_buyable(offers, stale_before)
     for o in offers:
-        o["cheapest"] = o["offer_id"] == cheapest
+        o["cheapest"] = o is cheapest
         o["stale"] = o["price"] is not None and o["priced_at"] < stale_before
         for span in (7, 30):
-            then = _price_before(conn, o["offer_id"], _iso(datetime.fromisoformat(o["priced_at"]) - timedelta(days=span))) if o["price"] else None
-            o[f"change_{span}d"] = _change(o["price"], then)
+            o[f"change_{span}d"] = _change(o["price"], _price_days_before(conn, o, span) if o["price"] else None)
     history: dict[str, list[tuple[date, float]]] = {}
     supplier_of = {}
     for offer_id, supplier, fetched_at, price in conn.execute(
@@ -343,9 +358,8 @@ def product(conn: sqlite3.Connection, key: str, days: int, currency: str | None 
     row = find(conn, "products", key)
     if row is None:
         return None
-    now = latest_time(conn)
-    since = _iso(now - timedelta(days=days)) if days else ""
-    latest = _one(conn, "SELECT * FROM product_costs WHERE product_id = ? ORDER BY costed_at DESC LIMIT 1", [row["id"]])
+    since = _since(latest_time(conn), days)
+    latest = _latest_cost(conn, row["id"])
     lines = []
     missing: list[str] = []
     if latest:
