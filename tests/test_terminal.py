@@ -109,7 +109,7 @@ def test_add_price_says_what_it_stored_and_when_it_was_held_back(tmp_path):
     typo = supplywatch("add-price", "flour@berger", "35", "--pack", "5 kg", "--date", "2026-03-04", cwd=tmp_path)
     assert typo.returncode == 1
     assert "Recorded, but held back as suspect, €35.00 per 5 kg = $7.70/kg" in typo.stdout
-    assert "Not used by the rules: implausible jump" in typo.stderr
+    assert "Not used by the rules: implausible jump: $7.70/kg is 1/30 of its recent median of $231.00/kg" in typo.stderr
     bad = supplywatch("add-price", "flour@berger", "12", "--pack", "5 kilos", cwd=tmp_path)
     assert bad.returncode == 2 and "did you mean kg?" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
 

@@ -22,7 +22,7 @@ from typing import Any
 
 import sqlite_utils
 
-from .. import safe_text, units
+from .. import display, safe_text, units
 from ..config import Config
 from ..rules.base import days_between
 from .items import MAX_PRICE, PriceItem, Status
@@ -207,18 +207,19 @@ class Pricing:
         if row.currency != supplier.currency:
             return Status.SUSPECT, Doubt.CURRENCY, f"currency {row.currency} differs from the supplier's {supplier.currency}"
         if price <= 0:
-            return Status.SUSPECT, Doubt.NOT_POSITIVE, f"price {price} is not above zero"
+            return Status.SUSPECT, Doubt.NOT_POSITIVE, f"a price of {display.money(float(price), row.currency or supplier.currency)} is not above zero"
         try:
             per_pack = units.units_per_pack(row.pack, material.unit, material.density)
         except ValueError as exc:
-            return Status.SUSPECT, Doubt.UNIT, f"pack {row.pack!r}: {exc}"
+            return Status.SUSPECT, Doubt.UNIT, f"a pack of {units.quantity_as_written(row.pack or '')}: {exc}"
         rate = self.exchange_rate(row.currency or supplier.currency, row.fetched_at)
         if rate is None:
-            return Status.SUSPECT, Doubt.RATE, f"no exchange rate from {row.currency} to {self.config.currency} on {row.fetched_at[:10]}"
+            return Status.SUSPECT, Doubt.RATE, f"no exchange rate from {row.currency} to {self.config.currency} for {display.day(row.fetched_at)}"
         unit_price = price / per_pack * rate
         landed = self._landed(price, per_pack, supplier.id, offer.order_quantity) / per_pack * rate
         if not (unit_price.is_finite() and landed.is_finite()) or not (0 < unit_price < MAX_PRICE) or not (0 < landed < MAX_PRICE):
-            return Status.SUSPECT, Doubt.NUMBER, f"{price} per {row.pack} gives no sane unit price ({float(unit_price):.3g} per {material.unit})"
+            return Status.SUSPECT, Doubt.NUMBER, (f"{display.money(float(price), row.currency or supplier.currency)} per {units.quantity_as_written(row.pack or '')} "
+                                                  f"gives no sane unit price ({display.money(float(unit_price), self.config.currency)}{units.per(material.unit)})")
         row.fx_rate = float(rate)
         row.unit_price, row.landed_unit_price = _rounded(unit_price), _rounded(landed)
         row.unit, row.home_currency = material.unit, self.config.currency
@@ -227,12 +228,18 @@ class Pricing:
         if ratio is not None and not (1 / IMPLAUSIBLE_RATIO <= ratio <= IMPLAUSIBLE_RATIO):
             if self._seen_in_an_earlier_run(row) or self._another_supplier_agrees(row):
                 return Status.OK, None, None
-            return Status.SUSPECT, Doubt.JUMP, f"implausible jump: x{ratio:.2f} against the recent median {median:.2f}"
+            return Status.SUSPECT, Doubt.JUMP, (f"implausible jump: {self._unit_price(row.unit_price, material)} is {_times(ratio)} "
+                                                f"its recent median of {self._unit_price(median, material)}")
         if row.pack_source == "page" and last_pack and last_pack != row.pack and not self._seen_again(row):
-            return Status.SUSPECT, Doubt.PACK, f"pack changed on the page from {last_pack} to {row.pack}"
+            return Status.SUSPECT, Doubt.PACK, (f"pack changed on the page from {units.quantity_as_written(str(last_pack))} "
+                                                f"to {units.quantity_as_written(row.pack or '')}")
         if median is None and (disagreement := _disagreement(row, price)) and not self._seen_in_an_earlier_run(row):
             return Status.SUSPECT, Doubt.DISAGREE, disagreement  # a first price has no history: its page must agree with itself
         return Status.OK, None, None
+
+    def _unit_price(self, value: float | None, material: Any) -> str:
+        """"$12.50/kg": a unit price in the home currency, as a reason says it."""
+        return display.unit_price(value, self.config.currency, material.unit)
 
     def _previous(self, row: Observation) -> tuple[Any, ...] | None:
         return self.db.execute(
@@ -266,6 +273,11 @@ class Pricing:
         return False
 
 
+def _times(ratio: float) -> str:
+    """"31 times", "1/30 of": how far a price jumped against its recent median, in words."""
+    return f"{ratio:.3g} times" if ratio >= 1 else f"1/{1 / ratio:.3g} of"
+
+
 def _rounded(value: Decimal) -> float:
     number = float(value)
     return round(number, 6) if math.isfinite(number) else number
@@ -279,6 +291,14 @@ _SOURCE_WORDS = {
 }
 
 
+def _money(amount: Any, currency: str | None) -> str:
+    """"€12.50" for a price as a page stated it, or the text itself when it is not a number."""
+    try:
+        return display.money(float(amount), currency) if currency else str(amount)
+    except (TypeError, ValueError):
+        return str(amount)
+
+
 def _disagreement(row: Observation, price: Decimal) -> str | None:
     """Why a price is doubtful when the page's own sources state different prices, in words."""
     if not row.sources:
@@ -288,6 +308,6 @@ def _disagreement(row: Observation, price: Decimal) -> str | None:
     if not others:
         return None
     said = ", ".join(_SOURCE_WORDS.get(m, m) for m in sources.get("agreed") or []) or "the chosen source"
-    against = "; ".join(f"{_SOURCE_WORDS.get(d['method'], d['method'])} says {d['price']}" for d in others)
-    return (f"first price for this offer and the page disagrees with itself: {price} {row.currency} from {said}; "
+    against = "; ".join(f"{_SOURCE_WORDS.get(d['method'], d['method'])} says {_money(d['price'], row.currency)}" for d in others)
+    return (f"first price for this offer and the page disagrees with itself: {_money(price, row.currency)} from {said}; "
             f"{against}. Held until the next run shows the same price")
