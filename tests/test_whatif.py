@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import math
 import statistics
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 from tests.conftest import FIXTURES, days_between, store_history, supplywatch, write_config
 
@@ -149,3 +149,15 @@ def test_a_move_that_is_not_a_percent_or_an_unknown_material_is_a_clear_error(tm
     assert unknown.returncode == 2 and "unknown material 'olive-oil'" in unknown.stderr
     scenario = supplywatch("whatif", "coconut-oil", "--scenario", "worst", cwd=tmp_path)
     assert scenario.returncode == 1 and "'worst' is not a scenario" in scenario.stderr
+
+
+def test_whatif_says_a_products_unit_as_a_person_reads_it_not_as_written_in_the_config(tmp_path):
+    path = write_config(tmp_path, MATERIALS, extra=PRODUCTS.replace("yield: 10 candles", "yield: 4 floz"))
+    recent = _recent()
+    store_history(path, {"wick@corner": [(d, 12.0) for d in recent]})
+    text = supplywatch("whatif", "wick", "+50%", cwd=tmp_path)
+    assert text.returncode == 0, text.stderr
+    today = datetime.now(timezone.utc).date()
+    assert text.stdout.splitlines() == [
+        f"What if Wick +50.0% (the latest prices, {today.day} {today:%b %Y}):",
+        "  Candle: cost $0.30 -> $0.45 per fl oz; margin 96.7% -> 95.0%; $13.50 per fl oz keeps today's margin"]  # 'floz' in the config

@@ -16,7 +16,7 @@ from typing import Any
 
 import sqlite_utils
 
-from .. import costing
+from .. import costing, display, units
 from ..config import Config, Material, Product
 from ..costing import ProductCost
 from ..rules.base import Formatter, parse_time
@@ -225,18 +225,18 @@ def format_what_if(result: WhatIf) -> str:
     """The what-if as ``supplywatch whatif`` prints it, in the owner's words."""
     money = Formatter(result.currency).money
     lines = [f"What if {', '.join(f'{m.material.name} {m.percent:+.1f}%' for m in result.moves)} "
-             f"(the latest prices, {result.as_of[:10]}):"]
+             f"(the latest prices, {display.day(result.as_of)}):"]
     for move in result.moves:
         if move.source != "given":
             lines.append(f"  {move.material.name} {move.percent:+.1f}%: the {move.source}")
     if not result.outcomes:
         lines.append("  No product uses these materials.")
     for o in result.outcomes:
-        unit = o.product.yield_unit
+        per = units.priced(o.product.yield_unit)  # "per table", "per bd ft", or "each": the unit's display name
         if not o.now.complete:
             lines.append(f"  {o.product.name}: no valid price tonight for {', '.join(o.now.missing)}; cannot say")
             continue
-        text = f"  {o.product.name}: cost per {unit} {money(o.unit_cost_now)} -> {money(o.unit_cost_new)}"
+        text = f"  {o.product.name}: cost {money(o.unit_cost_now)} -> {money(o.unit_cost_new)} {per}"
         now_margin, new_margin = o.margin(o.unit_cost_now), o.margin(o.unit_cost_new)
         if now_margin is None or new_margin is None:
             lines.append(text + " (no selling price in the config, so no margin)")
@@ -246,11 +246,11 @@ def format_what_if(result: WhatIf) -> str:
         if target is not None:
             text += f" (target {target:g}%)"
             if o.below_target:
-                text += f": BELOW TARGET; sell at {money(o.price_for_target or 0)} per {unit} to get {target:g}% back"
+                text += f": BELOW TARGET; sell at {money(o.price_for_target or 0)} {per} to get {target:g}% back"
             else:
                 text += f": still above target at {money(o.product.price or 0)}"
         elif o.price_for_target is not None:
-            text += f"; {money(o.price_for_target)} per {unit} keeps today's margin"
+            text += f"; {money(o.price_for_target)} {per} keeps today's margin"
         lines.append(text)
     return "\n".join(lines)
 
