@@ -161,3 +161,58 @@ def test_a_trend_a_jumpy_day_and_a_new_low_read_in_words_and_a_reminder_digest_s
     assert reminder["message"] == ("Still open (weekly reminder):\n  [STILL OPEN] Walnut at Acme Lumber up 17.5% since $10.00/bd ft on 19 Jan 2026: "
                                    "now $11.75/bd ft, 17.5% above where it stood 60 days ago ($10.00/bd ft) (first told 20 Mar 2026)\n(message #4)")
     words_only([oak, glue, walnut, reminder])
+
+
+def cli(path, *args: str) -> str:
+    from tests.conftest import supplywatch
+
+    result = supplywatch(*args, cwd=path.parent)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
+SHOP = """
+- id: walnut
+  name: Black walnut
+  unit: board_foot
+  weekly_usage: 70 board_foot
+  offers: [{supplier: acme, url: "http://127.0.0.1:9/p/walnut"}]
+"""
+TABLE = """products:
+  - {id: side-table, name: Walnut side table, yield: 1 table, price: 520, target_margin: 50, recipe: {walnut: 12 board_foot}}
+"""
+
+
+def test_the_order_by_date_and_a_quote_losing_margin_say_what_to_do_in_words(tmp_path, sinks):
+    phone, inbox = sinks
+    path = write_config(tmp_path, SHOP, notify_yaml=notify_yaml(phone, inbox), extra=TABLE, suppliers_yaml="""
+    - {id: acme, name: Acme Lumber, currency: USD, locale: en_US, lead_time_days: 10}
+    """)
+    flat_history(path, {"walnut@acme": 12.50}, days=30)
+    cli(path, "stock", "walnut", "250", "board_foot", "--date", "2026-03-01")  # 25 days at 10 a day: order by Mar 9 (lead 10 + safety 7)
+    cli(path, "quote", "add", "--product", "side-table", "--quantity", "8", "--price", "4200", "--valid-until", "2026-04-30",
+        "--number", "112", "--customer", "the Hendersons", "--date", "2026-03-01")
+    nights = Nights(path, phone, inbox, start=START + timedelta(days=1))
+    told = []
+    for n in range(2, 12):
+        told.append(nights.feed({"walnut@acme": 12.50 if n < 5 else 16.00 if n < 7 else 23.00}))
+    heard = {n: (pushes, digests) for n, (pushes, digests) in enumerate(told, 2)}
+    (first,) = heard[2][1]
+    assert first["title"] == "supplywatch, 2 Mar 2026: to do this week"
+    assert first["message"] == ("To do this week:\n  Black walnut: 24 days left (243.8 bd ft), lead time 10 days: order by Mar 9; "
+                                "317 bd ft from Acme Lumber covers 8 weeks: $3,962.50 ($12.50/bd ft delivered); "
+                                "no call: only 31 days of prices (a call needs 60)\n(message #1)")
+    quote = ("Quote 112 (8 x Walnut side table for the Hendersons, $4,200.00, valid to Apr 30) has lost {} margin points since Mar 1 "
+             "(71.4% -> {}), mostly Black walnut {} at Acme Lumber: buy Black walnut now or re-quote")
+    (lost,) = heard[5][1]
+    assert lost["title"] == "supplywatch, 5 Mar 2026: to do this week, 2 new alerts"
+    assert "New alerts:\n" in lost["message"]
+    assert "  [WARNING] " + quote.format("8.0", "63.4%, target 50%", "+28%") + "\n" in lost["message"]
+    (pushed,) = [p for p in heard[7][0] if p["title"].startswith("Quote")]
+    assert (pushed["title"], pushed["type"]) == ("Quote 112: margin further down to 47.4% (71.4% when given)", "failure")
+    assert pushed["message"] == quote.format("24.0", "47.4%, under the target of 50%", "+84%") + "\nFirst told 5 Mar 2026.\n(message #7)"
+    (order,) = heard[9][0]  # 17 days left: 10 days' lead time and 7 of safety
+    assert (order["title"], order["type"]) == ("Black walnut: order now, 17 days of stock left", "failure")
+    assert order["message"] == ("Black walnut: 17 days left (173.8 bd ft), lead time 10 days: order today, it arrives with 7 days' stock left; "
+                                "cheapest now Acme Lumber at $23.00/bd ft\n(message #9)")
+    words_only([m for pushes, digests in heard.values() for m in pushes + digests])

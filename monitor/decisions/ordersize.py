@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -42,6 +43,11 @@ class Purchase:
         return self.total_home / self.units
 
     def label(self) -> str:
+        """"11 x 2 kg from Acme", or "317 bd ft from Acme" when it is sold by the unit (not "317 x 1 bd ft")."""
+        one = re.fullmatch(r"\s*1(?:\.0*)?\s*([^\d\s].*?)\s*", self.pack)
+        if one:
+            sold = str(self.packs) if units.display(one.group(1)) == "each" else units.quantity_text(self.packs, one.group(1))
+            return f"{sold} from {self.supplier_name}"
         return f"{self.packs} x {units.quantity_as_written(self.pack)} from {self.supplier_name}"
 
 

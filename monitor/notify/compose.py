@@ -118,7 +118,7 @@ def headline(t: Transition) -> str:
     if a.kind == "reorder" and value is not None:
         return f"{label}: order now, {value:.0f} days of stock left"
     if a.kind == "quote" and value is not None:
-        return f"{label}: margin down to {value:.1f}%"
+        return f"{label}: margin {'further ' if now else ''}down to {value:.1f}%" + (f" ({ref:.1f}% when given)" if ref is not None else "")
     if a.kind in ("index_rise", "index_fall"):
         return f"{label}: its price index is {'rising' if a.direction == 'up' else 'falling'}"
     if a.kind == "above_index":
