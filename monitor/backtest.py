@@ -98,6 +98,13 @@ def read_series(path: Path, date_column: str, price_column: str) -> list[tuple[s
     return sorted(series)
 
 
+def series_name(path: Path) -> str:
+    """A series in words, from its file's name: "Mill shapes" for mill-shapes.csv, "Coconut history"
+    for coconut_history.csv (never its price column: "WPU102501" says nothing to the owner)."""
+    words = " ".join(path.stem.replace("_", " ").replace("-", " ").split()) or path.name
+    return words[0].upper() + words[1:]
+
+
 def _config(directory: Path, rule_set: tuple[RuleKind, ...], unit: str, currency: str, name: str, source: str) -> Config:
     config = Config.model_validate({
         "database": "backtest.db", "currency": currency, "crawl": {"contact": "backtest@localhost"},

@@ -94,7 +94,8 @@ def test_backtest_with_an_index_and_the_buy_window_reads_both_files_and_reports_
             "--buy-window")
     text = supplywatch(*args, cwd=tmp_path)
     assert text.returncode == 0, text.stderr
-    assert "Index rules against WPU102501 with pinksheet.csv (ALUMINUM) (each value known from its period's end + 15 days)" in text.stdout
+    assert "Mill shapes: prices as they are in the file" in text.stdout
+    assert "Index rules against Mill shapes with pinksheet.csv (ALUMINUM) (each value known from its period's end + 15 days)" in text.stdout
     for kind, words in (("index_rise", "expect an increase; buy ahead"), ("index_fall", "ask for a better price"),
                         ("above_index", "this rise is not the market")):
         assert f"  {kind} ({words}): fired " in text.stdout

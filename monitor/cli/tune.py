@@ -66,7 +66,7 @@ def backtest(csv_file: Path | None, date_column: str | None, price_column: str |
         raise click.UsageError("with CSV_FILE, give --date-column and --price-column")
     if material is not None and config_path is None:
         raise click.UsageError("--material picks a material of a config: add --config supplywatch.yml")
-    name = price_column if price_column.lower() not in ("price", "prices", "value", "close") else csv_file.stem.replace("_", " ")
+    name = backtest_module.series_name(csv_file)  # "Mill shapes" for mill-shapes.csv; the material's name with --config
     rule_set, unit, currency = DEFAULT_RULES, "each", "USD"
     chosen: config_module.Material | None = None
     if config_path is not None:
