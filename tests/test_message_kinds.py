@@ -216,3 +216,69 @@ def test_the_order_by_date_and_a_quote_losing_margin_say_what_to_do_in_words(tmp
     assert order["message"] == ("Black walnut: 17 days left (173.8 bd ft), lead time 10 days: order today, it arrives with 7 days' stock left; "
                                 "cheapest now Acme Lumber at $23.00/bd ft\n(message #9)")
     words_only([m for pushes, digests in heard.values() for m in pushes + digests])
+
+
+def test_the_index_rules_say_what_the_market_did_and_what_to_do_in_the_digest(tmp_path, sinks):
+    """On the real lumber price index (2019-2021): a supplier's rise the index does not share, the
+    index's climb and its fall while the supplier stays flat. Each reaches the digest in words."""
+    import csv
+
+    from tests.conftest import REPO
+
+    phone, inbox = sinks
+    path = write_config(tmp_path, """
+    - id: walnut
+      name: Black walnut
+      unit: board_foot
+      indexes: [lumber-ppi]
+      offers: [{supplier: acme, url: "http://127.0.0.1:9/walnut"}]
+    - id: cherry
+      name: Cherry
+      unit: board_foot
+      indexes: [lumber-ppi]
+      offers: [{supplier: corner, url: "http://127.0.0.1:9/cherry"}]
+    """, notify_yaml=notify_yaml(phone, inbox),
+        extra="indexes:\n  - {id: lumber-ppi, name: the lumber price index, source: fred, series: WPU081}\n")
+    ppi = [row for row in csv.reader((REPO / "tests" / "fixtures" / "series" / "WPU081.csv").read_text().splitlines()[1:])
+           if "2018-06-01" <= row[0] <= "2021-12-01"]
+    fred = tmp_path / "WPU081.csv"
+    fred.write_text("observation_date,WPU081\n" + "".join(f"{d},{v}\n" for d, v in ppi))
+    cli(path, "index", "load", "lumber-ppi", str(fred))
+    store_history(path, {"cherry@corner": [(d, 8.0) for d in days_between("2019-01-03", "2019-06-27", 7)]})
+    last = ["2019-01-03"]
+
+    def night(day: str) -> tuple[list[dict], list[dict]]:
+        store_history(path, {"walnut@acme": [(d, 10.0) for d in days_between(last[0], day, 7)],
+                             "cherry@corner": [(d, 10.0) for d in days_between(last[0], day, 7)]})
+        last[0] = day
+        return Nights(path, phone, inbox, start=datetime.fromisoformat(f"{day}T03:00:00+00:00")).feed({"walnut@acme": 10.0, "cherry@corner": 10.0})
+
+    told = {day: night(day) for day in ("2019-10-20", "2020-09-10", "2021-10-20")}
+    ((runup,), (first,)), ((), (second,)), ((), (third,)) = told.values()
+    assert runup["title"] == "Cherry at Corner Shop up 25% since June 27: $10.00/bd ft"  # its own run-up rings; no index rule does
+    # The to-do list would say the same words as the new alert: told once.
+    assert (first["title"], first["type"]) == ("supplywatch, 20 Oct 2019: 1 new alert", "warning")
+    assert first["message"] == (
+        "New alerts:\n  [WARNING] Cherry at Corner Shop rose 25.0% while the lumber price index moved +2.6% (Jun 2019 to Sep 2019): "
+        "this rise is not the market; ask Corner Shop why, or compare suppliers\n(message #2)")
+    assert second["title"] == "supplywatch, 10 Sep 2020: 2 new alerts, 2 resolved alerts"
+    assert second["message"] == (
+        "New alerts:\n"
+        "  [WARNING] Black walnut: the lumber price index rose 17.9% (Apr 2020 to Jul 2020) while your suppliers have not moved yet "
+        "(Acme Lumber ±0%): expect an increase; buy ahead\n"
+        "  [WARNING] Cherry: the lumber price index rose 17.9% (Apr 2020 to Jul 2020) while your suppliers have not moved yet "
+        "(Corner Shop ±0%): expect an increase; buy ahead\n"
+        "Resolved:\n"
+        "  [RESOLVED] Cherry at Corner Shop: the run-up since June 27, 2019 is over, now $10.00/bd ft (+25% on its $8.00/bd ft then)\n"
+        "  [RESOLVED] Cherry at Corner Shop back in line with the lumber price index (±0% vs +17.9%)\n(message #3)")
+    assert (third["title"], third["type"]) == ("supplywatch, 20 Oct 2021: 2 new alerts, 2 resolved alerts", "info")
+    assert third["message"] == (
+        "New alerts:\n"
+        "  [INFO] Black walnut: the lumber price index fell 38.0% (Jun 2021 to Sep 2021) while your suppliers stay flat "
+        "(Acme Lumber ±0%): ask for a better price\n"
+        "  [INFO] Cherry: the lumber price index fell 38.0% (Jun 2021 to Sep 2021) while your suppliers stay flat "
+        "(Corner Shop ±0%): ask for a better price\n"
+        "Resolved:\n"
+        "  [RESOLVED] Black walnut: the lumber price index is no longer rising (-38.0%, Jun 2021 to Sep 2021)\n"
+        "  [RESOLVED] Cherry: the lumber price index is no longer rising (-38.0%, Jun 2021 to Sep 2021)\n(message #4)")
+    words_only([runup, first, second, third])

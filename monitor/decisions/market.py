@@ -20,6 +20,7 @@ from typing import Sequence
 
 import sqlite_utils
 
+from .. import display
 from ..config import Config, Material
 from ..rules.above_index import AboveIndexRule
 from ..rules.base import Finding, Scope, Target
@@ -41,7 +42,7 @@ class SupplierMove:
     percent: float
 
     def words(self) -> str:
-        return f"{self.supplier_name} {self.percent:+.1f}%"
+        return f"{self.supplier_name} {display.change(self.percent)}"  # "Acme Lumber ±0%", "Corner Shop +4.2%"
 
 
 def index_rules(config: Config, material: Material) -> list[IndexRule]:
@@ -109,13 +110,13 @@ def judge(material: Material, index_name: str, index_id: str, points: Sequence[i
                 message = (f"{material.name}: {index_name} rose {change:.1f}% ({span}) while your suppliers have not moved yet "
                            f"({listed}): {advice}") if holds else (
                            f"{material.name}: " + (f"your suppliers followed {index_name} ({listed})" if moved_with
-                                                   else f"{index_name} no longer rising ({change:+.1f}%, {span})"))
+                                                   else f"{index_name} is no longer rising ({change:+.1f}%, {span})"))
             else:
                 advice = "ask for a better price"
                 message = (f"{material.name}: {index_name} fell {-change:.1f}% ({span}) while your suppliers stay flat "
                            f"({listed}): {advice}") if holds else (
                            f"{material.name}: " + (f"your suppliers came down with {index_name} ({listed})" if moved_with
-                                                   else f"{index_name} no longer falling ({change:+.1f}%, {span})"))
+                                                   else f"{index_name} is no longer falling ({change:+.1f}%, {span})"))
             findings.append(Finding(rule, material_target(material, index_id), rule.directions[0], holds, rule.severity,
                                     message, change, rule.percent * sign, unit="%"))
         else:
@@ -131,7 +132,7 @@ def judge(material: Material, index_name: str, index_id: str, points: Sequence[i
                     holds = None
                 message = (f"{material.name} at {s.supplier_name} rose {s.percent:.1f}% while {index_name} moved {change:+.1f}% "
                            f"({span}): this rise is not the market; ask {s.supplier_name} why, or compare suppliers"
-                           ) if holds else f"{material.name} at {s.supplier_name} back in line with {index_name} ({s.percent:+.1f}% vs {change:+.1f}%)"
+                           ) if holds else f"{material.name} at {s.supplier_name} back in line with {index_name} ({display.change(s.percent)} vs {display.change(change)})"
                 findings.append(Finding(rule, offer_target(material, index_id, s.offer_id, s.supplier_id, s.supplier_name), "above",
                                         holds, rule.severity, message, s.percent, change, unit="%"))
     return findings

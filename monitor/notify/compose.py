@@ -7,7 +7,7 @@ point at the notification that told each one.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any, Callable
 from urllib.parse import quote
@@ -174,6 +174,9 @@ def digest(transitions: list[Transition], context: DigestContext) -> Message | N
         ("New alerts:", Event.FIRED), ("Moved further:", Event.ESCALATED), ("Resolved:", Event.RESOLVED),
         ("No longer watched (closed, not resolved):", Event.RETIRED), ("Still open (weekly reminder):", Event.REMINDED),
     ]
+    # A to-do item that says word for word what a new alert in this digest says is told once, as the alert.
+    news = {t.message for _, t in rest if t.event in (Event.FIRED, Event.ESCALATED)}
+    context = replace(context, to_do=[item for item in context.to_do if item.removeprefix("NOW: ") not in news])
     lines: list[str] = []
     if context.to_do:
         lines += ["To do this week:"] + [f"  {item}" for item in context.to_do]
