@@ -1,4 +1,9 @@
-"""Load and validate ``supplywatch.yml``: every problem names its key path, nothing is written."""
+"""Load and validate ``supplywatch.yml``: every problem names its key path, nothing is written.
+
+The config is read first and imports no stage. The rule kinds a file may name are the rules'
+(:mod:`monitor.rules.registry`): they are handed over through :func:`accept_rule_kinds`, which
+``monitor/__init__.py`` calls, so a rule is still validated by its own class when the file loads.
+"""
 
 from __future__ import annotations
 
@@ -6,19 +11,18 @@ import os
 import re
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import AbstractSet, Annotated, Any, Callable, Literal, NamedTuple
 from urllib.parse import urlparse
 
 import apprise
 import yaml
 from babel import Locale, UnknownLocaleError
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, PrivateAttr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, GetCoreSchemaHandler, GetPydanticSchema, ValidationError, PrivateAttr, field_validator
+from pydantic_core import CoreSchema
 
 from spiders.offer import OfferSpec
 
 from . import units
-from .rules.base import Scope
-from .rules.registry import RULE_KINDS, ExtractionRule, Rule, extraction_rule, misplaced, rules_for_material
 
 DEFAULT_CONFIG = "supplywatch.yml"
 EXAMPLE = resources.files("monitor").joinpath("example.yml").read_text(encoding="utf-8")
@@ -30,8 +34,40 @@ class ConfigError(Exception):
     """A config problem a person can fix; ``str()`` names the key path and what was expected."""
 
 
+class RuleKinds(NamedTuple):
+    """What validating a file's rules needs from the rule kinds (:mod:`monitor.rules.registry`)."""
+
+    union: Any  # every kind the owner may write, as one pydantic union told apart by ``kind``
+    names: tuple[str, ...]  # their ``kind`` names: pydantic puts the one chosen in an error's path
+    misplaced: Callable[[Any, AbstractSet[str]], str | None]  # why a rule cannot stand where it was written
+
+
+_rule_kinds: RuleKinds | None = None
+
+
+def accept_rule_kinds(kinds: RuleKinds) -> None:
+    """Take the rule kinds files are validated with (``monitor/__init__.py`` hands over the registry's)."""
+    global _rule_kinds
+    _rule_kinds = kinds
+
+
+def _kinds() -> RuleKinds:
+    if _rule_kinds is None:
+        raise RuntimeError("no rule kinds to validate rules with: monitor/__init__.py hands them over")
+    return _rule_kinds
+
+
+def _rule_schema(_source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+    return handler.generate_schema(_kinds().union)
+
+
+# A rule of any registered kind, validated by its own class (built when a config is first
+# validated, so the kinds may be handed over after this module is imported).
+Rule = Annotated[Any, GetPydanticSchema(_rule_schema)]
+
+
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class CrawlSettings(_Strict):
@@ -380,14 +416,6 @@ class Config(_Strict):
     def supplier(self, supplier_id: str) -> Supplier:
         return next(s for s in self.suppliers if s.id == supplier_id)
 
-    def rules_for(self, material: Material) -> tuple[Rule, ...]:
-        """A material's own rules override the defaults; with neither, the built-in defaults apply."""
-        return rules_for_material(self, material)
-
-    def extraction_rule(self) -> ExtractionRule:
-        """The supplier-level check that a supplier's pages still yield prices (always on)."""
-        return extraction_rule(self)
-
     def offers(self) -> list[OfferSpec]:
         """Every offer flattened with what the spider and the store need to know about it
         (built once: a run asks for them many times, and a config is not changed once loaded)."""
@@ -431,7 +459,7 @@ def key_path(loc: tuple[Any, ...]) -> str:
     for part in loc:
         if isinstance(part, int):
             path += f"[{part}]"
-        elif part in RULE_KINDS and path.endswith("]"):
+        elif _rule_kinds is not None and part in _rule_kinds.names and path.endswith("]"):
             continue  # pydantic names the union branch; the user never wrote it
         elif not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", str(part)):
             path += f"[{str(part)!r}]"  # a key a person would not recognise bare: '' or 'two words'
@@ -483,7 +511,7 @@ def _cross_check(config: Config) -> list[str]:
         if material.id in material_ids:
             problems.append(f"materials[{m}].id: {material.id!r} is used by another material")
         material_ids.append(material.id)
-        problems += _check_rules(material.rules, f"materials[{m}].rules", {Scope.OFFER, Scope.MATERIAL}, material.unit, config.currency)
+        problems += _check_rules(material.rules, f"materials[{m}].rules", {"offer", "material"}, material.unit, config.currency)
         for o, offer in enumerate(material.offers):
             where = f"materials[{m}].offers[{o}]"
             if offer.supplier not in supplier_ids:
@@ -498,19 +526,19 @@ def _cross_check(config: Config) -> list[str]:
             if offer_id in offer_ids:
                 problems.append(f"{where}: a second offer of {material.id!r} at {offer.supplier!r} needs its own 'id:'")
             offer_ids.add(offer_id)
-    problems += _check_rules(config.rules, "rules", {Scope.OFFER, Scope.MATERIAL, Scope.SUPPLIER}, None, config.currency)
+    problems += _check_rules(config.rules, "rules", {"offer", "material", "supplier"}, None, config.currency)
     problems += _check_products(config)
     problems += _check_decisions(config)
     return problems
 
 
-def _check_rules(rules: list[Rule], where: str, allowed: set[Scope], unit: str | None, currency: str) -> list[str]:
+def _check_rules(rules: list[Rule], where: str, allowed: set[str], unit: str | None, currency: str) -> list[str]:
     """Each rule where its kind applies, and no two rules watching the same thing (an alert's
     identity is what its rule watches, so two such rules would share their alerts)."""
     problems: list[str] = []
     seen: dict[str, int] = {}
     for r, rule in enumerate(rules):
-        wrong = misplaced(rule, allowed)
+        wrong = _kinds().misplaced(rule, allowed)
         if wrong:
             problems.append(f"{where}[{r}]: {wrong}")
             continue
@@ -558,7 +586,7 @@ def _check_products(config: Config) -> list[str]:
         if product.id in product_ids:
             problems.append(f"products[{p}].id: {product.id!r} is used by another product")
         product_ids.append(product.id)
-        problems += _check_rules(product.rules, f"products[{p}].rules", {Scope.PRODUCT}, product.yield_unit, config.currency)
+        problems += _check_rules(product.rules, f"products[{p}].rules", {"product"}, product.yield_unit, config.currency)
         if product.target_margin is not None and product.price is None:
             problems.append(f"products[{p}].target_margin: a margin needs the selling price: add 'price: <per {product.yield_unit}>'")
         for material_id, line in product.lines().items():

@@ -19,6 +19,7 @@ from .config import Config, Material
 from .rules.stale import StaleRule
 from .store import now_iso
 from .rules.base import parse_time
+from .rules.registry import rules_for_material
 
 DEFAULT_STALE_DAYS = 7
 
@@ -53,7 +54,7 @@ class MaterialPrices:
 
 
 def _stale_days(config: Config, material: Material) -> float:
-    return next((r.days for r in config.rules_for(material) if isinstance(r, StaleRule)), DEFAULT_STALE_DAYS)
+    return next((r.days for r in rules_for_material(config, material) if isinstance(r, StaleRule)), DEFAULT_STALE_DAYS)
 
 
 def _before(db: sqlite_utils.Database, offer_id: str, moment: str, column: str) -> float | None:

@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from monitor import config as config_module
+from monitor.rules import rules_for_material
 from tests.conftest import supplywatch, write_config
 
 GOOD_MATERIALS = """
@@ -86,5 +87,5 @@ def test_missing_config_file_exits_2(tmp_path: Path):
 
 def test_defaults_apply_to_materials_without_rules(tmp_path: Path):
     config = config_module.load(write_config(tmp_path, GOOD_MATERIALS))
-    assert [r.kind for r in config.rules_for(config.materials[0])] == ["change", "trend", "runup", "stale", "stock"]
+    assert [r.kind for r in rules_for_material(config, config.materials[0])] == ["change", "trend", "runup", "stale", "stock"]
     assert config.offers()[0].offer_id == "walnut@acme"

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from .. import config as config_module, display, safe_text, units
+from ..rules import rules_for_material
 from .common import config_option, load_or_exit
 
 
@@ -50,7 +51,7 @@ def check_report(config: config_module.Config) -> str:
     lines = [f"\nMaterials ({len(config.materials)}):"]
     for material in config.materials:
         default = "" if (material.rules or config.rules) else " (the defaults)"
-        rules = ", ".join(r.kind for r in config.rules_for(material)) + default
+        rules = ", ".join(r.kind for r in rules_for_material(config, material)) + default
         lines.append(f"  {material.name} ({material.id}), priced {units.priced(material.unit)}; rules: {rules}")
         for offer in config.offers():
             if offer.material == material.id:

@@ -50,7 +50,7 @@ def backtest(csv_file: Path | None, date_column: str | None, price_column: str |
     from decimal import Decimal
 
     from .. import backtest as backtest_module, series, units
-    from ..rules import DEFAULT_RULES
+    from ..rules import DEFAULT_RULES, rules_for_material
 
     if csv_file is None:
         if config_path is None:
@@ -77,7 +77,7 @@ def backtest(csv_file: Path | None, date_column: str | None, price_column: str |
             (m for m in config.materials if m.id == material or m.name.lower() == material.lower()), None)
         if chosen is None:
             raise click.BadParameter(f"{material!r} is not a material of {config_path}", param_hint="--material")
-        rule_set, unit, currency, name = config.rules_for(chosen), chosen.unit, config.currency, chosen.name
+        rule_set, unit, currency, name = rules_for_material(config, chosen), chosen.unit, config.currency, chosen.name
         density = chosen.density
     else:
         density = None

@@ -13,15 +13,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, ClassVar, Iterator, NamedTuple
+from typing import TYPE_CHECKING, Any, ClassVar, Iterator, Mapping, NamedTuple, Protocol
 
 from babel.numbers import format_currency
 from pydantic import BaseModel, ConfigDict, Field
 
 from .. import units
 
-if TYPE_CHECKING:  # the config imports the rule kinds: types only, no import cycle
-    from ..alerts.state import Alert
+if TYPE_CHECKING:
     from ..config import Material
 
 SLUG = r"^[a-z0-9][a-z0-9_.-]*$"
@@ -235,6 +234,29 @@ class RuleKind(BaseModel):
         return 0
 
 
+class OpenAlert(Protocol):
+    """What a rule reads of one of its open alerts (a :class:`monitor.alerts.state.Alert`): the rules
+    judge before the alerts stage, so they name only what they read."""
+
+    @property
+    def state(self) -> str: ...
+
+    @property
+    def direction(self) -> str: ...
+
+    @property
+    def anchor(self) -> float | None: ...  # where the value was before the move that fired it
+
+    @property
+    def anchor_at(self) -> str | None: ...
+
+    @property
+    def notified_value(self) -> float | None: ...  # the value the owner was last told
+
+    @property
+    def told(self) -> bool: ...
+
+
 @dataclass
 class Context:
     """What a rule may consult while judging: the time, money formatting, and the open alerts (rules
@@ -242,9 +264,9 @@ class Context:
 
     as_of: str
     fmt: Formatter
-    open_alerts: dict[str, "Alert"] = field(default_factory=dict)
+    open_alerts: Mapping[str, OpenAlert] = field(default_factory=dict)
 
-    def firing(self, fingerprint: str) -> "Alert | None":
+    def firing(self, fingerprint: str) -> OpenAlert | None:
         alert = self.open_alerts.get(fingerprint)
         return alert if alert is not None and alert.state == "firing" else None
 

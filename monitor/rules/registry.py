@@ -7,7 +7,7 @@ and add its class to ``KINDS``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Union
+from typing import TYPE_CHECKING, AbstractSet, Annotated, Union
 
 from pydantic import Field
 
@@ -116,7 +116,7 @@ HOME = {Scope.OFFER: "a material's rules", Scope.MATERIAL: "a material's rules",
         Scope.PRODUCT: "a product's rules", Scope.QUOTE: "nothing: supplywatch watches quotes by itself"}
 
 
-def misplaced(rule: RuleKind, allowed: set[Scope]) -> str | None:
+def misplaced(rule: RuleKind, allowed: AbstractSet[str]) -> str | None:
     """Why a rule cannot go where it was written, or None."""
     if rule.scopes & allowed:
         return None
