@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from .. import safe_text, serve as serve_module
+from .. import display, safe_text, serve as serve_module
 
 
 @click.command()
@@ -41,13 +41,13 @@ def demo(directory: Path, nights: int, serve: bool, site_only: bool, port: int) 
         click.echo(f"Demo suppliers on 127.0.0.1 ports {', '.join(map(str, site.ports().values()))}; crawling {nights} nights ...")
         click.echo("Alerts as they happened:")
         summary = demo_module.fill_history(directory, site, catalog, echo=click.echo)
-        click.echo(f"\n{summary['observations']} observations in {nights} nightly runs; "
-                   f"{summary['fired']} alert{'s' if summary['fired'] != 1 else ''} fired, {summary['resolved']} resolved.")
+        click.echo(f"\n{display.count(int(summary['observations']), 'price')} read in {nights} nights; "
+                   f"{display.count(int(summary['fired']), 'alert')} fired, {int(summary['resolved'])} resolved.")
         click.echo("\nOpen alerts now:")
         for alert in summary["open"]:
             click.echo(f"  [{alert.severity}] {alert.message}")
         if summary["last_digest"]:
-            click.echo(f"\nThe last digest it would send:\n{safe_text.for_terminal(summary['last_digest'])}")
+            click.echo(f"\nThe last digest it would send: {safe_text.for_terminal(summary['last_digest'])}")
         click.echo(f"\nDemo finished in {time.monotonic() - started:.1f} s. Config: {summary['config']}")
         click.echo(f"Try: cd {directory} && supplywatch status")
         if serve:

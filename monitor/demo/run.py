@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import urlparse
 
-from .. import alerts, config as config_module, notify, pipeline, store
+from .. import alerts, config as config_module, display, notify, pipeline, store
 from .site import REAL_END, REAL_START, DemoCatalog, DemoSite
 
 DEFAULT_PORTS = {"oakridge": 8731, "timberline": 8732, "holzhandel": 8733}
@@ -175,13 +175,13 @@ def fill_history(directory: Path, site: DemoSite, catalog: DemoCatalog, echo: Ca
             result = night.finish()
         _owner_acts(db, config, as_of, nights.index(as_of), len(nights))
         totals["observations"] += len([i for i in items if "offer_id" in i])
-        digests.extend(m.body for m in result.messages if m.tag == notify.DIGEST)
+        digests.extend(f"{m.title}\n{m.body}" for m in result.messages if m.tag == notify.DIGEST)
         for t in result.transitions:
             if not t.told or t.event == alerts.Event.REMINDED:
                 continue
             totals[t.event.value] = totals.get(t.event.value, 0) + 1
-            mark = t.event.value if t.event != alerts.Event.FIRED else t.severity.value
-            echo(f"  {as_of[:10]}  {mark:<9} {t.message}")
+            mark = {alerts.Event.FIRED: t.severity.value, alerts.Event.ESCALATED: "worse"}.get(t.event, t.event.value)
+            echo(f"  {display.day(as_of):<11}  {mark:<8}  {t.message}")
 
     with pipeline.run_lock(config.database_path):
         crawl_started = time.monotonic()
