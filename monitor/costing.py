@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlite_utils
 
 from . import units
-from .rules.base import parse_time
 from .config import Config, Product
 
 MAX_PRICE_AGE_DAYS = 30
@@ -89,7 +88,7 @@ class ProductCost:
 def _offer_prices(db: sqlite_utils.Database, material_id: str, as_of: str, unit: str, currency: str) -> dict[str, tuple]:
     """Each offer's newest valid landed unit price of the material within the age limit (in the
     material's unit and the home currency: a price not re-expressed after a change is left out)."""
-    oldest = (parse_time(as_of) - timedelta(days=MAX_PRICE_AGE_DAYS)).isoformat()
+    oldest = (datetime.fromisoformat(as_of) - timedelta(days=MAX_PRICE_AGE_DAYS)).isoformat()
     newest: dict[str, tuple] = {}
     for row in db.execute(
         "SELECT offer_id, supplier_id, id, fetched_at, landed_unit_price, in_stock FROM observations "

@@ -31,8 +31,7 @@ rank rises, resolved when ``holds`` turns False, retired when the rule or its ta
 """
 
 from .base import Context, Finding, Formatter, OfferView, Point, RuleKind, Scope, SeriesView, Severity, Target, parse_time
-from .evaluate import evaluate_offers, evaluate_suppliers, window_days
-from .products import evaluate as evaluate_products
+from .evaluate import evaluate_offers, evaluate_products, evaluate_suppliers, window_days
 from .registry import (BY_KIND, DEFAULT_INDEX_RULES, DEFAULT_PRODUCT_RULES, DEFAULT_RULES, INDEX_RULE_KINDS, KINDS, QUOTE_MARGIN,
                        REORDER, RULE_KINDS, Rule, extraction_rule, index_rules_for, misplaced, rules_for_material,
                        rules_for_product)

@@ -16,13 +16,15 @@ from .base import Context, Finding, OfferView, Point, RuleKind, Scope, Target, p
 from .cheapest import MaterialView
 from .extraction import SupplierView
 from . import runup
-from .registry import extraction_rule, rules_for_material
+from .products import ProductView, drivers, history, product_target
+from .registry import extraction_rule, rules_for_material, rules_for_product
 from .runup import RunUpRule
 from .stale import StaleRule
 from .trend import TrendRule
 
-if TYPE_CHECKING:  # the config imports the rule kinds: types only, no import cycle
-    from ..config import Config
+if TYPE_CHECKING:
+    from ..config import Config, Product
+    from ..costing import ProductCost
 
 JULIAN_EPOCH = datetime(2000, 1, 1, 12, tzinfo=timezone.utc)  # Julian day 2451545.0
 
@@ -188,4 +190,22 @@ def evaluate_suppliers(config: Config, context: Context, pages: dict[str, tuple[
     for supplier, (total, priced) in pages.items():
         view = SupplierView(Target(Scope.SUPPLIER, supplier, names.get(supplier, supplier), supplier_id=supplier), total, priced)
         findings += rule.evaluate(view, context)
+    return findings
+
+
+def evaluate_products(db: sqlite_utils.Database, products: list[Product], context: Context, costs: dict[str, ProductCost],
+                      currency: str) -> list[Finding]:
+    """Findings for every product whose cost tonight is complete (judged on its unit cost and margin)."""
+    findings: list[Finding] = []
+    for product in products:
+        cost = costs.get(product.id)
+        if cost is None or not cost.complete:
+            continue  # a partial sum is not a cost: alerts keep their state until the line is priced again
+        rules = rules_for_product(product)
+        days = max((r.history_days() for r in rules), default=1) + 1
+        view = ProductView(product_target(product), product.yield_unit, currency,
+                           history(db, product, context.as_of, days, currency), product=product, cost=cost,
+                           drivers=drivers(db, cost), database=db)
+        for rule in rules:
+            findings += rule.evaluate(view, context)
     return findings

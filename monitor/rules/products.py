@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING
 
 import sqlite_utils
 
-from .base import Context, Finding, Point, Scope, SeriesView, Target, parse_time
+from .base import Point, Scope, SeriesView, Target, parse_time
 
-if TYPE_CHECKING:  # the config imports the rule kinds: types only, no import cycle
+if TYPE_CHECKING:
     from ..config import Product
     from ..costing import ProductCost
 
@@ -117,22 +117,3 @@ def drivers(db: sqlite_utils.Database, cost: "ProductCost", days: int = DRIVER_D
     moved = (line.unit_price / previous_price - 1) * 100 if line.unit_price and previous_price else None
     return Drivers(change, span, line.material_name, moved, line.supplier_name)
 
-
-def evaluate(db: sqlite_utils.Database, products: "list[Product]", context: Context, costs: "dict[str, ProductCost]",
-             currency: str) -> list[Finding]:
-    """Findings for every product whose cost tonight is complete."""
-    from .registry import rules_for_product
-
-    findings: list[Finding] = []
-    for product in products:
-        cost = costs.get(product.id)
-        if cost is None or not cost.complete:
-            continue  # a partial sum is not a cost: alerts keep their state until the line is priced again
-        rules = rules_for_product(product)
-        days = max((r.history_days() for r in rules), default=1) + 1
-        view = ProductView(product_target(product), product.yield_unit, currency,
-                           history(db, product, context.as_of, days, currency), product=product, cost=cost,
-                           drivers=drivers(db, cost), database=db)
-        for rule in rules:
-            findings += rule.evaluate(view, context)
-    return findings
