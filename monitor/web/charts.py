@@ -12,6 +12,7 @@ from typing import Callable, Sequence
 from markupsafe import Markup
 
 PALETTE = ("#1f6fb2", "#d9480f", "#2b8a3e", "#7048e8", "#c2255c", "#0b7285", "#e67700", "#495057")
+RED = "#c92a2a"  # bad news: a rise, a critical alert, a limit not to cross
 NOT_ENOUGH = "not enough history yet"
 
 
@@ -30,7 +31,7 @@ class Marker:
     day: date
     value: float
     label: str  # the message, shown on hover
-    color: str = "#c92a2a"
+    color: str = RED
 
 
 @dataclass
@@ -45,6 +46,11 @@ class Chart:
         return sum(len(s.points) for s in self.series) >= 2
 
 
+def limit_line(label: str, points: Sequence[tuple[date, float]], value: float) -> Series:
+    """A dashed red line at ``value`` across the span of ``points``: a limit the owner set."""
+    return Series(label, [(points[0][0], value), (points[-1][0], value)], RED, dashed=True)
+
+
 def sparkline(values: Sequence[float], width: int = 120, height: int = 30, label: str = "") -> Markup:
     """A small trend line: rising red, falling green, flat grey; text when there is too little."""
     if len(values) < 2:
@@ -53,7 +59,7 @@ def sparkline(values: Sequence[float], width: int = 120, height: int = 30, label
     span = (high - low) or 1.0
     step = (width - 4) / (len(values) - 1)
     points = " ".join(f"{2 + i * step:.1f},{height - 3 - (v - low) / span * (height - 6):.1f}" for i, v in enumerate(values))
-    color = "#c92a2a" if values[-1] > values[0] * 1.005 else "#2b8a3e" if values[-1] < values[0] * 0.995 else "#868e96"
+    color = RED if values[-1] > values[0] * 1.005 else "#2b8a3e" if values[-1] < values[0] * 0.995 else "#868e96"
     last_x, last_y = points.split()[-1].split(",")
     return Markup(
         '<svg class="spark" role="img" viewBox="0 0 {w} {h}" width="{w}" height="{h}"><title>{label}</title>'

@@ -108,7 +108,7 @@ async def material_view(request: Any, datasette: Any) -> Response:
         series=[charts.Series(name, page.history[name], colors[name]) for name in suppliers],
         y_label=f"{page.currency} per {units.display(page.unit)}, landed",
         format_value=lambda v: display.money(v, page.currency),
-        markers=[charts.Marker(day, price, message, "#c92a2a" if severity == "critical" else "#e67700")
+        markers=[charts.Marker(day, price, message, charts.RED if severity == "critical" else "#e67700")
                  for supplier, day, price, severity, message in page.markers],
         title=f"{page.name}: price per {units.display(page.unit)} at each supplier",
     )
@@ -123,8 +123,8 @@ async def product_view(request: Any, datasette: Any) -> Response:
     series = [charts.Series(f"cost of one {unit}", page.costs, charts.PALETTE[0])]
     if page.selling_price and page.target_margin and page.costs:
         limit = page.selling_price * (1 - page.target_margin / 100)
-        series.append(charts.Series(f"highest cost for your {page.target_margin:g}% margin ({display.money(limit, page.currency)})",
-                                    [(page.costs[0][0], limit), (page.costs[-1][0], limit)], "#c92a2a", dashed=True))
+        series.append(charts.limit_line(f"highest cost for your {page.target_margin:g}% margin ({display.money(limit, page.currency)})",
+                                        page.costs, limit))
     cost_chart = charts.Chart(
         series=series, y_label=f"{page.currency} per {unit}", format_value=lambda v: display.money(v, page.currency),
         markers=[charts.Marker(day, value, message) for day, value, kind, message in page.markers if kind != "margin"],
@@ -134,9 +134,7 @@ async def product_view(request: Any, datasette: Any) -> Response:
     if page.margins:
         margin_series = [charts.Series("margin", page.margins, charts.PALETTE[2])]
         if page.target_margin:
-            margin_series.append(charts.Series(f"your target ({page.target_margin:g}%)",
-                                               [(page.margins[0][0], page.target_margin), (page.margins[-1][0], page.target_margin)],
-                                               "#c92a2a", dashed=True))
+            margin_series.append(charts.limit_line(f"your target ({page.target_margin:g}%)", page.margins, page.target_margin))
         margin_chart = charts.render(charts.Chart(
             series=margin_series, y_label="margin, % of the selling price", format_value=lambda v: f"{v:g}%",
             markers=[charts.Marker(day, value, message) for day, value, kind, message in page.markers if kind == "margin"],
