@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import datetime
 from enum import StrEnum
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, ClassVar, Iterator, Mapping, NamedTuple, Protocol
@@ -19,6 +18,7 @@ from babel.numbers import format_currency
 from pydantic import BaseModel, ConfigDict, Field
 
 from .. import units
+from ..times import days_between, parse_time  # noqa: F401 (the rules and decisions read times through here)
 
 if TYPE_CHECKING:
     from ..config import Material
@@ -95,14 +95,6 @@ class Point(NamedTuple):
 # Windows are counted in nights: a price fetched a moment after its night's time (a re-fetch, a
 # crawl that started late) belongs to the same night, whichever side of a window's edge it falls.
 SAME_NIGHT = 1 / 24  # days
-
-
-def parse_time(ts: str) -> datetime:
-    return datetime.fromisoformat(ts.replace("Z", "+00:00"))
-
-
-def days_between(a: str, b: str) -> float:
-    return (parse_time(b) - parse_time(a)).total_seconds() / 86400
 
 
 @lru_cache(maxsize=32)

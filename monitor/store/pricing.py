@@ -24,7 +24,7 @@ import sqlite_utils
 
 from .. import display, safe_text, units
 from ..config import Config
-from ..rules.base import days_between
+from ..times import days_between
 from .items import MAX_PRICE, PriceItem, Status
 
 IMPLAUSIBLE_RATIO = 5  # a unit price 5x above or below the recent median (x10, /100 glitches) is suspect
