@@ -56,7 +56,9 @@ DOWNLOAD_WARNSIZE = 5 * 1024 * 1024
 # MemoryError, which costs the offer being read, not the night. 0: 2 GB or half the machine's memory.
 MEMUSAGE_ENABLED = True
 MEMUSAGE_WARNING_MB = 1024
-EXTENSIONS = {"spiders.memory.MemoryBound": 500}
+# spiders/politeness.py keeps in the crawl's stats (the runs table's crawl_stats) the closest two
+# requests to one site and the most one site had at once, as Scrapy's downloader started them.
+EXTENSIONS = {"spiders.memory.MemoryBound": 500, "spiders.politeness.PolitenessRecord": 510}
 SUPPLYWATCH_MEMORY_LIMIT_MB = 0
 
 # Feeds written with `scrapy crawl offers -O items.jsonl` keep every field, as `supplywatch ingest` expects.

@@ -3,6 +3,7 @@ one request at a time per supplier, no jitter, robots.txt asked once a night."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -173,9 +174,15 @@ def test_the_delay_between_pages_is_the_delay_set_second_looks_included(tmp_path
     shop.started.clear()
     shop.set("walnut-2", product_page("1200.00"), product_page("12.00"))
     assert supplywatch_run(tmp_path).returncode == 0
-    times = [t for _, t in shop.started]
-    assert [p for p, _ in shop.started][-1] == "/q/walnut-2" and len(times) == 5  # robots.txt, 3 pages, the second look
-    assert min(b - a for a, b in zip(times, times[1:])) >= 0.95  # no ±50 % jitter, and none right after the last page
+    assert [p for p, _ in shop.started] == ["/robots.txt", "/q/walnut-0", "/q/walnut-1", "/q/walnut-2", "/q/walnut-2"]  # the last: the second look
+    assert shop.most_in_flight == 1
+    # The gaps as Scrapy's downloader started the requests (its slot's own clock, the one the delay
+    # is counted from), not as the server saw them arrive: a loaded machine delivers a request late,
+    # and the next one on time, and no floor read at the server's end proves anything then.
+    stats = json.loads(sqlite_utils.Database(tmp_path / "supplywatch.db")["runs"].get(2)["crawl_stats"])
+    assert stats["politeness/requests"] == 5 and stats["politeness/sites"] == 1  # every request recorded
+    assert stats["politeness/most_at_once_per_site"] == 1
+    assert stats["politeness/closest_start_gap_seconds"] >= 1.0  # no ±50 % jitter, and none right after the last page
 
 
 def supplywatch_run(cwd: Path) -> subprocess.CompletedProcess[str]:

@@ -28,7 +28,8 @@ CRAWL_STATS = ("finish_reason", "elapsed_time_seconds", "downloader/request_coun
 
 def crawl_health(stats: dict[str, Any]) -> dict[str, Any]:
     """The figures of Scrapy's stats that say how a crawl went, with every HTTP status counted."""
-    health = {k: v for k, v in stats.items() if k in CRAWL_STATS or k.startswith(("downloader/response_status_count/", "downloader/exception_type_count/"))}
+    health = {k: v for k, v in stats.items() if k in CRAWL_STATS or k.startswith(("downloader/response_status_count/", "downloader/exception_type_count/",
+                                                                                      "politeness/"))}
     return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in health.items()}
 
 
