@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 from urllib.parse import urlsplit, urlunsplit
 
 # Escape sequences, control characters and bidi marks: one definition for the spider and the monitor.
@@ -116,22 +116,50 @@ def configured_url(url: str, secrets: Mapping[str, str]) -> str:
     return without_userinfo(conceal(url, secrets))
 
 
+class CleanedMessage:
+    """A log record's message, formatted and cleaned only when something reads it: Scrapy makes a
+    record (an item's whole repr) for every page at DEBUG, which no handler may ever show, and
+    cleaning each at once cost 2 % of a crawl's CPU. Stands in the record's ``msg`` (``args``
+    None), so ``getMessage()``, and ``str(record.msg)``, give the cleaned text."""
+
+    __slots__ = ("msg", "args", "clean", "text")
+
+    def __init__(self, msg: Any, args: Any, clean: Callable[[str], str]) -> None:
+        self.msg, self.args, self.clean = msg, args, clean
+        self.text: str | None = None
+
+    def __str__(self) -> str:
+        if self.text is None:
+            text = str(self.msg)
+            if self.args:
+                text = text % self.args
+            self.text = self.clean(text)
+        return self.text
+
+
+def clean_log_records(clean: Callable[[str], str]) -> Callable[[], None]:
+    """From now on, every log record of this process has its message passed through ``clean`` when
+    read, and its traceback at once; returns what puts the previous record factory back."""
+    make_record = logging.getLogRecordFactory()
+
+    def cleaned_record(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = make_record(*args, **kwargs)
+        record.msg, record.args = CleanedMessage(record.msg, record.args, clean), None
+        if record.exc_info and record.exc_info[0] is not None and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = clean(record.exc_text)
+        return record
+
+    cleaned_record.cleans = clean  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(cleaned_record)
+    return lambda: logging.setLogRecordFactory(make_record)
+
+
 def redact_logs() -> None:
     """From now on, every log record of this process carries redacted text, its traceback too
     (Scrapy logs the URL of each page it retries, ignores or gives up on, and the errors naming it;
     Scrapy replaces its log handlers per crawl, so this is done where records are made)."""
-    make_record = logging.getLogRecordFactory()
-    if getattr(make_record, "redacts", False):
+    if getattr(logging.getLogRecordFactory(), "cleans", None) is redact:
         return
-
-    def redacted_record(*args: Any, **kwargs: Any) -> logging.LogRecord:
-        record = make_record(*args, **kwargs)
-        message = record.getMessage()
-        if (clean := redact(message)) != message:
-            record.msg, record.args = clean, None
-        if record.exc_info and record.exc_info[0] is not None and not record.exc_text:
-            record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
-        return record
-
-    redacted_record.redacts = True  # type: ignore[attr-defined]
-    logging.setLogRecordFactory(redacted_record)
+    clean_log_records(redact)

@@ -8,7 +8,6 @@ With a ``batch`` handler, each supplier's items leave as that supplier finishes 
 
 from __future__ import annotations
 
-import logging
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
@@ -52,24 +51,11 @@ def _concealing_logs(config: Config) -> Iterator[None]:
     if not config.secrets:
         yield
         return
-    make_record = logging.getLogRecordFactory()
-
-    def concealed(*args: Any, **kwargs: Any) -> logging.LogRecord:
-        record = make_record(*args, **kwargs)
-        message = record.getMessage()
-        if (clean := config.conceal(message)) != message:
-            record.msg, record.args = clean, None
-        if record.exc_info and record.exc_info[0] is not None and not record.exc_text:
-            record.exc_text = logging.Formatter().formatException(record.exc_info)
-        if record.exc_text:
-            record.exc_text = config.conceal(record.exc_text)
-        return record
-
-    logging.setLogRecordFactory(concealed)
+    restore = safe_text.clean_log_records(config.conceal)
     try:
         yield
     finally:
-        logging.setLogRecordFactory(make_record)
+        restore()
 
 
 class _Collector:
