@@ -13,15 +13,21 @@ and before its peak; the table gives the first such push, its price and the shar
 already behind it. Then: pushes per year on the daily oil series, rebounds that rang, and 50
 one-night x100 / /100 glitches injected into daily Brent.
 
-    python benchmarks/spikes.py                       # about 5 minutes on 2 cores
+    python benchmarks/spikes.py                       # 20-45 minutes on 2 shared cores
     python benchmarks/spikes.py --data ../shared/data --jobs 2 --json /tmp/spikes.json
+    python benchmarks/spikes.py --fast                # 15 s: for iterating, not for figures
+
+``--fast`` runs only this checkout's run-up rule, in this process, over the same series: each night's
+view as the store would read it, the rule's own ``evaluate`` and the alert states' own ``apply``
+(:func:`fast_pushes`); no store, no plausibility check (a glitch shown all night is a night without a
+price, as the full run makes of it), no previous release. It agrees with the full run on the
+shipped series; the figures to quote come from the full run.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import statistics
 import subprocess
@@ -104,6 +110,85 @@ def extract_release(commit: str, into: Path) -> str:
     return str(into)
 
 
+# ---- the fast path, for iterating: the run-up rule alone, in process ------------------------------
+
+def fast_pushes(series: list[tuple[str, float]], unit: str, name: str) -> list[dict[str, Any]]:
+    """The run-up pushes of ``series`` (prices above zero) as a night would judge them, without the store:
+    each night's view holds what :func:`monitor.rules.evaluate.offer_views` and ``sampled_views`` would
+    read (the last five weeks, or the last two prices; the grid nights of the rule's reach), then the
+    default run-up rule's own ``evaluate`` and the alert states' own ``apply`` (on an in-memory table)
+    decide. Only the run-up rule rings the phone among the default rules; the plausibility check and
+    the other rules are not run (use the full run for the figures)."""
+    import bisect
+
+    import sqlite_utils
+
+    from monitor import alerts
+    from monitor.rules import DEFAULT_RULES, Context, Formatter, OfferView, Point, Scope, Target, runup
+    from monitor.rules.evaluate import julian_day
+
+    rule = next(r for r in DEFAULT_RULES if isinstance(r, runup.RunUpRule))
+    db = sqlite_utils.Database(memory=True)
+    db.execute("CREATE TABLE alerts (id INTEGER PRIMARY KEY, " + ", ".join(alerts.state.ALERT_COLUMNS) + ")")
+    fmt, known = Formatter("USD"), {}  # type: ignore[var-annotated]
+    target = Target(Scope.OFFER, "series", f"{name} at the series", material_id="series", offer_id="series", supplier_id="series")
+    stamps = [f"{day}T03:00:00+00:00" for day, _ in series]
+    days = [julian_day(t) for t in stamps]
+    pushes = []
+    for index, (day, price) in enumerate(series):
+        now = days[index]
+        recent = bisect.bisect_right(days, now - (runup.DENSE[1] + 1), 0, index + 1)
+        start = min(recent, max(index - 1, 0)) if index + 1 - recent < 2 else recent
+        history = [Point(i + 1, stamps[i], series[i][1], None, days[i]) for i in range(start, index + 1)]
+        reach = bisect.bisect_right(days, now - rule.history_days(), 0, index + 1)
+        if runup.is_dense(history):
+            keep = set()
+            for ago_from, ago_to in runup.grid_ranges(now, rule.days, rule.history_days()):
+                keep.update(range(bisect.bisect_right(days, now - ago_from, reach, index + 1), bisect.bisect_right(days, now - ago_to, reach, index + 1)))
+            sampled = [(days[i], series[i][1]) for i in sorted(keep)]
+        else:
+            sampled = [(days[i], series[i][1]) for i in range(reach, index + 1)]
+        view = OfferView(target, unit, "USD", history, sampled, supplier_name="the series")
+        findings = list(rule.evaluate(view, Context(stamps[index], fmt, known)))
+        for t in alerts.state.apply(db, findings, stamps[index], known=known):
+            if t.told and t.event in (alerts.Event.FIRED, alerts.Event.ESCALATED) and t.severity == "critical":
+                pushes.append({"date": day, "event": t.event.value, "kind": t.alert.kind, "direction": t.alert.direction,
+                               "severity": t.severity.value, "price": price, "message": t.message})
+    return pushes
+
+
+def fast(args: argparse.Namespace, sources: list[Source], series: dict[str, list[tuple[str, float]]],
+         glitches: dict[int, float]) -> None:
+    """``--fast``: the new run-up rule alone on every series in this process, the table without the
+    previous release; glitches shown all night as the nights without a price the full run makes of them."""
+    from monitor import runups
+
+    began = time.perf_counter()
+    caught = total = 0
+    for source in sources:
+        prices = [(d, p) for d, p in series[source.label] if p > 0]
+        pushes = fast_pushes(prices, source.unit, source.label)
+        found = runups.find_runups(prices)
+        for runup in found:
+            cell, ok = caught_cell(runup, pushes)
+            caught, total = caught + ok, total + 1
+            between = sum(1 for d, _ in prices if runup.start_date < d < runup.peak_date)
+            if not ok or args.verbose:
+                print(f"{source.label:<30} {runup.start_date} {runup.peak_date} {runup.rise_percent:>4.0f}% {cell:<40} ({between} between)")
+        years = (date.fromisoformat(prices[-1][0]) - date.fromisoformat(prices[0][0])).days / 365.25
+        outside = [p["date"] for p in pushes if not any(r.start_date <= p["date"] <= r.peak_date for r in found)]
+        print(f"  {source.label}: {len(pushes)} pushes, {len(pushes) / years:.2f}/yr, {len(outside)} outside run-ups"
+              + (f": {' '.join(outside)}" if source.daily else ""))
+        if source.daily and args.verbose:
+            for p in pushes:
+                print(f"      {p['date']} {p['event']:<9} {p['message']}")
+        if glitches and source.label == "Brent daily":
+            dirty = fast_pushes([night for i, night in enumerate(prices) if i not in glitches], source.unit, source.label)
+            diff = compare_pushes(pushes, dirty)
+            print(f"  glitches all night: {len(diff['added'])} added, {len(diff['removed'])} removed, {len(diff['shifted'])} moved {diff}")
+    print(f"caught {caught} of {total}; {time.perf_counter() - began:.0f} s")
+
+
 # ---- judging the pushes against the run-ups ----------------------------------------------------
 
 def first_push(pushes: list[dict[str, Any]], start: str, end: str) -> tuple[dict[str, Any] | None, int]:
@@ -166,6 +251,8 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--only", default=None, help="only the series whose label contains this")
     parser.add_argument("--json", type=Path, default=None, help="also write every figure here")
+    parser.add_argument("--fast", action="store_true", help="for iterating: the new run-up rule alone, in this process (not the figures)")
+    parser.add_argument("--verbose", action="store_true", help="with --fast: every run-up and daily push")
     args = parser.parse_args()
 
     sys.path.insert(0, str(ROOT))
@@ -178,6 +265,8 @@ def main() -> None:
     series = {s.label: backtest.read_series(data / s.path, s.date_column, s.price_column) for s in sources}
     brent = next((s for s in sources if s.label == "Brent daily"), None)
     glitches = glitch(series[brent.label], args.glitches, args.seed) if brent is not None and args.glitches else {}
+    if args.fast:
+        return fast(args, sources, series, glitches)
 
     began = time.perf_counter()
     with tempfile.TemporaryDirectory() as scratch:
@@ -201,13 +290,14 @@ def main() -> None:
     wall = time.perf_counter() - began
 
     figures: dict[str, Any] = {"series": {}, "runups": []}
-    print(f"Run-ups of 30 % or more (monitor.runups: zig-zag legs cut by a 20 % fall, rise counted from the usual level after a crash, "
-          f"at most two years to the peak).\nA push counts when the phone rang for a rise on or after the start and before the peak; "
-          f"share = how much of the rise was already behind.\n")
+    print("Run-ups of 30 % or more (monitor.runups: zig-zag legs cut by a 20 % fall, rise counted from the usual level after a crash, "
+          "at most two years to the peak).\nA push counts when the phone rang for a rise on or after the start and before the peak; "
+          "share = how much of the rise was already behind. A run-up with 0 or 1 price between its start and its peak cannot ring\n"
+          "before its peak: a rise shows on its second price (one odd price is never a level), and its second price is the peak.\n")
     header = f"{'series':<34} {'start':<10} {'peak':<10} {'rise':>5}  {'new rules: first push, share':<44} {'previous release':<40}"
     print(header)
     print("-" * len(header))
-    totals = {"new": 0, "old": 0, "runups": 0}
+    totals = {"new": 0, "old": 0, "runups": 0, "uncatchable": 0}
     for source in sources:
         prices = [(d, p) for d, p in series[source.label] if p > 0]  # the store holds prices at or below zero as suspect
         found = runups.find_runups(prices)
@@ -219,13 +309,14 @@ def main() -> None:
             totals["old"] += old_ok
             totals["runups"] += 1
             between = sum(1 for d, _ in prices if runup.start_date < d < runup.peak_date)
+            totals["uncatchable"] += between < 2
             notes = (["history ends before a peak"] if runup.ongoing else []) + (
-                [f"only {between} price{'s' if between != 1 else ''} between start and peak"] if between < 2 else [])
+                [f"cannot ring before the peak: {between} price{'s' if between != 1 else ''} between start and peak"] if between < 2 else [])
             print(f"{source.label:<34} {runup.start_date:<10} {runup.peak_date:<10} {runup.rise_percent:>4.0f}%  {new_cell:<44} {old_cell:<40}"
                   + (f"  ({'; '.join(notes)})" if notes else ""))
             figures["runups"].append({"series": source.label, "trough": runup.trough_date, "start": runup.start_date, "peak": runup.peak_date,
                                       "rise_percent": round(runup.rise_percent, 1), "ongoing": runup.ongoing, "new": new_cell, "old": old_cell,
-                                      "new_caught": new_ok, "old_caught": old_ok})
+                                      "new_caught": new_ok, "old_caught": old_ok, "prices_between": between})
         rebounds = runups.find_runups(prices, rebounds=True)
         # A push while the price was only climbing back to its usual level after a crash: in a
         # rebound that stopped there, or in the rebound part of a run-up that went on past it.
@@ -241,7 +332,8 @@ def main() -> None:
                       "seconds": round(results[(source.label, release)]["seconds"], 1)}
             for release in ("new", "old")} | {"runups": len(found), "rebounds": len(rebounds)}
 
-    print(f"\nCaught before the peak: new rules {totals['new']} of {totals['runups']}, previous release {totals['old']} of {totals['runups']}.\n")
+    print(f"\nCaught before the peak: new rules {totals['new']} of {totals['runups']}, previous release {totals['old']} of {totals['runups']} "
+          f"({totals['uncatchable']} with 0-1 prices between start and peak cannot be).\n")
     print(f"{'series':<34} {'years':>5} {'run-ups':>7} {'new: pushes/yr':>14} {'old: pushes/yr':>14} {'new: rises outside':>18} "
           f"{'old: rises outside':>18} {'rebounds rang new/old':>21} {'seconds new/old':>15}")
     for source in sources:
@@ -257,8 +349,11 @@ def main() -> None:
     if monthly:
         shares = [r["new_caught"] for r in figures["runups"] if r["series"] in monthly]
         per_series = [sum(1 for r in figures["runups"] if r["series"] == m and r["new_caught"]) / max(figures["series"][m]["runups"], 1) for m in monthly]
-        print(f"\nMonthly series: {sum(shares)} of {len(shares)} run-ups caught by the new rules; per series "
-              f"min {min(per_series):.0%}, median {statistics.median(per_series):.0%}, max {max(per_series):.0%}.")
+        old_shares = [r["old_caught"] for r in figures["runups"] if r["series"] in monthly]
+        blind = [r for r in figures["runups"] if r["series"] in monthly and r["prices_between"] < 2]
+        print(f"\nMonthly series: {sum(shares)} of {len(shares)} run-ups caught by the new rules, {sum(old_shares)} by the previous release; "
+              f"{len(blind)} cannot be (0-1 prices between start and peak), so {sum(shares)} of {len(shares) - len(blind)} that can be; "
+              f"per series min {min(per_series):.0%}, median {statistics.median(per_series):.0%}, max {max(per_series):.0%}.")
     for label in ("WTI daily", "Brent daily"):
         if label in figures["series"]:
             f = figures["series"][label]

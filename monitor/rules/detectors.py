@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import bisect
 import math
 import statistics
-from typing import NamedTuple, Sequence
+from typing import Callable, NamedTuple, Sequence
 
 MAD_TO_SIGMA = 1.4826  # a normal distribution's standard deviation per median absolute deviation
 
@@ -55,54 +56,91 @@ class Rise(NamedTuple):
     reference: float  # where the rise counts from: the climb's low, or the usual level when that low was a crash
     since: float  # the day the rise counts from (the days' own scale)
     low: float  # the climb's low (below ``reference`` when the climb began in a crash)
+    began: float = 0.0  # the day the climb began (its low since the last fall, however long ago): a later one is a new climb
 
 
 def median3(a: float, b: float, c: float) -> float:
     return max(min(a, b), min(max(a, b), c))
 
 
-def climb_start(levels: Sequence[float], fall_percent: float) -> int:
+def climb_start(levels: Sequence[float], fall_percent: float, rearm: tuple[float, float] | None = None,
+                reference: Callable[[int], float] | None = None) -> int:
     """Index of the low the current climb started from: the lowest level since the last fall of
     ``fall_percent`` from a high. A smaller dip does not restart a climb; a larger one ends it, so
-    the next climb is a new run-up."""
+    the next climb is a new run-up.
+
+    ``rearm`` (rise, pullback percent): once a climb has risen ``rise`` percent above where it counts
+    from (``reference(low)``, default its low), a pullback of ``pullback`` percent from its high also
+    ends it: the leg that follows climbs from a new low and is a run-up of its own."""
     keep = 1 - fall_percent / 100
     low = high = 0
+    rang, threshold = False, None
     for i in range(1, len(levels)):
         level = levels[i]
-        if level <= levels[high] * keep or level <= levels[low]:
+        if level <= levels[high] * keep or level <= levels[low] or (rang and rearm and level <= levels[high] * (1 - rearm[1] / 100)):
             low = high = i
+            rang, threshold = False, None
         elif level > levels[high]:
             high = i
+            if rearm and not rang and level >= levels[low] * (1 + rearm[0] / 100):
+                if threshold is None:
+                    threshold = (reference(low) if reference else levels[low]) * (1 + rearm[0] / 100)
+                rang = level >= threshold
     return low
 
 
 def run_up(prices: Sequence[float], days: Sequence[float], window_days: float, fall_percent: float = 20.0,
-           usual_days: float = 365.0) -> Rise | None:
+           usual_days: float = 365.0, tonight: float | None = None, rearm: tuple[float, float] | None = None) -> Rise | None:
     """How far tonight's level stands above where the current climb started, within ``window_days``.
 
     A level is the median of three successive prices, so a single odd night (a typo the plausibility
     check let through) is never a low, a high or tonight's level, and a move shows on its second
     night. The climb starts at its low, unless that low was below the usual level (the median price
     of the ``usual_days`` before it): then the rise counts from the usual level, which a crash does
-    not drag down, so a rebound to where the price used to be is no rise. ``prices`` (above zero)
-    and ``days`` are in time order and may reach ``usual_days`` before the window, for the usual level.
+    not drag down, so a rebound to where the price used to be is no rise. A climb that began before
+    the window in a crash still counts from the usual level before it. ``prices`` (above zero) and
+    ``days`` are in time order and may reach ``usual_days`` before the window, for the usual level.
+
+    ``tonight``: tonight's level, when ``prices`` are a sample of the past (a nightly series' grid
+    nights): the climb's low, high and falls are then judged on the sample alone, which is the same
+    every night, and only the rise is tonight's. A night that is not on the grid never ends a climb
+    that the grid will not remember ending. ``rearm``: see :func:`climb_start`.
     """
     if len(prices) != len(days):
         raise ValueError("prices and days must be the same length")
     if len(prices) < 3:
         return None
     now = days[-1]
+    every = [median3(prices[i - 2], prices[i - 1], prices[i]) for i in range(2, len(prices))]  # level i - 2 ends at price i
+
+    def usual(at: int) -> float | None:
+        """The median price of the ``usual_days`` before price ``at``."""
+        before = prices[bisect.bisect_left(days, days[at] - usual_days, 0, at):at]
+        return statistics.median(before) if before else None
+
+    def counts_from(at: int) -> float:
+        """Where a climb whose low is the level ending at price ``at`` counts from."""
+        return max(every[at - 2], usual(at) or 0.0)
+
     # Levels from the third price on: a level is always a median of three, even at the window's start.
     first = max(next(i for i, d in enumerate(days) if d >= now - window_days), 2)
-    levels = [median3(prices[i - 2], prices[i - 1], prices[i]) for i in range(first, len(prices))]
-    window = days[first:]
-    low = climb_start(levels, fall_percent)
-    before = [p for p, d in zip(prices[:first + low], days[:first + low]) if d >= window[low] - usual_days]
-    reference = max(levels[low], statistics.median(before)) if before else levels[low]
+    levels = every[first - 2:]
+    low = climb_start(levels, fall_percent, rearm, lambda i: counts_from(first + i))
+    reference = counts_from(first + low)
+    lowest = levels[low]
+    # A climb that began before the window, in a crash, is still a rebound inside it: it counts from
+    # the usual level before that crash, not from a low the window happens to start on.
+    began = 2 + climb_start(every, fall_percent, rearm, lambda i: counts_from(i + 2))
+    if began < first:
+        usual_then = usual(began) or 0.0
+        if usual_then > reference:
+            reference, lowest = usual_then, min(lowest, every[began - 2])
     if reference == levels[low]:  # the day of the lowest of the three prices whose median is the low
         at = first + low
         since = days[min(range(max(at - 2, 0), at + 1), key=lambda i: (prices[i], -i))]
     else:  # the first day of the three prices whose median reached the usual level
         at = next((first + i for i in range(low, len(levels)) if levels[i] >= reference), len(prices) - 1)
         since = days[next(i for i in range(max(at - 2, first + low), at + 1) if prices[i] >= reference or i == at)]
-    return Rise(percent_change(levels[-1], reference), levels[-1], reference, since, levels[low])
+    level = levels[-1] if tonight is None else tonight
+    start = days[min(range(began - 2, began + 1), key=lambda i: (prices[i], -i))]  # as ``since`` is told: the lowest of the three
+    return Rise(percent_change(level, reference), level, reference, since, lowest, start)

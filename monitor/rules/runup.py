@@ -2,17 +2,21 @@
 
 The price level (the median of the last three prices, so one odd night never counts) has risen
 ``percent`` within ``days`` from where its climb started: the climb's low, or, when that low was a
-crash, the usual level before it, so a rebound to where the price used to be is not a spike
-(:func:`monitor.rules.detectors.run_up`). The phone rings again only when the price has gone
-``escalate_percent`` further than when it last rang. The run-up is over once the rise is back
-under half of ``percent``, or a fall of 20 % from the climb's high ends the climb (the next climb
-is a new run-up, told again).
+crash, the usual level before it, so a rebound to where the price used to be is not a spike, even
+when the crash is older than ``days`` (:func:`monitor.rules.detectors.run_up`). The phone rings
+again when the price has gone ``escalate_percent`` further than when it last rang, or when a new
+climb reaches ``percent``. A climb ends with a fall of 20 % from its high, or, once it has risen
+``percent``, a pullback of 15 %: the leg that follows climbs from a new low and is a run-up of its
+own (a resumed climb rings again, a sag that never gives back much does not). The alert is over
+when its climb has ended or the price is back where the climb counts from.
 
-A climb's low, high and fall are judged on two nights a week (Mondays and Thursdays; the year before
-the window, for the usual level, on Thursdays) and tonight's level on the last three prices: a night
-reads some 160 prices of the last two years instead of 730, always the same nights, so what it sees
-of the past does not change from one night to the next. A series priced less often than that is
-read and judged in full.
+A climb's low, high and falls are judged on two nights a week (Mondays and Thursdays; the year
+before the window, for the usual level, on Thursdays), tonight only on how far up it stands (the
+median of the last three prices): a night reads some 160 prices of the last two years instead of
+730, always the same nights, so what it sees of the past does not change from one night to the
+next, and a night off the grid never ends a climb the grid would not remember ending. A grid night
+without a price (a glitch held as suspect, a holiday) holds the grid's last price, so a missing
+night shifts no median. A series priced less often than that is read and judged in full.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from . import detectors
 from .base import Context, Finding, Point, RuleKind, Scope, SeriesView, Severity, log_percent
 
 FALL_PERCENT = 20.0  # a fall this far from the climb's high ends it: what follows is a new climb
+PULLBACK_PERCENT = 15.0  # once a climb has risen ``percent`` (it rang), a fall this far from its high ends it too
 USUAL_DAYS = 365  # the usual level is the median price of this many days before the climb's low
 GRID_NIGHTS = (0, 3)  # the nights a climb is judged on: Julian day number % 7 (Mondays and Thursdays;
 # before the climb's window, Thursdays only)
@@ -51,7 +56,7 @@ class RunUpRule(RuleKind):
     kind: Literal["runup"]
     percent: float = Field(20.0, gt=0, le=1000, description="how far above where its climb started")
     days: int = Field(365, ge=30, le=1095, description="how long ago a climb may have started")
-    escalate_percent: float = Field(75.0, gt=0, description="how much further up before the phone rings again")
+    escalate_percent: float = Field(100.0, gt=0, description="how much further up than when the phone last rang before it rings again")
     severity: Severity = Severity.CRITICAL
 
     scopes: ClassVar[frozenset[Scope]] = frozenset({Scope.OFFER, Scope.PRODUCT})
@@ -74,15 +79,20 @@ class RunUpRule(RuleKind):
 
     def evaluate(self, view: SeriesView, context: Context) -> Iterator[Finding]:
         latest = view.latest
-        days, prices = climb_points(view) if latest is not None else ([], [])
-        rise = detectors.run_up(prices, days, self.days, FALL_PERCENT, USUAL_DAYS) if days else None
+        days, prices, tonight = climb_points(view, self.days, self.history_days()) if latest is not None else ([], [], None)
+        rise = detectors.run_up(prices, days, self.days, FALL_PERCENT, USUAL_DAYS, tonight, (self.percent, PULLBACK_PERCENT)) if days else None
         if latest is None or rise is None:
             return
-        holds = detectors.band(rise.percent, self.percent, self.percent / 2)
+        # Over only once the price is back where its climb counts from, or the climb has ended (a
+        # fall, or a pullback after it rang): a climb that sags and resumes is still the one told of.
+        holds = detectors.band(rise.percent, self.percent, self.percent)
         fmt, unit = context.fmt, view.unit
         today, since = calendar_day(latest.day), calendar_day(rise.since)
+        told = context.firing(Finding(self, view.target, "up", None, self.severity, "", unit=unit, currency=view.currency).fingerprint)
+        if holds is not False and told is not None and told.anchor_at and calendar_day(rise.began).isoformat() > told.anchor_at[:10]:
+            holds = False  # the climb the owner was told of has ended: the one under way is news of its own
         now, start = fmt.price(latest.unit_price, unit), fmt.price(rise.reference, unit)
-        if holds:
+        if holds is not False:
             up = detectors.percent_change(latest.unit_price, rise.reference)
             message = f"{view.label} up {up:.0f}% since {day_text(since, today)}, now {now}"
             if rise.reference > rise.low * 1.1:  # the climb began in a crash: counted from where the price used to be
@@ -92,14 +102,12 @@ class RunUpRule(RuleKind):
             why = view.explain("up", since.isoformat())
             if why:
                 message += f"; {why}"
+        elif told is not None and told.anchor and told.anchor_at:
+            began = date.fromisoformat(told.anchor_at[:10])
+            message = (f"{view.label}: the run-up since {day_text(began, today)} is over, now {now} "
+                       f"({detectors.percent_change(latest.unit_price, told.anchor):+.0f}% on its {fmt.price(told.anchor, unit)} then)")
         else:
-            told = context.firing(Finding(self, view.target, "up", None, self.severity, "", unit=unit, currency=view.currency).fingerprint)
-            if told is not None and told.anchor and told.anchor_at:
-                began = date.fromisoformat(told.anchor_at[:10])
-                message = (f"{view.label}: the run-up since {day_text(began, today)} is over, now {now} "
-                           f"({detectors.percent_change(latest.unit_price, told.anchor):+.0f}% on its {fmt.price(told.anchor, unit)} then)")
-            else:
-                message = f"{view.label}: no run-up, now {now}"
+            message = f"{view.label}: no run-up, now {now}"
         # Escalation is measured in the price itself: the phone rings again once it is
         # ``escalate_percent`` above where it was when the phone last rang.
         yield Finding(self, view.target, "up", holds, self.severity, message, latest.unit_price, rise.reference,
@@ -113,27 +121,48 @@ def is_dense(history: list[Point]) -> bool:
     return len(history) >= DENSE[0] and history[-DENSE[0]].day > history[-1].day - DENSE[1]
 
 
-def grid_ranges(now_day: float, window_days: float, reach_days: float) -> list[tuple[float, float]]:
-    """The grid nights of the last ``window_days``, and the last grid night of each week before that
-    back to ``reach_days`` (enough for the median of a year that the usual level is), as (days ago
-    from, days ago to): each night from its UTC midnight to the next."""
+def grid_days(now_day: float, window_days: float, reach_days: float) -> list[int]:
+    """The grid nights (day numbers, oldest first): Mondays and Thursdays of the last ``window_days``,
+    Thursdays before that back to ``reach_days``."""
     today = math.floor(now_day + 0.5)
-    return [(now_day - (day - 0.5), max(now_day - (day + 0.5), 0.0))
-            for day in range(today, math.floor(now_day - reach_days) - 1, -1)
+    return [day for day in range(math.floor(now_day - reach_days), today + 1)
             if day % 7 == GRID_NIGHTS[-1] or (day % 7 in GRID_NIGHTS and day >= now_day - window_days)]
 
 
-def climb_points(view: SeriesView) -> tuple[list[float], list[float]]:
-    """The (days, prices) a climb is judged on: a dense series' grid nights and its last three
-    prices, or every price of a sparse one. ``view.sampled`` holds the (day, price) pairs read of
-    the far past for it, when they were read apart from the history (offers); else the history is all."""
+def grid_ranges(now_day: float, window_days: float, reach_days: float) -> list[tuple[float, float]]:
+    """The grid nights of the last ``window_days``, and the last grid night of each week before that
+    back to ``reach_days`` (enough for the median of a year that the usual level is), as (days ago
+    from, days ago to): each night from its UTC midnight to the next, newest first."""
+    return [(now_day - (day - 0.5), max(now_day - (day + 0.5), 0.0)) for day in reversed(grid_days(now_day, window_days, reach_days))]
+
+
+def climb_points(view: SeriesView, window_days: float, reach_days: float) -> tuple[list[float], list[float], float | None]:
+    """The (days, prices) a climb is judged on, and tonight's level when they are a sample: a dense
+    series' grid nights and the median of its last three prices, or every price of a sparse one (and
+    None). ``view.sampled`` holds the (day, price) pairs read of the far past for it, when they were
+    read apart from the history (offers); else the history is all.
+
+    A grid night without a price (a glitch held as suspect, a holiday, a page that failed) holds the
+    grid's last price, once: a missing night neither shifts the medians of three nor the median of a
+    year that the climb is judged on."""
     history = view.history
     far = view.sampled if view.sampled is not None else [(p.day, p.unit_price) for p in history]
-    if is_dense(history):
-        last = history[-3:]
-        first = last[0].day
-        pairs = [(d, price) for d, price in far if d < first and math.floor(d + 0.5) % 7 in GRID_NIGHTS]
-        pairs += [(p.day, p.unit_price) for p in last]
-    else:
+    if not is_dense(history):
         pairs = sorted(dict(far + [(p.day, p.unit_price) for p in history]).items())
-    return [d for d, _ in pairs], [price for _, price in pairs]
+        return [d for d, _ in pairs], [price for _, price in pairs], None
+    nights = {math.floor(d + 0.5): (d, price) for d, price in sorted(far + [(p.day, p.unit_price) for p in history])}
+    days: list[float] = []
+    prices: list[float] = []
+    carried = False
+    for night in grid_days(history[-1].day, window_days, reach_days):
+        if night in nights:
+            day, price = nights[night]
+            days.append(day)
+            prices.append(price)
+            carried = False
+        elif prices and not carried:
+            days.append(days[-1])
+            prices.append(prices[-1])
+            carried = True
+    a, b, c = (p.unit_price for p in history[-3:])
+    return days, prices, detectors.median3(a, b, c)
