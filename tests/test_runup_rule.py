@@ -26,7 +26,8 @@ def nights(tmp_path):
     """Feed nightly walnut prices through the real pipeline beside a steady cherry offer; each night
     returns what the owner was told, as (event, kind, direction, pushed, message)."""
 
-    def make(walnut_rules: str = DEFAULT, extra: str = "", flat_days: int = 60, flat: float = 10.0):
+    def make(walnut_rules: str = DEFAULT, extra: str = "", flat_days: int = 60, flat: float = 10.0,
+             history: list[float] | None = None):
         rules = f"\n          rules: {walnut_rules}" if walnut_rules != DEFAULT else ""
         path = write_config(tmp_path, f"""
         - id: walnut
@@ -40,8 +41,11 @@ def nights(tmp_path):
           rules: [{{kind: threshold, above: 100}}]
         """, extra=extra)
         # Two months at a steady price before the nights the test feeds (stored, not judged: faster).
-        before = days_between((START - timedelta(days=flat_days)).date().isoformat(), (START - timedelta(days=1)).date().isoformat())
-        store_history(path, {"walnut@acme": [(d, flat) for d in before], "cherry@acme": [(d, 9.0) for d in before]})
+        # ``history``: walnut's own prices of the nights before instead (one a night, the last the night before).
+        days = len(history) if history is not None else flat_days
+        before = days_between((START - timedelta(days=days)).date().isoformat(), (START - timedelta(days=1)).date().isoformat())
+        walnut = list(zip(before, history)) if history is not None else [(d, flat) for d in before]
+        store_history(path, {"walnut@acme": walnut, "cherry@acme": [(d, 9.0) for d in before]})
         config = config_module.load(path)
         db, _ = pipeline.open_store(config)
         night = {"n": 0}
@@ -134,3 +138,38 @@ def test_a_product_cost_run_up_names_the_input_that_drove_it(nights):
     cost = 10 * round(prices[night], 2) + 90.0  # walnut's page shows cents
     assert message.startswith("Side table up ") and f"now ${cost:.2f} each (was $190.00 each)" in message
     assert "mostly Walnut +" in message and "at Acme Lumber" in message
+
+
+def test_a_climb_that_resumes_after_a_pullback_rings_again_as_a_new_run_up(nights):
+    feed, _ = nights()
+    rise = climb(10.0, 1.0, 30) + [10.0 * 1.01 ** 30] * 6  # rings at about +20 %, then holds a week
+    pullback = [rise[-1] * (1 - 0.17 * n / 12) for n in range(1, 13)] + [rise[-1] * 0.83] * 6  # gives back 17 % of its high
+    resumed = climb(pullback[-1], 1.5, 20)  # +35 % from the pullback's low: a new leg, news the owner has not heard
+    prices = rise + pullback + resumed
+    rang = runup_events([feed(p) for p in prices])
+    assert [(event, pushed) for _, event, pushed, _ in rang] == [("fired", True), ("resolved", False), ("fired", True)]
+    (first, *_), (over, _, _, ended), (again, _, _, message) = rang
+    assert first < 30 <= over < 54 < again  # over once the pullback has shown; the new leg rings on its own way up
+    assert "the run-up since February 26 is over" in ended  # said in the digest, not on the phone
+    low_night = START + timedelta(days=len(rise) + len(pullback) - 1)
+    assert prices[again] / pullback[-1] >= 1.2 and f"since {low_night:%B} " in message
+
+
+def test_a_sag_that_gives_back_little_stays_the_run_up_already_told(nights):
+    feed, _ = nights()
+    rise = climb(10.0, 1.0, 30) + [10.0 * 1.01 ** 30] * 6
+    sag = [rise[-1] * (1 - 0.08 * n / 8) for n in range(1, 9)] + [rise[-1] * 0.92] * 6  # 8 % off its high
+    resumed = climb(sag[-1], 1.5, 20)  # +35 % again, but the climb never ended: no news until much further up
+    rang = runup_events([feed(p) for p in rise + sag + resumed])
+    assert [(event, pushed) for _, event, pushed, _ in rang] == [("fired", True)]
+
+
+def test_a_slow_rebound_from_a_crash_older_than_the_window_never_rings(nights):
+    """A price at 10 for months crashes to 4 and takes a year and a half to climb back to 7: within
+    the last year it rose 40 %, but all of it is a rebound, still 30 % under where it used to be
+    (oil in 2009-10). It counts from the usual level before the crash, however old the crash."""
+    usual, crash = [10.0] * 170, [10.0 - 6.0 * n / 30 for n in range(1, 31)]
+    rebound = [4.0 + 3.0 * n / 530 for n in range(1, 531)]
+    feed, _ = nights(history=usual + crash + rebound)
+    told = [feed(7.0 * 1.003 ** n) for n in range(1, 15)]
+    assert runup_events(told) == []
