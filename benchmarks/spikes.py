@@ -79,7 +79,7 @@ def replay(tree: str | None) -> None:
     job = json.load(sys.stdin)
     series = [(day, price) for day, price in job["series"]]
     began = time.process_time()
-    options = {"first_looks": {int(k): v for k, v in job["first_looks"].items()}} if job.get("first_looks") else {}
+    options: dict[str, Any] = {"first_looks": {int(k): v for k, v in job["first_looks"].items()}} if job.get("first_looks") else {}
     result = backtest.backtest(series, unit=job["unit"], name=job["name"], **options)
     events = [e if isinstance(e, dict) else vars(e) for e in result.events]  # dicts before b9d6a55's successor, records since
     pushes = [{k: e[k] for k in ("date", "event", "kind", "direction", "severity", "price", "message")}
@@ -142,7 +142,7 @@ def fast_pushes(series: list[tuple[str, float]], unit: str, name: str) -> list[d
         history = [Point(i + 1, stamps[i], series[i][1], None, days[i]) for i in range(start, index + 1)]
         reach = bisect.bisect_right(days, now - rule.history_days(), 0, index + 1)
         if runup.is_dense(history):
-            keep = set()
+            keep: set[int] = set()
             for ago_from, ago_to in runup.grid_ranges(now, rule.days, rule.history_days()):
                 keep.update(range(bisect.bisect_right(days, now - ago_from, reach, index + 1), bisect.bisect_right(days, now - ago_to, reach, index + 1)))
             sampled = [(days[i], series[i][1]) for i in sorted(keep)]

@@ -4,7 +4,6 @@ night, with the immediate re-fetch a real night does)."""
 
 import json
 import random
-from datetime import date
 from pathlib import Path
 
 import pytest
@@ -138,8 +137,6 @@ def test_fifty_glitches_shown_all_night_count_as_nights_without_a_price_and_add_
     assert glitched.suspect_rows == 50 and without.suspect_rows == clean.suspect_rows == 0
     assert [(e.date, e.event, e.direction, e.kind, e.pushed) for e in glitched.events] == [
         (e.date, e.event, e.direction, e.kind, e.pushed) for e in without.events]
-    # No push added or lost. A night without a price can move a run-up push to the rule's next
-    # reading (it reads daily series two nights a week): at most a few days, never a new push.
-    near = lambda a, b: a[1:] == b[1:] and abs((date.fromisoformat(a[0]) - date.fromisoformat(b[0])).days) <= 4  # noqa: E731
-    assert pushes(glitched) and len(pushes(glitched)) == len(pushes(clean))
-    assert all(near(g, c) for g, c in zip(pushes(glitched), pushes(clean)))
+    # No push added, lost or moved: a grid night the run-up rule reads without a price holds the
+    # grid's last price, so the medians its climbs are judged on do not shift.
+    assert pushes(glitched) and pushes(glitched) == pushes(clean)
