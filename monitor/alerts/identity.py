@@ -11,6 +11,7 @@ import sqlite_utils
 
 from ..rules import QUOTE_MARGIN, REORDER, RuleKind, Scope, Target, extraction_rule, index_rules_for, rules_for_material, rules_for_product
 from ..rules.base import watch_key
+from ..rules.indexed import index_offer_target, index_target
 from ..rules.registry import BUILT_IN, kind_name
 from .state import OPEN, Alert, Transition, open_alerts, retire
 
@@ -39,12 +40,10 @@ def live_fingerprints(config: Config) -> set[str]:
             for index_id in material.indexes:
                 if index_rule.kind == "above_index":
                     for offer in mine:
-                        target = Target(Scope.OFFER, f"{offer.offer_id}~{index_id}", material.name, material_id=material.id,
-                                        offer_id=offer.offer_id, supplier_id=offer.supplier)
+                        target = index_offer_target(material, index_id, offer.offer_id, offer.supplier, suppliers[offer.supplier])
                         live.update(_fingerprints(index_rule, target, "%", config.currency))
                 else:
-                    live.update(_fingerprints(index_rule, Target(Scope.MATERIAL, f"{material.id}~{index_id}", material.name,
-                                                           material_id=material.id), "%", config.currency))
+                    live.update(_fingerprints(index_rule, index_target(material, index_id), "%", config.currency))
         for rule in rules:
             if Scope.OFFER in rule.scopes or rule.kind == "cheapest":
                 for offer in mine:
@@ -144,10 +143,9 @@ def rekey(db: sqlite_utils.Database, config: Config) -> int:
                 if rule is not None and len(parts) == 3:
                     if kind == "above_index" and alert.offer_id in offers:
                         offer = offers[alert.offer_id]
-                        target = Target(Scope.OFFER, f"{offer.offer_id}~{parts[1]}", material.name, material_id=material.id,
-                                        offer_id=offer.offer_id, supplier_id=offer.supplier)
+                        target = index_offer_target(material, parts[1], offer.offer_id, offer.supplier, suppliers[offer.supplier])
                     else:
-                        target = Target(Scope.MATERIAL, f"{material.id}~{parts[1]}", material.name, material_id=material.id)
+                        target = index_target(material, parts[1])
                     new = f"{watch_key(rule, target, alert.direction, '%', config.currency)}:{alert.direction}"
             elif kind == "extraction" and alert.supplier_id in suppliers:
                 target = Target(Scope.SUPPLIER, alert.supplier_id, suppliers[alert.supplier_id], supplier_id=alert.supplier_id)

@@ -23,9 +23,9 @@ import sqlite_utils
 from .. import display
 from ..config import Config, Material
 from ..rules.above_index import AboveIndexRule
-from ..rules.base import Finding, Scope, Target
+from ..rules.base import Finding
 from ..rules.index_moves import IndexMoveRule
-from ..rules.indexed import IndexRule
+from ..rules.indexed import IndexRule, index_offer_target, index_target
 from ..rules.registry import index_rules_for
 from . import indexes
 from .prices import DayPrice
@@ -48,17 +48,6 @@ class SupplierMove:
 def index_rules(config: Config, material: Material) -> list[IndexRule]:
     """The index rules a material is judged by: its (or the defaults') own, or all three when none is set."""
     return list(index_rules_for(config, material))
-
-
-def material_target(material: Material, index_id: str) -> Target:
-    """What an index rule on a material watches: the material beside one of its indexes."""
-    return Target(Scope.MATERIAL, f"{material.id}~{index_id}", material.name, material_id=material.id)
-
-
-def offer_target(material: Material, index_id: str, offer_id: str, supplier_id: str, supplier_name: str) -> Target:
-    """What ``above_index`` watches: one offer of the material beside one of its indexes."""
-    return Target(Scope.OFFER, f"{offer_id}~{index_id}", f"{material.name} at {supplier_name}", material_id=material.id,
-                  offer_id=offer_id, supplier_id=supplier_id)
 
 
 def supplier_moves(histories: dict[tuple[str, str, str], list[DayPrice]], since: date, today: date,
@@ -117,7 +106,7 @@ def judge(material: Material, index_name: str, index_id: str, points: Sequence[i
                            f"({listed}): {advice}") if holds else (
                            f"{material.name}: " + (f"your suppliers came down with {index_name} ({listed})" if moved_with
                                                    else f"{index_name} is no longer falling ({change:+.1f}%, {span})"))
-            findings.append(Finding(rule, material_target(material, index_id), rule.directions[0], holds, rule.severity,
+            findings.append(Finding(rule, index_target(material, index_id), rule.directions[0], holds, rule.severity,
                                     message, change, rule.percent * sign, unit="%"))
         else:
             assert isinstance(rule, AboveIndexRule)
@@ -133,7 +122,7 @@ def judge(material: Material, index_name: str, index_id: str, points: Sequence[i
                 message = (f"{material.name} at {s.supplier_name} rose {s.percent:.1f}% while {index_name} moved {change:+.1f}% "
                            f"({span}): this rise is not the market; ask {s.supplier_name} why, or compare suppliers"
                            ) if holds else f"{material.name} at {s.supplier_name} back in line with {index_name} ({display.change(s.percent)} vs {display.change(change)})"
-                findings.append(Finding(rule, offer_target(material, index_id, s.offer_id, s.supplier_id, s.supplier_name), "above",
+                findings.append(Finding(rule, index_offer_target(material, index_id, s.offer_id, s.supplier_id, s.supplier_name), "above",
                                         holds, rule.severity, message, s.percent, change, unit="%"))
     return findings
 

@@ -5,11 +5,14 @@ what each rule watches."""
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from pydantic import Field
 
-from .base import RuleKind, Scope
+from .base import RuleKind, Scope, Target
+
+if TYPE_CHECKING:
+    from ..config import Material
 
 
 class IndexRule(RuleKind):
@@ -22,3 +25,14 @@ class IndexRule(RuleKind):
 
     def history_days(self) -> float:
         return 0  # the market module reads its own history
+
+
+def index_target(material: Material, index_id: str) -> Target:
+    """What ``index_rise`` and ``index_fall`` watch: the material beside one of its indexes."""
+    return Target(Scope.MATERIAL, f"{material.id}~{index_id}", material.name, material_id=material.id)
+
+
+def index_offer_target(material: Material, index_id: str, offer_id: str, supplier_id: str, supplier_name: str) -> Target:
+    """What ``above_index`` watches: one offer of the material beside one of its indexes."""
+    return Target(Scope.OFFER, f"{offer_id}~{index_id}", f"{material.name} at {supplier_name}", material_id=material.id,
+                  offer_id=offer_id, supplier_id=supplier_id)
