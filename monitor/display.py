@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 import re
 from functools import lru_cache
+from typing import Any
 
 from babel.numbers import format_currency, get_currency_precision
 
@@ -72,3 +73,33 @@ def count(number: int, word: str) -> str:
     if number == 0:
         return f"no {units.plural(word)}"
     return f"{number} {word if number == 1 else units.plural(word)}"
+
+
+def run_summary(summary: dict[str, Any], fired: int, resolved: int, failing: list[str], node_problems: list[str],
+                still_queued: int) -> str:
+    """The run's one line, saying only what matters: "5 prices from 5 offers; 2 alerts fired, 1 resolved";
+    "3 prices from 5 offers (1 missing, 1 error); no price at all from Holz Berger; no new alerts".
+    Zeros are left out; ``failing`` are suppliers' names."""
+    offers, prices = summary["offers"], summary["prices"]
+    head = f"{prices:,} {'price' if prices == 1 else 'prices'} from {offers:,} {'offer' if offers == 1 else 'offers'}"
+    gaps = [f"{summary['missing']:,} missing" if summary["missing"] else "",
+            f"{summary['errors']:,} {'error' if summary['errors'] == 1 else 'errors'}" if summary["errors"] else "",
+            f"{summary['suspect']:,} held back as suspect" if summary["suspect"] else "",
+            f"{summary['node_errors']:,} not fetched because a scrapyd node failed" if summary.get("node_errors") else ""]
+    gaps = [g for g in gaps if g]
+    parts = [head + (f" ({', '.join(gaps)})" if gaps else "")]
+    if failing:
+        parts.append(f"no price at all from {', '.join(failing)}")
+    if node_problems:
+        parts.append(f"{count(len(node_problems), 'scrapyd node problem')}: " + " | ".join(node_problems))
+    if fired and resolved:
+        parts.append(f"{count(fired, 'alert')} fired, {resolved:,} resolved")
+    elif fired:
+        parts.append(f"{count(fired, 'alert')} fired")
+    elif resolved:
+        parts.append(f"{count(resolved, 'alert')} resolved")
+    else:
+        parts.append("no new alerts")
+    if still_queued:
+        parts.append(f"{count(still_queued, 'notification')} not delivered (kept for the next run)")
+    return "; ".join(parts)

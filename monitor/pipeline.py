@@ -36,7 +36,7 @@ import sqlite_utils
 
 from spiders.offer import OfferSpec
 
-from . import alerts, costing, decisions, notify, private_files, rules, safe_text, store
+from . import alerts, costing, decisions, display, notify, private_files, rules, safe_text, store
 from .alerts import silences
 from .config import Config
 from .crawl import feeds
@@ -327,26 +327,15 @@ class Run:
         told = [t for t in self.transitions if t.told]
         fired = sum(t.event == alerts.Event.FIRED for t in told)
         resolved = sum(t.event == alerts.Event.RESOLVED for t in told)
-        n = lambda count, word: f"{count} {word if count == 1 else word + 's'}"  # noqa: E731  ("1 alert", "2 alerts")
-        parts = [f"{n(summary['offers'], 'offer')}: {n(summary['prices'], 'price')}, {summary['missing']} missing, "
-                 f"{n(summary['errors'], 'error')}, {summary['suspect']} suspect"]
-        if summary["node_errors"]:
-            parts[0] += f", {summary['node_errors']} not fetched because a scrapyd node failed"
-        if failing:
-            names = {s.id: s.name for s in self.config.suppliers}
-            parts.append(f"no price at all from {', '.join(names.get(s, s) for s in failing)}")
-        if self.node_problems:
-            parts.append(f"{len(self.node_problems)} scrapyd node problem(s): " + " | ".join(self.node_problems))
-        parts.append(f"{n(fired, 'alert')} fired, {resolved} resolved")
-        if still_queued:
-            parts.append(f"{n(still_queued, 'notification')} not delivered (kept for the next run)")
+        names = {s.id: s.name for s in self.config.suppliers}
+        message = display.run_summary(summary, fired, resolved, [names.get(s, s) for s in failing], self.node_problems, still_queued)
         if summary["offers"] and not summary["prices"]:
             status = RunStatus.FAILED
         elif summary["missing"] or summary["errors"] or summary["suspect"] or summary["node_errors"] or still_queued or self.node_problems:
             status = RunStatus.PARTIAL
         else:
             status = RunStatus.OK
-        return status, "; ".join(parts)
+        return status, message
 
 
 # ---- the ways prices come in ---------------------------------------------------------------

@@ -111,7 +111,7 @@ def test_demo_site_only_lets_run_work_in_the_demo_directory(demo):
                 time.sleep(0.1)
         result = supplywatch("run", cwd=directory)
         assert result.returncode == 0, result.stdout + result.stderr
-        assert "7 offers: 7 prices" in result.stdout
+        assert "7 prices from 7 offers" in result.stdout
     finally:
         site.terminate()
         site.wait(timeout=10)

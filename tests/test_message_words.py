@@ -130,7 +130,8 @@ def test_the_digest_names_offers_and_says_each_kind_in_words(told):
     assert "  Beeswax at Holz Berger: the page could not be fetched (connection refused)" in body
     assert "  [WARNING] Holz Berger: its page gave no price tonight; its price alerts wait until it recovers" in body
     assert "Held back (the supplier's pages look broken):\n  Holz Berger: price alerts wait until its pages give prices again" in body
-    assert summary.startswith("7 offers: 5 prices, 0 missing, 2 errors, 0 suspect; no price at all from Holz Berger; 5 alerts fired, 0 resolved")
+    assert summary.startswith("5 prices from 7 offers (2 errors); no price at all from Holz Berger; 5 alerts fired")
+    assert not re.search(r"\b0 ", summary)  # nothing said of what did not happen
     _, (first,), first_summary = told["2026-03-01"]
     assert "  [INFO] Acme Lumber is now the cheapest for White oak: $10.00/bd ft (next: Corner Shop at $11.00/bd ft)" in first["message"]
     assert first["title"] == "supplywatch, 1 Mar 2026: 1 new alert"
@@ -138,6 +139,7 @@ def test_the_digest_names_offers_and_says_each_kind_in_words(told):
     assert "  [RESOLVED] Birch plywood at Acme Lumber is back in stock at $60.00/sheet" in third["message"]
     assert "1 new alert, 1 alert moved further, 1 resolved alert" in third["title"]
     assert "2 alerts fired, 1 resolved" in third_summary
+    assert first_summary == "7 prices from 7 offers; 1 alert fired"
     everything = "\n".join(m["title"] + "\n" + m["message"] for day in told.values() for messages in day[:2] for m in messages)
     for jargon in ("@", "board_foot", "rule:", "supplywatch digest", "in 0 days", "+0.0%", "1 alerts", "(s)", "T03:00"):
         assert jargon not in everything, jargon
@@ -155,3 +157,13 @@ def test_a_digest_sent_late_says_so_and_never_reads_like_tonights(told):
     assert "  [RESOLVED] Side table: margin back to 50.0% (target 40%), cost $200.00/table" in inbox[1]["message"]
     assert "  [RESOLVED] Cherry 4/4 at Corner Shop: valid prices again ($9.00/bd ft)" in inbox[1]["message"]
     assert "  [RESOLVED] Holz Berger: its pages give prices again (1 of 1)" in inbox[1]["message"]
+
+
+def test_a_quiet_nights_summary_says_only_that_nothing_new_happened():
+    from monitor import display
+
+    quiet = {"offers": 5, "prices": 5, "missing": 0, "errors": 0, "suspect": 0, "node_errors": 0}
+    assert display.run_summary(quiet, 0, 0, [], [], 0) == "5 prices from 5 offers; no new alerts"
+    broken = {**quiet, "prices": 3, "missing": 1, "suspect": 1}
+    assert (display.run_summary(broken, 0, 1, [], [], 1)
+            == "3 prices from 5 offers (1 missing, 1 held back as suspect); 1 alert resolved; 1 notification not delivered (kept for the next run)")

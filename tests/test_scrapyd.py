@@ -93,7 +93,7 @@ def test_run_via_scrapyd_stores_what_an_in_process_run_stores(tmp_path, sites, s
     assert supplywatch("run", cwd=here).returncode == 1  # one 404, one missing price
     result = supplywatch("run", "--via", "scrapyd", scrapyd_url, "--jobs", "2", cwd=there, timeout=180)
     assert result.returncode == 1, result.stderr
-    assert "5 offers: 3 prices, 1 missing, 1 error," in result.stdout
+    assert "3 prices from 5 offers (1 missing, 1 error)" in result.stdout
 
     assert rows(here / "supplywatch.db") == rows(there / "supplywatch.db")
     assert len(rows(there / "supplywatch.db")) == 5

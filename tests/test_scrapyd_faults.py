@@ -324,6 +324,6 @@ def test_ten_thousand_offers_reach_their_jobs_without_the_command_line(tmp_path,
     write_config(tmp_path, "- id: walnut\n  name: Walnut\n  unit: kg\n  offers:\n" + "\n".join(lines))
     result = supplywatch("run", *via(a, b), cwd=tmp_path, timeout=900)
     assert result.returncode == 1, result.stderr
-    assert "10000 offers: 0 prices, 10000 missing, 0 errors" in result.stdout
+    assert "0 prices from 10,000 offers (10,000 missing)" in result.stdout
     run = sqlite_utils.Database(tmp_path / "supplywatch.db")["runs"].get(1)
     assert run["status"] == "failed" and json.loads(run["crawl_stats"])["scrapyd_jobs"] == 2  # no price on either page
