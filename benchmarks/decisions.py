@@ -115,7 +115,7 @@ def main() -> None:
     out: dict[str, list] = {"buy_window": [], "index_rules": []}
     started = time.perf_counter()
     if not args.json:
-        print(f"Buy-window verdict vs a fixed schedule (4 weeks' usage every 4 weeks), 1 unit a day, lead 7 + safety 7 days")
+        print("Buy-window verdict vs a fixed schedule (4 weeks' usage every 4 weeks), 1 unit a day, lead 7 + safety 7 days")
         print(f"{'series':<46} {'years':>5} {'verdict':>10} {'schedule':>10} {'saved':>7} {'stock d':>8} {'buys':>11} short "
               f"{'matched':>10} {'saved':>7}")
     for name, load, shelf, index in BUY_WINDOW:
@@ -139,7 +139,7 @@ def main() -> None:
         print("  (saved: how much less per unit the verdict's buyer paid; stock d: average days of usage held, verdict/schedule;")
         print("   matched: a schedule buying S days' usage every S days, S twice the verdict's average stock, so both hold as much;")
         print("   its saved: how much less per unit the verdict's buyer paid than it)")
-        print(f"\nIndex rules on a supplier-like series (index known from its month's end + 15 days; replayed weekly)")
+        print("\nIndex rules on a supplier-like series (index known from its month's end + 15 days; replayed weekly)")
         print(f"{'supplier-like series':<34} {'index':<34} {'lead':>4} {'corr':>11}  {'rule':<12} {'fired':>5} {'/yr':>5} "
               f"{'borne out':>10} {'any week':>9} {'days':>5}")
     for supplier_name, supplier, index_name, index in INDEX_PAIRS:

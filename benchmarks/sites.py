@@ -91,7 +91,7 @@ def _serve(suppliers: int, port_file: str, night: "multiprocessing.Value[int]", 
     async def main() -> None:
         ports = []
         for s in range(suppliers):
-            server = await asyncio.start_server(lambda r, w, site=address(s): _answer(r, w, night, script, latency, counts, site),
+            server = await asyncio.start_server(lambda r, w, site=address(s): _answer(r, w, night, script, latency, counts, site),  # noqa: B008 (binds this supplier's address)
                                                 address(s), 0, backlog=64)
             ports.append(server.sockets[0].getsockname()[1])
         Path(port_file).write_text(" ".join(map(str, ports)))

@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from monitor import backtest, config as config_module, pipeline, store  # noqa: E402
+from monitor import backtest, config as config_module, pipeline  # noqa: E402
 from monitor.rules import DEFAULT_RULES  # noqa: E402
 
 SUPPLIERS = 10
@@ -60,7 +60,7 @@ class Site:
                         body = b"User-agent: *\nAllow: /\n"
                     else:
                         i = int(self.path.rsplit("/", 1)[-1])
-                        price = site.prices[i][site.night]
+                        price = site.prices[i][site.night]  # noqa: B023 (site is this class's own, bound above)
                         body = (f'<html><head><script type="application/ld+json">{{"@type": "Product", "name": "Item {i}", '
                                 f'"offers": {{"@type": "Offer", "price": "{price}", "priceCurrency": "USD"}}}}</script></head></html>').encode()
                     self.send_response(200)

@@ -174,18 +174,18 @@ def demo(tmp_path_factory) -> tuple[Path, str]:
 
 
 EVIL = "<script>alert('owned')</script> Ltd"
-NAMES = f"""
+NAMES = """
 - id: screws
   name: "Screws <M6>"
   unit: box
   offers:
-    - {{supplier: ab, url: "http://127.0.0.1:9/screws"}}
-    - {{supplier: evil, url: "http://127.0.0.1:9/screws-evil"}}
+    - {supplier: ab, url: "http://127.0.0.1:9/screws"}
+    - {supplier: evil, url: "http://127.0.0.1:9/screws-evil"}
 - id: flour
   name: "Flour & Co's \\"best\\""
   unit: kg
   offers:
-    - {{supplier: ab, url: "http://127.0.0.1:9/flour", pack: 1 sack}}
+    - {supplier: ab, url: "http://127.0.0.1:9/flour", pack: 1 sack}
 """
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import math
 from datetime import date, datetime, timedelta, timezone
 
-import sqlite_utils
 
 from monitor.config import BuyWindow
 from monitor.decisions import backtests, buywindow, indexes

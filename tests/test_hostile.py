@@ -102,8 +102,8 @@ def test_one_offers_crash_costs_that_offer_alone_not_its_page_neighbours(tmp_pat
 
 def test_control_characters_from_pages_are_stripped_and_text_capped(tmp_path, sites):
     noisy = "<html><body><h1>Walnut</h1><span class=price>\x1b]0;pwned\x07\x1b[2J$12.00" + " \u202e" + "x" * 5000 + "</span></body></html>"
-    lines = [f'        - {{supplier: acme, id: noisy, price: "css:.price::text", url: "{{acme}}/p/noisy"}}',
-             f'        - {{supplier: acme, id: wrong-variant, variant: "\\e[31mRED", url: "{{acme}}/p/variants"}}']
+    lines = ['        - {supplier: acme, id: noisy, price: "css:.price::text", url: "{acme}/p/noisy"}',
+             '        - {supplier: acme, id: wrong-variant, variant: "\\e[31mRED", url: "{acme}/p/variants"}']
     variants = {"@type": "Product", "name": "Walnut", "offers": [offer("10.00", sku="A\x1b[2J"), offer("11.00", sku="B")]}
     result, rows, _ = night(tmp_path, sites, {"noisy": (noisy,), "variants": (json_ld(variants),)}, offer_lines=lines)
     assert result.returncode in (0, 1), result.stderr[-3000:]
@@ -179,7 +179,7 @@ def test_redirects_stay_on_the_suppliers_site(tmp_path, sites):
     elsewhere_url = elsewhere.set("walnut", product_page("1.00"))
     lines = [
         '        - {supplier: acme, id: off-site, url: "{acme}/p/away"}',
-        f'        - {{supplier: acme, id: to-localhost, url: "{{acme}}/p/local"}}',
+        '        - {supplier: acme, id: to-localhost, url: "{acme}/p/local"}',
         '        - {supplier: acme, id: moved, url: "{acme}/p/old"}',
     ]
     local = elsewhere_url.replace("127.0.0.1", "localhost")

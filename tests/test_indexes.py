@@ -7,7 +7,6 @@ from __future__ import annotations
 import csv
 import json
 from datetime import date
-from pathlib import Path
 
 import pytest
 import sqlite_utils
