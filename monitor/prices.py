@@ -141,7 +141,7 @@ def report(found: list[MaterialPrices], currency: str) -> str:
             if o.landed_unit_price is None:
                 line = f"    {o.supplier_name:<{width}}  {'no price yet':>14}"
             else:
-                page = f"{display.money(o.price, o.currency or currency)} per {units.quantity_as_written(o.pack or '')}, {display.day(o.priced_at)}"
+                page = f"{display.money(o.price, o.currency or currency)} {units.per_pack(o.pack or '')}, {display.day(o.priced_at)}"
                 line = (f"  {'*' if o.cheapest else ' '} {o.supplier_name:<{width}}  {display.unit_price(o.landed_unit_price, currency, material.unit):>14}  "
                         f"{display.change(o.change_7d_percent):>7}  {display.change(o.change_30d_percent):>7}  {page}")
             flags = [f for f in ("out of stock" if o.in_stock is False else "",

@@ -235,6 +235,24 @@ def quantity_as_written(text: str) -> str:
         return str(text)
 
 
+def per_pack(text: str) -> str:
+    """What a price on the page buys, after the price: "per bd ft" for 1 bd ft, "per 10 bd ft", "per 100"
+    for 100 each, "each" for 1 each; "" when unknown."""
+    match = re.fullmatch(r"\s*([\d.,]+)\s*(.+?)\s*", str(text))
+    if not match:
+        return f"per {text}" if str(text).strip() else ""
+    try:
+        amount = Decimal(match.group(1).replace(",", ""))
+    except ArithmeticError:
+        return f"per {text}"
+    if amount == 1:
+        return priced(match.group(2))
+    written = quantity_as_written(text)
+    if display(match.group(2)) == "each":
+        return "per " + written.removesuffix(" each")
+    return f"per {written}"
+
+
 def priced(unit: str) -> str:
     """"per bd ft", "per sheet", or "each": how a material's prices are quoted."""
     name = display(unit)

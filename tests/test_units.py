@@ -38,3 +38,9 @@ def test_a_pack_needs_a_positive_amount_and_a_known_unit(text):
 def test_density_must_be_mass_per_volume():
     with pytest.raises(ValueError, match="not a density"):
         units.parse_density("5 kg")
+
+
+@pytest.mark.parametrize("pack, words", [("1 board_foot", "per bd ft"), ("10 board_foot", "per 10 bd ft"), ("100 each", "per 100"),
+                                         ("1 each", "each"), ("4 L", "per 4 L"), ("1 cubic_meter", "per m³"), ("12 bottle", "per 12 bottles")])
+def test_what_a_price_on_the_page_buys_reads_without_a_lone_one_or_each(pack, words):
+    assert units.per_pack(pack) == words

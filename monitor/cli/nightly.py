@@ -123,9 +123,9 @@ def add_price(config_path: Path, offer: str, price: str, when: str | None, note:
 
 
 def added_price_line(row: dict[str, object], currency: str) -> str:
-    """"Stored: €1,050.00 per 5 kg = $226.80/kg for Coconut oil at Bulk Naturals, 3 Nov 2026"."""
+    """"Stored €1,050.00 per 5 kg = $226.80/kg for Coconut oil at Bulk Naturals, 3 Nov 2026"."""
     price = display.money(float(row["price"]), str(row["currency"]))  # type: ignore[arg-type]
-    per_pack = f"{price} per {units.quantity_as_written(str(row['pack']))}"
+    per_pack = f"{price} {units.per_pack(str(row['pack']))}"
     where = f"{row['material_name']} at {row['supplier_name']}, {display.day(str(row['fetched_at']))}"
     if row["unit_price"] is None:
         return f"Recorded {per_pack} for {where}"

@@ -218,7 +218,7 @@ class Pricing:
         unit_price = price / per_pack * rate
         landed = self._landed(price, per_pack, supplier.id, offer.order_quantity) / per_pack * rate
         if not (unit_price.is_finite() and landed.is_finite()) or not (0 < unit_price < MAX_PRICE) or not (0 < landed < MAX_PRICE):
-            return Status.SUSPECT, Doubt.NUMBER, (f"{display.money(float(price), row.currency or supplier.currency)} per {units.quantity_as_written(row.pack or '')} "
+            return Status.SUSPECT, Doubt.NUMBER, (f"{display.money(float(price), row.currency or supplier.currency)} {units.per_pack(row.pack or '')} "
                                                   f"gives no sane unit price ({display.money(float(unit_price), self.config.currency)}{units.per(material.unit)})")
         row.fx_rate = float(rate)
         row.unit_price, row.landed_unit_price = _rounded(unit_price), _rounded(landed)

@@ -54,6 +54,7 @@ class Words:
     priced = staticmethod(units.priced)
     quantity = staticmethod(units.quantity_text)
     as_written = staticmethod(units.quantity_as_written)
+    per_pack = staticmethod(units.per_pack)
     count = staticmethod(display.count)
 
     @staticmethod
@@ -215,6 +216,7 @@ def _sql_functions(currency: str | None) -> dict[str, tuple[int, Any]]:
         "unit_price": (3, safe(lambda value, cur, unit: None if value is None else display.unit_price(float(value), cur, unit))),
         "unit_label": (1, safe(lambda unit: None if unit is None else units.display(unit))),
         "priced_text": (1, safe(lambda unit: None if unit is None else units.priced(unit))),
+        "per_pack_text": (1, safe(lambda pack: None if pack is None else units.per_pack(str(pack)))),
         "pack_text": (1, safe(lambda pack: None if pack is None else units.quantity_as_written(str(pack)))),
         "quantity_text": (2, safe(lambda value, unit: None if value is None else units.quantity_text(float(value), unit))),
         "change_text": (1, safe(lambda value: None if value is None else display.change(float(value)))),
