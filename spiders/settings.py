@@ -4,6 +4,8 @@ The per-owner parts (User-Agent contact, delay, timeout, retries) come from ``su
 through :func:`spiders.spiders.offers.settings_from_config`.
 """
 
+from scrapy.settings import default_settings as scrapy_defaults
+
 BOT_NAME = "supplywatch"
 SPIDER_MODULES = ["spiders.spiders"]
 NEWSPIDER_MODULE = "spiders.spiders"
@@ -65,6 +67,11 @@ MEMUSAGE_WARNING_MB = 1024
 # spiders/politeness.py keeps in the crawl's stats (the runs table's crawl_stats) the closest two
 # requests to one site and the most one site had at once, as Scrapy's downloader started them.
 EXTENSIONS = {"spiders.memory.MemoryBound": 500, "spiders.politeness.PolitenessRecord": 510}
+# The telnet console and remote control (off above) are not even imported: Scrapy imports every
+# extension it lists to merge the lists (one set to None too), and the remote control's module
+# imports aiohttp, a fifth of a second of every run's start-up.
+EXTENSIONS_BASE = {name: order for name, order in scrapy_defaults.EXTENSIONS_BASE.items()
+                   if name not in ("scrapy.extensions.telnet.TelnetConsole", "scrapy.extensions.remote_control.RemoteControl")}
 SUPPLYWATCH_MEMORY_LIMIT_MB = 0
 
 # Feeds written with `scrapy crawl offers -O items.jsonl` keep every field, as `supplywatch ingest` expects.

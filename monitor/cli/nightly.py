@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 from pathlib import Path
 
@@ -38,10 +39,14 @@ def run(config_path: Path, verbose: bool, scrapy_log: bool, via: tuple[tuple[str
 
     def job() -> pipeline.RunResult:
         try:
-            return pipeline.run(config, echo=progress.echo_with(safe_echo(config)), log_level="INFO" if scrapy_log else "WARNING",
-                                scrapyd_nodes=nodes, scrapyd_jobs=jobs, on_item=progress)
+            result = pipeline.run(config, echo=progress.echo_with(safe_echo(config)), log_level="INFO" if scrapy_log else "WARNING",
+                                  scrapyd_nodes=nodes, scrapyd_jobs=jobs, on_item=progress)
         finally:
             progress.finish()
+        # The night's objects (Scrapy's, the config's) stay until the process ends in a moment: frozen,
+        # the garbage collector no longer walks them, here and at exit (0.35 s of a 1.7 s run's CPU).
+        gc.freeze()
+        return result
 
     def after(result: pipeline.RunResult) -> None:
         if progress.live or verbose:
