@@ -19,13 +19,17 @@ written by JavaScript; CPU is the run's and Chromium's (every process it started
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import resource
+import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from sites import Sites  # noqa: E402
@@ -54,20 +58,53 @@ def write_config(directory: Path, sites: Sites, offers: int, suppliers: int, del
     return path
 
 
-def measured(command: list[str], cwd: Path) -> dict[str, float | str]:
-    """Wall seconds, CPU seconds and peak RSS (MB) of a child and everything it waited for."""
+def rss_mb(pid: int) -> float | None:
+    """A process's resident memory now (MB), from /proc; None once it is gone."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
+
+
+def measured(command: list[str], cwd: Path) -> dict[str, Any]:
+    """Wall seconds, CPU seconds and peak RSS (MB) of a child and everything it waited for, and its
+    RSS every second (``rss``: (seconds since start, MB)), to see whether memory grows with the night."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
+    samples: list[tuple[float, float]] = []
     with open(cwd / "out.txt", "w") as out, open(cwd / "err.txt", "w") as err:
         process = subprocess.Popen(command, cwd=cwd, stdout=out, stderr=err)
+        done = threading.Event()
+
+        def sample() -> None:
+            while not done.wait(1.0):
+                if (mb := rss_mb(process.pid)) is not None:
+                    samples.append((time.perf_counter() - started, mb))
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
         _, status, usage = os.wait4(process.pid, 0)
+        done.set()
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     code = os.waitstatus_to_exitcode(status)
     if code not in (0, 1):
         raise SystemExit(f"{' '.join(command)} failed ({code}): {(cwd / 'err.txt').read_text()[-3000:]}")
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return {"wall": wall, "cpu": cpu, "peak": usage.ru_maxrss / 1024, "out": (cwd / "out.txt").read_text().strip().splitlines()[-1]}
+    return {"wall": wall, "cpu": cpu, "peak": usage.ru_maxrss / 1024, "rss": samples,
+            "out": (cwd / "out.txt").read_text().strip().splitlines()[-1]}
+
+
+def memory_over_time(samples: list[tuple[float, float]]) -> str:
+    """RSS at each tenth of the run: flat when each supplier's prices leave memory as it finishes."""
+    if not samples:
+        return "-"
+    end = samples[-1][0]
+    picks = [min(samples, key=lambda s: abs(s[0] - end * k / 10)) for k in range(1, 11)]
+    return ", ".join(f"{mb:.0f}" for _, mb in picks) + " MB"
 
 
 def main() -> None:
@@ -92,11 +129,28 @@ def main() -> None:
         try:
             for night in range(args.nights):
                 sites.night.value = night
+                sites.counts(reset=True)
+                started = time.monotonic()
                 figures = measured([sys.executable, "-m", "monitor", "run"], directory)
                 wall, cpu, peak = float(figures["wall"]), float(figures["cpu"]), float(figures["peak"])
+                counts = sites.counts()
+                served = counts["served"]
+                with sqlite3.connect(directory / "bench.db") as db:
+                    stats = json.loads(db.execute("SELECT crawl_stats FROM runs ORDER BY id DESC LIMIT 1").fetchone()[0] or "{}")
+                    stored = db.execute("SELECT count(*) FROM observations WHERE status = 'ok' AND run_id = "
+                                        "(SELECT max(id) FROM runs)").fetchone()[0]
                 floor = largest * args.delay
+                unit = "rendered page" if args.render else "offer"
                 print(f"night {night + 1}: wall {wall:.0f} s ({offers / wall:.0f} offers/s), CPU {cpu:.0f} s "
-                      f"= {1000 * cpu / offers:.1f} ms per {'rendered page' if args.render else 'offer'}, peak RSS {peak:.0f} MB")
+                      f"= {1000 * cpu / offers:.1f} ms per {unit}, peak RSS {peak:.0f} MB")
+                if counts["first"] is not None:
+                    print(f"  first page {counts['first'] - started:.0f} s after the start, pages over "
+                          f"{counts['last'] - counts['first']:.0f} s, exit {started + wall - counts['last']:.0f} s after the last page")
+                print(f"  pages served {sum(served.values()):,} ({len(served):,} different), most at once to one site "
+                      f"{max(counts['most_at_once'].values(), default=0)}; the crawl's own record: {stats.get('politeness/requests')} "
+                      f"requests, closest two to one site {stats.get('politeness/closest_start_gap_seconds')} s apart, at most "
+                      f"{stats.get('politeness/most_at_once_per_site')} at once; {stored:,} prices stored")
+                print(f"  RSS at each tenth of the night: {memory_over_time(figures['rss'])}")
                 print(f"  politeness floor (largest supplier x delay) {floor:.0f} s; CPU if on one core {cpu:.0f} s; "
                       f"formula max(...) = {max(floor, cpu):.0f} s")
                 print(f"  {figures['out'][:200]}")

@@ -1,99 +1,56 @@
-"""Crawl: ``supplywatch run`` against a bare Scrapy spider fetching the same pages.
+"""Crawl: ``supplywatch run`` against a bare Scrapy spider on the same pages, side by side.
 
-``--offers`` product pages (default 2,000) are served by 20 local suppliers, each on its own
-loopback address (127.0.0.2-127.0.0.21) so each is its own Scrapy download slot, from a separate
-process. Delays are off (``crawl.delay_seconds: 0``); both crawls obey robots.txt and use the
-project's concurrency (16 requests in all, one per supplier). Each is a fresh process, timed from
-start to exit, with its peak memory (RSS). The bare spider only yields each page's URL and size;
-``supplywatch run`` also extracts, converts, stores, evaluates the rules and writes the digest.
+The comparison is fair by construction, and each crawl is checked:
 
-    python benchmarks/crawl.py --offers 2000              # the crawl figure (target >= 70 % of bare)
-    python benchmarks/crawl.py --offers 500 --runs 3      # end to end: three nights of 500 offers
-    python benchmarks/crawl.py --offers 10000 --no-bare   # memory of a 10,000-offer crawl
+- same pages: ``--offers`` product pages (about 12 KB, a JSON-LD offer) spread evenly over
+  ``--suppliers`` suppliers, each on its own loopback address (``sites.py``: one separate process
+  serves both crawls);
+- same politeness: robots.txt obeyed, one request at a time per site, ``--delay`` seconds between
+  two requests to a site (no jitter), as many requests in flight in all as supplywatch allows (one
+  per site), an identifying User-Agent, no telnet console or remote-control listener, cookies off.
+  The bare spider takes these from the project's own settings; the rest is Scrapy's defaults;
+- same machine, same run: the two crawls alternate (supplywatch, bare, supplywatch, bare ...), each
+  a fresh process timed from its start to its exit; the ratio is taken pair by pair (machine noise
+  hits both) and the median is the figure;
+- checked after each crawl, from the sites' own counts: every page served exactly once, never two
+  requests at once to one site; and from supplywatch's crawl stats: the closest two requests to one
+  site as Scrapy's downloader started them.
+
+``supplywatch run`` does all of a night: reads the config, extracts each page's price, converts the
+pack and currency, stores each supplier's prices as that supplier finishes, judges them by the
+rules, writes the digest. The bare spider only yields each page's URL and size.
+
+    python benchmarks/crawl.py                          # 1,000 pages / 40 suppliers at the default 2 s delay
+    python benchmarks/crawl.py --delay 0 --offers 3000  # no politeness wait: the CPU-bound figure
 """
 
 from __future__ import annotations
 
 import argparse
-import multiprocessing
+import json
 import os
+import statistics
+import sqlite3
 import subprocess
 import sys
 import tempfile
-import textwrap
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-SUPPLIERS = 20
-FILLER = "<p>" + "Kiln-dried, graded to NHLA rules, shipped on pallets. " * 12 + "</p>"
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent))
 
-
-def page(i: int, night: int) -> bytes:
-    """A product page of about 12 KB: navigation, description, JSON-LD offer, a related product."""
-    price = f"{20 + (i % 97) + 0.25 * (night % 3):.2f}"
-    nav = "".join(f'<li><a href="/c/{c}">Category {c}</a></li>' for c in range(40))
-    return textwrap.dedent(f"""\
-        <!doctype html><html><head><title>Item {i}</title>
-        <script type="application/ld+json">{{"@context": "https://schema.org", "@type": "Product", "name": "Item {i}",
-         "sku": "SKU-{i}", "offers": {{"@type": "Offer", "price": "{price}", "priceCurrency": "USD",
-         "availability": "https://schema.org/InStock"}}}}</script></head>
-        <body><nav><ul>{nav}</ul></nav><main><h1>Item {i}</h1><div class="price">${price}</div>
-        {FILLER * 8}<aside class="related"><h2>Customers also bought</h2><span class="price">$9.99</span></aside>
-        </main><footer>{FILLER}</footer></body></html>""").encode()
-
-
-def serve(port_file: str, night: multiprocessing.Value) -> None:  # type: ignore[valid-type]
-    """20 suppliers in one separate process, one thread per connection."""
-    import threading
-
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def do_GET(self) -> None:  # noqa: N802
-            body = b"User-agent: *\nAllow: /\n" if self.path == "/robots.txt" else page(int(self.path.rsplit("/", 1)[-1]), night.value)
-            self.send_response(200)
-            self.send_header("Content-Type", "text/plain" if self.path == "/robots.txt" else "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    ports = []
-    for s in range(SUPPLIERS):
-        server = ThreadingHTTPServer((f"127.0.0.{s + 2}", 0), Handler)
-        server.daemon_threads = True
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        ports.append(server.server_address[1])
-    Path(port_file).write_text(" ".join(map(str, ports)))
-    threading.Event().wait()
-
-
-def urls(ports: list[int], offers: int) -> list[str]:
-    return [f"http://127.0.0.{2 + i % SUPPLIERS}:{ports[i % SUPPLIERS]}/p/{i}" for i in range(offers)]
-
-
-def write_config(directory: Path, page_urls: list[str]) -> Path:
-    lines = ["database: bench.db", "currency: USD", "crawl: {contact: bench@example.com, delay_seconds: 0, timeout_seconds: 30, retries: 1}",
-             "suppliers:"] + [f"  - {{id: s{s}, name: Supplier {s}}}" for s in range(SUPPLIERS)] + ["materials:"]
-    for i, url in enumerate(page_urls):
-        lines += [f"  - id: m{i}", f"    name: Material {i}", "    unit: kg", f'    offers: [{{supplier: s{i % SUPPLIERS}, url: "{url}", pack: 25 kg}}]']
-    path = directory / "supplywatch.yml"
-    path.write_text("\n".join(lines))
-    return path
-
+from sites import Sites, address  # noqa: E402
 
 BARE_SPIDER = '''
+import json, os
 import scrapy
 
 class Bare(scrapy.Spider):
+    """Fetches each URL with supplywatch's politeness (BARE_SETTINGS) and yields its size: no extraction."""
     name = "bare"
-    custom_settings = {"ROBOTSTXT_OBEY": True, "CONCURRENT_REQUESTS": 16, "CONCURRENT_REQUESTS_PER_DOMAIN": 1,
-                       "DOWNLOAD_DELAY": 0, "COOKIES_ENABLED": False, "TELNETCONSOLE_ENABLED": False, "LOG_LEVEL": "WARNING",
-                       "RETRY_TIMES": 1, "USER_AGENT": "bare-benchmark (bench@example.com)"}
+    custom_settings = {**json.loads(os.environ["BARE_SETTINGS"]), "LOG_LEVEL": "WARNING"}
 
     async def start(self):
         for url in open(self.urls_file).read().split():
@@ -103,58 +60,122 @@ class Bare(scrapy.Spider):
         yield {"url": response.url, "size": len(response.body)}
 '''
 
+# The politeness both crawls share, read from the project's settings (spiders/settings.py).
+POLITENESS = ("ROBOTSTXT_OBEY", "CONCURRENT_REQUESTS_PER_DOMAIN", "DOWNLOAD_DELAY_JITTER", "AUTOTHROTTLE_ENABLED",
+              "TELNETCONSOLE_ENABLED", "REMOTE_CONTROL_ENABLED", "COOKIES_ENABLED")
+# ... and the owner's crawl settings, as supplywatch makes them from the config (settings_from_config).
+FROM_CONFIG = ("USER_AGENT", "DOWNLOAD_DELAY", "DOWNLOAD_TIMEOUT", "RETRY_TIMES", "CONCURRENT_REQUESTS")
 
-def run_measured(command: list[str], cwd: Path) -> tuple[float, float, str]:
-    """Wall seconds, peak RSS (MB) and stdout of a child process (rusage of that child alone)."""
-    started = time.perf_counter()
-    with open(cwd / "out.txt", "w") as out, open(cwd / "err.txt", "w") as err:
-        process = subprocess.Popen(command, cwd=cwd, stdout=out, stderr=err)
-        _, status, usage = os.wait4(process.pid, 0)
-    elapsed = time.perf_counter() - started
-    code = os.waitstatus_to_exitcode(status)
-    if code not in (0, 1):
-        raise SystemExit(f"{' '.join(command[:3])} failed ({code}): {(cwd / 'err.txt').read_text()[-2000:]}")
-    return elapsed, usage.ru_maxrss / 1024, (cwd / "out.txt").read_text()
+
+def write_config(directory: Path, urls: list[str], suppliers: int, delay: float) -> Path:
+    lines = ["database: bench.db", "currency: USD",
+             f"crawl: {{contact: bench@example.com, delay_seconds: {delay}, timeout_seconds: 30, retries: 1}}",
+             "suppliers:"] + [f"  - {{id: s{s}, name: Supplier {s}}}" for s in range(suppliers)] + ["materials:"]
+    for i, url in enumerate(urls):
+        lines += [f"  - id: m{i}", f"    name: Material {i}", "    unit: kg",
+                  f'    offers: [{{supplier: s{i % suppliers}, url: "{url}", pack: 25 kg}}]']
+    path = directory / "supplywatch.yml"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def bare_settings(config_path: Path) -> dict[str, object]:
+    """The bare spider's settings: the project's politeness, and the owner's crawl settings exactly
+    as supplywatch derives them from this config."""
+    from monitor import config as config_module
+    from spiders import settings as project
+    from spiders.spiders.offers import settings_from_config
+
+    ours = settings_from_config(config_module.load(config_path))
+    return {**{name: getattr(project, name) for name in POLITENESS}, **{name: ours[name] for name in FROM_CONFIG}}
+
+
+class Crawl:
+    """One fresh process's figures: wall, CPU and peak RSS from the OS, the crawl's window from the sites."""
+
+    def __init__(self, name: str, command: list[str], cwd: Path, sites: Sites, pages: int, env: dict[str, str] | None = None):
+        sites.counts(reset=True)
+        started = time.monotonic()
+        with open(cwd / "out.txt", "w") as out, open(cwd / "err.txt", "w") as err:
+            process = subprocess.Popen(command, cwd=cwd, stdout=out, stderr=err, env={**os.environ, **(env or {})})
+            _, status, usage = os.wait4(process.pid, 0)
+        ended = time.monotonic()
+        code = os.waitstatus_to_exitcode(status)
+        if code not in (0, 1):
+            raise SystemExit(f"{name} failed ({code}): {(cwd / 'err.txt').read_text()[-3000:]}")
+        counts = sites.counts()
+        served = counts["served"]
+        if len(served) != pages or set(served.values()) != {1}:
+            raise SystemExit(f"{name}: {sum(served.values())} pages served for {pages} pages, {len(served)} different")
+        if max(counts["most_at_once"].values()) != 1:
+            raise SystemExit(f"{name}: a site had {max(counts['most_at_once'].values())} requests at once")
+        self.name, self.pages = name, pages
+        self.wall, self.cpu, self.peak = ended - started, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+        self.start_up, self.window, self.wind_down = counts["first"] - started, counts["last"] - counts["first"], ended - counts["last"]
+        lines = (cwd / "out.txt").read_text().strip().splitlines()
+        self.said = lines[-1] if lines else ""
+
+    @property
+    def rate(self) -> float:
+        return self.pages / self.wall
+
+    def line(self) -> str:
+        return (f"{self.name:<12} {self.wall:6.1f} s {self.rate:6.1f} pages/s   CPU {self.cpu:5.1f} s ({1000 * self.cpu / self.pages:4.1f} ms/page)"
+                f"   peak RSS {self.peak:4.0f} MB   first page after {self.start_up:4.1f} s, pages over {self.window:5.1f} s, "
+                f"exit {self.wind_down:4.1f} s after the last")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--offers", type=int, default=2000)
-    parser.add_argument("--runs", type=int, default=1, help="nights to run supplywatch (history builds up)")
-    parser.add_argument("--no-bare", action="store_true", help="skip the bare Scrapy baseline")
+    parser.add_argument("--offers", type=int, default=1000)
+    parser.add_argument("--suppliers", type=int, default=40)
+    parser.add_argument("--delay", type=float, default=2.0, help="crawl.delay_seconds for both (default: the default, 2 s)")
+    parser.add_argument("--pairs", type=int, default=3, help="pairs of crawls, taken in turn (the median ratio counts)")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
         directory = Path(tmp)
-        night = multiprocessing.Value("i", 0)
-        server = multiprocessing.Process(target=serve, args=(str(directory / "ports"), night), daemon=True)
-        server.start()
-        while not (directory / "ports").exists() or not (directory / "ports").read_text():
-            time.sleep(0.05)
-        ports = [int(p) for p in (directory / "ports").read_text().split()]
-        page_urls = urls(ports, args.offers)
-        write_config(directory, page_urls)
-        (directory / "urls.txt").write_text("\n".join(page_urls))
-        (directory / "bare.py").write_text(BARE_SPIDER)
-        supplywatch = [sys.executable, "-m", "monitor", "run"]
-        bare = [sys.executable, "-m", "scrapy", "runspider", "bare.py", "-a", "urls_file=urls.txt", "-O", "bare.jl"]
-        env_note = f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}"
-        print(f"{args.offers} pages from {SUPPLIERS} suppliers on 127.0.0.2-127.0.0.{SUPPLIERS + 1} ({env_note})")
-
-        results = []
-        for run in range(args.runs):
-            night.value = run
-            seconds, peak, out = run_measured(supplywatch, directory)
-            results.append((seconds, peak))
-            print(f"supplywatch run, night {run + 1}: {seconds:.1f} s, {args.offers / seconds:.0f} pages/s, peak RSS {peak:.0f} MB  ({out.strip().splitlines()[-1][:110]})")
-        if not args.no_bare:
-            seconds, peak, _ = run_measured(bare, directory)
-            pages = sum(1 for _ in open(directory / "bare.jl"))
-            assert pages == args.offers, f"the bare spider fetched {pages} of {args.offers} pages"
-            print(f"bare Scrapy spider, same pages:  {seconds:.1f} s, {args.offers / seconds:.0f} pages/s, peak RSS {peak:.0f} MB")
-            best = min(s for s, _ in results)
-            print(f"supplywatch / bare: {100 * seconds / best:.0f} % of bare Scrapy's pages/s (target >= 70 %)")
-        server.terminate()
+        sites = Sites(args.suppliers, directory)
+        try:
+            urls = [sites.url(i % args.suppliers, i) for i in range(args.offers)]
+            config = write_config(directory, urls, args.suppliers, args.delay)
+            (directory / "urls.txt").write_text("\n".join(urls))
+            (directory / "bare.py").write_text(BARE_SPIDER)
+            shared = bare_settings(config)
+            largest = -(-args.offers // args.suppliers)
+            print(f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}, load average {os.getloadavg()[0]:.1f} at the start")
+            print(f"Same pages: {args.offers:,} product pages of about 12 KB from {args.suppliers} suppliers, each on its own loopback "
+                  f"address ({address(0)}-{address(args.suppliers - 1)}), served by one separate process to both crawls.")
+            print(f"Same politeness: robots.txt obeyed, one request at a time per site, {args.delay:g} s between two requests to a site, "
+                  f"no jitter, {shared['CONCURRENT_REQUESTS']} requests in flight at most in all, User-Agent "
+                  f"'{shared['USER_AGENT']}', no telnet or remote-control listener (the bare spider: "
+                  + ", ".join(f"{k}={v}" for k, v in shared.items() if k != "USER_AGENT") + "; Scrapy's defaults otherwise).")
+            print("Same machine, same run: the crawls alternate, each a fresh process timed from start to exit; ratio pair by pair. "
+                  "Checked after each: every page served once, never two requests at once to one site.")
+            print(f"Politeness floor: the largest supplier's {largest} pages x {args.delay:g} s = {largest * args.delay:.0f} s after its robots.txt.")
+            supplywatch = [sys.executable, "-m", "monitor", "run"]
+            bare = [sys.executable, "-m", "scrapy", "runspider", "bare.py", "-a", "urls_file=urls.txt"]
+            pairs = []
+            for pair in range(args.pairs):
+                (directory / "bench.db").unlink(missing_ok=True)
+                ours = Crawl("supplywatch", supplywatch, directory, sites, args.offers)
+                with sqlite3.connect(directory / "bench.db") as db:
+                    stats = json.loads(db.execute("SELECT crawl_stats FROM runs ORDER BY id DESC LIMIT 1").fetchone()[0])
+                theirs = Crawl("bare Scrapy", bare, directory, sites, args.offers, {"BARE_SETTINGS": json.dumps(shared)})
+                pairs.append((ours, theirs))
+                print(f"pair {pair + 1}: {ours.line()}\n        {theirs.line()}\n"
+                      f"        supplywatch at {100 * ours.rate / theirs.rate:.1f} % of bare Scrapy's pages/s; its own record: "
+                      f"{stats.get('politeness/requests')} requests to {stats.get('politeness/sites')} sites, at most "
+                      f"{stats.get('politeness/most_at_once_per_site')} at once to one, the closest two "
+                      f"{stats.get('politeness/closest_start_gap_seconds', '-')} s apart; {ours.said[:100]}")
+        finally:
+            sites.stop()
+    ratio = statistics.median(o.rate / b.rate for o, b in pairs)
+    beyond = statistics.median((o.cpu - b.cpu) / o.pages for o, b in pairs)
+    print(f"\nmedian of {len(pairs)} pairs: supplywatch at {100 * ratio:.1f} % of bare Scrapy's pages/s (target >= 95 %); "
+          f"CPU {statistics.median(o.cpu for o, _ in pairs):.1f} s against {statistics.median(b.cpu for _, b in pairs):.1f} s, "
+          f"{1000 * beyond:.2f} ms a page beyond bare Scrapy's; start-up to the first page "
+          f"{statistics.median(o.start_up for o, _ in pairs):.1f} s against {statistics.median(b.start_up for _, b in pairs):.1f} s")
 
 
 if __name__ == "__main__":

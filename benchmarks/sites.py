@@ -16,6 +16,7 @@ import textwrap
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 FILLER = "<p>" + "Kiln-dried, graded to NHLA rules, shipped on pallets. " * 12 + "</p>"
 ROBOTS = b"User-agent: *\nAllow: /\n"
@@ -48,12 +49,23 @@ def page(i: int, night: int = 0, script: bool = False) -> bytes:
 
 
 class Counts:
-    """What the sites saw: pages served per path, and the most requests one site had at once."""
+    """What the sites saw: pages served per path, the most requests one site had at once, and when
+    the first and the last page were asked for (``time.monotonic()``: the machine's clock, the one a
+    benchmark reads too)."""
 
     def __init__(self) -> None:
         self.served: dict[str, int] = {}
         self.in_flight: dict[str, int] = {}
         self.most_at_once: dict[str, int] = {}
+        self.first: float | None = None
+        self.last: float | None = None
+
+    def clear(self) -> None:
+        """Count a new crawl of the same sites."""
+        self.served, self.in_flight, self.most_at_once, self.first, self.last = {}, {}, {}, None, None
+
+    def as_json(self) -> bytes:
+        return json.dumps({"served": self.served, "most_at_once": self.most_at_once, "first": self.first, "last": self.last}).encode()
 
 
 async def _answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, night: "multiprocessing.Value[int]",
@@ -63,10 +75,15 @@ async def _answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, ni
             head = await reader.readuntil(b"\r\n\r\n")
             path = head.split(b" ", 2)[1].decode("latin-1")
             if path == "/_counts":
-                body, kind = json.dumps({"served": counts.served, "most_at_once": counts.most_at_once}).encode(), b"application/json"
+                body, kind = counts.as_json(), b"application/json"
+            elif path == "/_reset":
+                counts.clear()
+                body, kind = counts.as_json(), b"application/json"
             elif path == "/robots.txt":
                 body, kind = ROBOTS, b"text/plain"
             else:
+                counts.last = time.monotonic()
+                counts.first = counts.first or counts.last
                 counts.in_flight[site] = counts.in_flight.get(site, 0) + 1
                 counts.most_at_once[site] = max(counts.most_at_once.get(site, 0), counts.in_flight[site])
                 try:
@@ -91,8 +108,9 @@ def _serve(suppliers: int, port_file: str, night: "multiprocessing.Value[int]", 
     async def main() -> None:
         ports = []
         for s in range(suppliers):
-            server = await asyncio.start_server(lambda r, w, site=address(s): _answer(r, w, night, script, latency, counts, site),  # noqa: B008 (binds this supplier's address)
-                                                address(s), 0, backlog=64)
+            host = address(s)
+            server = await asyncio.start_server(lambda r, w, site=host: _answer(r, w, night, script, latency, counts, site),
+                                                host, 0, backlog=64)
             ports.append(server.sockets[0].getsockname()[1])
         Path(port_file).write_text(" ".join(map(str, ports)))
         await asyncio.Event().wait()
@@ -118,9 +136,12 @@ class Sites:
     def url(self, supplier: int, item: int) -> str:
         return f"http://{address(supplier)}:{self.ports[supplier]}/p/{item}"
 
-    def counts(self) -> dict[str, dict[str, int]]:
-        """Pages served per site and path, and the most requests each site had in flight at once."""
-        with urllib.request.urlopen(f"http://{address(0)}:{self.ports[0]}/_counts", timeout=30) as response:
+    def counts(self, reset: bool = False) -> dict[str, Any]:
+        """Pages served per site and path, the most requests each site had in flight at once, and the
+        moments (``time.monotonic()``) the first and last page were asked for; ``reset``: then start
+        counting anew."""
+        path = "_reset" if reset else "_counts"
+        with urllib.request.urlopen(f"http://{address(0)}:{self.ports[0]}/{path}", timeout=30) as response:
             return json.loads(response.read())
 
     def stop(self) -> None:
