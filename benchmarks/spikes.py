@@ -61,7 +61,7 @@ BLS = [("WPU081", "Lumber (PPI)"), ("WPU0811", "Softwood lumber (PPI)"), ("WPU10
 PINK = [("CRUDE_PETRO", "Crude oil, average", "barrel"), ("PALM_OIL", "Palm oil", "tonne"), ("COCONUT_OIL", "Coconut oil", "tonne"),
         ("COPPER", "Copper", "tonne"), ("ALUMINUM", "Aluminium", "tonne"), ("NICKEL", "Nickel", "tonne"),
         ("COTTON_A_INDX", "Cotton", "kg"), ("RUBBER1_MYSG", "Rubber (RSS3)", "kg"), ("UREA_EE_BULK", "Urea", "tonne"),
-        ("COCOA", "Cocoa", "kg"), ("NGAS_EUR", "European gas", "megaBtu")]
+        ("COCOA", "Cocoa", "kg"), ("NGAS_EUR", "European gas (per megaBtu)", "each")]
 SOURCES = ([Source(name, f"bls-ppi/{code}.csv", "Date", code, "each") for code, name in BLS]
            + [Source(name, "worldbank-pinksheet/cmo-data-monthly.csv", "date", code, unit) for code, name, unit in PINK]
            + [Source("WTI daily", "eia-oil/wti-daily.csv", "Date", "Price", "barrel", daily=True),
