@@ -43,7 +43,8 @@ from .crawl import feeds
 from .decisions import indexes as index_series, todo
 from .rules import Context, Formatter, Scope
 from .store.items import PRICED, PriceItem, RateItem, Status, finite_number, read_items
-from .store.pricing import Observation, Pricing
+from .rules.evaluate import Plan, plan as judging_plan
+from .store.pricing import Catalog, Observation, Pricing
 from .store.reexpress import reexpress
 
 EXIT_OK, EXIT_PARTIAL, EXIT_INPUT, EXIT_LOCKED, EXIT_FATAL = 0, 1, 2, 3, 4
@@ -142,10 +143,18 @@ class Run:
         self.expected = list(expected) if expected is not None else None
         self.echo, self.deliver, self.notes = echo, deliver, list(notes)
         self.offers = {o.offer_id: o for o in config.offers()}
+        # Read once for the whole run: a night's batches (one per supplier) must not each cost the night's size.
+        self.catalog = Catalog.of(config)
+        self.active_offers: dict[str, list[str]] = {}  # supplier -> its active offers
+        for offer in self.offers.values():
+            if offer.active:
+                self.active_offers.setdefault(offer.supplier, []).append(offer.offer_id)
+        self._judging: Plan | None = None
         self.fmt = Formatter(config.currency)
         self.run_id = store.start_run(db, source, as_of)
         self.latest_fetch: str | None = None
         self.rows: dict[str, Observation] = {}  # each offer's last observation this run
+        self.supplier_rows: dict[str, dict[str, Observation]] = {}  # the same, by supplier
         self.urls: dict[str, str | None] = {}
         self.held: set[str] = set()
         self.node_problems: list[str] = []  # what went wrong with the scrapyd nodes tonight, in words
@@ -198,9 +207,10 @@ class Run:
 
     def judge(self, batch: Iterable[Item]) -> list[Observation]:
         """How a batch would be priced and judged tonight, without storing it."""
-        pricing = Pricing(self.db, self.config)
-        pricing.preload()  # judged against the kept recent prices, as the store will judge them
-        return [pricing.observation(self.run_id, item) for item in self._items(batch)]
+        items = self._items(batch)
+        pricing = Pricing(self.db, self.config, self.catalog)
+        pricing.preload({i.offer_id for i in items})  # judged against the kept recent prices, as the store will judge them
+        return [pricing.observation(self.run_id, item) for item in items]
 
     def to_refetch(self, batch: Iterable[Item]) -> list[OfferSpec]:
         """Offers whose price looks like a glitch (a x5 jump, a zero, a changed pack): fetch them again
@@ -216,29 +226,38 @@ class Run:
             return []
         for item in items:
             self.urls[item.offer_id] = self.config.conceal(item.url) if item.url else None
-        rows = store.record_observations(self.db, self.config, self.run_id, items, late=late)
+        rows = store.record_observations(self.db, self.config, self.run_id, items, late=late, catalog=self.catalog)
         for row in rows:
             self.rows[row.offer_id] = row
+            self.supplier_rows.setdefault(row.supplier_id, {})[row.offer_id] = row
             self.latest_fetch = max(self.latest_fetch or row.fetched_at, row.fetched_at)
         suppliers = {row.supplier_id for row in rows}
-        offers = {o.offer_id for o in self.offers.values() if o.active and o.supplier in suppliers}
+        offers = {o for s in suppliers for o in self.active_offers.get(s, ())}
         self._judge_offers(suppliers, offers)
         return rows
 
     def _pages(self, suppliers: set[str]) -> dict[str, tuple[int, int]]:
         pages = {s: (0, 0) for s in suppliers}
-        for row in self.rows.values():
-            if row.supplier_id in pages and row.status != Status.NODE_ERROR:  # a crawling machine's failure says nothing of its pages
-                total, priced = pages[row.supplier_id]
-                pages[row.supplier_id] = (total + 1, priced + (row.status in PRICED))
+        for supplier in suppliers:
+            for row in self.supplier_rows.get(supplier, {}).values():
+                if row.status != Status.NODE_ERROR:  # a crawling machine's failure says nothing of its pages
+                    total, priced = pages[supplier]
+                    pages[supplier] = (total + 1, priced + (row.status in PRICED))
         return pages
+
+    @property
+    def judging(self) -> Plan:
+        """Every material's rules and the active offers, read on the first batch and kept for the run."""
+        if self._judging is None:
+            self._judging = judging_plan(self.db, self.config)
+        return self._judging
 
     def _judge_offers(self, suppliers: set[str], offers: set[str]) -> None:
         context = self.context()
         findings = rules.evaluate_suppliers(self.config, context, self._pages(suppliers))
         broken = {f.target.supplier_id for f in findings if f.holds and f.target.supplier_id}
         self.held = (self.held - suppliers) | broken
-        findings += rules.evaluate_offers(self.db, self.config, context, offers, self.held, scopes=(Scope.OFFER,))
+        findings += rules.evaluate_offers(self.db, self.config, context, offers, self.held, scopes=(Scope.OFFER,), judging=self.judging)
         self.evaluated |= offers
         self._tell(findings, context.as_of)
 
@@ -250,7 +269,7 @@ class Run:
     def _tell(self, findings: list[rules.Finding], night: str, final: bool = False) -> None:
         """Alert transitions, their event log rows and the messages that tell them: one transaction."""
         silenced = silences.silenced_ids(self.db)
-        with self.db.atomic():
+        with store.durably(self.db):  # an alert and the message telling it: on disk before the message leaves
             transitions = alerts.apply(self.db, findings, night, silenced, known=self.open)
             self.judged.update(f.fingerprint for f in findings)
             if final:
@@ -302,8 +321,9 @@ class Run:
                              for o in missing])
         context = self.context()
         rest = {o.offer_id for o in self.offers.values() if o.active} - self.evaluated
-        findings = rules.evaluate_offers(self.db, self.config, context, rest, self.held, scopes=(Scope.OFFER,)) if rest else []
-        findings += rules.evaluate_offers(self.db, self.config, context, None, self.held, scopes=(Scope.MATERIAL,))
+        findings = (rules.evaluate_offers(self.db, self.config, context, rest, self.held, scopes=(Scope.OFFER,), judging=self.judging)
+                    if rest else [])
+        findings += rules.evaluate_offers(self.db, self.config, context, None, self.held, scopes=(Scope.MATERIAL,), judging=self.judging)
         if self.config.products:
             costs = costing.record_costs(self.db, self.config, self.run_id, context.as_of)
             findings += rules.evaluate_products(self.db, self.config.products, context, costs, self.config.currency)
@@ -314,7 +334,7 @@ class Run:
         still_queued = self.db.execute("SELECT count(*) FROM notifications WHERE delivered_at IS NULL").fetchone()[0] if self.deliver else 0
         summary = store.summarize(list(self.rows.values()))
         status, message = self._outcome(summary, still_queued)
-        with self.db.atomic():
+        with store.durably(self.db):
             store.finish_run(self.db, self.run_id, status.value, summary, message, crawl_stats)
             if self.as_of is None:
                 self.db["runs"].update(self.run_id, {"as_of": context.as_of})

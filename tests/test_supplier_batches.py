@@ -53,3 +53,48 @@ def test_a_supplier_is_stored_while_another_is_still_being_crawled(tmp_path, sit
     with sqlite3.connect(tmp_path / "supplywatch.db") as db:
         rows = dict(db.execute("SELECT offer_id, price FROM observations"))
     assert rows == {"walnut@acme": 12.5, "walnut@corner": 13.0}
+
+
+def _sqlite_steps_of_a_small_suppliers_batch(directory, others: int) -> int:
+    """SQLite's virtual-machine steps for storing and judging one supplier's one-offer batch, on a
+    night where another supplier has ``others`` offers (each with two weeks of nightly prices)."""
+    from datetime import datetime, timedelta, timezone
+
+    from monitor import config as config_module
+
+    lines = [f"- {{id: m{i}, name: Material {i}, unit: kg, offers: [{{supplier: acme, url: 'http://127.0.0.1:9/{i}', pack: 25 kg}}]}}"
+             for i in range(others)]
+    lines.append("- {id: walnut, name: Walnut, unit: kg, offers: [{supplier: corner, url: 'http://127.0.0.1:9/w', pack: 25 kg}]}")
+    config = config_module.load(write_config(directory, "\n".join(lines)))
+    db, notes = pipeline.open_store(config)
+    start = datetime(2026, 3, 1, 3, tzinfo=timezone.utc)
+    for night in range(15):
+        as_of = (start + timedelta(days=night)).isoformat()
+        item = lambda offer, price: {"offer_id": offer, "status": "ok", "fetched_at": as_of, "price": price}  # noqa: E731
+        with pipeline.Run(db, config, "test", as_of, deliver=False, notes=notes) as run:
+            run.accept([item(f"m{i}@acme", f"{50 + i % 7 + night % 3}.00") for i in range(others)])
+            if night < 14:
+                run.accept([item("walnut@corner", "80.00")])
+            else:  # tonight: count what the small supplier's batch costs
+                steps = [0]
+
+                def step() -> int:
+                    steps[0] += 1
+                    return 0
+
+                db.conn.set_progress_handler(step, 1)
+                rows = run.accept([item("walnut@corner", "81.00")])
+                db.conn.set_progress_handler(None, 1)
+            run.finish()
+    assert [r.status for r in rows] == ["ok"]
+    return steps[0]
+
+
+def test_a_suppliers_batch_costs_its_own_offers_not_the_whole_nights(tmp_path):
+    # A night of 2,000 suppliers is stored and judged in 2,000 batches: if each batch read every
+    # offer's recent prices, history or rules, the night would grow with the square of its size.
+    (tmp_path / "small").mkdir()
+    (tmp_path / "big").mkdir()
+    beside_few = _sqlite_steps_of_a_small_suppliers_batch(tmp_path / "small", others=20)
+    beside_many = _sqlite_steps_of_a_small_suppliers_batch(tmp_path / "big", others=200)
+    assert beside_many < 1.3 * beside_few, (beside_few, beside_many)

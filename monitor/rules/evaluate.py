@@ -7,6 +7,7 @@ its window holds, not the whole history; each rule kind judges the views it is g
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Collection, Iterable
 
@@ -23,7 +24,7 @@ from .stale import StaleRule
 from .trend import TrendRule
 
 if TYPE_CHECKING:
-    from ..config import Config, Product
+    from ..config import Config, Material, Product
     from ..costing import ProductCost
 
 JULIAN_EPOCH = datetime(2000, 1, 1, 12, tzinfo=timezone.utc)  # Julian day 2451545.0
@@ -55,18 +56,52 @@ def window_days(rules: Iterable[RuleKind]) -> int:
     return int(max((r.history_days() for r in rules), default=0)) + 1
 
 
+@dataclass
+class Plan:
+    """What judging reads once per run rather than once per supplier batch: each material's rules
+    and every active offer (a night of 2,000 suppliers would otherwise rebuild both 2,000 times,
+    making the night quadratic). A run's config and offers do not change while it runs."""
+
+    rules: dict[str, tuple[RuleKind, ...]]
+    materials: dict[str, Material]
+    offers: dict[str, tuple[str, str, str]]  # active offer -> material, supplier, supplier's name; in the offers table's order
+    position: dict[str, int] = field(default_factory=dict)
+    wanted: dict[tuple[Scope, ...], list[RuleKind]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.position = {offer_id: n for n, offer_id in enumerate(self.offers)}
+
+    def rules_for(self, scopes: Collection[Scope]) -> list[RuleKind]:
+        """Every material's rules judged here in ``scopes`` (their history ranges make one read)."""
+        key = tuple(sorted(scopes))
+        if key not in self.wanted:
+            self.wanted[key] = [r for rules in self.rules.values() for r in rules if r.scopes & set(scopes) and r.judged_here]
+        return self.wanted[key]
+
+
+def plan(db: sqlite_utils.Database, config: Config) -> Plan:
+    """The rules of every material and the active offers, read once for a run's batches."""
+    return Plan({m.id: rules_for_material(config, m) for m in config.materials}, {m.id: m for m in config.materials},
+                {offer_id: (material_id, supplier_id, supplier_name) for offer_id, material_id, supplier_id, supplier_name in db.execute(
+                    "SELECT o.id, o.material_id, o.supplier_id, s.name FROM offers o JOIN suppliers s ON s.id = o.supplier_id WHERE o.active")})
+
+
 def offer_views(db: sqlite_utils.Database, config: Config, as_of: str, ranges: list[tuple[float, float]],
-                offer_ids: Collection[str] | None = None) -> dict[str, OfferView]:
+                offer_ids: Collection[str] | None = None, judging: Plan | None = None) -> dict[str, OfferView]:
     """Active offers (all, or ``offer_ids``) with their valid prices in the ``ranges`` the rules read,
     in one query."""
     column = "landed_unit_price" if config.compare == "landed" else "unit_price"
-    materials = {m.id: m for m in config.materials}
+    judging = judging or plan(db, config)
+    materials = judging.materials
+    if offer_ids is None:
+        chosen = list(judging.offers)
+    else:  # a batch's offers only, in the offers table's order (findings, and so messages, keep their order)
+        chosen = sorted((o for o in offer_ids if o in judging.position), key=judging.position.__getitem__)
     views: dict[str, OfferView] = {}
-    for offer_id, material_id, supplier_id, supplier_name in db.execute(
-        "SELECT o.id, o.material_id, o.supplier_id, s.name FROM offers o JOIN suppliers s ON s.id = o.supplier_id WHERE o.active"
-    ).fetchall():
+    for offer_id in chosen:
+        material_id, supplier_id, supplier_name = judging.offers[offer_id]
         material = materials.get(material_id)
-        if material is None or (offer_ids is not None and offer_id not in offer_ids):
+        if material is None:
             continue
         target = Target(Scope.OFFER, offer_id, f"{material.name} at {supplier_name}", material_id=material_id,
                         offer_id=offer_id, supplier_id=supplier_id)
@@ -110,10 +145,13 @@ def offer_views(db: sqlite_utils.Database, config: Config, as_of: str, ranges: l
     return views
 
 
-def sampled_views(db: sqlite_utils.Database, config: Config, as_of: str, views: dict[str, OfferView], rule: RunUpRule) -> None:
+def sampled_views(db: sqlite_utils.Database, config: Config, as_of: str, views: dict[str, OfferView], rule: RunUpRule,
+                  few: bool = False) -> None:
     """Fill each view's ``sampled`` prices for a run-up: its grid nights (one query for every offer,
     a night's rows read together), or every price of the span for an offer priced too seldom for
-    grid nights to catch its prices (:func:`runup.is_dense`)."""
+    grid nights to catch its prices (:func:`runup.is_dense`). ``few``: the views are a supplier's
+    batch, a small part of the offers: each offer's grid nights are sought through the offer index
+    instead of reading every offer's rows of each grid night."""
     column = "landed_unit_price" if config.compare == "landed" else "unit_price"
     now = parse_time(as_of)
     nights = runup.grid_ranges(julian_day(as_of), rule.days, rule.history_days())
@@ -127,10 +165,17 @@ def sampled_views(db: sqlite_utils.Database, config: Config, as_of: str, views: 
         # Night by night through the time index (an OR of two hundred ranges would scan the table).
         bounds = [((now - timedelta(days=start)).isoformat(), (now - timedelta(days=end)).isoformat()) for start, end in nights]
         values = ", ".join("(?, ?)" for _ in bounds)
-        query = (f"WITH nights(after, until) AS (VALUES {values}) "
-                 + select.format("nights CROSS JOIN observations o INDEXED BY observations_time",
-                                 "o.fetched_at > nights.after AND o.fetched_at <= nights.until"))
-        for offer_id, day, price in db.execute(query, [t for pair in bounds for t in pair] + [config.currency]):
+        params = [t for pair in bounds for t in pair]
+        if few:
+            query = (f"WITH nights(after, until) AS (VALUES {values}) "
+                     + select.format("json_each(?) w CROSS JOIN nights CROSS JOIN observations o INDEXED BY observations_offer_time",
+                                     "o.offer_id = w.value AND o.fetched_at > nights.after AND o.fetched_at <= nights.until"))
+            params.append(json.dumps(sorted(dense)))
+        else:
+            query = (f"WITH nights(after, until) AS (VALUES {values}) "
+                     + select.format("nights CROSS JOIN observations o INDEXED BY observations_time",
+                                     "o.fetched_at > nights.after AND o.fetched_at <= nights.until"))
+        for offer_id, day, price in db.execute(query, params + [config.currency]):
             if offer_id in dense:
                 views[offer_id].sampled.append((day, price))  # type: ignore[union-attr]
     since = (now - timedelta(days=rule.history_days())).isoformat()
@@ -141,20 +186,23 @@ def sampled_views(db: sqlite_utils.Database, config: Config, as_of: str, views: 
 
 
 def evaluate_offers(db: sqlite_utils.Database, config: Config, context: Context, offer_ids: Collection[str] | None = None,
-                    held_suppliers: Iterable[str] = (), scopes: Collection[Scope] = (Scope.OFFER, Scope.MATERIAL)) -> list[Finding]:
+                    held_suppliers: Iterable[str] = (), scopes: Collection[Scope] = (Scope.OFFER, Scope.MATERIAL),
+                    judging: Plan | None = None) -> list[Finding]:
     """Findings of the offer and material rules at ``context.as_of``: for every active offer (or
     ``offer_ids``) and material. Offers of ``held_suppliers`` (whose extraction broke this run) are
-    left alone, so their alerts keep their state."""
+    left alone, so their alerts keep their state. ``judging``: the run's :func:`plan`, read once."""
     held = set(held_suppliers)
-    all_rules = {m.id: rules_for_material(config, m) for m in config.materials}
-    wanted = [r for rules in all_rules.values() for r in rules if r.scopes & set(scopes) and r.judged_here]
+    judging = judging or plan(db, config)
+    all_rules = judging.rules
+    wanted = judging.rules_for(scopes)
     if not wanted:
         return []
-    views = offer_views(db, config, context.as_of, history_ranges(wanted), offer_ids)
+    views = offer_views(db, config, context.as_of, history_ranges(wanted), offer_ids, judging)
     runups = [r for r in wanted if isinstance(r, RunUpRule)]
     if runups:  # the longest window and reach of them, so one read serves every run-up rule
         widest = runups[0].model_copy(update={"days": max(r.days for r in runups)})
-        sampled_views(db, config, context.as_of, views, widest)
+        few = offer_ids is not None and 4 * len(views) < len(judging.offers)
+        sampled_views(db, config, context.as_of, views, widest, few)
     findings: list[Finding] = []
     by_material: dict[str, list[OfferView]] = {}
     for view in views.values():

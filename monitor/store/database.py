@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Iterator
 
 import sqlite_utils
 
@@ -34,8 +36,35 @@ def open_db(path: str | Path, read_only: bool = False) -> sqlite_utils.Database:
     db.execute("PRAGMA busy_timeout = 10000")
     schema.check_version(db, str(path))  # before WAL mode changes the file
     db.enable_wal()
+    # WAL with synchronous NORMAL: a commit is not synced to disk (a night of 2,000 supplier batches
+    # pays no 2,000 fsyncs). The file stays consistent whatever stops the process, and a killed
+    # process loses nothing committed; only a power cut may lose the last few commits. What must
+    # survive even that (an alert with the message telling it, the run's end) is committed
+    # :func:`durably`, which syncs every commit before it too.
+    db.execute("PRAGMA synchronous = NORMAL")
     schema.migrate(db)
     return db
+
+
+@contextmanager
+def durably(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
+    """One transaction synced to disk when it commits (and with it every commit before it in the
+    write-ahead log): for alerts and their messages, which must not be lost even by a power cut.
+    (Inside a caller's transaction it is that transaction's part, synced when the caller commits.)"""
+    level = db.execute("PRAGMA synchronous").fetchone()[0]
+    if level != NORMAL or db.conn.in_transaction:  # OFF: a scratch file (a backtest); FULL: synced anyway
+        with db.atomic():
+            yield db
+        return
+    db.execute("PRAGMA synchronous = FULL")
+    try:
+        with db.atomic():
+            yield db
+    finally:
+        db.execute("PRAGMA synchronous = NORMAL")
+
+
+NORMAL = 1  # PRAGMA synchronous's number for NORMAL
 
 
 def _check_writable(path: Path) -> None:

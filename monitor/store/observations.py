@@ -2,32 +2,33 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any, Iterable, Iterator, Mapping
 
 import sqlite_utils
 
 from ..config import Config
 from .items import PriceItem, RateItem, Status
-from .pricing import COLUMNS, RECENT, Doubt, Observation, Pricing
+from .pricing import COLUMNS, RECENT, Catalog, Doubt, Observation, Pricing, window_text
 
 _INSERT = f"INSERT OR IGNORE INTO observations ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
 
 
 def record_observations(db: sqlite_utils.Database, config: Config, run_id: int,
-                        items: Iterable[PriceItem | Mapping[str, Any]], late: bool = False) -> list[Observation]:
+                        items: Iterable[PriceItem | Mapping[str, Any]], late: bool = False,
+                        catalog: Catalog | None = None) -> list[Observation]:
     """Store a batch of items in one transaction: a crash leaves all of them or none. (An item given
     as a plain mapping is checked into a :class:`PriceItem` first.) ``late``: items crawled earlier
     (an ingested feed), which take the place of the *node error* a run recorded for the same offer
-    when the crawling machine failed before their feed was collected."""
+    when the crawling machine failed before their feed was collected. ``catalog``: the run's, built
+    once. Only the batch's offers' recent prices are read: a batch costs its own size, not the night's."""
     checked = [i if isinstance(i, PriceItem) else PriceItem.from_mapping(i) for i in items]
-    pricing = Pricing(db, config)
+    pricing = Pricing(db, config, catalog)
     rows: list[Observation] = []
     with db.atomic():
         if late:
             db.conn.executemany(REPLACED_NODE_ERRORS, [(i.offer_id, i.fetched_at, i.fetched_at) for i in checked if i.fetched_at])
         last_id = db.execute("SELECT max(id) FROM observations").fetchone()[0] or 0
-        pricing.preload()
+        pricing.preload({i.offer_id for i in checked})
         for round_ in _rounds(checked):
             batch = [pricing.observation(run_id, item) for item in round_]
             for row in batch:
@@ -48,7 +49,7 @@ def record_observations(db: sqlite_utils.Database, config: Config, run_id: int,
         )
         assert pricing.windows is not None
         db.conn.executemany("UPDATE latest_observations SET recent_unit_prices = ? WHERE offer_id = ?",
-                            [(json.dumps(pricing.windows[o].unit_prices), o) for o in pricing.changed])
+                            [(window_text(pricing.windows[o].unit_prices), o) for o in pricing.changed])
         db.conn.executemany(RECOUNT_RECENT, [(o,) for o in pricing.out_of_order])
     return rows
 

@@ -14,13 +14,16 @@ from __future__ import annotations
 
 import json
 import math
+import operator
 import statistics
 from dataclasses import dataclass, fields
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import Any, Collection
 
 import sqlite_utils
+
+from spiders.offer import OfferSpec
 
 from .. import display, safe_text, units
 from ..config import Config
@@ -81,10 +84,17 @@ class Observation:
     final_url: str | None = None  # where the page was read, when a redirect moved it
 
     def values(self) -> tuple[Any, ...]:
-        return tuple(getattr(self, name) for name in COLUMNS)
+        return _VALUES(self)
 
 
 COLUMNS = tuple(f.name for f in fields(Observation))
+_VALUES = operator.attrgetter(*COLUMNS)  # the row's values in one C call: a night has 100,000 rows
+
+
+def window_text(unit_prices: list[float]) -> str:
+    """An offer's recent unit prices as ``recent_unit_prices`` keeps them: the text json.dumps
+    writes for finite numbers, without its per-call set-up (a run writes one per offer)."""
+    return f"[{', '.join(map(repr, unit_prices))}]"
 
 
 @dataclass
@@ -96,15 +106,34 @@ class RecentWindow:
     pack: str | None
 
 
+@dataclass
+class Catalog:
+    """The config's offers, materials and suppliers by id: built once for a run, not per batch
+    (a night of 100,000 offers comes in 2,000 supplier batches)."""
+
+    offers: dict[str, OfferSpec]
+    materials: dict[str, Any]
+    suppliers: dict[str, Any]
+    by_material: dict[str, list[str]]
+
+    @classmethod
+    def of(cls, config: Config) -> "Catalog":
+        offers = {o.offer_id: o for o in config.offers()}
+        by_material: dict[str, list[str]] = {}
+        for offer in offers.values():
+            by_material.setdefault(offer.material, []).append(offer.offer_id)
+        return cls(offers, {m.id: m for m in config.materials}, {s.id: s for s in config.suppliers}, by_material)
+
+
 class Pricing:
     """Prices a batch of items against one database and config (lookups read once per batch)."""
 
-    def __init__(self, db: sqlite_utils.Database, config: Config):
+    def __init__(self, db: sqlite_utils.Database, config: Config, catalog: Catalog | None = None):
         self.db, self.config = db, config
-        self.offers = {o.offer_id: o for o in config.offers()}
-        self.materials = {m.id: m for m in config.materials}
-        self.suppliers = {s.id: s for s in config.suppliers}
+        self.catalog = catalog or Catalog.of(config)
+        self.offers, self.materials, self.suppliers = self.catalog.offers, self.catalog.materials, self.catalog.suppliers
         self.windows: dict[str, RecentWindow] | None = None  # None: read history row by row
+        self.complete = False  # windows holds every offer's (else only the batch's: others are read when needed)
         self.changed: set[str] = set()
         self.out_of_order: set[str] = set()
 
@@ -138,16 +167,18 @@ class Pricing:
                 landed += Decimal(str(shipping.flat)) / quantity
         return landed
 
-    def preload(self) -> None:
-        """Read every offer's recent valid unit prices in one query (the plausibility check needs
-        them for each price, and this is a run's hot path)."""
-        self.windows = {
-            offer_id: RecentWindow(fetched_at, json.loads(recent or "[]"), pack)
-            for offer_id, fetched_at, recent, pack in self.db.execute(
-                "SELECT l.offer_id, l.fetched_at, l.recent_unit_prices, o.pack "
-                "FROM latest_observations l JOIN observations o ON o.id = l.observation_id"
-            ).fetchall()
-        }
+    def preload(self, offer_ids: Collection[str] | None = None) -> None:
+        """Read the recent valid unit prices of every offer, or of ``offer_ids`` (a batch's), in one
+        query (the plausibility check needs them for each price, and this is a run's hot path)."""
+        self.complete = offer_ids is None
+        self.windows = self._read_windows(offer_ids)
+
+    def _read_windows(self, offer_ids: Collection[str] | None) -> dict[str, RecentWindow]:
+        query = ("SELECT l.offer_id, l.fetched_at, l.recent_unit_prices, o.pack "
+                 "FROM latest_observations l JOIN observations o ON o.id = l.observation_id")
+        rows = (self.db.execute(query).fetchall() if offer_ids is None else
+                self.db.execute(query + " WHERE l.offer_id IN (SELECT value FROM json_each(?))", [json.dumps(list(offer_ids))]).fetchall())
+        return {offer_id: RecentWindow(fetched_at, json.loads(recent or "[]"), pack) for offer_id, fetched_at, recent, pack in rows}
 
     def _recent(self, offer_id: str, before: str) -> tuple[float | None, str | None]:
         """The median unit price of the last ten valid observations before ``before``, and the last pack."""
@@ -263,9 +294,12 @@ class Pricing:
         """Another supplier's recent prices of the same material are where this one jumped to."""
         if self.windows is None or row.unit_price is None:
             return False
-        for offer_id, window in self.windows.items():
-            other = self.offers.get(offer_id)
-            if other is None or other.material != row.material_id or other.supplier == row.supplier_id or not window.unit_prices:
+        others = [o for o in self.catalog.by_material.get(row.material_id, []) if self.offers[o].supplier != row.supplier_id]
+        windows = {o: self.windows[o] for o in others if o in self.windows}
+        if not self.complete:  # offers outside this batch: as stored
+            windows.update(self._read_windows([o for o in others if o not in self.windows]))
+        for window in windows.values():
+            if not window.unit_prices:
                 continue
             recent = days_between(window.fetched_at, row.fetched_at) <= AGREEMENT_DAYS
             if recent and abs(window.unit_prices[0] / row.unit_price - 1) <= AGREEMENT:
