@@ -68,6 +68,16 @@ def day(timestamp: str | None) -> str:
     return f"{moment.day} {moment:%b %Y}"
 
 
+def amount(number: float) -> float:
+    """An amount rounded as an owner counts it: 72.86 -> 73, 4.782 -> 4.8, 0.3839 -> 0.38."""
+    size = abs(number)
+    if size >= 10:
+        return float(round(number))
+    if size >= 1:
+        return round(number, 1)
+    return float(f"{number:.2g}")
+
+
 def count(number: int, word: str) -> str:
     """"1 alert", "3 alerts", "no alerts"."""
     if number == 0:

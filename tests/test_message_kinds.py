@@ -199,7 +199,7 @@ def test_the_order_by_date_and_a_quote_losing_margin_say_what_to_do_in_words(tmp
     heard = {n: (pushes, digests) for n, (pushes, digests) in enumerate(told, 2)}
     (first,) = heard[2][1]
     assert first["title"] == "supplywatch, 2 Mar 2026: to do this week"
-    assert first["message"] == ("To do this week:\n  Black walnut: 24 days left (243.8 bd ft), lead time 10 days: order by Mar 9; "
+    assert first["message"] == ("To do this week:\n  Black walnut: 24 days left (244 bd ft), lead time 10 days: order by Mar 9; "
                                 "317 bd ft from Acme Lumber covers 8 weeks: $3,962.50 ($12.50/bd ft delivered); "
                                 "no call: only 31 days of prices (a call needs 60)\n(message #1)")
     quote = ("Quote 112 (8 x Walnut side table for the Hendersons, $4,200.00, valid to Apr 30) has lost {} margin points since Mar 1 "
@@ -213,7 +213,7 @@ def test_the_order_by_date_and_a_quote_losing_margin_say_what_to_do_in_words(tmp
     assert pushed["message"] == quote.format("24.0", "47.4%, under the target of 50%", "+84%") + "\nFirst told 5 Mar 2026.\n(message #7)"
     (order,) = heard[9][0]  # 17 days left: 10 days' lead time and 7 of safety
     assert (order["title"], order["type"]) == ("Black walnut: order now, 17 days of stock left", "failure")
-    assert order["message"] == ("Black walnut: 17 days left (173.8 bd ft), lead time 10 days: order today, it arrives with 7 days' stock left; "
+    assert order["message"] == ("Black walnut: 17 days left (174 bd ft), lead time 10 days: order today, it arrives with 7 days' stock left; "
                                 "cheapest now Acme Lumber at $23.00/bd ft\n(message #9)")
     words_only([m for pushes, digests in heard.values() for m in pushes + digests])
 

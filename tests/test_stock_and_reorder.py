@@ -57,7 +57,7 @@ def test_counts_and_purchases_add_up_and_the_reorder_date_follows_usage_and_lead
     lead = 10  # Acme (the cheapest per lb: $9 for 2 kg) says 10 days; 7 days of safety stock
     due = date.today() + timedelta(days=int(runway - lead - 7))
     assert "Bought 50 lb of Lye for $96.50 ($1.93/lb)." in bought.stdout
-    assert (f"Lye: {runway:.0f} days left ({on_hand:,.4g} lb), lead time 10 days: order by {due:%b} {due.day}"
+    assert (f"Lye: {runway:.0f} days left ({on_hand:,.0f} lb), lead time 10 days: order by {due:%b} {due.day}"
             + ("" if due.year == date.today().year else f" {due.year}")) in bought.stdout
     db = sqlite_utils.Database(tmp_path / "supplywatch.db")
     rows = list(db.query("SELECT kind, quantity, unit, as_written, price, supplier_id FROM stock_events ORDER BY id"))
@@ -127,6 +127,6 @@ def test_the_phone_rings_once_when_the_order_date_comes_and_the_alert_clears_aft
 
     status = supplywatch("status", cwd=tmp_path)
     assert status.returncode == 0, status.stderr
-    stock_part = status.stdout.split("Stock and buying (Mar 23 2026):\n")[1]
+    stock_part = status.stdout.split("Stock and buying (23 Mar 2026):\n")[1]
     assert stock_part.startswith("  Lye: ") and " days left, order by " in stock_part.splitlines()[0]
     assert stock_part.splitlines()[1] == "    prices: in range at Acme Soap Supply, in range at Corner Shop"

@@ -12,6 +12,7 @@ from datetime import date
 
 import sqlite_utils
 
+from .. import display
 from ..config import Config
 from ..rules.base import Finding, Formatter, Scope, Target
 from ..rules.registry import REORDER
@@ -77,11 +78,11 @@ def status_lines(db: sqlite_utils.Database) -> list[str]:
     if latest:
         rows = list(db.query(
             "SELECT m.name, o.* FROM material_outlook o JOIN materials m ON m.id = o.material_id WHERE o.as_of = ? ORDER BY m.name", [latest]))
-        lines.append(f"\nStock and buying ({runway.day_words(date.fromisoformat(latest[:10]), date.min)}):")
+        lines.append(f"\nStock and buying ({display.day(latest)}):")
         for r in rows:
             by = runway.day_words(date.fromisoformat(r["reorder_by"]), date.fromisoformat(latest[:10])) if r["reorder_by"] else None
             stock = (f"{r['runway_days']:.0f} days left" + (f", order by {by}" if by else "") if r["runway_days"] is not None
-                     else f"{r['on_hand']:,.4g} {r['unit']} on hand" if r["on_hand"] is not None else "stock not counted")
+                     else f"{runway.amount_words(r['on_hand'], r['unit'])} on hand" if r["on_hand"] is not None else "stock not counted")
             lines.append(f"  {r['name']}: {stock}; {r['verdict']}: {r['verdict_reason']}")
             if r["price_state"]:
                 lines.append(f"    prices: {r['price_state']}")

@@ -17,7 +17,7 @@ from typing import Any
 
 import sqlite_utils
 
-from .. import units
+from .. import display, units
 from ..config import Config, Material
 from ..rules.base import Formatter, parse_time
 from . import stock
@@ -206,13 +206,12 @@ def format_plan(result: OrderPlan, config: Config) -> str:
     """The ranking as ``supplywatch order`` prints it."""
     fmt = Formatter(config.currency)
     unit = result.material.unit
-    name = units.display(unit)  # "bd ft", not board_foot
     money = lambda v: f"{fmt.prefix}{v:,.2f}{fmt.suffix}"  # noqa: E731
-    head = f"{result.material.name}: {result.needed:,.4g} {name} to buy for {result.weeks:g} weeks"
+    head = f"{result.material.name}: {units.quantity_text(display.amount(result.needed), unit)} to buy for {result.weeks:g} weeks"
     if result.on_hand is not None:
-        head += f" ({result.on_hand:,.4g} {name} on hand)"
+        head += f" ({units.quantity_text(display.amount(result.on_hand), unit)} on hand)"
     if result.cap is not None:
-        head += f"; at most {result.cap:,.4g} {name} keep within its shelf life"
+        head += f"; at most {units.quantity_text(display.amount(result.cap), unit)} keep within its shelf life"
     lines = [head + ":"]
     if result.needed <= 0:
         lines.append("  Nothing to buy: what you hold covers it.")
@@ -223,7 +222,7 @@ def format_plan(result: OrderPlan, config: Config) -> str:
     for p in result.within_cash[:3]:
         cover = f", {p.units / usage / 7:.1f} weeks of use" if usage else ""
         lines.append(f"  Within your cash limit of {money(result.cash_limit or 0)}: {p.label()}: {fmt.price(p.landed_per_unit, unit)} delivered, "
-                     f"{money(p.total_home)} in all ({p.units:,.4g} {name}{cover})")
+                     f"{money(p.total_home)} in all ({units.quantity_text(display.amount(p.units), unit)}{cover})")
     others: dict[str, Any] = {}
     for p in result.options:
         others.setdefault(p.offer_id, p)

@@ -15,7 +15,7 @@ import sqlite_utils
 
 from spiders.offer import OfferSpec
 
-from .. import units
+from .. import display, units
 from ..config import Config, Material
 from ..rules.base import Formatter, parse_time
 from . import buywindow, indexes, prices, stock
@@ -26,8 +26,8 @@ FRESH_DAYS = 14
 
 
 def amount_words(amount: float, unit: str) -> str:
-    """"66 bd ft", "3.571 sheets": an amount to 4 figures with its unit in words."""
-    return units.quantity_text(float(f"{amount:.4g}"), unit)
+    """"66 bd ft", "4.8 sheets", "0.38 gal": an amount as an owner counts it, with its unit in words."""
+    return units.quantity_text(display.amount(amount), unit)
 
 @dataclass(frozen=True)
 class OfferState:
