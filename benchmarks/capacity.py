@@ -59,19 +59,33 @@ def write_config(directory: Path, sites: Sites, offers: int, suppliers: int, del
 
 
 def rss_mb(pid: int) -> float | None:
-    """A process's resident memory now (MB), from /proc; None once it is gone."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        return None
-    return None
+    """Resident memory now (MB) of a process and every process under it (Chromium's, on a rendered
+    night), from /proc; None once the process is gone."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+    tree, total, found = [pid], 0.0, False
+    while tree:
+        current = tree.pop()
+        tree += [child for child, parent in parents.items() if parent == current]
+        try:
+            for line in Path(f"/proc/{current}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1]) / 1024
+                    found = True
+        except OSError:
+            continue
+    return total if found else None
 
 
 def measured(command: list[str], cwd: Path) -> dict[str, Any]:
-    """Wall seconds, CPU seconds and peak RSS (MB) of a child and everything it waited for, and its
-    RSS every second (``rss``: (seconds since start, MB)), to see whether memory grows with the night."""
+    """Wall seconds, CPU seconds and peak RSS (MB, its largest single process) of a child and
+    everything it waited for, and the RSS of its whole process tree every second (``rss``: (seconds
+    since start, MB)), to see whether memory grows with the night."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     samples: list[tuple[float, float]] = []
@@ -150,7 +164,8 @@ def main() -> None:
                       f"{max(counts['most_at_once'].values(), default=0)}; the crawl's own record: {stats.get('politeness/requests')} "
                       f"requests, closest two to one site {stats.get('politeness/closest_start_gap_seconds')} s apart, at most "
                       f"{stats.get('politeness/most_at_once_per_site')} at once; {stored:,} prices stored")
-                print(f"  RSS at each tenth of the night: {memory_over_time(figures['rss'])}")
+                print(f"  RSS of the run and its processes at each tenth of the night: {memory_over_time(figures['rss'])}"
+                      f" (most {max((mb for _, mb in figures['rss']), default=0):.0f} MB)")
                 print(f"  politeness floor (largest supplier x delay) {floor:.0f} s; CPU if on one core {cpu:.0f} s; "
                       f"formula max(...) = {max(floor, cpu):.0f} s")
                 print(f"  {figures['out'][:200]}")

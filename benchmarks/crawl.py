@@ -36,6 +36,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Callable
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -125,6 +126,57 @@ class Crawl:
                 f"exit {self.wind_down:4.1f} s after the last")
 
 
+def compare(offers: int, suppliers: int, delay: float, pairs: int, echo: Callable[[str], None] = print) -> list[tuple[Crawl, Crawl]]:
+    """``pairs`` pairs of crawls of the same pages, supplywatch's then the bare spider's, each said as it ends."""
+    with tempfile.TemporaryDirectory() as tmp:
+        directory = Path(tmp)
+        sites = Sites(suppliers, directory)
+        try:
+            urls = [sites.url(i % suppliers, i) for i in range(offers)]
+            config = write_config(directory, urls, suppliers, delay)
+            (directory / "urls.txt").write_text("\n".join(urls))
+            (directory / "bare.py").write_text(BARE_SPIDER)
+            shared = bare_settings(config)
+            largest = -(-offers // suppliers)
+            echo(f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}, load average {os.getloadavg()[0]:.1f} at the start")
+            echo(f"Same pages: {offers:,} product pages of about 12 KB from {suppliers} suppliers, each on its own loopback "
+                 f"address ({address(0)}-{address(suppliers - 1)}), served by one separate process to both crawls.")
+            echo(f"Same politeness: robots.txt obeyed, one request at a time per site, {delay:g} s between two requests to a site, "
+                 f"no jitter, {shared['CONCURRENT_REQUESTS']} requests in flight at most in all, User-Agent "
+                 f"'{shared['USER_AGENT']}', no telnet or remote-control listener (the bare spider: "
+                 + ", ".join(f"{k}={v}" for k, v in shared.items() if k != "USER_AGENT") + "; Scrapy's defaults otherwise).")
+            echo("Same machine, same run: the crawls alternate, each a fresh process timed from start to exit; ratio pair by pair. "
+                 "Checked after each: every page served once, never two requests at once to one site.")
+            echo(f"Politeness floor: the largest supplier's {largest} pages x {delay:g} s = {largest * delay:.0f} s after its robots.txt.")
+            supplywatch = [sys.executable, "-m", "monitor", "run"]
+            bare = [sys.executable, "-m", "scrapy", "runspider", "bare.py", "-a", "urls_file=urls.txt"]
+            done = []
+            for pair in range(pairs):
+                (directory / "bench.db").unlink(missing_ok=True)
+                ours = Crawl("supplywatch", supplywatch, directory, sites, offers)
+                with sqlite3.connect(directory / "bench.db") as db:
+                    stats = json.loads(db.execute("SELECT crawl_stats FROM runs ORDER BY id DESC LIMIT 1").fetchone()[0])
+                theirs = Crawl("bare Scrapy", bare, directory, sites, offers, {"BARE_SETTINGS": json.dumps(shared)})
+                done.append((ours, theirs))
+                echo(f"pair {pair + 1}: {ours.line()}\n        {theirs.line()}\n"
+                     f"        supplywatch at {100 * ours.rate / theirs.rate:.1f} % of bare Scrapy's pages/s; its own record: "
+                     f"{stats.get('politeness/requests')} requests to {stats.get('politeness/sites')} sites, at most "
+                     f"{stats.get('politeness/most_at_once_per_site')} at once to one, the closest two "
+                     f"{stats.get('politeness/closest_start_gap_seconds', '-')} s apart; {ours.said[:100]}")
+        finally:
+            sites.stop()
+    return done
+
+
+def summary(pairs: list[tuple[Crawl, Crawl]]) -> str:
+    ratio = statistics.median(o.rate / b.rate for o, b in pairs)
+    beyond = statistics.median((o.cpu - b.cpu) / o.pages for o, b in pairs)
+    return (f"median of {len(pairs)} pairs: supplywatch at {100 * ratio:.1f} % of bare Scrapy's pages/s (target >= 95 %); "
+            f"CPU {statistics.median(o.cpu for o, _ in pairs):.1f} s against {statistics.median(b.cpu for _, b in pairs):.1f} s, "
+            f"{1000 * beyond:.2f} ms a page beyond bare Scrapy's; start-up to the first page "
+            f"{statistics.median(o.start_up for o, _ in pairs):.1f} s against {statistics.median(b.start_up for _, b in pairs):.1f} s")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--offers", type=int, default=1000)
@@ -132,50 +184,8 @@ def main() -> None:
     parser.add_argument("--delay", type=float, default=2.0, help="crawl.delay_seconds for both (default: the default, 2 s)")
     parser.add_argument("--pairs", type=int, default=3, help="pairs of crawls, taken in turn (the median ratio counts)")
     args = parser.parse_args()
-
-    with tempfile.TemporaryDirectory() as tmp:
-        directory = Path(tmp)
-        sites = Sites(args.suppliers, directory)
-        try:
-            urls = [sites.url(i % args.suppliers, i) for i in range(args.offers)]
-            config = write_config(directory, urls, args.suppliers, args.delay)
-            (directory / "urls.txt").write_text("\n".join(urls))
-            (directory / "bare.py").write_text(BARE_SPIDER)
-            shared = bare_settings(config)
-            largest = -(-args.offers // args.suppliers)
-            print(f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}, load average {os.getloadavg()[0]:.1f} at the start")
-            print(f"Same pages: {args.offers:,} product pages of about 12 KB from {args.suppliers} suppliers, each on its own loopback "
-                  f"address ({address(0)}-{address(args.suppliers - 1)}), served by one separate process to both crawls.")
-            print(f"Same politeness: robots.txt obeyed, one request at a time per site, {args.delay:g} s between two requests to a site, "
-                  f"no jitter, {shared['CONCURRENT_REQUESTS']} requests in flight at most in all, User-Agent "
-                  f"'{shared['USER_AGENT']}', no telnet or remote-control listener (the bare spider: "
-                  + ", ".join(f"{k}={v}" for k, v in shared.items() if k != "USER_AGENT") + "; Scrapy's defaults otherwise).")
-            print("Same machine, same run: the crawls alternate, each a fresh process timed from start to exit; ratio pair by pair. "
-                  "Checked after each: every page served once, never two requests at once to one site.")
-            print(f"Politeness floor: the largest supplier's {largest} pages x {args.delay:g} s = {largest * args.delay:.0f} s after its robots.txt.")
-            supplywatch = [sys.executable, "-m", "monitor", "run"]
-            bare = [sys.executable, "-m", "scrapy", "runspider", "bare.py", "-a", "urls_file=urls.txt"]
-            pairs = []
-            for pair in range(args.pairs):
-                (directory / "bench.db").unlink(missing_ok=True)
-                ours = Crawl("supplywatch", supplywatch, directory, sites, args.offers)
-                with sqlite3.connect(directory / "bench.db") as db:
-                    stats = json.loads(db.execute("SELECT crawl_stats FROM runs ORDER BY id DESC LIMIT 1").fetchone()[0])
-                theirs = Crawl("bare Scrapy", bare, directory, sites, args.offers, {"BARE_SETTINGS": json.dumps(shared)})
-                pairs.append((ours, theirs))
-                print(f"pair {pair + 1}: {ours.line()}\n        {theirs.line()}\n"
-                      f"        supplywatch at {100 * ours.rate / theirs.rate:.1f} % of bare Scrapy's pages/s; its own record: "
-                      f"{stats.get('politeness/requests')} requests to {stats.get('politeness/sites')} sites, at most "
-                      f"{stats.get('politeness/most_at_once_per_site')} at once to one, the closest two "
-                      f"{stats.get('politeness/closest_start_gap_seconds', '-')} s apart; {ours.said[:100]}")
-        finally:
-            sites.stop()
-    ratio = statistics.median(o.rate / b.rate for o, b in pairs)
-    beyond = statistics.median((o.cpu - b.cpu) / o.pages for o, b in pairs)
-    print(f"\nmedian of {len(pairs)} pairs: supplywatch at {100 * ratio:.1f} % of bare Scrapy's pages/s (target >= 95 %); "
-          f"CPU {statistics.median(o.cpu for o, _ in pairs):.1f} s against {statistics.median(b.cpu for _, b in pairs):.1f} s, "
-          f"{1000 * beyond:.2f} ms a page beyond bare Scrapy's; start-up to the first page "
-          f"{statistics.median(o.start_up for o, _ in pairs):.1f} s against {statistics.median(b.start_up for _, b in pairs):.1f} s")
+    pairs = compare(args.offers, args.suppliers, args.delay, args.pairs)
+    print("\n" + summary(pairs))
 
 
 if __name__ == "__main__":

@@ -1,9 +1,10 @@
 """The performance targets of issue 16, measured side by side in one run, each beside its baseline:
 
 1. crawl: ``supplywatch run`` against a bare Scrapy spider fetching the same pages from the same
-   suppliers with the same politeness (robots.txt, one request at a time per supplier, the delay,
-   16 requests in all) -- target >= 95 % of bare Scrapy's pages per second. Measured at the
-   default delay (2 s, a real night) and at ``--fast-delay`` (0: no politeness wait, the CPU bound);
+   suppliers with the same politeness (``crawl.py``: robots.txt, one request at a time per supplier,
+   the delay, as many requests in flight as supplywatch allows) -- target >= 95 % of bare Scrapy's
+   pages per second. Measured at the default delay (2 s, a real night) and at ``--fast-delay`` (0:
+   no politeness wait, the CPU bound);
 2. store: a night of ``--store-offers`` observations stored the way a run stores them against raw
    ``executemany`` of the very same rows into a copy of the same database (``ingest.py``) --
    target >= 70 %;
@@ -23,81 +24,21 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
-from sites import Sites  # noqa: E402
-
-BARE_SPIDER = '''
-import scrapy
-
-class Bare(scrapy.Spider):
-    """Fetches each URL with supplywatch's politeness and keeps the page's size: no extraction."""
-    name = "bare"
-    custom_settings = {"ROBOTSTXT_OBEY": True, "CONCURRENT_REQUESTS": 16, "CONCURRENT_REQUESTS_PER_DOMAIN": 1,
-                       "DOWNLOAD_DELAY": float(__import__("os").environ["BARE_DELAY"]), "DOWNLOAD_DELAY_JITTER": 0,
-                       "RANDOMIZE_DOWNLOAD_DELAY": False, "COOKIES_ENABLED": False, "TELNETCONSOLE_ENABLED": False,
-                       "LOG_LEVEL": "WARNING", "RETRY_TIMES": 1, "USER_AGENT": "bare-benchmark (bench@example.com)"}
-
-    async def start(self):
-        for url in open(self.urls_file).read().split():
-            yield scrapy.Request(url, dont_filter=True)
-
-    def parse(self, response):
-        yield {"url": response.url, "size": len(response.body)}
-'''
-
-
-def measured(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> tuple[float, float, float, str]:
-    """Wall seconds, CPU seconds, peak RSS (MB) and last output line of a fresh child process."""
-    started = time.perf_counter()
-    with open(cwd / "out.txt", "w") as out, open(cwd / "err.txt", "w") as err:
-        process = subprocess.Popen(command, cwd=cwd, stdout=out, stderr=err, env={**os.environ, **(env or {})})
-        _, status, usage = os.wait4(process.pid, 0)
-    wall = time.perf_counter() - started
-    code = os.waitstatus_to_exitcode(status)
-    if code not in (0, 1):
-        raise SystemExit(f"{' '.join(command[:4])} failed ({code}): {(cwd / 'err.txt').read_text()[-3000:]}")
-    lines = (cwd / "out.txt").read_text().strip().splitlines()
-    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, lines[-1] if lines else ""
-
 
 def crawl(offers: int, suppliers: int, delay: float, runs: int) -> tuple[float, float]:
-    """Pages per second of supplywatch and of the bare spider, best of ``runs`` each, taken in turn."""
-    with tempfile.TemporaryDirectory() as tmp:
-        directory = Path(tmp)
-        sites = Sites(suppliers, directory)
-        try:
-            urls = [sites.url(i % suppliers, i) for i in range(offers)]
-            lines = ["database: bench.db", "currency: USD",
-                     f"crawl: {{contact: bench@example.com, delay_seconds: {delay}, timeout_seconds: 30, retries: 1}}",
-                     "suppliers:"] + [f"  - {{id: s{s}, name: Supplier {s}}}" for s in range(suppliers)] + ["materials:"]
-            for i, url in enumerate(urls):
-                lines += [f"  - id: m{i}", f"    name: Material {i}", "    unit: kg",
-                          f'    offers: [{{supplier: s{i % suppliers}, url: "{url}", pack: 25 kg}}]']
-            (directory / "supplywatch.yml").write_text("\n".join(lines) + "\n")
-            (directory / "urls.txt").write_text("\n".join(urls))
-            (directory / "bare.py").write_text(BARE_SPIDER)
-            ours, bare = [], []
-            for run in range(runs):
-                (directory / "bench.db").unlink(missing_ok=True)
-                wall, cpu, peak, out = measured([sys.executable, "-m", "monitor", "run"], directory)
-                ours.append(offers / wall)
-                print(f"  supplywatch run   {wall:7.1f} s  {offers / wall:6.1f} pages/s  CPU {cpu:5.1f} s  peak RSS {peak:4.0f} MB  ({out[:90]})")
-                wall, cpu, peak, _ = measured([sys.executable, "-m", "scrapy", "runspider", "bare.py", "-a", "urls_file=urls.txt",
-                                               "-O", "bare.jl"], directory, {"BARE_DELAY": str(delay)})
-                fetched = sum(1 for _ in open(directory / "bare.jl"))
-                if fetched != offers:
-                    raise SystemExit(f"the bare spider fetched {fetched} of {offers} pages")
-                bare.append(offers / wall)
-                print(f"  bare Scrapy       {wall:7.1f} s  {offers / wall:6.1f} pages/s  CPU {cpu:5.1f} s  peak RSS {peak:4.0f} MB")
-        finally:
-            sites.stop()
-    return max(ours), max(bare)
+    """Pages per second of supplywatch and of the bare spider (crawl.py: same pages, same politeness,
+    taken in turn), as the median pair's."""
+    from crawl import compare
+
+    pairs = compare(offers, suppliers, delay, runs, echo=lambda line: print("  " + line.replace("\n", "\n  ")))
+    ours, bare = sorted(pairs, key=lambda pair: pair[0].rate / pair[1].rate)[len(pairs) // 2]
+    return ours.rate, bare.rate
 
 
 def store(offers: int, history: int, repeat: int) -> tuple[float, float]:
@@ -131,7 +72,7 @@ def main() -> None:
     parser.add_argument("--suppliers", type=int, default=40)
     parser.add_argument("--delay", type=float, default=2.0, help="the real night's delay (default: the default, 2 s)")
     parser.add_argument("--fast-delay", type=float, default=0.0, help="the CPU-bound crawl's delay (default 0)")
-    parser.add_argument("--runs", type=int, default=2, help="crawls of each kind, taken in turn (best counts)")
+    parser.add_argument("--runs", type=int, default=3, help="pairs of crawls, taken in turn (the median pair counts)")
     parser.add_argument("--store-offers", type=int, default=10_000)
     parser.add_argument("--history", type=int, default=30)
     parser.add_argument("--night-offers", type=int, default=10_000)
