@@ -59,8 +59,9 @@ def write_config(directory: Path, sites: Sites, offers: int, suppliers: int, del
 
 
 def rss_mb(pid: int) -> float | None:
-    """Resident memory now (MB) of a process and every process under it (Chromium's, on a rendered
-    night), from /proc; None once the process is gone."""
+    """Memory now (MB) of a process and every process under it (Chromium's, on a rendered night):
+    each one's proportional set size (a page shared by n processes counts 1/n in each, so the sum
+    is what they hold together), from /proc; None once the process is gone."""
     parents: dict[int, int] = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -73,8 +74,8 @@ def rss_mb(pid: int) -> float | None:
         current = tree.pop()
         tree += [child for child, parent in parents.items() if parent == current]
         try:
-            for line in Path(f"/proc/{current}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
+            for line in Path(f"/proc/{current}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
                     total += int(line.split()[1]) / 1024
                     found = True
         except OSError:
@@ -164,7 +165,7 @@ def main() -> None:
                       f"{max(counts['most_at_once'].values(), default=0)}; the crawl's own record: {stats.get('politeness/requests')} "
                       f"requests, closest two to one site {stats.get('politeness/closest_start_gap_seconds')} s apart, at most "
                       f"{stats.get('politeness/most_at_once_per_site')} at once; {stored:,} prices stored")
-                print(f"  RSS of the run and its processes at each tenth of the night: {memory_over_time(figures['rss'])}"
+                print(f"  memory of the run and its processes (PSS) at each tenth of the night: {memory_over_time(figures['rss'])}"
                       f" (most {max((mb for _, mb in figures['rss']), default=0):.0f} MB)")
                 print(f"  politeness floor (largest supplier x delay) {floor:.0f} s; CPU if on one core {cpu:.0f} s; "
                       f"formula max(...) = {max(floor, cpu):.0f} s")

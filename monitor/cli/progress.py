@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import shutil
 import sys
+import time
+from collections import Counter
 from typing import Any, Callable, TextIO
 
 from ..config import Config
@@ -17,30 +19,39 @@ class Progress:
         self.stream = stream or sys.stderr
         self.live = self.stream.isatty()
         self.verbose = verbose
-        offers = [o for o in config.offers() if o.active]
         self.names = {s.id: s.name for s in config.suppliers}
         self.materials = {m.id: m.name for m in config.materials}
-        self.total = {s: sum(o.supplier == s for o in offers) for s in dict.fromkeys(o.supplier for o in offers)}
+        # Counted in one pass: per supplier over all offers was 2,000 x 100,000 steps on a co-op's night.
+        self.total = dict(Counter(o.supplier for o in config.offers() if o.active))
         self.done: dict[str, set[str]] = {s: set() for s in self.total}
+        self.all = sum(self.total.values())
+        self.fetched = 0
+        self.drawn = 0.0
 
     def __call__(self, item: dict[str, Any]) -> None:
         supplier, offer = item.get("supplier"), item.get("offer_id")
         if supplier not in self.done or offer is None:
             return  # exchange rates, or an offer the config no longer has
-        self.done[supplier].add(offer)
+        if offer not in self.done[supplier]:
+            self.done[supplier].add(offer)
+            self.fetched += 1
         if self.verbose:
             outcome = "price read" if item.get("status") == "ok" else f"{item.get('status')}: {item.get('error') or 'no detail'}"
             self._clear()
             print(f"  {self.names[supplier]}: {self.materials.get(item.get('material', ''), offer)}: {outcome}", file=self.stream)
-        if self.live:
+        if self.live and (time.monotonic() - self.drawn >= 0.1 or self.fetched == self.all):
             self._draw()
 
     def _draw(self) -> None:
-        done = sum(len(d) for d in self.done.values())
-        total = sum(self.total.values())
-        parts = [f"{self.names[s]} {len(self.done[s])}/{n}" for s, n in self.total.items()]
-        line = f"Fetched {done} of {total} offers: " + ", ".join(parts)
+        """The line, at most ten times a second: a co-op's night reads 100,000 offers of 2,000 suppliers."""
+        self.drawn = time.monotonic()
         width = shutil.get_terminal_size((100, 20)).columns - 1
+        line = f"Fetched {self.fetched} of {self.all} offers: "
+        for s, n in self.total.items():  # only as many suppliers as the line has room for
+            if len(line) > width:
+                break
+            line += f"{self.names[s]} {len(self.done[s])}/{n}, "
+        line = line.removesuffix(", ")
         self.stream.write("\r" + (line if len(line) <= width else line[: width - 3] + "...").ljust(width))
         self.stream.flush()
 
