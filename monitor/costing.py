@@ -162,7 +162,7 @@ def format_cost(cost: ProductCost) -> str:
     p = cost.product
     money = lambda v: display.money(v, cost.currency)  # noqa: E731
     made = units.quantity_text(p.yield_count, p.yield_unit)
-    out = [f"{p.name}: one batch makes {made}; prices as of {cost.as_of[:16].replace('T', ' ')} UTC"]
+    out = [f"{p.name}: one batch makes {made}; prices as of {display.moment(cost.as_of)} UTC"]
     width = max(len(line.material_name) for line in cost.lines)
     amounts = [units.quantity_as_written(line.as_written) for line in cost.lines]
     amount_width = max(len(a) for a in amounts)

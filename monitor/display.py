@@ -68,6 +68,14 @@ def day(timestamp: str | None) -> str:
     return f"{moment.day} {moment:%b %Y}"
 
 
+def moment(timestamp: str | None) -> str:
+    """"24 Nov 2026 03:00" for an ISO time (UTC as stored, said so where it is shown); "never" for none."""
+    if not timestamp:
+        return "never"
+    moment = datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
+    return f"{moment.day} {moment:%b %Y %H:%M}"
+
+
 def amount(number: float) -> float:
     """An amount rounded as an owner counts it: 72.86 -> 73, 4.782 -> 4.8, 0.3839 -> 0.38."""
     size = abs(number)

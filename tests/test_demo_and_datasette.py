@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+import re
 import subprocess
 import sys
 import time
@@ -36,10 +37,12 @@ def test_demo_crawls_every_night_and_raises_real_alerts(demo):
     assert eur["currency"] == "EUR" and eur["unit_price"] == pytest.approx(eur["price"] * 1.10 / 423.776, rel=1e-6)
 
 
-def test_status_works_in_the_demo_directory(demo):
+def test_status_works_in_the_demo_directory_and_dates_in_words(demo):
     directory, _ = demo
     result = supplywatch("status", cwd=directory)
-    assert result.returncode == 0 and "Last runs:" in result.stdout and "demo" in result.stdout
+    assert result.returncode == 0 and "Last runs (UTC):" in result.stdout and "demo" in result.stdout
+    assert not re.search(r"\d{4}-\d\d-\d\d|\d\.\d{3}", result.stdout), result.stdout  # no ISO days, no 4-figure amounts
+    assert not re.search(r"\b0 (missing|errors|suspect|alerts)", result.stdout)  # the run lines leave out what did not happen
 
 
 def test_every_table_and_column_has_a_description(demo):
