@@ -478,7 +478,7 @@ def _structured_sources(page: _Page) -> list[tuple[str, Callable[[], list[Candid
         ("rdfa", lambda: structured.schema_candidates(structured.rdfa_as_schema(page.rdfa), "rdfa", identity, page.refused)),
         ("markup", lambda: platforms.markup_candidates(page.page, page.locale.decimal, page.title)),
         ("amazon", lambda: amazon_candidates(page.page, page.locale.decimal, page.title)),
-        ("opengraph", lambda: structured.opengraph_candidates(data.get("opengraph", []))),
+        ("opengraph", lambda: structured.opengraph_candidates(data.get("opengraph", []), page.refused)),
     ]
 
 

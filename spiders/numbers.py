@@ -18,6 +18,7 @@ from decimal import Decimal, InvalidOperation
 from .plain_text import without_control
 
 LARGEST = Decimal("1e22")  # no price on a supplier page is this large: a parse gone wrong
+_STRUCTURE = set('{}[]"=:;<>|\\%#@')
 _GROUPING = " \u00a0\u202f\u2009'’"  # spaces, narrow no-break space, thin space, apostrophes (CHF 1'234.50)
 # One number as people write it: digits with separators, maybe ",-" / ".–" for whole amounts.
 NUMBER = re.compile(r"(?<![\d.,])\d{1,3}(?:[ \u00a0\u202f\u2009'’.,]\d{2,3})*(?:[.,]\d+)?(?:[.,][-–—])?(?![\d])|(?<![\d.,])\d+(?:[.,]\d+)?(?:[.,][-–—])?(?![\d])")
@@ -41,22 +42,71 @@ def sane(amount: Decimal | None) -> Decimal | None:
 def machine_number(value: object) -> Decimal | None:
     """A number written for machines: JSON numbers, ``"26.00"``, ``"1,299.00"``; a comma is a decimal
     comma only when the shape says so (``"26,00 €"``), as some shops write even there."""
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, (int, float)):
-        if isinstance(value, float) and not math.isfinite(value):
-            return None
-        return sane(Decimal(str(value)))
-    text = str(value).strip()
-    if not text or len(text) > 200 or text[0] in "-−":
-        return None
-    plain = text.replace(" ", "")
-    if re.fullmatch(r"[+]?\d+(\.\d+)?([eE][+-]?\d+)?", plain):
+    return machine_reading(value).amount
+
+
+def machine_reading(value: object) -> Reading:
+    """A machine-written price, or None with why: only a number or a string holding one number is a
+    price. ``true`` (1 in Python), an object, a list of different values, ``"1e9"``, ``"NaN"``,
+    ``"2 for 10"`` or ``"USD"`` are not, whatever digit they hold. A list of one value (how extruct
+    and RDFa write a single property) and a JSON-LD value object (``{"@value": "26.00"}``) are read."""
+    if value is None:
+        return Reading(None, "no price")
+    if isinstance(value, bool):
+        return Reading(None, f"{str(value).lower()} is a yes or no, not a number")
+    if isinstance(value, dict):
+        if "@value" in value and set(value) <= {"@value", "@type", "@language"}:
+            return machine_reading(value["@value"])
+        return Reading(None, "an object is not a number")
+    if isinstance(value, (list, tuple)):
+        readings = [machine_reading(v) for v in value]
+        amounts = {r.amount for r in readings}
+        if len(amounts) == 1 and readings[0].amount is not None:
+            return readings[0]  # ["26.00"], or the same price written twice
+        if not readings:
+            return Reading(None, "an empty list is not a number")
+        return Reading(None, f"a list of {len(readings)} values is not one number")
+    if isinstance(value, (int, float, Decimal)):
+        if isinstance(value, (float, Decimal)) and not math.isfinite(value):
+            return Reading(None, f"{value} is not a finite number")
         try:
-            return sane(Decimal(plain))
-        except InvalidOperation:
-            return None
-    return read_number(text, ".", machine=True).amount
+            amount = value if isinstance(value, Decimal) else Decimal(str(value))
+        except (InvalidOperation, ValueError):  # an int past Python's digit limit for str()
+            return Reading(None, "the number is absurdly large")
+        return Reading(amount) if sane(amount) is not None else Reading(None, f"{_short(amount)} is not a price (zero, negative or absurdly large)")
+    if not isinstance(value, str):
+        return Reading(None, f"a {type(value).__name__} is not a number")
+    text = value.strip()
+    if not text:
+        return Reading(None, "an empty text is not a number")
+    if len(text) > 200:
+        return Reading(None, "a text of over 200 characters is not one number")
+    if text[0] in "-−":
+        return Reading(None, f"{text[:40]!r} is negative")
+    plain = text.replace(" ", "")
+    if re.fullmatch(r"[+]?\d+(\.\d+)?", plain):
+        plain_amount = sane(_decimal(plain.lstrip("+")))
+        return Reading(plain_amount) if plain_amount is not None else Reading(None, f"{text[:40]!r} is not a price (zero, negative or absurdly large)")
+    if re.search(r"\d[eE][+-]?\d", text):
+        return Reading(None, f"{text[:40]!r} is written in exponent notation")
+    text = without_control(text)
+    numbers = list(NUMBER.finditer(text))
+    if len(numbers) > 1:
+        return Reading(None, f"{text[:40]!r} holds {len(numbers)} numbers, not one price")
+    if numbers and not all(_decoration(c) for c in text[:numbers[0].start()] + text[numbers[0].end():]):
+        return Reading(None, f"{text[:40]!r} holds more than a number and its currency")
+    return read_number(text, ".", machine=True)
+
+
+def _decoration(char: str) -> bool:
+    """What may stand beside a machine-written price: its currency ("US$", "Rs.", "원~"), never the
+    marks of data written as text (``{"a": 1}``, ``[1]``, ``amount=1``, ``50%``)."""
+    return char not in _STRUCTURE
+
+
+def _short(amount: Decimal) -> str:
+    text = f"{amount:f}" if abs(amount.adjusted()) < 30 else f"{amount:e}"
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _shape(token: str, decimal: str | None, machine: bool) -> Reading:

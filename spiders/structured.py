@@ -16,7 +16,7 @@ from typing import Any, Callable, Iterator
 from urllib.parse import urlsplit
 
 from .candidates import Candidate, Tier
-from .numbers import machine_number
+from .numbers import Reading, machine_number, machine_reading
 from .packs import pack_from_reference, pack_from_text, pack_from_weight
 
 SCHEMA_STOCK = {
@@ -35,8 +35,14 @@ _WORDS = re.compile(r"\w+")
 
 def schema_number(value: Any) -> Decimal | None:
     """schema.org prices as machines write them: numbers, ``"26.00"``, ``"1,299.00"``; never 0,
-    NaN, infinite or absurd."""
+    NaN, infinite or absurd, never a digit found inside an object, a list or ``true``."""
     return machine_number(value)
+
+
+def _currency(value: Any) -> str | None:
+    """A currency as written (a code or a symbol); an object or a list of several is none."""
+    value = _first(value) if isinstance(value, list) and len(value) == 1 else value
+    return value.strip() or None if isinstance(value, str) else None
 
 
 def stock(availability: Any) -> bool | None:
@@ -190,30 +196,44 @@ def _tiers(specs: list[dict[str, Any]]) -> tuple[Tier, ...]:
     return tuple(sorted(tiers, key=lambda t: t.min_quantity)) if len(tiers) > 1 else ()
 
 
-def _offer_candidate(product: dict[str, Any], offer: dict[str, Any], method: str, group: int) -> Candidate | None:
-    specs = _price_specs(offer)
-    current = [s for s in specs if not _struck(s)]
-    struck = [s for s in specs if _struck(s)]
-    tiers = _tiers(specs)
+def _stated_price(offer: dict[str, Any], current: list[dict[str, Any]], tiers: tuple[Tier, ...]) -> tuple[Any, Reading]:
+    """What an offer states as its price and how it reads: its ``price``, else an AggregateOffer's
+    ``lowPrice`` (refused when above its ``highPrice``), else the first quantity break, else its
+    price specification's."""
     raw = offer.get("price")
     if raw in (None, "") and "aggregateoffer" in types(offer):
         raw = offer.get("lowPrice")
+        reading = machine_reading(raw)
+        high = machine_reading(offer.get("highPrice")).amount
+        if reading.amount is not None and high is not None and reading.amount > high:
+            return raw, Reading(None, f"its lowest price {reading.amount} is above its highest {high}")
+        return raw, reading
     if raw in (None, "") and tiers:
         raw = tiers[0].price
     if raw in (None, "") and current:
         raw = current[0].get("price")
-    price = schema_number(_first(raw))
+    return raw, machine_reading(raw)
+
+
+def _offer_candidate(product: dict[str, Any], offer: dict[str, Any], method: str, group: int) -> Candidate | str:
+    """The offer as a candidate, or why its stated price is not one."""
+    specs = _price_specs(offer)
+    current = [s for s in specs if not _struck(s)]
+    struck = [s for s in specs if _struck(s)]
+    tiers = _tiers(specs)
+    raw, reading = _stated_price(offer, current, tiers)
+    price = reading.amount
     if price is None:
-        return None
+        return reading.why or "no price"
     reference = next((s.get("referenceQuantity") for s in current if s.get("referenceQuantity")), None)
     name = offer.get("name") or product.get("name")
     title = " ".join(str(n) for n in (product.get("_parent_name"), product.get("name"), offer.get("name")) if n)
     return Candidate(
         price=price,
-        currency=_first(offer.get("priceCurrency") or offer.get("pricecurrency"))
-        or next((s.get("priceCurrency") for s in current if s.get("priceCurrency")), None),
+        currency=_currency(offer.get("priceCurrency") or offer.get("pricecurrency"))
+        or next((c for c in (_currency(s.get("priceCurrency")) for s in current) if c), None),
         method=method,
-        raw=str(_first(raw)),
+        raw=str(_first(raw))[:200],
         in_stock=stock(offer.get("availability") or product.get("availability")),
         name=str(name) if name else None,
         ids=_identifiers(product, offer),
@@ -241,7 +261,7 @@ def _offers_of(product: dict[str, Any]) -> Iterator[dict[str, Any]]:
         if not isinstance(offer, dict):
             continue
         nested = [o for o in _as_list(offer.get("offers")) if isinstance(o, dict)]
-        priced = [o for o in nested if schema_number(_first(o.get("price"))) is not None or o.get("priceSpecification")]
+        priced = [o for o in nested if schema_number(o.get("price")) is not None or o.get("priceSpecification")]
         yield from priced or [offer]
 
 
@@ -254,10 +274,10 @@ def schema_candidates(blocks: list[Any], method: str, identity: PageIdentity | C
         for node in [product.node, *product.variants]:
             for offer in _offers_of(node):
                 candidate = _offer_candidate(node, offer, method, group)
-                if candidate is not None:
+                if isinstance(candidate, Candidate):
                     found.append(candidate)
-                elif refused is not None and (stated := _first(offer.get("price", offer.get("lowPrice")))) not in (None, ""):
-                    refused.append(f"its {method} states the price {str(stated)[:40]!r}, which is not a price")
+                elif refused is not None and candidate != "no price":
+                    refused.append(f"its {method} states a price that is not one: {candidate}")
     return found
 
 
@@ -307,18 +327,24 @@ def _goodrelations(offering: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def opengraph_candidates(blocks: list[dict[str, Any]]) -> list[Candidate]:
+def opengraph_candidates(blocks: list[dict[str, Any]], refused: list[str] | None = None) -> list[Candidate]:
+    """The ``product:price:amount`` (or ``og:price``) tags; one that is not a number is added to ``refused``."""
     found = []
     for og in blocks:
+        if not isinstance(og, dict):
+            continue
         raw = og.get("product:price:amount") or og.get("og:price:amount") or og.get("product:price") or og.get("og:price")
-        raw = _first(raw)
-        price = schema_number(raw)
+        reading = machine_reading(raw)
+        price = reading.amount
         if price is None:
+            if refused is not None and raw not in (None, ""):
+                refused.append(f"its opengraph states a price that is not one: {reading.why}")
             continue
         title = _first(og.get("og:title"))
+        title = title if isinstance(title, str) else None
         found.append(Candidate(
-            price=price, currency=_first(og.get("product:price:currency") or og.get("og:price:currency")),
-            method="opengraph", raw=str(raw), in_stock=stock(_first(og.get("product:availability") or og.get("og:availability"))),
+            price=price, currency=_currency(og.get("product:price:currency") or og.get("og:price:currency")),
+            method="opengraph", raw=str(_first(raw))[:200], in_stock=stock(_first(og.get("product:availability") or og.get("og:availability"))),
             name=title, ids=frozenset({str(title).lower()}) if title else frozenset(), pack=pack_from_text(title),
         ))
     return found
