@@ -7,8 +7,10 @@ The config is read first and imports no stage. The rule kinds a file may name ar
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
+import typing
 from importlib import resources
 from pathlib import Path
 from typing import AbstractSet, Annotated, Any, Callable, Literal, NamedTuple
@@ -625,7 +627,7 @@ def load(path: str | os.PathLike[str] = DEFAULT_CONFIG) -> Config:
     try:
         config = Config.model_validate(data)
     except ValidationError as exc:
-        lines = [f"{key_path(e['loc'])}: {e['msg'].removeprefix('Value error, ')}" for e in exc.errors()]
+        lines = [f"{key_path(e['loc'])}: {_problem_words(e)}" for e in exc.errors()]
         raise ConfigError(f"{path}:\n  " + "\n  ".join(lines)) from None
     config._base_dir = path.parent.resolve()
     config._secrets = secrets
@@ -633,6 +635,35 @@ def load(path: str | os.PathLike[str] = DEFAULT_CONFIG) -> Config:
     if problems:
         raise ConfigError(f"{path}:\n  " + "\n  ".join(problems))
     return config
+
+
+def _setting_names(model: type[BaseModel] | None = None, seen: set[type] | None = None) -> set[str]:
+    """Every key a config file may use, for "did you mean" (the models' fields and aliases, nested)."""
+    model = model or Config
+    seen = seen if seen is not None else set()
+    if model in seen:
+        return set()
+    seen.add(model)
+    names: set[str] = set()
+    for name, field in model.model_fields.items():
+        names.add(field.alias or name)
+        for kind in typing.get_args(field.annotation) or (field.annotation,):
+            for inner in typing.get_args(kind) or (kind,):
+                if isinstance(inner, type) and issubclass(inner, BaseModel):
+                    names |= _setting_names(inner, seen)
+    return names
+
+
+def _problem_words(error: Any) -> str:
+    """A validation problem as the owner reads it: an unknown key says so and guesses the one meant
+    ("not a setting supplywatch knows; did you mean delay_seconds?"), not pydantic's "Extra inputs"."""
+    if error["type"] == "extra_forbidden":
+        key = str(error["loc"][-1])
+        guess = difflib.get_close_matches(key, sorted(_setting_names()), n=1, cutoff=0.75)
+        return "not a setting supplywatch knows" + (f"; did you mean {guess[0]}?" if guess else " (misspelt, or in the wrong place?)")
+    if error["type"] == "missing":
+        return "missing (it is required)"
+    return str(error["msg"]).removeprefix("Value error, ")
 
 
 PLACEHOLDER_DOMAINS = ("example.com", "example.org", "example.net", "example.de")

@@ -29,6 +29,9 @@ BAD = {
     "page size cap out of range": (GOOD_MATERIALS.replace("pack: 10 board_foot", "pack: 10 board_foot, max_download_mb: 5000"),
                                    "materials[0].offers[0].max_download_mb"),
     "night budget not a number": (GOOD_MATERIALS, "crawl.night_budget_minutes"),
+    "misspelt key": (GOOD_MATERIALS.replace("pack: 10 board_foot", "pakc: 10 board_foot"),
+                     "materials[0].offers[0].pakc: not a setting supplywatch knows; did you mean pack?"),
+    "missing name": (GOOD_MATERIALS.replace("  name: Walnut\n", ""), "materials[0].name: missing (it is required)"),
 }
 
 
