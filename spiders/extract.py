@@ -309,6 +309,24 @@ def _short_texts(page: Selector) -> Iterator[str]:
         text = " ".join(etree.tostring(node, method="text", encoding=str, with_tail=False).split())
         if 4 <= len(text) <= 80 and CONTENT_LABEL.search(text) and not buybox._places(node)[1]:
             yield text
+            if not _DIGIT.search(text) and (around := _label_and_value(node)):
+                yield around
+
+
+def _label_and_value(label: etree._Element) -> str | None:
+    """A bare label's amount beside it: "<b>Inhalt:</b> 0,75 l", "<th>Net weight</th><td>25 kg</td>",
+    "<dt>Weight</dt><dd>25 kg</dd>": the label's row (its parent), or the label and the element after it."""
+    parent = label.getparent()
+    if parent is not None:
+        row = " ".join(" ".join(t for t in parent.itertext() if isinstance(t, str)).split())
+        if len(row) <= 80:
+            return row
+    after = label.getnext()
+    if after is None or not isinstance(after.tag, str):
+        return None
+    label_text = " ".join(t for t in label.itertext() if isinstance(t, str))
+    text = " ".join(f"{label_text} {label.tail or ''} {' '.join(t for t in after.itertext() if isinstance(t, str))}".split())
+    return text if len(text) <= 80 else None
 
 
 def _with_currency(found: Extraction) -> Extraction:

@@ -60,21 +60,45 @@ CONTENT_LABEL = re.compile(
 _LABEL_WORDS = ("inhalt", "füllmenge", "gewicht", "contenance", "contenu", "contenuto", "contenido", "conteúdo", "content",
                 "net wt", "net weight", "net vol", "pack size", "package size", "size", "volume", "weight", "poids", "peso", "obsah",
                 "zawartość", "sold per", "sold by", "sold in", "verkauft", "vendu par")
-_AMOUNT_AFTER = re.compile(r"[^<>\n]{0,3}\s*[:.]?\s*(?:<[^>]{0,60}>\s*){0,3}(?:pkg of |package of |pack of )?\d")
+# A size label and, a few marks on, an amount ("Inhalt: 0,75 l", "Net weight (kg): 25", "Sold per pack of 6").
+_LABELLED_AMOUNT = re.compile("(?:" + "|".join(re.escape(w) for w in _LABEL_WORDS) + r")[^\d]{0,8}?(?:pkg of |package of |pack of )?\d")
+# Where a page's source stops being text: a tag, a comment, and elements whose content is never shown.
+_MARKUP = re.compile(r"<(?:(script|style|template|textarea|title)\b|!--|/?[a-z!?])")
+
+
+def visible_source_text(html: str) -> str:
+    """The text a page's source shows, lower-cased, with every tag a space: no attribute
+    (``class="size-12"``, ``data-weight="3"``), no script, style or comment. One pass over the
+    source, never back: an element left open hides the rest, as it does in a browser."""
+    lowered = html.lower()
+    pieces: list[str] = []
+    position = 0
+    while (opening := _MARKUP.search(lowered, position)) is not None:
+        pieces.append(lowered[position:opening.start()])
+        raw = opening.group(1)
+        if raw:  # the element's content is not text: skip to its end tag
+            close = lowered.find("</" + raw, opening.end())
+            end = lowered.find(">", close) if close >= 0 else -1
+        elif opening.group(0) == "<!--":
+            end = lowered.find("-->", opening.end())
+            end = end + 2 if end >= 0 else -1
+        else:
+            end = lowered.find(">", opening.end())
+        if end < 0:
+            break
+        pieces.append(" ")
+        position = end + 1
+    else:
+        pieces.append(lowered[position:])
+    return " ".join(" ".join(pieces).replace("&nbsp;", " ").replace("&#160;", " ").split())
 
 
 def states_a_size(html: str) -> bool:
-    """Whether a page's source has a size label followed by an amount ("<b>Inhalt:</b> 0,75 l"): a
-    cheap look (substring search, then a short match at each hit) before walking the page for it."""
-    lowered = html.lower()
-    for word in _LABEL_WORDS:
-        start = lowered.find(word)
-        hits = 0
-        while start >= 0 and hits < 200:
-            if _AMOUNT_AFTER.match(lowered, start + len(word)):
-                return True
-            start, hits = lowered.find(word, start + len(word)), hits + 1
-    return False
+    """Whether the text a page shows has a size label followed by an amount ("<b>Inhalt:</b> 0,75 l"):
+    a cheap look at the source before walking the page's tree for it. Only shown text counts: a
+    stylesheet's ``font-size: 12px`` or a ``data-size="3"`` is no size, and a label separated from
+    its amount by a long tag (``<td class="product-attribute-value ...">``) still is one."""
+    return _LABELLED_AMOUNT.search(visible_source_text(html)) is not None
 
 
 def _number(text: str) -> Decimal:
