@@ -19,7 +19,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
-from . import alerts, notify
+from . import alerts, display, notify
 from .config import Config
 from .pipeline import Run, RunResult, open_store
 from .rules import DEFAULT_RULES, RuleKind
@@ -199,16 +199,32 @@ def _item(row: dict[str, Any]) -> dict[str, Any]:
             "tiers": json.loads(row["tiers"]) if row["tiers"] else None}
 
 
+def _rate(per_year: float) -> str:
+    """"about 12 a year", "about one every 6 years", "none"."""
+    if per_year == 0:
+        return "none"
+    if per_year >= 0.95:
+        return f"about {per_year:,.0f} a year"
+    return f"about one every {1 / per_year:,.0f} years"
+
+
 def report(result: BacktestResult, path: str) -> str:
-    summary = result.as_json()
-    lines = [f"{path}: {result.rows} nights from {result.first} to {result.last} ({summary['years']} years), "
-             f"{result.suspect_rows} held as suspect"]
+    """What the replay would have told, day by day in words; rates a year only over half a year or more
+    (four alerts in one night are not 1,461 a year)."""
+    days = (date.fromisoformat(result.last) - date.fromisoformat(result.first)).days
+    span = f"{days:,} days" if days < 730 else f"{result.years:.1f} years"
+    head = f"{path}: {result.rows:,} nights from {display.day(result.first)} to {display.day(result.last)} ({span})"
+    if result.suspect_rows:
+        head += f", {display.count(result.suspect_rows, 'price')} held back as suspect"
+    lines = [head]
     for e in result.events:
-        mark = "PUSH " if e.pushed else "     "
-        price = f"{e.price:>10.2f}" if e.price is not None else " " * 10
-        lines.append(f"  {e.date}  {mark}{e.event:<9} {e.severity:<8} {e.kind:<10} {price}  {e.message}")
-    lines.append(f"\n{result.count()} alerts ({summary['alerts_per_year']} a year), "
-                 f"{result.count(pushed=True)} pushed to the phone ({summary['pushes_per_year']} a year)")
+        mark = "phone " if e.pushed else "      "
+        lines.append(f"  {display.day(e.date):>11}  {mark}{e.event:<9} {e.severity:<8} {e.kind:<10}  {e.message}")
+    alerts, pushed = result.count(), result.count(pushed=True)
+    total = f"\n{display.count(alerts, 'alert')}, {pushed:,} of them pushed to the phone"
+    if alerts and days >= 182:
+        total += f" ({_rate(alerts / result.years)}, {_rate(pushed / result.years)} on the phone)"
+    lines.append(total)
     return "\n".join(lines)
 
 
