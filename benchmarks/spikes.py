@@ -177,6 +177,10 @@ def fast(args: argparse.Namespace, sources: list[Source], series: dict[str, list
                 print(f"{source.label:<30} {runup.start_date} {runup.peak_date} {runup.rise_percent:>4.0f}% {cell:<40} ({between} between)")
         years = (date.fromisoformat(prices[-1][0]) - date.fromisoformat(prices[0][0])).days / 365.25
         outside = [p["date"] for p in pushes if not any(r.start_date <= p["date"] <= r.peak_date for r in found)]
+        recovering = runups.find_runups(prices, rebounds=True) + [r for r in found if r.rebound]
+        rang = [p["date"] for r in recovering for p in pushes if r.trough_date <= p["date"] < r.start_date]
+        if rang:
+            print(f"  {source.label}: rang while only climbing back to its usual level: {' '.join(rang)}")
         print(f"  {source.label}: {len(pushes)} pushes, {len(pushes) / years:.2f}/yr, {len(outside)} outside run-ups"
               + (f": {' '.join(outside)}" if source.daily else ""))
         if source.daily and args.verbose:
