@@ -315,7 +315,8 @@ def main() -> None:
             between = sum(1 for d, _ in prices if runup.start_date < d < runup.peak_date)
             totals["uncatchable"] += between < 2
             notes = (["history ends before a peak"] if runup.ongoing else []) + (
-                [f"cannot ring before the peak: {between} price{'s' if between != 1 else ''} between start and peak"] if between < 2 else [])
+                [(f"{between} price{'s' if between != 1 else ''} between start and peak: "
+                  + ("rang on a climb already under way" if new_ok else "cannot ring before the peak"))] if between < 2 else [])
             print(f"{source.label:<34} {runup.start_date:<10} {runup.peak_date:<10} {runup.rise_percent:>4.0f}%  {new_cell:<44} {old_cell:<40}"
                   + (f"  ({'; '.join(notes)})" if notes else ""))
             figures["runups"].append({"series": source.label, "trough": runup.trough_date, "start": runup.start_date, "peak": runup.peak_date,
@@ -337,7 +338,7 @@ def main() -> None:
             for release in ("new", "old")} | {"runups": len(found), "rebounds": len(rebounds)}
 
     print(f"\nCaught before the peak: new rules {totals['new']} of {totals['runups']}, previous release {totals['old']} of {totals['runups']} "
-          f"({totals['uncatchable']} with 0-1 prices between start and peak cannot be).\n")
+          f"({totals['uncatchable']} have 0-1 prices between start and peak: a rise that starts there shows only on its peak).\n")
     print(f"{'series':<34} {'years':>5} {'run-ups':>7} {'new: pushes/yr':>14} {'old: pushes/yr':>14} {'new: rises outside':>18} "
           f"{'old: rises outside':>18} {'rebounds rang new/old':>21} {'seconds new/old':>15}")
     for source in sources:
@@ -356,7 +357,7 @@ def main() -> None:
         old_shares = [r["old_caught"] for r in figures["runups"] if r["series"] in monthly]
         blind = [r for r in figures["runups"] if r["series"] in monthly and r["prices_between"] < 2]
         print(f"\nMonthly series: {sum(shares)} of {len(shares)} run-ups caught by the new rules, {sum(old_shares)} by the previous release; "
-              f"{len(blind)} cannot be (0-1 prices between start and peak), so {sum(shares)} of {len(shares) - len(blind)} that can be; "
+              f"{len(blind)} have 0-1 prices between start and peak ({sum(1 for r in blind if not r['new_caught'])} of them not caught); "
               f"per series min {min(per_series):.0%}, median {statistics.median(per_series):.0%}, max {max(per_series):.0%}.")
     for label in ("WTI daily", "Brent daily"):
         if label in figures["series"]:
