@@ -221,6 +221,10 @@ class Run:
         """Store a batch (one transaction), judge its suppliers' offers and send their critical pushes.
         ``late``: items crawled before this run (an ingested feed), which replace the *node error*
         their own run stored when their scrapyd node failed."""
+        with store.collector_paused():
+            return self._accept(batch, late)
+
+    def _accept(self, batch: Iterable[Item], late: bool) -> list[Observation]:
         items = self._items(batch)
         if not items:
             return []

@@ -71,12 +71,30 @@ class Plan:
     def __post_init__(self) -> None:
         self.position = {offer_id: n for n, offer_id in enumerate(self.offers)}
 
+    ranges: dict[tuple[Scope, ...], list[tuple[float, float]]] = field(default_factory=dict)
+    runups: dict[tuple[Scope, ...], RunUpRule | None] = field(default_factory=dict)
+
     def rules_for(self, scopes: Collection[Scope]) -> list[RuleKind]:
         """Every material's rules judged here in ``scopes`` (their history ranges make one read)."""
         key = tuple(sorted(scopes))
         if key not in self.wanted:
             self.wanted[key] = [r for rules in self.rules.values() for r in rules if r.scopes & set(scopes) and r.judged_here]
         return self.wanted[key]
+
+    def runup_for(self, scopes: Collection[Scope]) -> RunUpRule | None:
+        """The longest window and reach of the run-up rules, so one read serves every one of them."""
+        key = tuple(sorted(scopes))
+        if key not in self.runups:
+            runups = [r for r in self.rules_for(scopes) if isinstance(r, RunUpRule)]
+            self.runups[key] = runups[0].model_copy(update={"days": max(r.days for r in runups)}) if runups else None
+        return self.runups[key]
+
+    def ranges_for(self, scopes: Collection[Scope]) -> list[tuple[float, float]]:
+        """:func:`history_ranges` of :meth:`rules_for`."""
+        key = tuple(sorted(scopes))
+        if key not in self.ranges:
+            self.ranges[key] = history_ranges(self.rules_for(scopes))
+        return self.ranges[key]
 
 
 def plan(db: sqlite_utils.Database, config: Config) -> Plan:
@@ -110,23 +128,31 @@ def offer_views(db: sqlite_utils.Database, config: Config, as_of: str, ranges: l
         return views
     now = parse_time(as_of)
     params = [t for start, end in ranges for t in ((now - timedelta(days=start)).isoformat(), (now - timedelta(days=end)).isoformat())]
-    if offer_ids is None:
-        where = " OR ".join("(o.fetched_at > ? AND o.fetched_at <= ?)" for _ in ranges)
-    else:  # one supplier's batch: its offers' own history (by the offer index), not every offer's window
-        where = " OR ".join("(+o.fetched_at > ? AND +o.fetched_at <= ?)" for _ in ranges)
-        where = f"o.offer_id IN (SELECT value FROM json_each(?)) AND o.fetched_at > ? AND o.fetched_at <= ? AND ({where})"
-        params = [json.dumps(list(views)), (now - timedelta(days=max(start for start, _ in ranges))).isoformat(),
-                  (now - timedelta(days=min(end for _, end in ranges))).isoformat()] + params
     # Only prices in the material's unit and the home currency: a row that could not be re-expressed
     # after a change of either is history of another series.
-    for offer_id, obs_id, fetched_at, price, in_stock, day in db.execute(
-        f"SELECT o.offer_id, o.id, o.fetched_at, o.{column}, o.in_stock, julianday(o.fetched_at) FROM observations o "
-        f"JOIN materials m ON m.id = o.material_id WHERE ({where}) AND o.status = 'ok' AND o.{column} IS NOT NULL "
-        f"AND o.unit = m.unit AND o.home_currency = ? ORDER BY o.offer_id, o.fetched_at",
-        params + [config.currency],
-    ):
-        if (view := views.get(offer_id)) is not None:
-            view.history.append(Point(obs_id, fetched_at, price, in_stock, day))
+    if offer_ids is None:
+        where = " OR ".join("(o.fetched_at > ? AND o.fetched_at <= ?)" for _ in ranges)
+        for offer_id, obs_id, fetched_at, price, in_stock, day in db.execute(
+            f"SELECT o.offer_id, o.id, o.fetched_at, o.{column}, o.in_stock, julianday(o.fetched_at) FROM observations o "
+            f"JOIN materials m ON m.id = o.material_id WHERE ({where}) AND o.status = 'ok' AND o.{column} IS NOT NULL "
+            f"AND o.unit = m.unit AND o.home_currency = ? ORDER BY o.offer_id, o.fetched_at",
+            params + [config.currency],
+        ):
+            if (view := views.get(offer_id)) is not None:
+                view.history.append(Point(obs_id, fetched_at, price, in_stock, day))
+    else:  # one supplier's batch: its offers' own history (by the offer index), not every offer's window,
+        # each stretch read apart (the oldest first: each offer's prices stay in time order), only the
+        # rows the rules use; the unit is checked here rather than by a join for every row
+        ids = json.dumps(list(views))
+        for after, until in _stretches(now, ranges):
+            for offer_id, obs_id, fetched_at, price, in_stock, day, unit in db.execute(
+                f"SELECT o.offer_id, o.id, o.fetched_at, o.{column}, o.in_stock, julianday(o.fetched_at), o.unit FROM observations o "
+                f"WHERE o.offer_id IN (SELECT value FROM json_each(?)) AND o.fetched_at > ? AND o.fetched_at <= ? AND o.status = 'ok' "
+                f"AND o.{column} IS NOT NULL AND o.home_currency = ? ORDER BY o.offer_id, o.fetched_at",
+                [ids, after, until, config.currency],
+            ):
+                if (view := views[offer_id]).unit == unit:
+                    view.history.append(Point(obs_id, fetched_at, price, in_stock, day))
     deepest = max(start for start, _ in ranges)
     reaches_back = (now - timedelta(days=min(end for _, end in ranges if end > 0) if len(ranges) > 1 else 0)).isoformat()
     for view in views.values():
@@ -143,6 +169,18 @@ def offer_views(db: sqlite_utils.Database, config: Config, as_of: str, ranges: l
                 [view.id, as_of, view.unit, config.currency]).fetchall()
             view.history = [Point(*r) for r in reversed(rows)]
     return views
+
+
+def _stretches(now: datetime, ranges: list[tuple[float, float]]) -> list[tuple[str, str]]:
+    """``ranges`` (days ago from, to) as times (after, until], overlapping ones joined, oldest first."""
+    spans = sorted(((now - timedelta(days=start)).isoformat(), (now - timedelta(days=end)).isoformat()) for start, end in ranges)
+    joined: list[tuple[str, str]] = []
+    for after, until in spans:
+        if joined and after <= joined[-1][1]:
+            joined[-1] = (joined[-1][0], max(until, joined[-1][1]))
+        else:
+            joined.append((after, until))
+    return joined
 
 
 def sampled_views(db: sqlite_utils.Database, config: Config, as_of: str, views: dict[str, OfferView], rule: RunUpRule,
@@ -166,18 +204,25 @@ def sampled_views(db: sqlite_utils.Database, config: Config, as_of: str, views: 
         bounds = [((now - timedelta(days=start)).isoformat(), (now - timedelta(days=end)).isoformat()) for start, end in nights]
         values = ", ".join("(?, ?)" for _ in bounds)
         params = [t for pair in bounds for t in pair]
-        if few:
+        if few:  # the unit checked here rather than by a join for every row; each offer's nights oldest first, no sort
+            oldest_first = [t for pair in reversed(bounds) for t in pair]
             query = (f"WITH nights(after, until) AS (VALUES {values}) "
-                     + select.format("json_each(?) w CROSS JOIN nights CROSS JOIN observations o INDEXED BY observations_offer_time",
-                                     "o.offer_id = w.value AND o.fetched_at > nights.after AND o.fetched_at <= nights.until"))
-            params.append(json.dumps(sorted(dense)))
+                     f"SELECT o.offer_id, julianday(o.fetched_at), o.{column}, o.unit FROM json_each(?) w CROSS JOIN nights "
+                     f"CROSS JOIN observations o INDEXED BY observations_offer_time WHERE o.offer_id = w.value "
+                     f"AND o.fetched_at > nights.after AND o.fetched_at <= nights.until AND o.status = 'ok' AND o.{column} IS NOT NULL "
+                     f"AND o.home_currency = ?")
+            for offer_id, day, price, unit in db.execute(query, oldest_first + [json.dumps(sorted(dense)), config.currency]):
+                if (view := views[offer_id]).unit == unit:
+                    view.sampled.append((day, price))  # type: ignore[union-attr]
+            for offer_id in dense:
+                views[offer_id].sampled.sort()  # type: ignore[union-attr]  # in time order already: a check, not a sort
         else:
             query = (f"WITH nights(after, until) AS (VALUES {values}) "
                      + select.format("nights CROSS JOIN observations o INDEXED BY observations_time",
                                      "o.fetched_at > nights.after AND o.fetched_at <= nights.until"))
-        for offer_id, day, price in db.execute(query, params + [config.currency]):
-            if offer_id in dense:
-                views[offer_id].sampled.append((day, price))  # type: ignore[union-attr]
+            for offer_id, day, price in db.execute(query, params + [config.currency]):
+                if offer_id in dense:
+                    views[offer_id].sampled.append((day, price))  # type: ignore[union-attr]
     since = (now - timedelta(days=rule.history_days())).isoformat()
     for offer_id in set(views) - dense:
         views[offer_id].sampled = [(day, price) for _, day, price in db.execute(
@@ -197,10 +242,9 @@ def evaluate_offers(db: sqlite_utils.Database, config: Config, context: Context,
     wanted = judging.rules_for(scopes)
     if not wanted:
         return []
-    views = offer_views(db, config, context.as_of, history_ranges(wanted), offer_ids, judging)
-    runups = [r for r in wanted if isinstance(r, RunUpRule)]
-    if runups:  # the longest window and reach of them, so one read serves every run-up rule
-        widest = runups[0].model_copy(update={"days": max(r.days for r in runups)})
+    views = offer_views(db, config, context.as_of, judging.ranges_for(scopes), offer_ids, judging)
+    widest = judging.runup_for(scopes)
+    if widest is not None:
         few = offer_ids is not None and 4 * len(views) < len(judging.offers)
         sampled_views(db, config, context.as_of, views, widest, few)
     findings: list[Finding] = []
