@@ -28,7 +28,7 @@ from .candidates import Candidate, Tier
 from .currencies import iso_code
 from .marketplaces import amazon_candidates
 from .numbers import Reading, read_number, sane
-from .packs import CONTENT_LABEL, labelled_pack, pack_from_text, states_a_size
+from .packs import CONTENT_LABEL, labelled_pack, pack_from_text, pack_problem, states_a_size
 
 CONFIDENT = 0.6  # below this the buy box's price is not taken: missing beats a guess
 # Prices nobody pays: struck-through and "was" prices.
@@ -68,6 +68,12 @@ class Extraction:
     locale: locales.PageLocale | None = None  # how the page's numbers were read
     visible: tuple[VisiblePrice, ...] = ()  # every price-like text, when the page was read for them
     currency_note: str | None = None  # a currency the page states that is not an ISO code
+    pack_note: str | None = None  # why the sizes the page states give no pack ("8 oz or 16 oz, case of 12")
+
+    @property
+    def note(self) -> str | None:
+        """What the owner should know about a price that was read, in words."""
+        return "; ".join(n for n in (self.currency_note, self.pack_note) if n) or None
 
 
 def parse_number(text: str, locale: str | None = "en_US") -> Reading:
@@ -295,6 +301,8 @@ def _finish(found: Extraction, page: _Page | None, unit: str | None) -> Extracti
             (p for p in (pack_from_text(t) for t in texts) if p), None) or found.pack
         if pack is None and page is not None and states_a_size(page.text):  # a cheap look before walking the page
             pack = labelled_pack(_short_texts(page.page))
+        if pack is None and (problems := [p for p in map(pack_problem, texts) if p]):
+            return replace(found, in_stock=in_stock, pack=None, pack_note=f"no pack read: {problems[0]}")
     return replace(found, in_stock=in_stock, pack=pack)
 
 

@@ -9,7 +9,9 @@ backpack's capacity) is never taken for the pack.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Iterable
 
 # UN/CEFACT unit codes used by schema.org's unitCode (UnitPriceSpecification.referenceQuantity).
@@ -42,7 +44,20 @@ _NUMBER = r"(\d+(?:[.,]\d+)?)"
 _UNIT_ALTERNATION = "|".join(re.escape(w) for w in sorted(_UNIT_WORDS, key=len, reverse=True))
 _MULTI = re.compile(rf"(\d+)\s*[x×]\s*{_NUMBER}\s*({_UNIT_ALTERNATION})(?![a-z])", re.IGNORECASE)
 _QUANTITY = re.compile(rf"(?<![\w/.,]){_NUMBER}\s*-?\s*({_UNIT_ALTERNATION})(?![a-z0-9²³])", re.IGNORECASE)
-_COUNT_OF = re.compile(rf"(?:{_PACKAGE_WORDS})\s+(?:of\s+|à\s+|de\s+|mit\s+|à\s+)?(\d+)(?!\s*(?:{_UNIT_ALTERNATION})(?![a-z]))", re.IGNORECASE)
+_COUNT_OF = re.compile(rf"(?:{_PACKAGE_WORDS})\s+(?:of\s+|à\s+|de\s+|mit\s+|à\s+)?(\d+)(?!\d|[.,]\d)(?!\s*(?:{_UNIT_ALTERNATION})(?![a-z]))",
+                       re.IGNORECASE)
+# Packages that hold several of one thing ("case of 12", "pack of 6"); a box, a set, a bundle or a
+# lot may hold a hundred screws weighing what the label says in all, so they never multiply.
+_MULTIPACK_OF = re.compile(r"(?:case|pack|pkg|package|carton|crate|tray|packung|paket|karton|gebinde|lot de|paquet|caja|paquete|"
+                           rf"confezione|pacco)\s+(?:of\s+|à\s+|de\s+|mit\s+|von\s+)?(\d+)(?!\d|[.,]\d)(?!\s*(?:{_UNIT_ALTERNATION})(?![a-z]))",
+                           re.IGNORECASE)
+# Containers of one size each: "12 bottles", "a 6-pack", "24 cans" (a case holds them all); "12 pieces"
+# of a set or "100 ct" of tablets may weigh what the label says in all, so they never multiply.
+_CONTAINER_WORDS = r"pk|pack|rolls|bottles|cans|bags|tubes|jars|cartons|sachets|rollen|flaschen|dosen|rouleaux|bouteilles|rotoli|rollos"
+_COUNT_CONTAINERS = re.compile(rf"(?<![\w.,])(\d+)\s*-?\s*(?:{_CONTAINER_WORDS})(?![a-z])", re.IGNORECASE)
+# "3 x 2 x 25 kg": a number times a multipack; "96 oz total": the size is the whole pack's already.
+_CHAINED = re.compile(r"\d\s*[x×]\s*$", re.IGNORECASE)
+_TOTAL = re.compile(r"\b(?:total|in all|altogether|insgesamt|gesamt|au total|en total|in totale)\b", re.IGNORECASE)
 _COUNT_PIECES = re.compile(rf"(?<![\w.,])(\d+)\s*(?:-?\s*)(?:{_PIECE_WORDS})(?![a-z])", re.IGNORECASE)
 # "24 mm x 10 m": a width by a length; a roll's quantity is its length, the last term.
 _DIMENSIONS = re.compile(rf"(?<![\w/.,]){_NUMBER}\s*({_UNIT_ALTERNATION})\s*[x×]\s*{_NUMBER}\s*({_UNIT_ALTERNATION})(?![a-z0-9²³])", re.IGNORECASE)
@@ -115,34 +130,123 @@ def _is_capacity(text: str, start: int, end: int) -> bool:
     return bool(_SPEC_BESIDE.search(near.replace(text[start:end], " "))) or bool(_CAPACITY.search(text[max(0, start - 24):start]))
 
 
+@dataclass(frozen=True)
+class _Size:
+    amount: Decimal
+    unit: str
+    start: int
+    end: int
+
+    @property
+    def text(self) -> str:
+        return _format(self.amount, self.unit)
+
+
 def packs_in_text(text: str | None) -> list[str]:
-    """Every pack a title states, most specific first: "Bottles 150 ml, case of 12" -> 150 mL, 12 each;
-    "Tape 10 m, 10 rolls per package" -> 100 m, 10 m, 10 each."""
+    """Every pack a title states, most specific first: "Bottles 150 ml, case of 12" -> 1800 mL, 150 mL,
+    12 each; "Tape 10 m, 10 rolls per package" -> 100 m, 10 m, 10 each; none when what the price
+    buys is unclear ("8 oz or 16 oz, case of 12": see ``pack_problem``)."""
+    return list(_read(" ".join(str(text).split()) if text else "")[0])
+
+
+def pack_problem(text: str | None) -> str | None:
+    """Why a title that states sizes gives no pack: the sizes it states do not say what one price buys."""
+    return _read(" ".join(str(text).split()) if text else "")[1]
+
+
+@lru_cache(maxsize=256)
+def _read(text: str) -> tuple[tuple[str, ...], str | None]:
+    """The packs a text states and, when it states sizes that cannot be told apart, why none."""
     if not text:
-        return []
-    text = " ".join(str(text).split())
-    found = []
-    quantities = []
-    for match in _MULTI.finditer(text):  # "12 x 500 ml" is 6 L
-        count, amount, unit = match.groups()
-        found.append(_format(int(count) * _number(amount), _UNIT_WORDS[unit.lower()]))
-    widths = set()
-    for match in _DIMENSIONS.finditer(text):
-        widths.add(match.start())  # the first term is a width, never what the price buys
+        return (), None
+    # "100 x 50 mm" is a label's width by its height, not a hundred pieces of 50 mm.
+    multis = [m for m in _MULTI.finditer(text) if _UNIT_WORDS[m.group(3).lower()] not in ("mm", "cm")]
+    for match in multis:
+        if _CHAINED.search(text[max(0, match.start() - 12):match.start()]):
+            return (), f"{match.group(0)!r} in {text[:80]!r} multiplies more than two numbers"
+    widths = {m.start() for m in _DIMENSIONS.finditer(text)}  # the first term is a width, never what the price buys
+    inside = [range(m.start(), m.end()) for m in multis]
+    sizes = []
     for match in _QUANTITY.finditer(text):
         amount, unit = match.groups()
         if match.start() in widths or _is_capacity(text, match.start(), match.end()):
             continue
-        quantities.append((_number(amount), _UNIT_WORDS[unit.lower()]))
+        sizes.append(_Size(_number(amount), _UNIT_WORDS[unit.lower()], match.start(), match.end()))
+    free = [q for q in sizes if not any(q.start in span for span in inside)]  # "8 oz" of "12 x 8 oz" is not a size of its own
     per_package = [int(m.group(1)) for m in _PER_PACKAGE.finditer(text)]
-    if per_package and quantities:  # ten rolls of 10 m in one package: 100 m
-        amount, unit = quantities[0]
-        found.append(_format(per_package[0] * amount, unit))
-    found += [_format(a, u) for a, u in quantities]
-    found += [f"{n} each" for n in per_package]
+    package_counts = [int(m.group(1)) for m in _MULTIPACK_OF.finditer(text)]
+    container_counts = [int(m.group(1)) for m in _COUNT_CONTAINERS.finditer(text)]
+    counts = {n for n in per_package + package_counts + container_counts if n > 0}
+    found: list[str] = []
+    if multis:  # "12 x 500 ml" is 6 L
+        totals = [_Size(int(m.group(1)) * _number(m.group(2)), _UNIT_WORDS[m.group(3).lower()], m.start(), m.end()) for m in multis]
+        extra = counts - {int(m.group(1)) for m in multis}
+        if extra:
+            return (), f"{text[:80]!r} states {multis[0].group(0)!r} and a count of {min(extra)}: which one price buys is unclear"
+        if _differing(totals):
+            return (), f"{text[:80]!r} states several multipacks ({', '.join(m.group(0) for m in multis)})"
+        found += [t.text for t in totals]
+    elif counts:
+        if len(counts) > 1:
+            return (), f"{text[:80]!r} states several counts ({', '.join(str(n) for n in sorted(counts))}): which one price buys is unclear"
+        count = next(iter(counts))
+        for group in _by_dimension(free):
+            small, large = min(group, key=_base), max(group, key=_base)
+            if not _differing(group):  # one size ("8 oz", or "500 ml (16.9 fl oz)"): the case holds count of them
+                found.append(group[0].text if _TOTAL.search(text) else _format(count * group[0].amount, group[0].unit))
+            elif len(_distinct(group)) == 2 and _same(_Size(count * small.amount, small.unit, 0, 0), large):
+                found.append(large.text)  # "case of 12, 8 oz each, 96 oz in all"
+            else:
+                return (), f"{text[:80]!r} states a count of {count} and several sizes ({', '.join(q.text for q in _distinct(group))})"
+    found += [q.text for q in free]
+    found += [f"{int(m.group(1))} each" for m in multis] + [f"{n} each" for n in per_package]
     for pattern in (_COUNT_OF, _COUNT_PIECES):
         found += [f"{int(m.group(1))} each" for m in pattern.finditer(text) if int(m.group(1)) > 0]
-    return list(dict.fromkeys(found))
+    return tuple(dict.fromkeys(found)), None
+
+
+def _base(size: _Size) -> float:
+    """The size in its dimension's base unit, to compare "500 ml" with "16.9 fl oz"."""
+    from monitor import units
+
+    try:
+        return float(units.parse_quantity(size.text).to_base_units().magnitude)
+    except (ValueError, AttributeError):
+        return float(size.amount)
+
+
+def _dimension(size: _Size) -> str:
+    from monitor import units
+
+    try:
+        return str(units.parse_quantity(size.text).dimensionality)
+    except (ValueError, AttributeError):
+        return size.unit
+
+
+def _by_dimension(sizes: list[_Size]) -> list[list[_Size]]:
+    groups: dict[str, list[_Size]] = {}
+    for size in sizes:
+        groups.setdefault(_dimension(size), []).append(size)
+    return list(groups.values())
+
+
+def _same(a: _Size, b: _Size) -> bool:
+    """The same quantity written twice, within the rounding of a converted label (16.9 fl oz for 500 ml)."""
+    left, right = _base(a), _base(b)
+    return _dimension(a) == _dimension(b) and abs(left - right) <= 0.02 * max(left, right)
+
+
+def _distinct(sizes: list[_Size]) -> list[_Size]:
+    kept: list[_Size] = []
+    for size in sizes:
+        if not any(_same(size, k) for k in kept):
+            kept.append(size)
+    return kept
+
+
+def _differing(sizes: list[_Size]) -> bool:
+    return any(len(_distinct(group)) > 1 for group in _by_dimension(sizes))
 
 
 def pack_from_text(text: str | None, unit: str | None = None) -> str | None:

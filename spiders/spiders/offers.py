@@ -373,7 +373,7 @@ class OffersSpider(scrapy.Spider):
             offer, fetch, status="ok", http_status=response.status, price=found.price,
             currency=currency_code(found.currency, offer.currency), in_stock=found.in_stock,
             method=found.method, raw=found.raw, list_price=found.list_price,
-            tiers=[t.as_dict() for t in found.tiers] or None, note=found.currency_note,
+            tiers=[t.as_dict() for t in found.tiers] or None, note=found.note,
             agreed=list(found.agreed) or None, disputed=[d.as_dict() for d in found.disputed] or None,
             **({"pack": page_pack, "pack_source": "page"} if page_pack else {}),
         )
