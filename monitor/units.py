@@ -122,17 +122,19 @@ def suggest(text: str) -> str | None:
 def material_unit(text: str) -> pint.Unit:
     """A unit a material can be priced in (mass, length, area, volume or count); ValueError with a
     "did you mean" otherwise, e.g. for ``kilos``, which pint reads as kiloseconds."""
-    hint = suggest(text)
-    did_you_mean = f"; did you mean {hint}?" if hint and hint != text.strip() else ""
+    def did_you_mean() -> str:  # only for the error: a close-match search over every unit, per offer of a big config
+        hint = suggest(text)
+        return f"; did you mean {hint}?" if hint and hint != text.strip() else ""
+
     try:
         unit = parse_unit(text)
     except ValueError:
-        raise ValueError(f"unknown unit {text!r}{did_you_mean or ' (kg, lb, L, gal, m, board_foot, each ...)'}") from None
+        raise ValueError(f"unknown unit {text!r}{did_you_mean() or ' (kg, lb, L, gal, m, board_foot, each ...)'}") from None
     dimension = str(registry().Quantity(1, unit).dimensionality)
     if dimension not in MATERIAL_DIMENSIONS:
         reads_as = str(unit).replace("_", " ")
         raise ValueError(f"{text!r} is not a unit materials are sold in (it reads as {reads_as}, {describe_dimension(text)})"
-                         f"{did_you_mean or '; use a mass, volume, length, area or count: kg, L, m, m^2, each ...'}")
+                         f"{did_you_mean() or '; use a mass, volume, length, area or count: kg, L, m, m^2, each ...'}")
     return unit
 
 
