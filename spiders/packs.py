@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from functools import lru_cache
 from typing import Iterable
 
@@ -270,13 +270,13 @@ def pack_from_reference(reference: object) -> str | None:
     """schema.org ``referenceQuantity`` / ``weight`` ({value, unitCode}) as a pack."""
     if not isinstance(reference, dict):
         return None
-    value, code = reference.get("value"), str(reference.get("unitCode") or reference.get("unitText") or "").strip()
+    from .numbers import machine_number
+
+    value, code = reference.get("value"), reference.get("unitCode") or reference.get("unitText") or ""
+    code = code.strip() if isinstance(code, str) else ""
     unit = UNIT_CODES.get(code.upper()) or _UNIT_WORDS.get(code.lower())
-    try:
-        amount = Decimal(str(value).replace(",", ".")) if value is not None else Decimal(1)
-    except (ArithmeticError, InvalidOperation):
-        return None
-    return _format(amount, unit) if unit and amount.is_finite() and amount > 0 else None
+    amount = machine_number(value.replace(",", ".") if isinstance(value, str) else value) if value is not None else Decimal(1)
+    return _format(amount, unit) if unit and amount is not None else None
 
 
 def pack_from_weight(weight: object) -> str | None:

@@ -56,10 +56,12 @@ def _woocommerce(product: dict[str, Any]) -> list[Candidate]:
     amount = machine_number(raw)
     if amount is None:
         return []
-    try:
-        scale = Decimal(10) ** min(max(int(prices.get("currency_minor_unit", 2)), 0), 6)
-    except (TypeError, ValueError):
-        return []
+    minor = prices.get("currency_minor_unit", 2)
+    if isinstance(minor, str) and minor.strip().isdigit():
+        minor = int(minor)
+    if not isinstance(minor, int) or isinstance(minor, bool) or not 0 <= minor <= 6:
+        return []  # true (1 in Python) or 2.5 digits of cents would divide the price by the wrong power of ten
+    scale = Decimal(10) ** minor
     price = amount / scale
     regular = machine_number(prices.get("regular_price"))
     list_price = regular / scale if regular is not None else None

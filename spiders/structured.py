@@ -190,8 +190,10 @@ def _tiers(specs: list[dict[str, Any]]) -> tuple[Tier, ...]:
         quantity = spec.get("eligibleQuantity")
         price = schema_number(spec.get("price"))
         if isinstance(quantity, dict) and price is not None and not _struck(spec):
-            low = schema_number(quantity.get("minValue")) or Decimal(1)
-            high = schema_number(quantity.get("maxValue"))
+            low = schema_number(quantity["minValue"]) if quantity.get("minValue") is not None else Decimal(1)
+            high = schema_number(quantity["maxValue"]) if quantity.get("maxValue") is not None else None
+            if low is None or (high is None and quantity.get("maxValue") is not None):
+                continue  # a break "from {'a': 5}" or "from true" is no break: never a tier from 1
             tiers.append(Tier(low, high, price))
     return tuple(sorted(tiers, key=lambda t: t.min_quantity)) if len(tiers) > 1 else ()
 

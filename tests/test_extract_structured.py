@@ -184,3 +184,27 @@ def test_a_night_stores_no_price_for_data_that_is_not_one_and_the_true_price_whe
     for name in hostile:
         assert rows[name]["price"] is None and rows[name]["status"] in ("error", "missing"), (name, rows[name])
         assert "not one" in rows[name]["error"], (name, rows[name]["error"])
+
+
+def test_a_quantity_break_from_a_value_that_is_not_a_number_is_no_break():
+    breaks = [{"@type": "UnitPriceSpecification", "price": "12.50", "priceCurrency": "USD", "eligibleQuantity": {"minValue": 1}},
+              {"@type": "UnitPriceSpecification", "price": "1.00", "priceCurrency": "USD", "eligibleQuantity": {"minValue": {"a": 5}}},
+              {"@type": "UnitPriceSpecification", "price": "2.00", "priceCurrency": "USD", "eligibleQuantity": {"minValue": True}}]
+    found = extract_price(_page({"@type": "Offer", "priceSpecification": breaks}), URL, quantity=Decimal(1))
+    assert (found.status, found.price, found.tiers) == ("ok", TRUE, ())
+
+
+def test_a_woocommerce_minor_unit_that_is_not_a_count_of_digits_gives_no_price():
+    from spiders.platforms import json_candidates
+
+    for minor in (True, 2.5, "two", -1, [2]):
+        assert json_candidates({"id": 1, "name": "Walnut", "prices": {"price": "1250", "currency_minor_unit": minor}}) == [], minor
+    assert json_candidates({"id": 1, "name": "Walnut", "prices": {"price": "1250", "currency_minor_unit": "2"}})[0].price == TRUE
+
+
+def test_a_reference_quantity_that_is_not_a_number_is_no_pack():
+    from spiders.packs import pack_from_reference
+
+    for value in (True, "1e9", [1, 2], {"a": 1}, "NaN", 0, -3):
+        assert pack_from_reference({"value": value, "unitCode": "KGM"}) is None, value
+    assert pack_from_reference({"value": "0,75", "unitCode": "LTR"}) == "0.75 L" and pack_from_reference({"unitCode": "C62"}) == "1 each"
