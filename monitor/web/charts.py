@@ -168,6 +168,6 @@ def render(chart: Chart) -> Markup:
             c=s.color or PALETTE[i % len(PALETTE)], label=s.label, dash=" dashed" if s.dashed else "")
         for i, s in enumerate(chart.series) if s.points)
     if chart.markers:
-        legend += Markup('<li><span class="swatch marker-swatch"></span>an alert sent that night (hover for its message)</li>')
+        legend += Markup('<li><span class="swatch marker-swatch"></span>an alert sent that night (tap or point at it for its message)</li>')
     return Markup('<figure class="chart-box">{wide}{narrow}<ul class="legend">{legend}</ul></figure>').format(
         wide=draw(chart, 900, 320, 13, 6, 8, "wide"), narrow=draw(chart, 360, 260, 12, 4, 3, "narrow"), legend=legend)

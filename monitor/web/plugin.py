@@ -218,6 +218,8 @@ def _sql_functions(currency: str | None) -> dict[str, tuple[int, Any]]:
         "priced_text": (1, safe(lambda unit: None if unit is None else units.priced(unit))),
         "per_pack_text": (1, safe(lambda pack: None if pack is None else units.per_pack(str(pack)))),
         "pack_text": (1, safe(lambda pack: None if pack is None else units.quantity_as_written(str(pack)))),
+        "amount_text": (2, safe(lambda value, unit: None if value is None else units.quantity_text(display.amount(float(value)), unit))),
+        "percent_text": (1, safe(lambda value: None if value is None else f"{float(value):.1f}%".replace(".0%", "%"))),
         "quantity_text": (2, safe(lambda value, unit: None if value is None else units.quantity_text(float(value), unit))),
         "change_text": (1, safe(lambda value: None if value is None else display.change(float(value)))),
         "day_text": (1, safe(lambda value: None if value is None else display.day(str(value)))),

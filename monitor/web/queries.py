@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
@@ -235,7 +236,8 @@ def recent_messages(conn: sqlite3.Connection, since: datetime, limit: int = 6) -
     found = []
     for n in _rows(conn, "SELECT n.*, r.as_of FROM notifications n LEFT JOIN runs r ON r.id = n.run_id "
                          "WHERE coalesce(r.as_of, n.created_at) >= ? ORDER BY n.id DESC LIMIT ?", [_iso(since), limit]):
-        lines = [line for line in n["body"].splitlines() if line.strip()]
+        # "(message #95)" matches a phone copy with its digest copy; on the page it is only a number.
+        lines = [line for line in n["body"].splitlines() if line.strip() and not re.fullmatch(r"\(message #\d+\)", line.strip())]
         found.append(Sent(n["as_of"] or n["created_at"], n["tag"], n["title"], lines, n["delivered_at"] is not None, n["last_error"]))
     return found
 
