@@ -152,7 +152,8 @@ def compare(offers: int, suppliers: int, delay: float, pairs: int, echo: Callabl
             bare = [sys.executable, "-m", "scrapy", "runspider", "bare.py", "-a", "urls_file=urls.txt"]
             done = []
             for pair in range(pairs):
-                (directory / "bench.db").unlink(missing_ok=True)
+                for name in ("bench.db", "bench.db-wal", "bench.db-shm"):
+                    (directory / name).unlink(missing_ok=True)
                 ours = Crawl("supplywatch", supplywatch, directory, sites, offers)
                 with sqlite3.connect(directory / "bench.db") as db:
                     stats = json.loads(db.execute("SELECT crawl_stats FROM runs ORDER BY id DESC LIMIT 1").fetchone()[0])

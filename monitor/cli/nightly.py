@@ -43,8 +43,10 @@ def run(config_path: Path, verbose: bool, scrapy_log: bool, via: tuple[tuple[str
                                   scrapyd_nodes=nodes, scrapyd_jobs=jobs, on_item=progress)
         finally:
             progress.finish()
-        # The night's objects (Scrapy's, the config's) stay until the process ends in a moment: frozen,
-        # the garbage collector no longer walks them, here and at exit (0.35 s of a 1.7 s run's CPU).
+        # The night's objects (Scrapy's, the config's) stay until the process ends in a moment: after
+        # one collection (which also closes the database, its write-ahead log checkpointed and
+        # removed), frozen, the garbage collector no longer walks them at exit (0.25 s of a 1.6 s run).
+        gc.collect()
         gc.freeze()
         return result
 
