@@ -208,3 +208,17 @@ def test_a_reference_quantity_that_is_not_a_number_is_no_pack():
     for value in (True, "1e9", [1, 2], {"a": 1}, "NaN", 0, -3):
         assert pack_from_reference({"value": value, "unitCode": "KGM"}) is None, value
     assert pack_from_reference({"value": "0,75", "unitCode": "LTR"}) == "0.75 L" and pack_from_reference({"unitCode": "C62"}) == "1 each"
+
+
+def test_a_goodrelations_price_in_rdfa_that_is_not_a_number_gives_no_price_from_it():
+    from pathlib import Path
+
+    page = (Path(__file__).parent / "fixtures" / "rules" / "goodrelations-offering.html").read_text(encoding="utf-8")
+    tag = '<span property="gr:hasCurrencyValue" datatype="xsd:float">64.50</span>'
+    assert tag in page
+    untyped = tag.replace(' datatype="xsd:float"', "")  # typed, rdflib makes "1e9" a float before we see it (as JSON's 1e9)
+    for written, stated in [(t, s) for t in (tag, untyped) for s in ("true", "NaN", '{"a": 1}', "-64.50", "USD")] + [(untyped, "1e9")]:
+        found = extract_price(page.replace(tag, written.replace("64.50", html.escape(stated))), "https://shop.example/lye")
+        assert found.method != "rdfa" and found.price is None and "its rdfa states a price that is not one" in found.error, (stated, found)
+    twice = tag + tag.replace("64.50", "6.45")  # two different values of one property: not one price
+    assert extract_price(page.replace(tag, twice), "https://shop.example/lye").method != "rdfa"
