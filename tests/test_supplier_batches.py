@@ -68,22 +68,24 @@ def _sqlite_steps_of_a_small_suppliers_batch(directory, others: int) -> int:
     config = config_module.load(write_config(directory, "\n".join(lines)))
     db, notes = pipeline.open_store(config)
     start = datetime(2026, 3, 1, 3, tzinfo=timezone.utc)
+    steps = [0]
+
+    def step() -> int:
+        steps[0] += 1
+        return 0
+
+    def item(offer: str, price: str, as_of: str) -> dict[str, str]:
+        return {"offer_id": offer, "status": "ok", "fetched_at": as_of, "price": price}
+
     for night in range(15):
         as_of = (start + timedelta(days=night)).isoformat()
-        item = lambda offer, price: {"offer_id": offer, "status": "ok", "fetched_at": as_of, "price": price}  # noqa: E731
         with pipeline.Run(db, config, "test", as_of, deliver=False, notes=notes) as run:
-            run.accept([item(f"m{i}@acme", f"{50 + i % 7 + night % 3}.00") for i in range(others)])
+            run.accept([item(f"m{i}@acme", f"{50 + i % 7 + night % 3}.00", as_of) for i in range(others)])
             if night < 14:
-                run.accept([item("walnut@corner", "80.00")])
+                run.accept([item("walnut@corner", "80.00", as_of)])
             else:  # tonight: count what the small supplier's batch costs
-                steps = [0]
-
-                def step() -> int:
-                    steps[0] += 1
-                    return 0
-
                 db.conn.set_progress_handler(step, 1)
-                rows = run.accept([item("walnut@corner", "81.00")])
+                rows = run.accept([item("walnut@corner", "81.00", as_of)])
                 db.conn.set_progress_handler(None, 1)
             run.finish()
     assert [r.status for r in rows] == ["ok"]
