@@ -76,9 +76,15 @@ def group_fetches(offers: list[OfferSpec], url_of, second_look: bool = False) ->
 class Schedule:
     """Tonight's fetches, handed out one at a time per supplier and host, within the budgets."""
 
-    def __init__(self, fetches: list[Fetch], supplier_budget: float, night_budget: float, now: float) -> None:
+    def __init__(self, fetches: list[Fetch], supplier_budget: float, night_budget: float, now: float,
+                 suppliers_at_once: int | None = None) -> None:
         self.supplier_budget = supplier_budget
         self.night_budget = night_budget
+        # Suppliers begun and not done, at most: as many as requests may be in flight. A supplier is
+        # then crawled through as soon as it has begun, and its prices leave memory for the
+        # database as it ends, instead of every supplier advancing a page at a time and all of
+        # them ending together at the end of the night (100,000 offers held until then).
+        self.suppliers_at_once = suppliers_at_once
         self.night_deadline = now + night_budget
         self.plans: dict[str, SupplierPlan] = {}
         for fetch in fetches:
@@ -108,11 +114,15 @@ class Schedule:
         self.expire(now)
         busy = self._busy_hosts()
         ready = []
+        begun = sum(1 for p in self.plans.values() if p.deadline is not None and not p.done)
         for plan in self.plans.values():
+            if plan.deadline is None and self.suppliers_at_once is not None and begun >= self.suppliers_at_once:
+                continue  # not begun yet, and as many suppliers as requests may go are under way
             if plan.current is None and plan.waiting and plan.waiting[0].host not in busy:
                 plan.current = plan.waiting.popleft()
                 if plan.deadline is None:
                     plan.deadline = now + self.supplier_budget
+                    begun += 1
                 busy.add(plan.current.host)
                 ready.append(plan.current)
         return ready

@@ -143,3 +143,28 @@ def test_each_supplier_signals_it_is_finished_while_slower_ones_still_crawl(tmp_
     assert [e[2] for e in events if e[0] == "finished" and e[1] == "corner"] == [["healthy"]]
     last_item = {s: max(i for i, e in enumerate(events) if e[0] == "item" and e[1] == s) for s in ("acme", "corner")}
     assert last_item["acme"] < finished["acme"] < last_item["corner"] < finished["corner"]  # acme told before corner is done
+
+
+def test_with_more_suppliers_than_requests_at_once_each_is_crawled_through_before_others_begin():
+    """A night of many suppliers ends supplier after supplier, each stored as it ends, instead of
+    every supplier advancing a page at a time and all of them ending together (the whole night in
+    memory until then). Plain scheduling, no crawl: 6 suppliers of 3 pages, 2 requests at once."""
+    from spiders.offer import OfferSpec
+    from spiders.schedule import Schedule, group_fetches
+
+    offers = [OfferSpec(offer_id=f"{s}-{p}", material="walnut", supplier=s, url=f"http://{s}.example/p/{p}", pack="1 kg", unit="kg")
+              for s in "abcdef" for p in range(3)]
+    schedule = Schedule(group_fetches(offers, lambda o: o.url), 3600, 4 * 3600, now=0.0, suppliers_at_once=2)
+    under_way: set[str] = set()
+    ended: list[str] = []
+    for tick in range(100):
+        for fetch in schedule.next_fetches(float(tick)):
+            under_way.add(fetch.supplier)
+            assert len(under_way) <= 2  # never a third supplier begun while two are under way
+            schedule.finished(fetch)
+            if schedule.plans[fetch.supplier].done:
+                under_way.discard(fetch.supplier)
+                ended.append(fetch.supplier)
+        if schedule.done:
+            break
+    assert schedule.done and sorted(ended) == list("abcdef")  # every page fetched, every supplier ended

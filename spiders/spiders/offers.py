@@ -156,7 +156,7 @@ class OffersSpider(scrapy.Spider):
         settings = self.crawler.settings
         fetches = group_fetches(self.offers, request_url, second_look=self.refetch)
         self.schedule = Schedule(fetches, settings.getfloat(SUPPLIER_BUDGET, 3600), settings.getfloat(NIGHT_BUDGET, 4 * 3600),
-                                 time.monotonic())
+                                 time.monotonic(), suppliers_at_once=settings.getint("CONCURRENT_REQUESTS", 16))
         for supplier in self.schedule.plans:
             self.first_items[supplier], self.all_items[supplier] = [], []
         while True:
