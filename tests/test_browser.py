@@ -4,6 +4,7 @@ names and units, draws its charts with alert marks on the price line, and shows 
 markup as text. Screenshots are kept in test-artifacts/ for a person to look at."""
 
 import os
+import re
 import shutil
 import urllib.parse
 
@@ -48,6 +49,10 @@ OWNER_PAGES = {
     "query-runs": "/supplywatch/run_log",
     "query-product-costs": "/supplywatch/product_costs_now",
     "query-product-moves": "/supplywatch/product_cost_change_30d",
+    "query-to-do": "/supplywatch/to_do_this_week",
+    "query-stock": "/supplywatch/stock_and_buying",
+    "query-quotes": "/supplywatch/open_quotes",
+    "query-sensitivity": "/supplywatch/product_sensitivity",
 }
 DASHBOARDS = {
     "dashboard-material": ("/-/dashboards/material?material=" + urllib.parse.quote("Black walnut 8/4 FAS"), ["prices"]),
@@ -127,6 +132,8 @@ def test_owner_page_fits_the_screen_and_speaks_in_names_and_units(server, browse
     assert seen.overflow <= 0, f"{name} is {seen.overflow} px wider than a {width} px screen"
     leaked = [token for token in NOT_FOR_PEOPLE if token in seen.text]
     assert not leaked, f"{name} shows {leaked}"
+    assert not re.search(r"\b\d{4}-\d\d-\d\d\b", seen.text), f"{name} shows an ISO day"
+    assert not re.search(r"\b\d+\.\d{4,}\b", seen.text), f"{name} shows a raw float"
     assert seen.markers_off_line == []
     assert seen.shot.stat().st_size > 10_000
 
@@ -145,6 +152,7 @@ def test_home_page_answers_what_things_cost_what_moves_and_why_the_phone_buzzed(
     assert text.index("What your inputs cost now") < text.index("What is moving") < text.index("Why did my phone buzz?")
     for words in ("Black walnut 8/4 FAS", "Baltic birch plywood 18 mm", "/sheet", "/bd ft", "/gal", "Walnut side table", "Last run"):
         assert words in text, words
+    assert "message #" not in text and "hover" not in text  # the outbox's number is for matching copies; a phone has no hover
 
 
 @pytest.mark.parametrize("width", WIDTHS)
@@ -155,6 +163,7 @@ def test_dashboards_draw_with_currency_and_unit_and_fit_a_phone(server, browser,
     assert seen.status == 200 and seen.errors == []
     assert seen.overflow <= 0, f"{name} is {seen.overflow} px wider than a {width} px screen"
     assert not [token for token in NOT_FOR_PEOPLE if token in seen.text]
+    assert not re.search(r"\b\d{4}-\d\d-\d\d\b|\bper 1 ", seen.text), f"{name} shows an ISO day or 'per 1'"
 
 
 def test_names_full_of_markup_show_as_written_and_run_nothing(names_db, browser):
