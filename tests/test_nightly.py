@@ -139,6 +139,8 @@ def test_notify_test_tries_every_url_and_says_which_got_it_without_the_secret(tm
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == ["URL 1 (JSON, tagged phone): delivered", "URL 2 (JSON, tagged digest): delivered"]
     assert [m["title"] for m in sink.messages] == ["supplywatch test message"] * 2
+    assert [m["message"].split("here. ")[1] for m in sink.messages] == [
+        "This address gets urgent alerts, at once.", "This address gets the nightly summary."]
     assert "s3cr3t" not in result.stdout + result.stderr
     only_phone = supplywatch("notify-test", "--tag", "phone", cwd=tmp_path)
     assert only_phone.returncode == 0 and only_phone.stdout.splitlines() == ["URL 1 (JSON, tagged phone): delivered"]

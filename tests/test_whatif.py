@@ -159,5 +159,5 @@ def test_whatif_says_a_products_unit_as_a_person_reads_it_not_as_written_in_the_
     assert text.returncode == 0, text.stderr
     today = datetime.now(timezone.utc).date()
     assert text.stdout.splitlines() == [
-        f"What if Wick +50.0% (the latest prices, {today.day} {today:%b %Y}):",
+        f"What if Wick +50% (the latest prices, {today.day} {today:%b %Y}):",
         "  Candle: cost $0.30 -> $0.45 per fl oz; margin 96.7% -> 95.0%; $13.50 per fl oz keeps today's margin"]  # 'floz' in the config

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Sequence
 
 import click
 
@@ -210,6 +211,15 @@ def resolve_target(names: dict[str, str], wanted: str) -> str:
     raise click.BadParameter(f"{wanted!r} is not a material, offer, supplier or product of the config", param_hint="TARGET")
 
 
+def notify_test_gets(tags: Sequence[str]) -> str:
+    """What an address will be sent, in words: "This address gets urgent alerts, at once." for ``phone``."""
+    said = {"phone": "urgent alerts, at once", "digest": "the nightly summary"}
+    if not tags:
+        return "Every message comes here: urgent alerts at once and the nightly summary."
+    parts = [said.get(t, f"messages tagged {t}") for t in tags]
+    return "This address gets " + " and ".join(parts) + "."
+
+
 @click.command("notify-test")
 @config_option
 @click.option("--tag", default=None, help="Only the URLs with this tag (phone, digest ...); default: every URL.")
@@ -242,9 +252,8 @@ def notify_test(config_path: Path, tag: str | None) -> None:
         sender.add(target.url, target.tags)
         service = apprise.Apprise.instantiate(target.url)
         label = f"URL {number} ({service.service_name if service else 'unknown service'}, tagged {', '.join(target.tags) or 'nothing'})"
-        tags = ", ".join(target.tags) or "every message"
         ok, error = notify.send(sender, set(), "", "supplywatch test message",
-                                f"If you can read this, supplywatch can reach you here. This URL gets: {tags}.")
+                                f"If you can read this, supplywatch can reach you here. {notify_test_gets(target.tags)}")
         click.echo(f"{label}: {'delivered' if ok else 'NOT delivered: ' + error}")
         failed += not ok
     if failed:

@@ -224,7 +224,7 @@ def sensitivity(cost: ProductCost) -> list[tuple[str, float]]:
 def format_what_if(result: WhatIf) -> str:
     """The what-if as ``supplywatch whatif`` prints it, in the owner's words."""
     money = Formatter(result.currency).money
-    lines = [f"What if {', '.join(f'{m.material.name} {m.percent:+.1f}%' for m in result.moves)} "
+    lines = [f"What if {', '.join(f'{m.material.name} {round(m.percent, 1):+g}%' for m in result.moves)} "
              f"(the latest prices, {display.day(result.as_of)}):"]
     for move in result.moves:
         if move.source != "given":
