@@ -187,3 +187,13 @@ def test_empty_chart_says_there_is_not_enough_history(names_db, browser, tmp_pat
         seen = Seen(browser, base + "/material/flour", "not-enough-history", 390)
         assert "Not enough history yet" in seen.text and seen.markers == 0
 
+
+
+def test_a_query_parameter_name_keeps_to_one_line_on_a_phone(server, browser):
+    page = browser.new_page(viewport={"width": 390, "height": 900})
+    response = page.goto(server + OWNER_PAGES["query-history"], wait_until="networkidle")
+    assert response.status == 200
+    label = page.evaluate("""() => { const l = document.querySelector('form.sql label');
+      return [l.getBoundingClientRect().height, parseFloat(getComputedStyle(l).lineHeight) || 20]; }""")
+    page.close()
+    assert label[0] < 1.5 * label[1], f"'material' wraps: {label}"  # it read "materi / al" at 390 px
