@@ -157,3 +157,16 @@ def test_wti_rebound_of_may_2020_is_no_rise():
     wti = backtest.read_series(SERIES / "wti-daily.csv", "Date", "Price")
     may = nights(wti, "2020-04-22", "2020-06-30")
     assert max(r.percent for _, r in may) < 0  # from $12 back toward $56: against $56, no rise at all
+
+
+def test_a_climb_with_no_new_high_for_the_window_has_settled():
+    """Up 25 % and held there: a year after its last high the climb is over (it began anew on the
+    plateau); a day less and it is still the climb from 80."""
+    prices = [80.0] * 400 + ramp(80, 100, 20) + [100.0] * 380
+    days = list(range(len(prices)))
+    high = 420  # the first night of three at 100
+    still = run_up(prices[:high + 365 + 1], days[:high + 365 + 1], 365, settle_days=365)
+    settled = run_up(prices[:high + 367], days[:high + 367], 365, settle_days=365)
+    assert still.began == 399 and settled.began > high + 365
+    assert settled.reference == 100 and settled.percent == 0
+    assert run_up(prices, days, 365).began == 399  # without it: the climb from 80 never ends

@@ -173,3 +173,22 @@ def test_a_slow_rebound_from_a_crash_older_than_the_window_never_rings(nights):
     feed, _ = nights(history=usual + crash + rebound)
     told = [feed(7.0 * 1.003 ** n) for n in range(1, 15)]
     assert runup_events(told) == []
+
+
+def test_a_price_that_holds_at_its_new_level_for_the_rules_window_ends_its_run_up_alert_once(nights):
+    """A rise that becomes the new normal: no new high for the rule's window (a year by default, 30
+    days here to stay fast) and the climb has settled. Its alert ends once, in the digest, instead of
+    being reminded as still open for years; a later rise from the plateau is a run-up of its own."""
+    feed, _ = nights("[{kind: runup, percent: 20, days: 30}]")
+    rise = climb(10.0, 1.0, 25)  # +28 %: rings on the way up
+    plateau = [rise[-1]] * 50  # then holds there
+    again = climb(rise[-1], 1.5, 20)  # +35 % from the plateau
+    prices = rise + plateau + again
+    rang = runup_events([feed(p) for p in prices])
+    assert [(event, pushed) for _, event, pushed, _ in rang] == [("fired", True), ("resolved", False), ("fired", True)]
+    (first, *_), (over, _, _, ended), (second, _, _, message) = rang
+    # A window of no new high, judged on the grid nights: a high older than the window is a median of
+    # three Thursdays, at its plateau a week after the price got there.
+    assert first < 25 and 25 + 30 <= over <= 25 + 30 + 14
+    assert ended == f"Walnut at Acme Lumber: the run-up since February 26 is over, now ${rise[-1]:.2f}/bd ft (+28% on its $10.00/bd ft then)"
+    assert second >= 25 + 50 and prices[second] / rise[-1] >= 1.2 and f"(was ${rise[-1]:.2f}/bd ft)" in message

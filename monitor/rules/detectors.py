@@ -64,20 +64,25 @@ def median3(a: float, b: float, c: float) -> float:
 
 
 def climb_start(levels: Sequence[float], fall_percent: float, rearm: tuple[float, float] | None = None,
-                reference: Callable[[int], float] | None = None) -> int:
+                reference: Callable[[int], float] | None = None,
+                settle: tuple[Sequence[float], float] | None = None) -> int:
     """Index of the low the current climb started from: the lowest level since the last fall of
     ``fall_percent`` from a high. A smaller dip does not restart a climb; a larger one ends it, so
     the next climb is a new run-up.
 
     ``rearm`` (rise, pullback percent): once a climb has risen ``rise`` percent above where it counts
     from (``reference(low)``, default its low), a pullback of ``pullback`` percent from its high also
-    ends it: the leg that follows climbs from a new low and is a run-up of its own."""
+    ends it: the leg that follows climbs from a new low and is a run-up of its own.
+
+    ``settle`` (the days of the levels, span): a climb that has made no new high for ``span`` days
+    has settled: its plateau is the new normal, and a rise from it is a climb of its own."""
     keep = 1 - fall_percent / 100
     low = high = 0
     rang, threshold = False, None
     for i in range(1, len(levels)):
         level = levels[i]
-        if level <= levels[high] * keep or level <= levels[low] or (rang and rearm and level <= levels[high] * (1 - rearm[1] / 100)):
+        if (level <= levels[high] * keep or level <= levels[low] or (rang and rearm and level <= levels[high] * (1 - rearm[1] / 100))
+                or (settle and level <= levels[high] and settle[0][i] - settle[0][high] > settle[1])):
             low = high = i
             rang, threshold = False, None
         elif level > levels[high]:
@@ -90,7 +95,8 @@ def climb_start(levels: Sequence[float], fall_percent: float, rearm: tuple[float
 
 
 def run_up(prices: Sequence[float], days: Sequence[float], window_days: float, fall_percent: float = 20.0,
-           usual_days: float = 365.0, tonight: float | None = None, rearm: tuple[float, float] | None = None) -> Rise | None:
+           usual_days: float = 365.0, tonight: float | None = None, rearm: tuple[float, float] | None = None,
+           settle_days: float | None = None) -> Rise | None:
     """How far tonight's level stands above where the current climb started, within ``window_days``.
 
     A level is the median of three successive prices, so a single odd night (a typo the plausibility
@@ -104,7 +110,8 @@ def run_up(prices: Sequence[float], days: Sequence[float], window_days: float, f
     ``tonight``: tonight's level, when ``prices`` are a sample of the past (a nightly series' grid
     nights): the climb's low, high and falls are then judged on the sample alone, which is the same
     every night, and only the rise is tonight's. A night that is not on the grid never ends a climb
-    that the grid will not remember ending. ``rearm``: see :func:`climb_start`.
+    that the grid will not remember ending. ``rearm``: see :func:`climb_start`. ``settle_days``: a
+    climb with no new high for that long has settled (:func:`climb_start`); the next rise is new.
     """
     if len(prices) != len(days):
         raise ValueError("prices and days must be the same length")
@@ -125,12 +132,14 @@ def run_up(prices: Sequence[float], days: Sequence[float], window_days: float, f
     # Levels from the third price on: a level is always a median of three, even at the window's start.
     first = max(next(i for i, d in enumerate(days) if d >= now - window_days), 2)
     levels = every[first - 2:]
-    low = climb_start(levels, fall_percent, rearm, lambda i: counts_from(first + i))
+    low = climb_start(levels, fall_percent, rearm, lambda i: counts_from(first + i),
+                      None if settle_days is None else (days[first:], settle_days))
     reference = counts_from(first + low)
     lowest = levels[low]
     # A climb that began before the window, in a crash, is still a rebound inside it: it counts from
     # the usual level before that crash, not from a low the window happens to start on.
-    began = 2 + climb_start(every, fall_percent, rearm, lambda i: counts_from(i + 2))
+    began = 2 + climb_start(every, fall_percent, rearm, lambda i: counts_from(i + 2),
+                            None if settle_days is None else (days[2:], settle_days))
     if began < first:
         usual_then = usual(began) or 0.0
         if usual_then > reference:

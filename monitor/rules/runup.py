@@ -7,8 +7,11 @@ when the crash is older than ``days`` (:func:`monitor.rules.detectors.run_up`). 
 again when the price has gone ``escalate_percent`` further than when it last rang, or when a new
 climb reaches ``percent``. A climb ends with a fall of 20 % from its high, or, once it has risen
 ``percent``, a pullback of 15 %: the leg that follows climbs from a new low and is a run-up of its
-own (a resumed climb rings again, a sag that never gives back much does not). The alert is over
-when its climb has ended or the price is back where the climb counts from.
+own (a resumed climb rings again, a sag that never gives back much does not). A climb that has
+made no new high for ``days`` has settled (the price held at its new level: the new normal), and a
+rise from that plateau is a climb of its own. The alert is over when its climb has ended (a fall, a
+pullback, settled) or the price is back where the climb counts from: a rise that holds is not
+reminded as open for years.
 
 A climb's low, high and falls are judged on two nights a week (Mondays and Thursdays; the year
 before the window, for the usual level, on Thursdays), tonight only on how far up it stands (the
@@ -80,11 +83,13 @@ class RunUpRule(RuleKind):
     def evaluate(self, view: SeriesView, context: Context) -> Iterator[Finding]:
         latest = view.latest
         days, prices, tonight = climb_points(view, self.days, self.history_days()) if latest is not None else ([], [], None)
-        rise = detectors.run_up(prices, days, self.days, FALL_PERCENT, USUAL_DAYS, tonight, (self.percent, PULLBACK_PERCENT)) if days else None
+        rise = detectors.run_up(prices, days, self.days, FALL_PERCENT, USUAL_DAYS, tonight, (self.percent, PULLBACK_PERCENT),
+                                  self.days) if days else None
         if latest is None or rise is None:
             return
         # Over only once the price is back where its climb counts from, or the climb has ended (a
-        # fall, or a pullback after it rang): a climb that sags and resumes is still the one told of.
+        # fall, a pullback after it rang, or no new high for ``days``): a climb that sags and resumes
+        # is still the one told of.
         holds = detectors.band(rise.percent, self.percent, self.percent)
         fmt, unit = context.fmt, view.unit
         today, since = calendar_day(latest.day), calendar_day(rise.since)
