@@ -38,7 +38,7 @@ def test_a_quote_losing_margin_is_told_in_the_digest_then_on_the_phone_once(tmp_
     added = supplywatch("quote", "add", "--product", "side-table", "--quantity", "8", "--price", "4200", "--valid-until",
                         until.isoformat(), "--number", "112", "--customer", "the Hendersons", cwd=tmp_path)
     assert added.returncode == 0, added.stderr
-    title = f"Quote 112 (8 x Walnut side table for the Hendersons, $4,200.00, valid to {until:%b} {until.day}" + \
+    title = f"Quote 112 (8 x Walnut side table for the Hendersons, $4,200.00, valid to {until.day} {until:%b}" + \
         ("" if until.year == date.today().year else f" {until.year}") + ")"
     # 8 tables x 12 board feet x $12.50 = $1,200: a margin of 71.4 %.
     assert f"Added {title}: margin 71.4% at cost $1,200.00." in added.stdout
@@ -49,7 +49,7 @@ def test_a_quote_losing_margin_is_told_in_the_digest_then_on_the_phone_once(tmp_
     assert supplywatch("run", cwd=tmp_path).returncode in (0, 1)
     told = "\n".join(m["message"] for m in sink.messages)
     today = date.today()
-    assert (f"{title} has lost 8.0 margin points since {today:%b} {today.day} (71.4% -> 63.4%, target 50%), mostly Black walnut +28% "
+    assert (f"{title} has lost 8.0 margin points since {today.day} {today:%b} (71.4% -> 63.4%, target 50%), mostly Black walnut +28% "
             "at Acme Lumber: buy Black walnut now or re-quote") in told
     assert phone.messages == []  # still above its target: the digest, not the phone
 
@@ -60,7 +60,7 @@ def test_a_quote_losing_margin_is_told_in_the_digest_then_on_the_phone_once(tmp_
         pushes = [m["message"] for m in phone.messages if "Quote 112" in m["message"]]  # the product's own margin rings too
         assert len(pushes) == (1 if night == 0 else 0)
         if night == 0:
-            assert f"{title} has lost 24.0 margin points since {today:%b} {today.day} (71.4% -> 47.4%, under the target of 50%)" in pushes[0]
+            assert f"{title} has lost 24.0 margin points since {today.day} {today:%b} (71.4% -> 47.4%, under the target of 50%)" in pushes[0]
     listed = supplywatch("quote", "list", cwd=tmp_path)
     assert listed.returncode == 0 and f"{title}: margin 47.4% now, 71.4% when given (-24.0 points), mostly Black walnut +84%" in listed.stdout
 

@@ -57,7 +57,7 @@ def test_counts_and_purchases_add_up_and_the_reorder_date_follows_usage_and_lead
     lead = 10  # Acme (the cheapest per lb: $9 for 2 kg) says 10 days; 7 days of safety stock
     due = date.today() + timedelta(days=int(runway - lead - 7))
     assert "Bought 50 lb of Lye for $96.50 ($1.93/lb)." in bought.stdout
-    assert (f"Lye: {runway:.0f} days left ({on_hand:,.0f} lb), lead time 10 days: order by {due:%b} {due.day}"
+    assert (f"Lye: {runway:.0f} days left ({on_hand:,.0f} lb), lead time 10 days: order by {due.day} {due:%b}"
             + ("" if due.year == date.today().year else f" {due.year}")) in bought.stdout
     db = sqlite_utils.Database(tmp_path / "supplywatch.db")
     rows = list(db.query("SELECT kind, quantity, unit, as_written, price, supplier_id FROM stock_events ORDER BY id"))
@@ -107,8 +107,8 @@ def test_the_phone_rings_once_when_the_order_date_comes_and_the_alert_clears_aft
     told = night("2026-03-10")
     assert phone.messages == []
     digest = "\n".join(m["message"] for m in told if m["title"].startswith("supplywatch, "))
-    assert "To do this week:\n  Lye: 20 days left" in digest and "order by Mar 13" in digest
-    assert "order by Mar 13; 11 x 2 kg from Acme Soap Supply covers 8 weeks: $99.00 ($2.04/lb delivered)" in digest  # 36 days' use: 44.6 lb
+    assert "To do this week:\n  Lye: 20 days left" in digest and "order by 13 Mar" in digest
+    assert "order by 13 Mar; 11 x 2 kg from Acme Soap Supply covers 8 weeks: $99.00 ($2.04/lb delivered)" in digest  # 36 days' use: 44.6 lb
     assert "To do this week" not in "\n".join(m["message"] for m in night("2026-03-11"))  # nothing new: not repeated
     assert phone.messages == []
 

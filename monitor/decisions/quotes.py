@@ -2,7 +2,7 @@
 
 A quote is a product times a quantity, or a bill of materials, at a price, valid until a day. It is
 costed when given (with that day's prices) and again every night: "Quote 112 (Walnut table, $4,200,
-valid to Dec 20) has lost 6.0 margin points since Nov 2, mostly Black walnut +14% at Oakridge: buy
+valid to 20 Dec) has lost 6.0 margin points since 2 Nov, mostly Black walnut +14% at Oakridge: buy
 the walnut now or re-quote". A suggested validity comes from how far its inputs' cost has moved
 over past spans of the same length.
 """
@@ -56,7 +56,7 @@ class Quote:
                    row["margin_at_quote"], row["target_margin"], row["state"])
 
     def title(self, fmt: Formatter, today: date) -> str:
-        """"Quote 112 (Walnut side table for Smith, $4,200.00, valid to Dec 20)"."""
+        """"Quote 112 (Walnut side table for Smith, $4,200.00, valid to 20 Dec)"."""
         who = f" for {self.customer}" if self.customer else ""
         return (f"Quote {self.number} ({self.description}{who}, {fmt.prefix}{self.price:,.2f}{fmt.suffix}, "
                 f"valid to {day_words(date.fromisoformat(self.valid_until), today)})")

@@ -1,6 +1,6 @@
 """Runway and reorder date per material, joined with where its prices stand and the buy-window call.
 
-"Lye: 18 days left, lead time 10 days: order by Dec 3; 7 % above its 90-day median at Acme, in range
+"Lye: 18 days left, lead time 10 days: order by 3 Dec; 7 % above its 90-day median at Acme, in range
 at Corner Shop; wait: falling, down 4.1 % in 30 days."
 """
 
@@ -96,7 +96,7 @@ class Outlook:
         return max(self.verdict.cover_days * self.daily_usage - have, 0.0)
 
     def stock_words(self) -> str:
-        """"Lye: 18 days left, lead time 10 days: order by Dec 3" (or what is missing to say it)."""
+        """"Lye: 18 days left, lead time 10 days: order by 3 Dec" (or what is missing to say it)."""
         name, unit = self.material.name, self.material.unit
         if self.on_hand is None:
             return f"{name}: stock not counted yet (supplywatch stock {self.material.id} <quantity> {units.display(unit)})"
@@ -134,8 +134,8 @@ class Outlook:
 
 
 def day_words(day: date, today: date) -> str:
-    """"Dec 3" this year, "Jan 8 2027" otherwise."""
-    text = f"{day:%b} {day.day}"
+    """"3 Dec" this year, "8 Jan 2027" otherwise: the same order as every other day the owner reads."""
+    text = f"{day.day} {day:%b}"
     return text if day.year == today.year else f"{text} {day.year}"
 
 
