@@ -165,6 +165,8 @@ class Run:
         self.judged: set[str] = set()  # fingerprints a rule judged this run
         self.to_do: list[str] = []  # the owner's list, when it is worth telling tonight
         self.open = alerts.open_alerts(db)
+        self.writes = 0  # bumped by whatever this run writes that pricing reads (prices, rates, index values)
+        self._priced: tuple[int, list[PriceItem], list[Observation]] | None = None  # to_refetch's batch, priced
         self.link = notify.link_maker(config.notify.base_url, config.database_path.stem if config.notify.base_url else "")
         self.finished = False
 
@@ -194,9 +196,12 @@ class Run:
     def _items(self, batch: Iterable[Item]) -> list[PriceItem]:
         # Page text is data: no terminal control, raw text capped, no secrets in errors.
         cleaned = [safe_text.clean_item(i) if isinstance(i, Mapping) else i for i in batch]
-        index_series.record_items(self.db, self.config, [i for i in cleaned if isinstance(i, Mapping) and "index_id" in i])
+        index_items = [i for i in cleaned if isinstance(i, Mapping) and "index_id" in i]
+        index_series.record_items(self.db, self.config, index_items)
         prices, rates = read_items(i for i in cleaned if not (isinstance(i, Mapping) and "index_id" in i))
         store.record_rates(self.db, rates)  # first: today's prices convert at today's rate
+        if rates or index_items:
+            self.writes += 1
         kept = []
         for item in prices:
             if item.offer_id not in self.offers:
@@ -207,15 +212,33 @@ class Run:
 
     def judge(self, batch: Iterable[Item]) -> list[Observation]:
         """How a batch would be priced and judged tonight, without storing it."""
-        items = self._items(batch)
+        return self._judged(self._items(batch))
+
+    def _judged(self, items: list[PriceItem]) -> list[Observation]:
         pricing = Pricing(self.db, self.config, self.catalog)
         pricing.preload({i.offer_id for i in items})  # judged against the kept recent prices, as the store will judge them
         return [pricing.observation(self.run_id, item) for item in items]
 
     def to_refetch(self, batch: Iterable[Item]) -> list[OfferSpec]:
         """Offers whose price looks like a glitch (a x5 jump, a zero, a changed pack): fetch them again
-        at once, so a glitch is cleared without paging anyone."""
-        return [self.offers[o] for o in store.to_refetch(self.judge(batch))]
+        at once, so a glitch is cleared without paging anyone. The batch's prices are kept for
+        :meth:`accept`, which stores them as priced here unless the store changed in between."""
+        with store.collector_paused():
+            items = self._items(batch)
+            rows = self._judged(items)
+            # Reusable when each offer comes once (a repeat would be judged against the first look).
+            self._priced = (self.writes, items, rows) if len({i.offer_id for i in items}) == len(items) else None
+            return [self.offers[o] for o in store.to_refetch(rows)]
+
+    def _priced_before(self, items: list[PriceItem], late: bool) -> list[Observation]:
+        """The rows :meth:`to_refetch` priced for the first of ``items``, if nothing it read changed since."""
+        priced, self._priced = self._priced, None
+        if priced is None or late:
+            return []
+        writes, judged, rows = priced
+        if writes != self.writes or items[:len(judged)] != judged:
+            return []
+        return rows
 
     def accept(self, batch: Iterable[Item], late: bool = False) -> list[Observation]:
         """Store a batch (one transaction), judge its suppliers' offers and send their critical pushes.
@@ -230,7 +253,9 @@ class Run:
             return []
         for item in items:
             self.urls[item.offer_id] = self.config.conceal(item.url) if item.url else None
-        rows = store.record_observations(self.db, self.config, self.run_id, items, late=late, catalog=self.catalog)
+        priced = self._priced_before(items, late)
+        self.writes += 1
+        rows = store.record_observations(self.db, self.config, self.run_id, items, late=late, catalog=self.catalog, priced=priced)
         for row in rows:
             self.rows[row.offer_id] = row
             self.supplier_rows.setdefault(row.supplier_id, {})[row.offer_id] = row
@@ -316,6 +341,10 @@ class Run:
 
     def finish(self, crawl_stats: dict[str, Any] | None = None) -> RunResult:
         """Account for every expected offer, judge what needs every supplier, tell, record the run."""
+        with store.collector_paused():  # the decisions read every offer's 91 days: a million rows, no cycles
+            return self._finish(crawl_stats)
+
+    def _finish(self, crawl_stats: dict[str, Any] | None) -> RunResult:
         if self.expected is not None:
             night = self.clock()
             missing = [o for o in self.expected if o.active and o.offer_id not in self.rows]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 from contextlib import contextmanager
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 import sqlite_utils
 
@@ -17,12 +17,14 @@ _INSERT = f"INSERT OR IGNORE INTO observations ({', '.join(COLUMNS)}) VALUES ({'
 
 def record_observations(db: sqlite_utils.Database, config: Config, run_id: int,
                         items: Iterable[PriceItem | Mapping[str, Any]], late: bool = False,
-                        catalog: Catalog | None = None) -> list[Observation]:
+                        catalog: Catalog | None = None, priced: Sequence[Observation] = ()) -> list[Observation]:
     """Store a batch of items in one transaction: a crash leaves all of them or none. (An item given
     as a plain mapping is checked into a :class:`PriceItem` first.) ``late``: items crawled earlier
     (an ingested feed), which take the place of the *node error* a run recorded for the same offer
     when the crawling machine failed before their feed was collected. ``catalog``: the run's, built
-    once. Only the batch's offers' recent prices are read: a batch costs its own size, not the night's."""
+    once. Only the batch's offers' recent prices are read: a batch costs its own size, not the night's.
+    ``priced``: the rows of the batch's first items, priced already against the store as it is now
+    (:meth:`monitor.pipeline.Run.to_refetch`), each offer once: stored as they are, not priced twice."""
     checked = [i if isinstance(i, PriceItem) else PriceItem.from_mapping(i) for i in items]
     pricing = Pricing(db, config, catalog)
     rows: list[Observation] = []
@@ -32,8 +34,9 @@ def record_observations(db: sqlite_utils.Database, config: Config, run_id: int,
         last_id = db.execute("SELECT max(id) FROM observations").fetchone()[0] or 0
         pricing.preload({i.offer_id for i in checked})
         changes = db.conn.total_changes
-        for round_ in _rounds(checked):
-            batch = [pricing.observation(run_id, item) for item in round_]
+        for first, round_ in enumerate(_rounds(checked)):
+            reused = list(priced[:len(round_)]) if first == 0 else []
+            batch = reused + [pricing.observation(run_id, item) for item in round_[len(reused):]]
             for row in batch:
                 if row.status == Status.OK:
                     pricing.accepted(row)
