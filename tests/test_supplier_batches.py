@@ -100,3 +100,64 @@ def test_a_suppliers_batch_costs_its_own_offers_not_the_whole_nights(tmp_path):
     beside_few = _sqlite_steps_of_a_small_suppliers_batch(tmp_path / "small", others=20)
     beside_many = _sqlite_steps_of_a_small_suppliers_batch(tmp_path / "big", others=200)
     assert beside_many < 1.3 * beside_few, (beside_few, beside_many)
+
+
+def _night_with_a_glitch(directory, monkeypatch, look_first: bool, stored_between: bool = False) -> tuple[list[tuple], int]:
+    """Two nights of prices; on the second, Acme's walnut page shows ten times its price (and again
+    when fetched once more). Returns the second night's stored rows and how many prices were priced."""
+    from monitor import config as config_module
+    from monitor.store.pricing import Pricing
+
+    config = config_module.load(write_config(directory, """
+    - {id: walnut, name: Walnut, unit: kg, offers: [{supplier: acme, url: 'http://127.0.0.1:9/w', pack: 25 kg}]}
+    - {id: cherry, name: Cherry, unit: kg, offers: [{supplier: acme, url: 'http://127.0.0.1:9/c', pack: 25 kg}]}
+    - {id: maple, name: Maple, unit: kg, offers: [{supplier: corner, url: 'http://127.0.0.1:9/m', pack: 25 kg}]}
+    """))
+    db, notes = pipeline.open_store(config)
+
+    def item(offer: str, price: str, as_of: str) -> dict[str, str]:
+        return {"offer_id": offer, "status": "ok", "fetched_at": as_of, "price": price}
+
+    with pipeline.Run(db, config, "test", "2026-03-01T03:00:00+00:00", deliver=False, notes=notes) as run:
+        run.accept([item(o, "50.00", "2026-03-01T03:00:00+00:00") for o in ("walnut@acme", "cherry@acme", "maple@corner")])
+        run.finish()
+    priced = [0]
+    observation = Pricing.observation
+
+    def counted(self, run_id, item):  # type: ignore[no-untyped-def]
+        priced[0] += 1
+        return observation(self, run_id, item)
+
+    monkeypatch.setattr(Pricing, "observation", counted)
+    night = "2026-03-02T03:00:00+00:00"
+    acme = [item("walnut@acme", "500.00", night), item("cherry@acme", "51.00", night)]
+    with pipeline.Run(db, config, "test", night, deliver=False, notes=notes) as run:
+        again = []
+        if look_first:
+            again = [o.offer_id for o in run.to_refetch(acme)]
+            assert again == ["walnut@acme"]
+        if stored_between:
+            run.accept([item("maple@corner", "52.00", night)])
+        run.accept(acme + [item(o, "500.00", "2026-03-02T03:00:30+00:00") for o in again])
+        if not stored_between:
+            run.accept([item("maple@corner", "52.00", night)])
+        run.finish()
+    rows = db.execute("SELECT offer_id, fetched_at, status, doubt, unit_price, landed_unit_price, error FROM observations "
+                      "WHERE fetched_at > '2026-03-01T04' ORDER BY offer_id, fetched_at").fetchall()
+    db.close()
+    return rows, priced[0]
+
+
+def test_a_batch_looked_at_for_a_refetch_is_priced_once_and_stored_as_it_was_judged(tmp_path, monkeypatch):
+    for name in ("plain", "looked", "between"):
+        (tmp_path / name).mkdir()
+    plain, priced_plain = _night_with_a_glitch(tmp_path / "plain", monkeypatch, look_first=False)
+    looked, priced_looked = _night_with_a_glitch(tmp_path / "looked", monkeypatch, look_first=True)
+    between, priced_between = _night_with_a_glitch(tmp_path / "between", monkeypatch, look_first=True, stored_between=True)
+    glitch = [r for r in looked if r[0] == "walnut@acme"]
+    assert [(r[2], r[3]) for r in glitch] == [("suspect", "jump"), ("suspect", "jump")]  # the re-fetch of the same run confirms nothing
+    assert [r for r in looked if r[1] != "2026-03-02T03:00:30+00:00"] == plain  # the same rows as a batch priced when stored
+    assert priced_plain == 3
+    assert priced_looked == 2 + 1 + 1  # looked at (2), then only the re-fetch and Corner's batch priced
+    # Another supplier's batch stored between the look and the store: the batch is priced again.
+    assert between == looked and priced_between == 2 + 1 + 2 + 1
