@@ -279,7 +279,7 @@ def schema_candidates(blocks: list[Any], method: str, identity: PageIdentity | C
                 if isinstance(candidate, Candidate):
                     found.append(candidate)
                 elif refused is not None and candidate != "no price":
-                    refused.append(f"its {method} states a price that is not one: {candidate}")
+                    refused.append(f"its {method} price cannot be used: {candidate}")
     return found
 
 
@@ -340,7 +340,7 @@ def opengraph_candidates(blocks: list[dict[str, Any]], refused: list[str] | None
         price = reading.amount
         if price is None:
             if refused is not None and raw not in (None, ""):
-                refused.append(f"its opengraph states a price that is not one: {reading.why}")
+                refused.append(f"its opengraph price cannot be used: {reading.why}")
             continue
         title = _first(og.get("og:title"))
         title = title if isinstance(title, str) else None

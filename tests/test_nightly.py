@@ -45,12 +45,13 @@ def test_one_supplier_failing_does_not_stop_the_others(tmp_path, sites):
 
 def test_missing_price_is_never_zero(tmp_path, sites):
     three_suppliers(tmp_path, sites, (product_page(None),), (product_page(None, markup="plain"),), (product_page("0"),))
-    supplywatch("run", cwd=tmp_path)
+    result = supplywatch("run", cwd=tmp_path)
+    assert result.returncode == pipeline.EXIT_PARTIAL, result.stderr  # no valid price tonight: not ok
     rows = observations(tmp_path)
     for offer in ("walnut@acme", "walnut@berger"):
         assert rows[offer]["status"] == "missing" and rows[offer]["price"] is None and rows[offer]["unit_price"] is None
     corner = rows["walnut@corner"]  # a zero is never taken as a bargain: the page states no price
-    assert (corner["status"], corner["price"]) == ("missing", None) and "'0', which is not a price" in corner["error"]
+    assert (corner["status"], corner["price"]) == ("missing", None) and "price cannot be used: '0' is not a price" in corner["error"]
     db = sqlite_utils.Database(tmp_path / "supplywatch.db")
     assert db.execute("SELECT count(*) FROM latest_prices").fetchone()[0] == 0
 
