@@ -52,7 +52,7 @@ def test_captcha_login_garbage_gone_and_redirect_loop_are_recorded_never_priced(
 def test_retry_after_is_honoured_on_429(tmp_path, sites):
     busy = Response("slow down", status=429, headers={"Retry-After": "2"})
     acme, _ = one_each(tmp_path, sites, {"busy": [busy, product_page("12.50")]}, extra="")
-    supplywatch("run", cwd=tmp_path)
+    assert supplywatch("run", cwd=tmp_path).returncode == 0  # every page gave its price
     found = rows(tmp_path)
     assert found["busy"]["status"] == "ok" and found["busy"]["price"] == 12.5
     (first, t1), (second, t2) = [t for t in acme.times if t[0] == "/p/busy"]
@@ -62,7 +62,7 @@ def test_retry_after_is_honoured_on_429(tmp_path, sites):
 def test_robots_crawl_delay_spaces_requests(tmp_path, sites):
     acme, _ = one_each(tmp_path, sites, {"a": product_page("1.00"), "b": product_page("2.00"), "c": product_page("3.00")})
     acme.robots = "User-agent: *\nCrawl-delay: 2\n"
-    supplywatch("run", cwd=tmp_path)
+    assert supplywatch("run", cwd=tmp_path).returncode == 0  # every page gave its price
     times = sorted(t for _, t in acme.times)
     assert len(times) == 3 and min(b - a for a, b in zip(times, times[1:])) >= 1.9
 
@@ -95,7 +95,7 @@ def test_connection_reset_and_currency_change_are_recorded(tmp_path, sites):
         - {{supplier: corner, id: pounds, url: "{corner.set('walnut', product_page('10.00', currency='GBP'))}"}}
         - {{supplier: berger, id: healthy, url: "{acme.set('walnut', product_page('12.00', currency='EUR'))}"}}
     """)
-    supplywatch("run", cwd=tmp_path)
+    assert supplywatch("run", cwd=tmp_path).returncode == 1  # partial: a page gave no valid price tonight
     listener.close()
     found = rows(tmp_path)
     assert found["reset"]["status"] == "error" and found["reset"]["price"] is None
@@ -120,7 +120,7 @@ def test_a_reader_holding_the_database_does_not_stop_the_write(tmp_path, sites):
     import sqlite3
 
     one_each(tmp_path, sites, {"a": product_page("5.00")})
-    supplywatch("run", cwd=tmp_path)
+    assert supplywatch("run", cwd=tmp_path).returncode == 0  # every page gave its price
     reader = sqlite3.connect(tmp_path / "supplywatch.db")
     reader.execute("BEGIN")
     reader.execute("SELECT count(*) FROM observations").fetchone()  # Datasette in the middle of a page

@@ -71,7 +71,7 @@ def test_timeout_404_and_robots_are_recorded_as_errors(tmp_path, sites):
 
 def test_requests_identify_the_owner(tmp_path, sites):
     acme, _, _ = three_suppliers(tmp_path, sites, (product_page("12.50"),), (product_page("1,00 €", markup="plain"),), (product_page("1"),))
-    supplywatch("run", cwd=tmp_path)
+    assert supplywatch("run", cwd=tmp_path).returncode == pipeline.EXIT_OK
     (request,) = acme.requests("walnut")
     assert "owner@example.com" in request.headers["User-Agent"]
 
@@ -103,8 +103,8 @@ def test_failed_delivery_is_retried_and_delivered_once_next_run(tmp_path, sites,
     queued = list(db.query("SELECT * FROM notifications WHERE delivered_at IS NULL"))
     assert len(queued) == 1 and queued[0]["attempts"] == 1 and queued[0]["last_error"]
     sink.failing = False
-    supplywatch("run", cwd=tmp_path)
-    supplywatch("run", cwd=tmp_path)
+    assert supplywatch("run", cwd=tmp_path).returncode == pipeline.EXIT_PARTIAL
+    assert supplywatch("run", cwd=tmp_path).returncode == pipeline.EXIT_PARTIAL
     retried = db["notifications"].get(queued[0]["id"])
     assert retried["attempts"] == 2 and retried["delivered_at"] and retried["last_error"] is None
     assert len(sink.messages) == 3  # the retried digest once, plus one digest for each later night
@@ -122,7 +122,7 @@ def test_second_run_while_one_holds_the_lock_exits_3(tmp_path, sites):
 
 def test_status_shows_runs_alerts_and_offers_without_price(tmp_path, sites):
     three_suppliers(tmp_path, sites, (product_page("12.50"),), (product_page(None, markup="plain"),), ("x", 500))
-    supplywatch("run", cwd=tmp_path)
+    assert supplywatch("run", cwd=tmp_path).returncode == pipeline.EXIT_PARTIAL
     result = supplywatch("status", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "partial" in result.stdout and "nightly crawl" in result.stdout

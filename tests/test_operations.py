@@ -47,7 +47,7 @@ def test_daemon_runs_each_job_in_a_fresh_process(tmp_path, sites):
 
 def test_every_run_keeps_a_log_and_its_crawl_health(tmp_path, sites):
     simple_config(tmp_path, sites)
-    supplywatch("run", cwd=tmp_path)
+    assert supplywatch("run", cwd=tmp_path).returncode == 1  # partial: a page gave no valid price tonight
     db = sqlite_utils.Database(tmp_path / "supplywatch.db")
     (run,) = db.query("SELECT * FROM runs")
     health = json.loads(run["crawl_stats"])
@@ -60,7 +60,7 @@ def test_every_run_keeps_a_log_and_its_crawl_health(tmp_path, sites):
 
 def test_backup_is_a_consistent_copy_while_a_reader_holds_the_database(tmp_path, sites):
     simple_config(tmp_path, sites)
-    supplywatch("run", cwd=tmp_path)
+    assert supplywatch("run", cwd=tmp_path).returncode == 1  # partial: a page gave no valid price tonight
     reader = sqlite3.connect(tmp_path / "supplywatch.db")
     reader.execute("BEGIN")
     reader.execute("SELECT count(*) FROM observations").fetchone()  # Datasette reading meanwhile

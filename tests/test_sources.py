@@ -43,7 +43,7 @@ def test_shopify_variant_and_woocommerce_store_api(tmp_path, sites):
       offers:
         - {{supplier: acme, url: "{shop.url('wp-json/wc/store/v1/products/55')}"}}
     """)
-    supplywatch("run", cwd=tmp_path)
+    assert supplywatch("run", cwd=tmp_path).returncode == 0  # every page gave its price
     rows = observations(tmp_path)
     assert (rows["co-50"]["price"], rows["co-50"]["pack"], rows["co-50"]["unit_price"], rows["co-50"]["in_stock"]) == (139.0, "50 lb", 2.78, 0)
     assert (rows["co-7"]["price"], rows["co-7"]["list_price"], rows["co-7"]["unit_price"]) == (28.99, 31.99, pytest.approx(4.141429))
@@ -83,7 +83,7 @@ def test_price_lists_in_html_csv_and_xlsx(tmp_path, sites):
       offers:
         - {{supplier: berger, url: "{lists.url('prices.xlsx')}", list: {{match: CAST-1, key: Code, price: Unit price EUR}}}}
     """)
-    supplywatch("run", cwd=tmp_path)
+    assert supplywatch("run", cwd=tmp_path).returncode == 0  # every page gave its price
     rows = observations(tmp_path)
     assert (rows["shea@acme"]["price"], rows["shea@acme"]["pack"], rows["shea@acme"]["unit_price"]) == (203.5, "55 lb", 3.7)
     assert (rows["beeswax@berger"]["price"], rows["beeswax@berger"]["method"]) == (9.10, "csv")  # de_DE: 9,10
@@ -129,7 +129,7 @@ def test_quantity_breaks_are_stored_and_order_quantity_picks_the_tier(tmp_path, 
         - {{supplier: acme, url: "{url}", id: bottle-single}}
         - {{supplier: acme, url: "{url}", id: bottle-case, order_quantity: 24}}
     """)
-    supplywatch("run", cwd=tmp_path)
+    assert supplywatch("run", cwd=tmp_path).returncode == 1  # partial: a page gave no valid price tonight
     rows = observations(tmp_path)
     assert (rows["bottle-single"]["price"], rows["bottle-case"]["price"]) == (3.2, 2.95)
     assert json.loads(rows["bottle-case"]["tiers"])[2] == {"min": "50", "max": None, "price": "2.70"}
@@ -152,9 +152,9 @@ def test_ambiguous_page_and_changed_pack_are_never_taken_as_prices(tmp_path, sit
       unit: gal
       offers: [{{supplier: acme, url: "{shop.url('oil')}"}}]
     """)
-    supplywatch("run", cwd=tmp_path)
+    assert supplywatch("run", cwd=tmp_path).returncode == 1  # partial: a page gave no valid price tonight
     shop.set("oil", '<html><head><meta property="og:title" content="Olive oil 3.5 gal"><meta property="product:price:amount" content="80.00"></head></html>')
-    supplywatch("run", cwd=tmp_path)
+    assert supplywatch("run", cwd=tmp_path).returncode == 1  # partial: a page gave no valid price tonight
     db = sqlite_utils.Database(tmp_path / "supplywatch.db")
     glue = list(db.query("SELECT status, price, error FROM observations WHERE offer_id = 'glue@acme'"))
     assert {r["status"] for r in glue} == {"ambiguous"} and glue[0]["price"] is None and "variant" in glue[0]["error"]

@@ -168,7 +168,7 @@ def test_cost_says_out_of_stock_and_shows_no_total_before_any_price(tmp_path, si
     """, extra="products:\n  - {id: table, name: Side table, yield: 1 table, recipe: {walnut: 12 board_foot, glue: 12 floz}}\n")
     before = supplywatch("cost", "table", cwd=tmp_path)
     assert before.returncode == 1 and "no database yet" in before.stderr
-    supplywatch("run", cwd=tmp_path)
+    assert supplywatch("run", cwd=tmp_path).returncode == pipeline.EXIT_OK
     result = supplywatch("cost", "table", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "12 fl oz  out of stock at every supplier" in result.stdout and "12 bd ft  x   $12.00/bd ft" in result.stdout
