@@ -68,7 +68,7 @@ def test_looking_works_on_a_read_only_database_in_a_read_only_folder(read_only_f
     before = fingerprint(read_only_folder)
     status = unprivileged("status", cwd=read_only_folder)
     assert status.returncode == 0, status.stderr
-    assert "1 offer: 1 price," in status.stdout
+    assert "1 price from 1 offer; no new alerts" in status.stdout
     cost = unprivileged("cost", "board", cwd=read_only_folder)
     assert cost.returncode == 0, cost.stderr
     assert "Walnut" in cost.stdout and "24.00" in cost.stdout
