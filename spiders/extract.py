@@ -18,7 +18,6 @@ from decimal import Decimal
 from functools import cached_property, lru_cache
 from typing import Any, Callable, Iterator
 
-import extruct
 from lxml import etree
 from parsel import Selector
 
@@ -174,6 +173,10 @@ def forget_parsed_pages() -> None:
 
 
 def _extruct(document: Any, url: str, syntaxes: list[str]) -> dict[str, Any]:
+    # Imported at the first page read, not when the crawl starts: extruct (with mf2py, bs4 and
+    # rdflib's parsers) is 0.2 s of start-up, spent here while the first requests wait on their delay.
+    import extruct
+
     if not syntaxes:
         return {}
     try:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 from collections import deque
 from dataclasses import dataclass, field
+from functools import cached_property
 from urllib.parse import urlparse
 
 from spiders.offer import OfferSpec
@@ -38,9 +39,10 @@ class Fetch:
     second_look: bool = False  # fetched again because the first look seemed wrong
     id: int = field(default_factory=lambda: next(_ids))
 
-    @property
+    @cached_property
     def host(self) -> str:
-        """The server asked: host and port (the same server for every supplier that shares them)."""
+        """The server asked: host and port (the same server for every supplier that shares them).
+        Kept: the schedule asks it of every supplier's next page at every step of the night."""
         parts = urlparse(self.url)
         try:
             port = parts.port or parts.scheme
