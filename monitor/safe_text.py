@@ -116,25 +116,19 @@ def configured_url(url: str, secrets: Mapping[str, str]) -> str:
     return without_userinfo(conceal(url, secrets))
 
 
-class CleanedMessage:
-    """A log record's message, formatted and cleaned only when something reads it: Scrapy makes a
-    record (an item's whole repr) for every page at DEBUG, which no handler may ever show, and
-    cleaning each at once cost 2 % of a crawl's CPU. Stands in the record's ``msg`` (``args``
-    None), so ``getMessage()``, and ``str(record.msg)``, give the cleaned text."""
+class CleanedRecord(logging.LogRecord):
+    """A log record whose message is cleaned only when something reads it: Scrapy makes a record
+    (an item's whole repr) for every page at DEBUG, which no handler may ever show, and cleaning
+    each at once cost 2 % of a crawl's CPU. ``msg`` and ``args`` stay as they were made, because
+    some formatters read the arguments themselves (uvicorn's access log unpacks them)."""
 
-    __slots__ = ("msg", "args", "clean", "text")
+    cleans: tuple[Callable[[str], str], ...] = ()
 
-    def __init__(self, msg: Any, args: Any, clean: Callable[[str], str]) -> None:
-        self.msg, self.args, self.clean = msg, args, clean
-        self.text: str | None = None
-
-    def __str__(self) -> str:
-        if self.text is None:
-            text = str(self.msg)
-            if self.args:
-                text = text % self.args
-            self.text = self.clean(text)
-        return self.text
+    def getMessage(self) -> str:  # noqa: N802 (logging's name)
+        text = super().getMessage()
+        for clean in self.cleans:
+            text = clean(text)
+        return text
 
 
 def clean_log_records(clean: Callable[[str], str]) -> Callable[[], None]:
@@ -144,7 +138,12 @@ def clean_log_records(clean: Callable[[str], str]) -> Callable[[], None]:
 
     def cleaned_record(*args: Any, **kwargs: Any) -> logging.LogRecord:
         record = make_record(*args, **kwargs)
-        record.msg, record.args = CleanedMessage(record.msg, record.args, clean), None
+        if type(record) is logging.LogRecord:
+            record.__class__ = CleanedRecord
+        if isinstance(record, CleanedRecord):
+            record.cleans = (*record.cleans, clean)
+        else:  # another library's own record class: clean at once
+            record.msg, record.args = clean(record.getMessage()), None
         if record.exc_info and record.exc_info[0] is not None and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:

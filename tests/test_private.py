@@ -99,3 +99,36 @@ def test_database_logs_and_backups_are_private_whatever_the_umask(tmp_path, site
         reader.close()
     finally:
         os.umask(previous)
+
+
+def test_log_cleaning_hides_secrets_and_leaves_other_formatters_their_arguments():
+    """The demo crawls, then serves Datasette in the same process: the crawl's log cleaning must
+    not break uvicorn's access log, which unpacks a record's arguments itself (it printed a
+    'Logging error' traceback for every page the owner opened)."""
+    import io
+    import logging
+
+    from uvicorn.logging import AccessFormatter
+
+    from monitor import safe_text
+
+    restore = safe_text.clean_log_records(lambda text: text.replace(TOKEN, "${SHOP_TOKEN}"))
+    try:
+        out = io.StringIO()
+        handler = logging.StreamHandler(out)
+        handler.setFormatter(AccessFormatter('%(client_addr)s - "%(request_line)s" %(status_code)s', use_colors=False))
+        access = logging.getLogger("uvicorn.access.test")
+        access.addHandler(handler)
+        access.propagate, access.level = False, logging.INFO
+        access.info('%s - "%s %s HTTP/%s" %d', "127.0.0.1:5000", "GET", "/material/walnut", "1.1", 200)
+
+        plain = io.StringIO()
+        scrapy_like = logging.getLogger("scrapy.test")
+        scrapy_like.addHandler(logging.StreamHandler(plain))
+        scrapy_like.propagate = False
+        scrapy_like.error("Gave up retrying <GET %s>", f"http://127.0.0.1:1/{TOKEN}/walnut")
+    finally:
+        restore()
+        access.removeHandler(handler)
+    assert out.getvalue() == '127.0.0.1:5000 - "GET /material/walnut HTTP/1.1" 200 OK\n'
+    assert plain.getvalue() == "Gave up retrying <GET http://127.0.0.1:1/${SHOP_TOKEN}/walnut>\n"
