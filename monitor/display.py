@@ -3,7 +3,7 @@ changes in percent, days as dates. One place, so the phone, the terminal and the
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 import re
 from functools import lru_cache
 from typing import Any
@@ -66,6 +66,12 @@ def day(timestamp: str | None) -> str:
         return "never"
     moment = datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
     return f"{moment.day} {moment:%b %Y}"
+
+
+def day_of_year(day: date, today: date) -> str:
+    """"3 Mar", or "3 Mar 2020" when it was not this year: the day order of every other line."""
+    text = f"{day.day} {day:%b}"
+    return text if day.year == today.year else f"{text} {day.year}"
 
 
 def moment(timestamp: str | None) -> str:

@@ -189,5 +189,5 @@ def test_index_rules_say_buy_ahead_ask_for_a_better_price_and_not_the_market(tmp
     fired = {r[0] for r in db.execute("SELECT kind FROM alerts WHERE first_fired IS NOT NULL")}
     assert {"index_rise", "index_fall", "above_index"} <= fired
     # The phone hears only the cherry's own 25 % run-up (the run-up rule rings by design), never an index rule.
-    assert [m["title"] for m in phone.messages] == ["Cherry at Corner Shop up 25% since June 27: $10.00/bd ft"]
+    assert [m["title"] for m in phone.messages] == ["Cherry at Corner Shop up 25% since 27 Jun: $10.00/bd ft"]
     assert not [m for m in phone.messages if "index" in m["message"]]

@@ -89,9 +89,9 @@ def test_a_run_up_push_is_titled_with_how_far_since_when_and_the_price_now(tmp_p
     for n in range(1, 31):
         pushes += nights.feed({"walnut@acme": 10.0 * 1.01 ** n, "cherry@acme": 9.0})[0]
     (push,) = pushes  # the climb began on the Thursday before the nights fed here (a grid night of the rule)
-    assert push["title"] == "Walnut at Acme Lumber up 22% since February 26: $12.20/bd ft"
+    assert push["title"] == "Walnut at Acme Lumber up 22% since 26 Feb: $12.20/bd ft"
     assert push["type"] == "failure"
-    assert push["message"] == "Walnut at Acme Lumber up 22% since February 26, now $12.20/bd ft (was $10.00/bd ft)\n(message #1)"
+    assert push["message"] == "Walnut at Acme Lumber up 22% since 26 Feb, now $12.20/bd ft (was $10.00/bd ft)\n(message #1)"
     words_only(pushes)
 
 
@@ -107,8 +107,8 @@ def test_a_product_cost_run_up_is_titled_with_its_cost_and_the_input_behind_it(t
     for n in range(0, 35):
         pushes += nights.feed({"walnut@acme": 10.0 * 1.015 ** max(0, n - 4), "cherry@acme": 9.0})[0]
     (push,) = [p for p in pushes if p["title"].startswith("Side table")]
-    assert push["title"] == "Side table cost up 21% since March 5: $230.80/table, mostly Walnut"
-    assert push["message"].startswith("Side table up 21% since March 5, now $230.80/table (was $190.00/table); "
+    assert push["title"] == "Side table cost up 21% since 5 Mar: $230.80/table, mostly Walnut"
+    assert push["message"].startswith("Side table up 21% since 5 Mar, now $230.80/table (was $190.00/table); "
                                       "cost up 21.5% in 23 days, mostly Walnut +41% at Acme Lumber")
     words_only(pushes)
 
@@ -255,7 +255,7 @@ def test_the_index_rules_say_what_the_market_did_and_what_to_do_in_the_digest(tm
 
     told = {day: night(day) for day in ("2019-10-20", "2020-09-10", "2021-10-20")}
     ((runup,), (first,)), ((), (second,)), ((), (third,)) = told.values()
-    assert runup["title"] == "Cherry at Corner Shop up 25% since June 27: $10.00/bd ft"  # its own run-up rings; no index rule does
+    assert runup["title"] == "Cherry at Corner Shop up 25% since 27 Jun: $10.00/bd ft"  # its own run-up rings; no index rule does
     # The to-do list would say the same words as the new alert: told once.
     assert (first["title"], first["type"]) == ("supplywatch, 20 Oct 2019: 1 new alert", "warning")
     assert first["message"] == (
@@ -269,7 +269,7 @@ def test_the_index_rules_say_what_the_market_did_and_what_to_do_in_the_digest(tm
         "  [WARNING] Cherry: the lumber price index rose 17.9% (Apr 2020 to Jul 2020) while your suppliers have not moved yet "
         "(Corner Shop ±0%): expect an increase; buy ahead\n"
         "Resolved:\n"
-        "  [RESOLVED] Cherry at Corner Shop: the run-up since June 27, 2019 is over, now $10.00/bd ft (+25% on its $8.00/bd ft then)\n"
+        "  [RESOLVED] Cherry at Corner Shop: the run-up since 27 Jun 2019 is over, now $10.00/bd ft (+25% on its $8.00/bd ft then)\n"
         "  [RESOLVED] Cherry at Corner Shop back in line with the lumber price index (±0% vs +17.9%)\n(message #3)")
     assert (third["title"], third["type"]) == ("supplywatch, 20 Oct 2021: 2 new alerts, 2 resolved alerts", "info")
     assert third["message"] == (

@@ -15,7 +15,6 @@ from urllib.parse import quote
 from .. import display, safe_text
 from ..alerts import Alert, Event, Transition
 from ..rules import Severity
-from ..rules.runup import day_text
 
 PHONE, DIGEST = "phone", "digest"
 
@@ -127,14 +126,14 @@ def headline(t: Transition) -> str:
 
 
 def runup_title(t: Transition) -> str:
-    """"Walnut at Acme Lumber up 22% since February 26: $12.20/bd ft"; a product's "Side table cost
-    up 15% since March 6: $230.00 each, mostly Walnut". From the run-up's values, the day its climb
+    """"Walnut at Acme Lumber up 22% since 26 Feb: $12.20/bd ft"; a product's "Side table cost
+    up 15% since 6 Mar: $230.00 each, mostly Walnut". From the run-up's values, the day its climb
     began (the alert's anchor) and the input behind a product's move."""
     a, value, ref = t.alert, t.value or 0.0, t.reference or 1.0
     up = f"{'now ' if t.event == Event.ESCALATED else ''}up {(value / ref - 1) * 100:.0f}%"
     today = (t.observed_at or a.last_fired or a.anchor_at or "")[:10]
     if a.anchor_at and today:
-        up += f" since {day_text(date.fromisoformat(a.anchor_at[:10]), date.fromisoformat(today))}"
+        up += f" since {display.day_of_year(date.fromisoformat(a.anchor_at[:10]), date.fromisoformat(today))}"
     title = f"{a.label} {'cost ' if a.product_id else ''}{up}: {_price(t, value)}"
     return title + (f", mostly {t.driver}" if t.driver else "")
 

@@ -30,6 +30,7 @@ from typing import ClassVar, Iterator, Literal
 
 from pydantic import Field
 
+from .. import display
 from . import detectors
 from .base import Context, Finding, Point, RuleKind, Scope, SeriesView, Severity, log_percent
 
@@ -44,12 +45,6 @@ DENSE = 10, 35  # a series with 10 prices in 35 days is priced about nightly: ju
 def calendar_day(julian: float) -> date:
     """The UTC date of a Julian day (SQLite's julianday)."""
     return date(2000, 1, 1) + timedelta(days=math.floor(julian + 0.5) - 2451545)
-
-
-def day_text(day: date, today: date) -> str:
-    """'March 3', or 'March 3, 2020' when it was not this year."""
-    text = f"{day:%B} {day.day}"
-    return text if day.year == today.year else f"{text}, {day.year}"
 
 
 class RunUpRule(RuleKind):
@@ -99,7 +94,7 @@ class RunUpRule(RuleKind):
         now, start = fmt.price(latest.unit_price, unit), fmt.price(rise.reference, unit)
         if holds is not False:
             up = detectors.percent_change(latest.unit_price, rise.reference)
-            message = f"{view.label} up {up:.0f}% since {day_text(since, today)}, now {now}"
+            message = f"{view.label} up {up:.0f}% since {display.day_of_year(since, today)}, now {now}"
             if rise.reference > rise.low * 1.1:  # the climb began in a crash: counted from where the price used to be
                 message += f" (back at its usual {start} then, after a low of {fmt.price(rise.low, unit)})"
             else:
@@ -109,7 +104,7 @@ class RunUpRule(RuleKind):
                 message += f"; {why}"
         elif told is not None and told.anchor and told.anchor_at:
             began = date.fromisoformat(told.anchor_at[:10])
-            message = (f"{view.label}: the run-up since {day_text(began, today)} is over, now {now} "
+            message = (f"{view.label}: the run-up since {display.day_of_year(began, today)} is over, now {now} "
                        f"({detectors.percent_change(latest.unit_price, told.anchor):+.0f}% on its {fmt.price(told.anchor, unit)} then)")
         else:
             message = f"{view.label}: no run-up, now {now}"
