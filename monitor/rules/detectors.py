@@ -77,19 +77,24 @@ def climb_start(levels: Sequence[float], fall_percent: float, rearm: tuple[float
     ``settle`` (the days of the levels, span): a climb that has made no new high for ``span`` days
     has settled: its plateau is the new normal, and a rise from it is a climb of its own."""
     keep = 1 - fall_percent / 100
+    rise, pullback = (1 + rearm[0] / 100, 1 - rearm[1] / 100) if rearm else (0.0, 0.0)
+    settle_days, span = settle if settle else ((), 0.0)
     low = high = 0
     rang, threshold = False, None
+    # The low's and the high's levels are held in locals: the same comparisons, without indexing each time.
+    lowest = highest = levels[0] if levels else 0.0
     for i in range(1, len(levels)):
         level = levels[i]
-        if (level <= levels[high] * keep or level <= levels[low] or (rang and rearm and level <= levels[high] * (1 - rearm[1] / 100))
-                or (settle and level <= levels[high] and settle[0][i] - settle[0][high] > settle[1])):
+        if (level <= highest * keep or level <= lowest or (rang and rearm and level <= highest * pullback)
+                or (settle and level <= highest and settle_days[i] - settle_days[high] > span)):
             low = high = i
+            lowest = highest = level
             rang, threshold = False, None
-        elif level > levels[high]:
-            high = i
-            if rearm and not rang and level >= levels[low] * (1 + rearm[0] / 100):
+        elif level > highest:
+            high, highest = i, level
+            if rearm and not rang and level >= lowest * rise:
                 if threshold is None:
-                    threshold = (reference(low) if reference else levels[low]) * (1 + rearm[0] / 100)
+                    threshold = (reference(low) if reference else lowest) * rise
                 rang = level >= threshold
     return low
 
@@ -118,7 +123,8 @@ def run_up(prices: Sequence[float], days: Sequence[float], window_days: float, f
     if len(prices) < 3:
         return None
     now = days[-1]
-    every = [median3(prices[i - 2], prices[i - 1], prices[i]) for i in range(2, len(prices))]  # level i - 2 ends at price i
+    # level i - 2 ends at price i (median3 written out: this runs for every price of every series each night)
+    every = [max(min(a, b), min(max(a, b), c)) for a, b, c in zip(prices, prices[1:], prices[2:])]
 
     def usual(at: int) -> float | None:
         """The median price of the ``usual_days`` before price ``at``."""
@@ -130,7 +136,7 @@ def run_up(prices: Sequence[float], days: Sequence[float], window_days: float, f
         return max(every[at - 2], usual(at) or 0.0)
 
     # Levels from the third price on: a level is always a median of three, even at the window's start.
-    first = max(next(i for i, d in enumerate(days) if d >= now - window_days), 2)
+    first = max(bisect.bisect_left(days, now - window_days), 2)  # days are in time order
     levels = every[first - 2:]
     low = climb_start(levels, fall_percent, rearm, lambda i: counts_from(first + i),
                       None if settle_days is None else (days[first:], settle_days))

@@ -124,9 +124,14 @@ def is_dense(history: list[Point]) -> bool:
 def grid_days(now_day: float, window_days: float, reach_days: float) -> list[int]:
     """The grid nights (day numbers, oldest first): Mondays and Thursdays of the last ``window_days``,
     Thursdays before that back to ``reach_days``."""
-    today = math.floor(now_day + 0.5)
-    return [day for day in range(math.floor(now_day - reach_days), today + 1)
-            if day % 7 == GRID_NIGHTS[-1] or (day % 7 in GRID_NIGHTS and day >= now_day - window_days)]
+    # Stepped through by weeks rather than tested day by day (a night reads this for every offer).
+    today, first = math.floor(now_day + 0.5), math.floor(now_day - reach_days)
+    days: list[int] = []
+    for night in GRID_NIGHTS:
+        start = first if night == GRID_NIGHTS[-1] else max(first, math.ceil(now_day - window_days))
+        days.extend(range(start + (night - start) % 7, today + 1, 7))
+    days.sort()
+    return days
 
 
 def grid_ranges(now_day: float, window_days: float, reach_days: float) -> list[tuple[float, float]]:
