@@ -32,7 +32,7 @@ from pydantic import Field
 
 from .. import display
 from . import detectors
-from .base import Context, Finding, Point, RuleKind, Scope, SeriesView, Severity, log_percent
+from .base import Context, Finding, Point, RuleKind, Scope, SeriesView, Severity, log_percent, watch_key
 
 FALL_PERCENT = 20.0  # a fall this far from the climb's high ends it: what follows is a new climb
 PULLBACK_PERCENT = 15.0  # once a climb has risen ``percent`` (it rang), a fall this far from its high ends it too
@@ -88,7 +88,7 @@ class RunUpRule(RuleKind):
         holds = detectors.band(rise.percent, self.percent, self.percent)
         fmt, unit = context.fmt, view.unit
         today, since = calendar_day(latest.day), calendar_day(rise.since)
-        told = context.firing(Finding(self, view.target, "up", None, self.severity, "", unit=unit, currency=view.currency).fingerprint)
+        told = context.firing(f"{watch_key(self, view.target, 'up', unit, view.currency)}:up")  # the Finding's fingerprint
         if holds is not False and told is not None and told.anchor_at and calendar_day(rise.began).isoformat() > told.anchor_at[:10]:
             holds = False  # the climb the owner was told of has ended: the one under way is news of its own
         now, start = fmt.price(latest.unit_price, unit), fmt.price(rise.reference, unit)

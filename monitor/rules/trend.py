@@ -27,13 +27,20 @@ class TrendRule(MoveRule):
     def level(self) -> float:
         return self.percent
 
-    def _window(self, view: SeriesView) -> tuple[float, list[float]] | None:
+    def _start(self, view: SeriesView) -> float | None:
+        """The window's first day, or None when there is too little history to call anything a trend."""
         latest = view.latest
         if latest is None or latest.day - view.history[0].day < self.days / 4:
+            return None
+        return max(latest.day - self.days, view.history[0].day)
+
+    def _window(self, view: SeriesView) -> tuple[float, list[float]] | None:
+        start = self._start(view)
+        if start is None:
             return None  # too little history to call anything a trend
         # The move over the window: against the median of its oldest quarter, so a steady climb
         # counts in full instead of against a median that climbs with it.
-        start = max(latest.day - self.days, view.history[0].day)
+        latest = view.history[-1]
         quarter = (latest.day - start) / 4
         return start, [p.unit_price for p in view.history[:-1] if start - SAME_NIGHT <= p.day <= start + quarter + SAME_NIGHT]
 
@@ -45,8 +52,7 @@ class TrendRule(MoveRule):
 
     def before(self, view: SeriesView, reference: float, sign: int) -> tuple[float, str | None]:
         """A climb's "before" is where the window started, not last night's slightly lower price."""
-        window = self._window(view)
-        start = window[0] if window else None
+        start = self._start(view)  # the window's prices are not needed here: only where it starts
         first = next((p for p in view.history if start is not None and p.day >= start - SAME_NIGHT), None)
         return reference, first.fetched_at if first else None
 
