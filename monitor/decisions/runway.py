@@ -6,9 +6,11 @@ at Corner Shop; wait: falling, down 4.1 % in 30 days."
 
 from __future__ import annotations
 
+import bisect
 import statistics
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from operator import itemgetter
 from typing import Any
 
 import sqlite_utils
@@ -167,7 +169,8 @@ def offer_states(config: Config, material: Material, as_of: str, active: list[Of
     fresh = (parse_time(as_of) - timedelta(days=FRESH_DAYS)).isoformat()
     states = []
     for offer in active:
-        history = [s for s in recent.get(offer.offer_id, ()) if s[prices.FETCHED] > since]
+        rows = recent.get(offer.offer_id, [])  # in fetched_at's order (recent_by_offer): the 90 days are its tail
+        history = rows[bisect.bisect_right(rows, since, key=itemgetter(prices.FETCHED)):]
         if not history or history[-1][prices.FETCHED] < fresh:
             continue
         latest = history[-1][prices.PRICE]
