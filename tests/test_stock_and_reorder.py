@@ -44,6 +44,20 @@ def shop(tmp_path, notify_yaml="urls: []", start=None, end=None):
     return path
 
 
+def test_a_purchase_told_after_a_count_of_the_same_moment_adds_to_it(tmp_path):
+    """The owner counts, then books the delivery that came in that morning, both with the same
+    --date (or within the same second): the purchase is on top of the count, never lost."""
+    shop(tmp_path)
+    day = (date.today() - timedelta(days=1)).isoformat()
+    counted = supplywatch("stock", "lye", "12", "kg", "--date", day, cwd=tmp_path)
+    assert counted.returncode == 0, counted.stderr
+    bought = supplywatch("bought", "lye", "2", "x", "25", "lb", "--price", "96.50", "--supplier", "acme", "--date", day, cwd=tmp_path)
+    assert bought.returncode == 0, bought.stderr
+    daily = (7 + 2 * 0.38 / LB) / 7
+    on_hand = 12 / LB + 50 - daily  # a day of use since
+    assert f"({on_hand:,.0f} lb)" in bought.stdout, bought.stdout
+
+
 def test_counts_and_purchases_add_up_and_the_reorder_date_follows_usage_and_lead_time(tmp_path):
     shop(tmp_path)
     counted = supplywatch("stock", "lye", "12", "kg", cwd=tmp_path)

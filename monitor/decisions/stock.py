@@ -105,9 +105,11 @@ def on_hand(db: sqlite_utils.Database, config: Config, material: Material, as_of
     (never below zero: what ran out was not used). None when the owner never counted nor bought it."""
     if events is None:
         events = events_by_material(db, as_of, material.id).get(material.id, [])
-    counts = [e for e in events if e[1] == "count"]
-    count = counts[-1] if counts else None
-    purchases = [e for e in events if e[1] == "bought" and (count is None or e[0] > count[0])]
+    # Events come in time order, then in the order they were told: a purchase told after a count
+    # of the same moment (both given the same --date, or in the same second) adds to it.
+    last_count = max((i for i, e in enumerate(events) if e[1] == "count"), default=None)
+    count = events[last_count] if last_count is not None else None
+    purchases = [e for e in events[0 if last_count is None else last_count + 1:] if e[1] == "bought"]
     if count is None and not purchases:
         return None
     usage = daily_usage(config, material) or 0.0
