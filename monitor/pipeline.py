@@ -142,9 +142,9 @@ class Run:
         self.db, self.config, self.source, self.as_of = db, config, source, as_of
         self.expected = list(expected) if expected is not None else None
         self.echo, self.deliver, self.notes = echo, deliver, list(notes)
-        self.offers = {o.offer_id: o for o in config.offers()}
         # Read once for the whole run: a night's batches (one per supplier) must not each cost the night's size.
         self.catalog = Catalog.of(config)
+        self.offers = self.catalog.offers
         self.active_offers: dict[str, list[str]] = {}  # supplier -> its active offers
         for offer in self.offers.values():
             if offer.active:
