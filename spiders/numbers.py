@@ -73,7 +73,7 @@ def machine_reading(value: object) -> Reading:
             amount = value if isinstance(value, Decimal) else Decimal(str(value))
         except (InvalidOperation, ValueError):  # an int past Python's digit limit for str()
             return Reading(None, "the number is absurdly large")
-        return Reading(amount) if sane(amount) is not None else Reading(None, f"{_short(amount)} is not a price (zero, negative or absurdly large)")
+        return Reading(amount) if sane(amount) is not None else _not_a_price(_short(amount))
     if not isinstance(value, str):
         return Reading(None, f"a {type(value).__name__} is not a number")
     text = value.strip()
@@ -86,7 +86,7 @@ def machine_reading(value: object) -> Reading:
     plain = text.replace(" ", "")
     if re.fullmatch(r"[+]?\d+(\.\d+)?", plain):
         plain_amount = sane(_decimal(plain.lstrip("+")))
-        return Reading(plain_amount) if plain_amount is not None else Reading(None, f"{text[:40]!r} is not a price (zero, negative or absurdly large)")
+        return Reading(plain_amount) if plain_amount is not None else _not_a_price(repr(text[:40]))
     if re.search(r"\d[eE][+-]?\d", text):
         return Reading(None, f"{text[:40]!r} is written in exponent notation")
     text = without_control(text)
@@ -96,6 +96,11 @@ def machine_reading(value: object) -> Reading:
     if numbers and not all(_decoration(c) for c in text[:numbers[0].start()] + text[numbers[0].end():]):
         return Reading(None, f"{text[:40]!r} holds more than a number and its currency")
     return read_number(text, ".", machine=True)
+
+
+def _not_a_price(written: str) -> Reading:
+    """A number read right that no price can be (a parse gone wrong, or a page's placeholder)."""
+    return Reading(None, f"{written} is not a price (zero, negative or absurdly large)")
 
 
 def _decoration(char: str) -> bool:
@@ -183,7 +188,7 @@ def read_number(text: str, decimal: str | None, *, machine: bool = False) -> Rea
     if reading.amount is None:
         return reading
     if sane(reading.amount) is None:
-        return Reading(None, f"{match.group(0)!r} is not a price (zero, negative or absurdly large)")
+        return _not_a_price(repr(match.group(0)))
     return reading
 
 
