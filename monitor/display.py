@@ -94,9 +94,12 @@ def amount(number: float) -> float:
 
 def count(number: int, word: str) -> str:
     """"1 alert", "3 alerts", "no alerts"."""
-    if number == 0:
-        return f"no {units.plural(word)}"
-    return f"{number} {word if number == 1 else units.plural(word)}"
+    return f"no {units.plural(word)}" if number == 0 else counted(number, word)
+
+
+def counted(number: int, word: str) -> str:
+    """"0 prices", "1 price", "1,200 prices": a count said as a number, zero too."""
+    return f"{number:,} {word if number == 1 else units.plural(word)}"
 
 
 def run_summary(summary: dict[str, Any], fired: int, resolved: int, failing: list[str], node_problems: list[str],
@@ -105,9 +108,9 @@ def run_summary(summary: dict[str, Any], fired: int, resolved: int, failing: lis
     "3 prices from 5 offers (1 missing, 1 error); no price at all from Holz Berger; no new alerts".
     Zeros are left out; ``failing`` are suppliers' names."""
     offers, prices = summary["offers"], summary["prices"]
-    head = f"{prices:,} {'price' if prices == 1 else 'prices'} from {offers:,} {'offer' if offers == 1 else 'offers'}"
+    head = f"{counted(prices, 'price')} from {counted(offers, 'offer')}"
     gaps = [f"{summary['missing']:,} missing" if summary["missing"] else "",
-            f"{summary['errors']:,} {'error' if summary['errors'] == 1 else 'errors'}" if summary["errors"] else "",
+            counted(summary["errors"], "error") if summary["errors"] else "",
             f"{summary['suspect']:,} held back as suspect" if summary["suspect"] else "",
             f"{summary['node_errors']:,} not fetched because a scrapyd node failed" if summary.get("node_errors") else ""]
     gaps = [g for g in gaps if g]
