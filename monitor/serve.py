@@ -107,9 +107,8 @@ def app(database: Path, password: bool = False, currency: str | None = None, hos
                      plugins_dir=str(DATASETTE_DIR / "plugins"), template_dir=str(DATASETTE_DIR / "templates"))
 
 
-def serve(database: Path, host: str = "127.0.0.1", port: int = 8001, base_url: str | None = None, immutable: bool = False,
-          currency: str | None = None) -> int:
-    """Run Datasette until Ctrl-C; returns its exit code."""
+def needs_password(host: str) -> bool:
+    """Whether serving on ``host`` needs the owner's password; ValueError when none is set."""
     password = host not in LOCAL_HOSTS
     if password and not os.environ.get(PASSWORD_ENV):
         raise ValueError(
@@ -117,6 +116,13 @@ def serve(database: Path, host: str = "127.0.0.1", port: int = 8001, base_url: s
             f"Run `supplywatch serve --set-password`, put the hash it prints in the {PASSWORD_ENV} environment variable, "
             "and start again (or serve on 127.0.0.1 and use an SSH tunnel)."
         )
+    return password
+
+
+def serve(database: Path, host: str = "127.0.0.1", port: int = 8001, base_url: str | None = None, immutable: bool = False,
+          currency: str | None = None) -> int:
+    """Run Datasette until Ctrl-C; returns its exit code."""
+    password = needs_password(host)
     with tempfile.NamedTemporaryFile("w", suffix=".json", prefix="supplywatch-metadata-") as metadata_file:
         json.dump(metadata_for(database, password, None if password else served_hosts(host, base_url), currency), metadata_file)
         metadata_file.flush()

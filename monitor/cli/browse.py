@@ -127,6 +127,10 @@ def serve(config_path: Path, host: str, port: int, set_password: bool) -> None:
         click.echo(f"Put it in the environment: export {serve_module.PASSWORD_ENV}='<the line above>'", err=True)
         return
     config = load_or_exit(config_path)
+    try:
+        serve_module.needs_password(host)  # a refusal says what to do whatever listens on the port
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
     check_port_free(host, port)
     try:
         read_only(config.database_path).conn.close()  # checked (and upgraded if old), so Datasette shows the current schema
