@@ -147,6 +147,8 @@ def test_kill_during_the_database_write_leaves_no_half_run(tmp_path, sites):
         process.wait()
         db = sqlite_utils.Database(tmp_path / "supplywatch.db")
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        per_run = {r[0]: r[1] for r in db.execute("SELECT run_id, count(*) FROM observations GROUP BY run_id")}
-        assert all(count == 31 for count in per_run.values())  # every run's prices all there, or none
+        # A night is stored supplier by supplier as each one's crawl ends: a killed run may have stored
+        # Corner's one price and not yet Acme's thirty, but never part of one supplier's batch.
+        per_batch = db.execute("SELECT run_id, supplier_id, count(*) FROM observations GROUP BY run_id, supplier_id").fetchall()
+        assert all(count == {"acme": 30, "corner": 1}[supplier] for _, supplier, count in per_batch), per_batch
     assert supplywatch("run", cwd=tmp_path).returncode == 0
