@@ -102,19 +102,28 @@ def counted(number: int, word: str) -> str:
     return f"{number:,} {word if number == 1 else units.plural(word)}"
 
 
+def run_outcome(status: str, offers: int | None, suspect: int | None) -> str:
+    """A run's outcome in a word: "ok", "partial", "failed", "crashed", "running", or "held back" for
+    a run whose every price was held back as suspect (a price typed by hand, waiting to be confirmed)."""
+    return "held back" if status == "partial" and offers and suspect == offers else status
+
+
 def run_summary(summary: dict[str, Any], fired: int, resolved: int, failing: list[str], node_problems: list[str],
                 still_queued: int) -> str:
     """The run's one line, saying only what matters: "5 prices from 5 offers; 2 alerts fired, 1 resolved";
     "3 prices from 5 offers (1 missing, 1 error); no price at all from Holz Berger; no new alerts".
     Zeros are left out; ``failing`` are suppliers' names."""
     offers, prices = summary["offers"], summary["prices"]
-    head = f"{counted(prices, 'price')} from {counted(offers, 'offer')}"
-    gaps = [f"{summary['missing']:,} missing" if summary["missing"] else "",
-            counted(summary["errors"], "error") if summary["errors"] else "",
-            f"{summary['suspect']:,} held back as suspect" if summary["suspect"] else "",
-            f"{summary['node_errors']:,} not fetched because a scrapyd node failed" if summary.get("node_errors") else ""]
-    gaps = [g for g in gaps if g]
-    parts = [head + (f" ({', '.join(gaps)})" if gaps else "")]
+    if offers and summary["suspect"] == offers:  # every price held back (one typed by hand, say): not "0 prices from 1 offer"
+        parts = [f"{counted(offers, 'price')} held back as suspect (not used until confirmed)"]
+    else:
+        head = f"{counted(prices, 'price')} from {counted(offers, 'offer')}"
+        gaps = [f"{summary['missing']:,} missing" if summary["missing"] else "",
+                counted(summary["errors"], "error") if summary["errors"] else "",
+                f"{summary['suspect']:,} held back as suspect" if summary["suspect"] else "",
+                f"{summary['node_errors']:,} not fetched because a scrapyd node failed" if summary.get("node_errors") else ""]
+        gaps = [g for g in gaps if g]
+        parts = [head + (f" ({', '.join(gaps)})" if gaps else "")]
     if failing:
         parts.append(f"no price at all from {', '.join(failing)}")
     if node_problems:

@@ -63,7 +63,7 @@ Item = Mapping[str, Any] | PriceItem | RateItem
 class RunStatus(StrEnum):
     OK = "ok"                # every offer gave a valid price and every message went out
     PARTIAL = "partial"      # some offers gave no valid price (missing, error, suspect) or messages are queued
-    FAILED = "failed"        # not one valid price
+    FAILED = "failed"        # not one valid price (a price typed by hand and held back as suspect is partial)
     CRASHED = "crashed"      # the run stopped on an error (the message says which)
     RUNNING = "running"
 
@@ -394,13 +394,15 @@ class Run:
 
     def _outcome(self, summary: dict[str, Any], still_queued: int) -> tuple[RunStatus, str]:
         # A supplier whose pages were not fetched because a scrapyd node failed is not to blame.
-        failing = sorted(s for s, c in summary["suppliers"].items() if c["ok"] == 0 and c["offers"] > c["node_error"])
+        # A supplier whose every price was held back as suspect gave prices: the summary says they are held back.
+        failing = sorted(s for s, c in summary["suppliers"].items() if c["ok"] == 0 and c["offers"] > c["node_error"] + c["suspect"])
         told = [t for t in self.transitions if t.told]
         fired = sum(t.event == alerts.Event.FIRED for t in told)
         resolved = sum(t.event == alerts.Event.RESOLVED for t in told)
         names = {s.id: s.name for s in self.config.suppliers}
         message = display.run_summary(summary, fired, resolved, [names.get(s, s) for s in failing], self.node_problems, still_queued)
-        if summary["offers"] and not summary["prices"]:
+        held_by_hand = self.source == "manual" and summary["suspect"] == summary["offers"]  # the owner is asked to confirm it
+        if summary["offers"] and not summary["prices"] and not held_by_hand:
             status = RunStatus.FAILED
         elif summary["missing"] or summary["errors"] or summary["suspect"] or summary["node_errors"] or still_queued or self.node_problems:
             status = RunStatus.PARTIAL

@@ -20,7 +20,7 @@ def _source(source: str) -> str:
 def report(db: sqlite_utils.Database, runs: int = 5) -> str:
     lines = ["Last runs (UTC):"]
     for r in db.query("SELECT * FROM runs ORDER BY id DESC LIMIT ?", [runs]):
-        lines.append(f"  {display.moment(r['as_of']):>17}  {_source(r['source']):<20} {r['status']:<8} {r['message'] or ''}".rstrip())
+        lines.append(f"  {display.moment(r['as_of']):>17}  {_source(r['source']):<20} {display.run_outcome(r['status'], r['offers'], r['suspect']):<10} {r['message'] or ''}".rstrip())
     if len(lines) == 1:
         lines.append("  (none yet)")
     firing = alerts.firing(db)  # worst first: severity is a rank, not a word to sort

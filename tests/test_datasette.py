@@ -96,6 +96,8 @@ def test_offers_with_problems_and_run_log_in_words(ds):
     assert {r["Supplier"] for r in log} == {"Oakridge Hardwoods", "Timberline Supply Co.", "Holzhandel Berger"}
     assert any(r["Not fetched"] for r in log if r["Supplier"] == "Oakridge Hardwoods")  # the night the demo shop was down
     assert "demo night" in {r["Run"] for r in log}  # (another test may add a nightly crawl to the shared demo)
+    outcomes = {r["Outcome"] for r in log}
+    assert {"all went well", "some pages gave no price"} <= outcomes and not outcomes & {"ok", "partial", "failed"}
 
 
 @pytest.mark.parametrize("dashboard, choice", [("material", "Black walnut 8/4 FAS"), ("material", "walnut-8-4"),

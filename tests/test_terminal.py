@@ -110,6 +110,14 @@ def test_add_price_says_what_it_stored_and_when_it_was_held_back(tmp_path):
     assert typo.returncode == 1
     assert "Recorded, but held back as suspect, €35.00 per 5 kg = $7.70/kg" in typo.stdout
     assert "Not used by the rules: implausible jump: $7.70/kg is 1/30 of its recent median of $231.00/kg" in typo.stderr
+    # The run is what it is: a price held back, waiting to be confirmed; not a failed run with "no price at all".
+    status = supplywatch("status", cwd=tmp_path)
+    assert status.returncode == 0, status.stderr
+    last = status.stdout.splitlines()[1]  # the newest run
+    assert "price added by hand  held back  1 price held back as suspect (not used until confirmed)" in last
+    assert "failed" not in last and "no price at all" not in last and "0 prices" not in last
+    runs = sqlite3.connect(tmp_path / "supplywatch.db").execute("SELECT status FROM runs ORDER BY id").fetchall()
+    assert runs == [("ok",)] * 3 + [("partial",)]
     bad = supplywatch("add-price", "flour@berger", "12", "--pack", "5 kilos", cwd=tmp_path)
     assert bad.returncode == 2 and "did you mean kg?" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
 
