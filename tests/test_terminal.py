@@ -59,6 +59,20 @@ def test_a_unit_typo_is_refused_with_what_was_meant(tmp_path):
     assert result.returncode == 2 and "materials[1].offers[0].pack" in result.stderr and "did you mean kg?" in result.stderr
 
 
+def test_check_names_each_offer_and_gives_the_id_to_type_below_it(tmp_path):
+    write_config(tmp_path, LUMBER)
+    result = supplywatch("check", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    offer = lines.index("    Black walnut at Acme Lumber: 1 bd ft, price read from the shop data on the page")
+    assert lines[offer + 1:offer + 3] == ["        http://127.0.0.1:9/walnut", "        (type walnut@acme in add-price, silence)"]
+    material = lines.index("  Black walnut, priced per bd ft; rules: change, trend, runup, stale, stock (the defaults)")
+    assert lines[material + 1] == "      (type walnut in prices, stock, bought, order, whatif, silence)"
+    # an id shows only as the thing to type, in brackets on a line of its own
+    assert all(line.lstrip().startswith("(type ") for line in lines if "walnut@" in line or "flour@" in line)
+    assert "Rye flour at Holz Berger: 5 kg" in result.stdout
+
+
 def test_check_lists_products_in_units_of_words_and_warns_about_the_example_contact(tmp_path):
     write_config(tmp_path, LUMBER.replace("unit: board_foot", "unit: board_foot\n  density: 0.6 kg/L").replace("Black walnut", "Walnut"),
                  extra="units: {loaf: each}\nproducts:\n  - {id: bread, name: Rye bread, yield: 12 loaves, price: 4.5, recipe: {flour: 4 kg}}\n")
@@ -67,8 +81,8 @@ def test_check_lists_products_in_units_of_words_and_warns_about_the_example_cont
     result = supplywatch("check", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "crawl.contact is still the example address you@example.com" in result.stderr
-    assert "Walnut (walnut), priced per bd ft" in result.stdout and "Rye flour (flour), priced per kg" in result.stdout
-    assert "Products (1):\n  Rye bread (bread): one batch makes 12 loaves, sells at $4.50 a loaf" in result.stdout
+    assert "  Walnut, priced per bd ft" in result.stdout and "  Rye flour, priced per kg" in result.stdout
+    assert "Products (1):\n  Rye bread: one batch makes 12 loaves, sells at $4.50 a loaf" in result.stdout
     assert "4 kg  Rye flour" in result.stdout
 
 

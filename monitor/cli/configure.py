@@ -44,20 +44,29 @@ def check(config_path: Path) -> None:
     click.echo(check_report(config))
 
 
+def _typed(key: str, commands: str, indent: int) -> str:
+    """The id a command takes, under the name it stands for: "(type walnut-8-4@oakridge in add-price, silence)"."""
+    return f"{' ' * indent}(type {key} in {commands})"
+
+
 def check_report(config: config_module.Config) -> str:
     """What ``check`` lists: each material with its unit, rules and offers, each product and its
-    recipe, and where notifications go (by tag: the URLs hold secrets)."""
+    recipe, and where notifications go (by tag: the URLs hold secrets). Names first; the id to type
+    in a command is on its own line below, in brackets."""
     suppliers = {s.id: s.name for s in config.suppliers}
     lines = [f"\nMaterials ({len(config.materials)}):"]
     for material in config.materials:
         default = "" if (material.rules or config.rules) else " (the defaults)"
         rules = ", ".join(r.kind for r in rules_for_material(config, material)) + default
-        lines.append(f"  {material.name} ({material.id}), priced {units.priced(material.unit)}; rules: {rules}")
+        lines.append(f"  {material.name}, priced {units.priced(material.unit)}; rules: {rules}")
+        lines.append(_typed(material.id, "prices, stock, bought, order, whatif, silence", 6))
         for offer in config.offers():
             if offer.material == material.id:
-                how = offer.price_selector or ("price list" if offer.price_list else "shop data on the page")
-                lines.append(f"    {offer.offer_id:<30} {suppliers[offer.supplier]:<24} {units.quantity_as_written(offer.pack):<12} "
-                             f"{how:<22} {safe_text.configured_url(offer.url, config.secrets)}{'' if offer.active else '  (inactive)'}")
+                how = offer.price_selector or ("a price list" if offer.price_list else "the shop data on the page")
+                lines.append(f"    {material.name} at {suppliers[offer.supplier]}: {units.quantity_as_written(offer.pack)}, "
+                             f"price read from {how}{'' if offer.active else ' (inactive)'}")
+                lines.append(f"        {safe_text.configured_url(offer.url, config.secrets)}")
+                lines.append(_typed(offer.offer_id, "add-price, silence", 8))
     if config.products:
         materials = {m.id: m.name for m in config.materials}
         lines.append(f"\nProducts ({len(config.products)}):")
@@ -65,7 +74,8 @@ def check_report(config: config_module.Config) -> str:
             made = units.quantity_text(product.yield_count, product.yield_unit)
             sells = f", sells at {display.money(product.price, config.currency)} a {product.yield_unit}" if product.price else ""
             target = f", target margin {product.target_margin:g}%" if product.target_margin else ""
-            lines.append(f"  {product.name} ({product.id}): one batch makes {made}{sells}{target}")
+            lines.append(f"  {product.name}: one batch makes {made}{sells}{target}")
+            lines.append(_typed(product.id, "cost, quote, silence", 6))
             for material_id, line in product.lines().items():
                 at = f" from {suppliers.get(line.supplier, line.supplier)}" if line.supplier else ""
                 lines.append(f"    {units.quantity_as_written(line.quantity):>12}  {materials[material_id]}{at}")
