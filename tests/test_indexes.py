@@ -191,3 +191,20 @@ def test_index_rules_say_buy_ahead_ask_for_a_better_price_and_not_the_market(tmp
     # The phone hears only the cherry's own 25 % run-up (the run-up rule rings by design), never an index rule.
     assert [m["title"] for m in phone.messages] == ["Cherry at Corner Shop up 25% since 27 Jun: $10.00/bd ft"]
     assert not [m for m in phone.messages if "index" in m["message"]]
+
+
+def test_a_daily_index_names_its_days_the_way_every_other_line_does():
+    from datetime import timedelta
+
+    from monitor.decisions import market
+    from monitor.decisions.prices import DayPrice
+    from monitor.rules.above_index import AboveIndexRule
+
+    today = date(2026, 12, 7)
+    days = [today - timedelta(days=n) for n in range(96, 0, -1)]
+    points = [indexes.IndexPoint(day, 100 + n / 19, day) for n, day in enumerate(days)]  # +5 % over the span
+    histories = {("walnut@acme", "acme", "Acme Lumber"): [DayPrice(day, 10 + n / 19) for n, day in enumerate(days)]}  # +50 %
+    material = config_module.Material(id="walnut", name="Black walnut", unit="board_foot")
+    (finding,) = market.judge(material, "the lumber price index", "ppi", points, histories,
+                              [AboveIndexRule(kind="above_index")], today, frequency="daily")
+    assert "(9 Sep to 6 Dec): this rise is not the market" in finding.message, finding.message

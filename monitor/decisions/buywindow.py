@@ -15,6 +15,7 @@ import statistics
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from .. import display
 from ..config import BuyWindow
 from .prices import DayPrice
 
@@ -56,7 +57,7 @@ def verdict(series: list[DayPrice], today: date, settings: BuyWindow, *, history
         return Verdict(BUY, f"{must}; {why}, so only what you need", base, True) if needed else Verdict(NO_CALL, why)
     latest = series[-1]
     if (today - latest.day).days > STALE_DAYS:
-        why = f"no valid price since {latest.day:%b %d}"
+        why = f"no valid price since {display.day_of_year(latest.day, today)}"
         return Verdict(BUY, f"{must}; {why}", base, True) if needed else Verdict(NO_CALL, why)
 
     days = [p.day for p in series]

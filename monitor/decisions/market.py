@@ -78,8 +78,10 @@ def judge(material: Material, index_name: str, index_id: str, points: Sequence[i
         if moved is None:
             continue
         change, then, now = moved
-        style = "%b %Y" if frequency == "monthly" else "%b %d"
-        span = f"{then.period:{style}} to {now.period:{style}}"
+        if frequency == "monthly":
+            span = f"{then.period:%b %Y} to {now.period:%b %Y}"
+        else:  # "2 Sep to 6 Dec", the day order of every other line
+            span = f"{display.day_of_year(then.period, today)} to {display.day_of_year(now.period, today)}"
         since = indexes.period_middle(then.period, frequency)
         suppliers = supplier_moves(histories, since, today)
         if not suppliers:
