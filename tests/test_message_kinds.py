@@ -12,7 +12,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from monitor import config as config_module, pipeline
+from monitor import alerts, config as config_module, pipeline
+from monitor.notify.compose import headline
 from tests.conftest import AppriseSink, days_between, store_history, write_config
 
 START = datetime(2026, 3, 1, 3, tzinfo=timezone.utc)
@@ -95,7 +96,7 @@ def test_a_run_up_push_is_titled_with_how_far_since_when_and_the_price_now(tmp_p
     words_only(pushes)
 
 
-def test_a_product_cost_run_up_is_titled_with_its_cost_and_the_input_behind_it(tmp_path, sinks):
+def test_a_product_cost_run_up_is_titled_with_its_cost_and_the_input_behind_it_also_when_composed_again(tmp_path, sinks):
     phone, inbox = sinks
     path = write_config(tmp_path, WOOD.replace("[{kind: runup, percent: 20}]", "[{kind: threshold, above: 1000}]"),
                         notify_yaml=notify_yaml(phone, inbox), extra="""products:
@@ -111,6 +112,14 @@ def test_a_product_cost_run_up_is_titled_with_its_cost_and_the_input_behind_it(t
     assert push["message"].startswith("Side table up 21% since 5 Mar, now $230.80/table (was $190.00/table); "
                                       "cost up 21.5% in 23 days, mostly Walnut +41% at Acme Lumber")
     words_only(pushes)
+    # After a crash, untold events are composed again from the event log alone: the title must read the same.
+    (event_id,) = [r[0] for r in nights.db.execute(
+        "SELECT e.id FROM alert_events e JOIN alerts a ON a.id = e.alert_id "
+        "WHERE a.product_id = 'side-table' AND a.kind = 'runup' AND e.event = 'fired'")]
+    assert nights.db.execute("SELECT driver FROM alert_events WHERE id = ?", [event_id]).fetchone()[0] == "Walnut"
+    nights.db.execute("UPDATE alert_events SET notification_id = NULL WHERE id = ?", [event_id])  # as if never sent
+    (again,) = [t for i, t in alerts.untold(nights.db) if i == event_id]
+    assert headline(again) == push["title"]
 
 
 MOVES = """

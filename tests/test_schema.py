@@ -2,6 +2,8 @@
 
 import sqlite3
 
+import sqlite_utils
+
 from monitor import store
 from monitor.store import schema
 
@@ -43,3 +45,35 @@ def test_database_of_schema_5_checked_into_tests_opens_with_every_row(tmp_path):
     assert {t: db[t].count for t in before} == before
     assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert len(list(db.query("SELECT * FROM latest_prices"))) == 7
+
+
+def test_a_version_13_database_upgrades_and_keeps_its_untold_events(tmp_path):
+    """Version 14 keeps the input behind a product's move with each alert event; events written before
+    have none and still compose."""
+    from monitor import alerts
+
+    path = tmp_path / "v13.db"
+    old = sqlite3.connect(path)
+    for version in range(1, 14):
+        step = schema.MIGRATIONS[version]
+        if callable(step):
+            step(sqlite_utils.Database(old))
+        else:
+            old.executescript(step)
+    old.executescript("""
+        PRAGMA user_version = 13;
+        INSERT INTO alerts (id, fingerprint, rule, kind, label, product_id, direction, severity, state, value, reference, unit, currency,
+                            message, first_seen, first_fired, last_fired, anchor_at)
+        VALUES (1, 'f', 'runup', 'runup', 'Side table', 'side-table', 'up', 'critical', 'firing', 230.8, 190.0, 'table', 'USD',
+                'Side table up 21%', '2026-03-20', '2026-03-25', '2026-03-25', '2026-03-05');
+        INSERT INTO alert_events (alert_id, night, event, severity, told, message, value, reference, unit, currency, observed_at)
+        VALUES (1, '2026-03-25T03:00:00+00:00', 'fired', 'critical', 1, 'Side table up 21%', 230.8, 190.0, 'table', 'USD',
+                '2026-03-25T03:00:00+00:00');
+    """)
+    old.close()
+    db = store.open_db(path)
+    assert schema.schema_version(db) == schema.SCHEMA_VERSION >= 14
+    assert "driver" in db["alert_events"].columns_dict
+    ((_, event),) = alerts.untold(db)
+    assert (event.message, event.value, event.driver) == ("Side table up 21%", 230.8, None)
+    assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

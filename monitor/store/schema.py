@@ -473,9 +473,16 @@ ALTER TABLE product_cost_lines ADD COLUMN as_written TEXT;
 """
 
 
+# Version 14: the input behind a product's move, by name ("Walnut"), kept with each alert event, so
+# a message composed again from the event log (after a crash) says ", mostly Walnut" as the first did.
+_SCHEMA_V14 = """
+ALTER TABLE alert_events ADD COLUMN driver TEXT;
+"""
+
+
 MIGRATIONS: dict[int, Any] = {1: _SCHEMA_V1, 2: _SCHEMA_V2, 3: _SCHEMA_V3, 4: _SCHEMA_V4, 5: _SCHEMA_V5, 6: _SCHEMA_V6,
                               7: _SCHEMA_V7, 8: _SCHEMA_V8, 9: _SCHEMA_V9, 10: _SCHEMA_V10, 11: _SCHEMA_V11,
-                              12: _node_error_status, 13: _SCHEMA_V13}
+                              12: _node_error_status, 13: _SCHEMA_V13, 14: _SCHEMA_V14}
 SCHEMA_VERSION = max(MIGRATIONS)
 
 
