@@ -144,3 +144,15 @@ def test_the_phone_rings_once_when_the_order_date_comes_and_the_alert_clears_aft
     stock_part = status.stdout.split("Stock and buying (23 Mar 2026):\n")[1]
     assert stock_part.startswith("  Lye: ") and " days left, order by " in stock_part.splitlines()[0]
     assert stock_part.splitlines()[1] == "    prices: in range at Acme Soap Supply, in range at Corner Shop"
+
+
+def test_stock_counted_in_one_unit_is_the_same_stock_after_the_owner_switches_the_unit(tmp_path):
+    """Counted as 12 kg while Lye was priced per lb (stored as 26.46 lb), then the owner switches the
+    material to kg: the stock is still 12 kg, not 26.46 kg, and not 26.46 lb read as kg."""
+    shop(tmp_path)
+    counted = supplywatch("stock", "lye", "12", "kg", cwd=tmp_path)
+    assert counted.returncode == 0, counted.stderr
+    write_config(tmp_path, MATERIALS.replace("unit: lb", "unit: kg"), suppliers_yaml=SUPPLIERS, extra=PRODUCTS)
+    listed = supplywatch("stock", cwd=tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    assert "(12 kg)" in listed.stdout, listed.stdout

@@ -83,20 +83,38 @@ def _count(text: str):  # noqa: ANN202 (a pint quantity)
     return units.parse_quantity(cleaned)
 
 
-StockEvent = tuple  # (at, kind, quantity in the material's unit)
+StockEvent = tuple  # (at, kind, quantity, the unit it was counted in: the material's unit then)
 
 
 def events_by_material(db: sqlite_utils.Database, as_of: str, material_id: str | None = None) -> dict[str, list[StockEvent]]:
     """Counts and purchases up to ``as_of``, per material, in time order (one read for a night)."""
-    query = "SELECT material_id, at, kind, quantity FROM stock_events WHERE at <= ?"
+    query = "SELECT material_id, at, kind, quantity, unit FROM stock_events WHERE at <= ?"
     args = [as_of]
     if material_id is not None:
         query += " AND material_id = ?"
         args.append(material_id)
     found: dict[str, list[StockEvent]] = {}
-    for material, at, kind, quantity in db.execute(query + " ORDER BY at, id", args):
-        found.setdefault(material, []).append((at, kind, quantity))
+    for material, at, kind, quantity, unit in db.execute(query + " ORDER BY at, id", args):
+        found.setdefault(material, []).append((at, kind, quantity, unit))
     return found
+
+
+def in_todays_unit(material: Material, events: list[StockEvent]) -> list[tuple[str, str, float]]:
+    """Each event's quantity in the material's unit of today's config. A count made when the material
+    was counted in gallons is still that many gallons after the owner switches it to litres; an
+    event whose unit does not convert (gallons to kg, no density) is left out rather than misread."""
+    factors: dict[str, float | None] = {material.unit: 1.0}
+    converted = []
+    for at, kind, quantity, unit in events:
+        if unit not in factors:
+            try:
+                factors[unit] = float(units.units_per_pack(f"1 {unit}", material.unit, material.density))
+            except ValueError:
+                factors[unit] = None
+        factor = factors[unit]
+        if factor is not None:
+            converted.append((at, kind, quantity * factor))
+    return converted
 
 
 def on_hand(db: sqlite_utils.Database, config: Config, material: Material, as_of: str,
@@ -105,11 +123,12 @@ def on_hand(db: sqlite_utils.Database, config: Config, material: Material, as_of
     (never below zero: what ran out was not used). None when the owner never counted nor bought it."""
     if events is None:
         events = events_by_material(db, as_of, material.id).get(material.id, [])
+    told = in_todays_unit(material, events)
     # Events come in time order, then in the order they were told: a purchase told after a count
     # of the same moment (both given the same --date, or in the same second) adds to it.
-    last_count = max((i for i, e in enumerate(events) if e[1] == "count"), default=None)
-    count = events[last_count] if last_count is not None else None
-    purchases = [e for e in events[0 if last_count is None else last_count + 1:] if e[1] == "bought"]
+    last_count = max((i for i, e in enumerate(told) if e[1] == "count"), default=None)
+    count = told[last_count] if last_count is not None else None
+    purchases = [e for e in told[0 if last_count is None else last_count + 1:] if e[1] == "bought"]
     if count is None and not purchases:
         return None
     usage = daily_usage(config, material) or 0.0
