@@ -16,7 +16,7 @@ import json
 import math
 import operator
 import statistics
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Collection
@@ -118,6 +118,25 @@ class RecentWindow:
         return f"[{unit_price!r}, {body}]" if body else f"[{unit_price!r}]"
 
 
+@dataclass(frozen=True)
+class Terms:
+    """A supplier's fees and shipping as Decimals (``Decimal(str(x))`` of the config's numbers)."""
+
+    fees: Decimal  # 1 + fees_percent / 100
+    per_unit: Decimal | None  # shipping, when the supplier charges any
+    flat: Decimal
+    free_over: Decimal | None
+
+    @classmethod
+    def of(cls, supplier: Any) -> "Terms":
+        shipping = supplier.shipping
+        fees = 1 + Decimal(str(supplier.fees_percent)) / 100
+        if not shipping:
+            return cls(fees, None, Decimal(0), None)
+        return cls(fees, Decimal(str(shipping.per_unit)), Decimal(str(shipping.flat)),
+                   None if shipping.free_over is None else Decimal(str(shipping.free_over)))
+
+
 @dataclass
 class Catalog:
     """The config's offers, materials and suppliers by id: built once for a run, not per batch
@@ -127,6 +146,14 @@ class Catalog:
     materials: dict[str, Any]
     suppliers: dict[str, Any]
     by_material: dict[str, list[str]]
+    terms: dict[str, "Terms"] = field(default_factory=dict)  # each supplier's, made once for the run
+
+    def terms_of(self, supplier_id: str) -> "Terms":
+        """A supplier's fees and shipping as the Decimals pricing computes with, converted once."""
+        terms = self.terms.get(supplier_id)
+        if terms is None:
+            terms = self.terms[supplier_id] = Terms.of(self.suppliers[supplier_id])
+        return terms
 
     @classmethod
     def of(cls, config: Config) -> "Catalog":
@@ -148,9 +175,17 @@ class Pricing:
         self.complete = False  # windows holds every offer's (else only the batch's: others are read when needed)
         self.changed: set[str] = set()
         self.out_of_order: set[str] = set()
+        self.rates: dict[tuple[str, str], Decimal | None] = {}  # (currency, day): a batch asks for the same few
 
     def exchange_rate(self, currency: str, on: str) -> Decimal | None:
-        """Home-currency units per one ``currency`` on a date: the config's fixed rate, else the feed's."""
+        """Home-currency units per one ``currency`` on a date: the config's fixed rate, else the feed's
+        (the same for a whole batch: each asked once)."""
+        key = (currency, on[:10])
+        if key not in self.rates:
+            self.rates[key] = self._exchange_rate(currency, on)
+        return self.rates[key]
+
+    def _exchange_rate(self, currency: str, on: str) -> Decimal | None:
         home = self.config.currency
         if currency == home:
             return Decimal(1)
@@ -168,15 +203,14 @@ class Pricing:
 
     def _landed(self, price: Decimal, per_pack: Decimal, supplier_id: str, order_quantity: float) -> Decimal:
         """What one pack costs delivered: fees, per-unit freight, and the flat charge spread over the order."""
-        supplier = self.suppliers[supplier_id]
-        landed = price * (1 + Decimal(str(supplier.fees_percent)) / 100)
-        shipping = supplier.shipping
-        if shipping:
+        terms = self.catalog.terms_of(supplier_id)
+        landed = price * terms.fees
+        if terms.per_unit is not None:
             quantity = Decimal(str(order_quantity))
-            landed += Decimal(str(shipping.per_unit)) * per_pack
-            waived = shipping.free_over is not None and price * quantity >= Decimal(str(shipping.free_over))
+            landed += terms.per_unit * per_pack
+            waived = terms.free_over is not None and price * quantity >= terms.free_over
             if not waived:
-                landed += Decimal(str(shipping.flat)) / quantity
+                landed += terms.flat / quantity
         return landed
 
     def preload(self, offer_ids: Collection[str] | None = None) -> None:
@@ -197,8 +231,7 @@ class Pricing:
         """The median unit price of the last ten valid observations before ``before``, and the last pack."""
         window = self.windows.get(offer_id) if self.windows is not None else None
         if window is not None and window.fetched_at < before:
-            prices = window.unit_prices
-            return (statistics.median(prices) if prices else None), window.pack
+            return _median(window.unit_prices), window.pack
         if window is None and self.windows is not None:
             return None, None  # no valid price yet
         rows = self.db.execute(  # a price older than the newest one (a late feed): read the history
@@ -266,7 +299,8 @@ class Pricing:
             return Status.SUSPECT, Doubt.NUMBER, (f"{display.money(float(price), row.currency or supplier.currency)} {units.per_pack(row.pack or '')} "
                                                   f"gives no sane unit price ({display.money(float(unit_price), self.config.currency)}{units.per(material.unit)})")
         row.fx_rate = float(rate)
-        row.unit_price, row.landed_unit_price = _rounded(unit_price), _rounded(landed)
+        # Both finite and within (0, MAX_PRICE) as Decimals, so finite as floats: rounded as _rounded does.
+        row.unit_price, row.landed_unit_price = round(float(unit_price), 6), round(float(landed), 6)
         row.unit, row.home_currency = material.unit, self.config.currency
         median, last_pack = self._recent(offer.offer_id, row.fetched_at)
         ratio = row.unit_price / median if median else None
@@ -324,6 +358,15 @@ class Pricing:
 def _times(ratio: float) -> str:
     """"31 times", "1/30 of": how far a price jumped against its recent median, in words."""
     return f"{ratio:.3g} times" if ratio >= 1 else f"1/{1 / ratio:.3g} of"
+
+
+def _median(prices: list[float]) -> float | None:
+    """statistics.median of a window (None when empty), written out: a night takes one per offer."""
+    n = len(prices)
+    if not n:
+        return None
+    data = sorted(prices)
+    return data[n // 2] if n % 2 else (data[n // 2 - 1] + data[n // 2]) / 2
 
 
 def _rounded(value: Decimal) -> float:
