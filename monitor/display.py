@@ -121,13 +121,13 @@ def run_summary(summary: dict[str, Any], fired: int, resolved: int, failing: lis
         gaps = [f"{summary['missing']:,} missing" if summary["missing"] else "",
                 counted(summary["errors"], "error") if summary["errors"] else "",
                 f"{summary['suspect']:,} held back as suspect" if summary["suspect"] else "",
-                f"{summary['node_errors']:,} not fetched because a scrapyd node failed" if summary.get("node_errors") else ""]
+                f"{summary['node_errors']:,} not fetched because a crawling machine failed" if summary.get("node_errors") else ""]
         gaps = [g for g in gaps if g]
         parts = [head + (f" ({', '.join(gaps)})" if gaps else "")]
     if failing:
         parts.append(f"no price at all from {', '.join(failing)}")
     if node_problems:
-        parts.append(f"{count(len(node_problems), 'scrapyd node problem')}: " + " | ".join(node_problems))
+        parts.append(f"{count(len(node_problems), 'crawling machine problem')}: " + " | ".join(node_problems))
     if fired and resolved:
         parts.append(f"{count(fired, 'alert')} fired, {resolved:,} resolved")
     elif fired:

@@ -429,6 +429,7 @@ def run(config: Config, echo: Callable[[str], None] = print, log_level: str = "W
             results: list[RunResult] = []
 
             def handle(_: str | None, items: list[dict[str, Any]], stats: dict[str, Any]) -> None:
+                night.node_problems += stats.get("supplywatch/machine_problems", [])  # e.g. this machine ran out of open files
                 night.accept(items)
                 results.append(night.finish(stats))
 

@@ -12,7 +12,7 @@ class PriceObservation(scrapy.Item):
     material = scrapy.Field()
     supplier = scrapy.Field()
     url = scrapy.Field()
-    status = scrapy.Field()  # ok | missing | ambiguous | error
+    status = scrapy.Field()  # ok | missing | ambiguous | error | node_error (this machine failed, not the site)
     price = scrapy.Field()  # Decimal, or None unless status == ok
     currency = scrapy.Field()
     pack = scrapy.Field()  # quantity with unit, e.g. "10 board_foot"

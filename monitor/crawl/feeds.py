@@ -21,7 +21,7 @@ import urllib3
 
 FEED_SUFFIXES = (".jl", ".jsonl", ".ndjson")
 REQUIRED = {"offer_id", "status", "fetched_at"}
-STATUSES = {"ok", "missing", "ambiguous", "error"}  # what the offers spider writes
+STATUSES = {"ok", "missing", "ambiguous", "error", "node_error"}  # what the offers spider writes (node_error: its machine ran out of open files)
 MAX_PRICE = Decimal(10) ** 12  # no supply costs a trillion a pack: a number past it is a misread
 CLOCK_SKEW = timedelta(minutes=10)  # a node's clock may run a little ahead of this machine's
 EARLIEST = datetime(2000, 1, 1, tzinfo=timezone.utc)  # an ingested feed may be old (a backfill), never from before the web shop era

@@ -193,7 +193,7 @@ def digest(transitions: list[Transition], context: DigestContext) -> Message | N
             f"  {p.words()}" + (f" ({safe_text.redact_url(p.url)})" if p.url else "") for p in context.problems
         ]
     if context.crawl_problems:
-        lines += ["Crawling machines (scrapyd nodes), not the suppliers:"] + [f"  {p}" for p in context.crawl_problems]
+        lines += ["Crawling machines (this one or scrapyd nodes), not the suppliers:"] + [f"  {p}" for p in context.crawl_problems]
     if context.not_fetched:
         lines += [f"Not fetched tonight because a crawling machine failed ({len(context.not_fetched)} pages; the suppliers are not to blame):"] + [
             f"  {p.label or p.offer_id}: {p.error or 'no detail'}" for p in context.not_fetched[:20]

@@ -42,6 +42,7 @@ from spiders.extract import blocked_reason, extract_price
 from spiders.items import PriceObservation
 from spiders.middlewares import BUDGET_CUT, BUDGET_KEY, DEADLINE, PAGES_LEFT, OffSiteRedirect, OverBudget, SupplierSkipped
 from spiders.offer import OfferSpec
+from spiders.open_files import machine_failed, out_of_files
 from spiders.platforms import shopify_js_url
 from spiders.remote import JobEnded
 from spiders.schedule import Fetch, Schedule, group_fetches
@@ -384,9 +385,16 @@ class OffersSpider(scrapy.Spider):
             return []
         if failure.check(SupplierSkipped) and self.schedule is not None:
             self.schedule.skip(fetch.supplier, str(failure.value))
+        if out_of_files(failure.value):  # this machine's limit, not the supplier's site: a node error (spiders/open_files.py)
+            return self._machine_failed(fetch)
         http_status = failure.value.response.status if failure.check(HttpError) else None
         error = self._failure_reason(failure)
         return self._finish(fetch, [self._item(offer, fetch, status="error", http_status=http_status, error=error) for offer in fetch.offers])
+
+    def _machine_failed(self, fetch: Fetch) -> list[PriceObservation]:
+        """The page was not fetched because this machine ran out of open files: never the supplier's error."""
+        error = machine_failed(self.crawler.stats)
+        return self._finish(fetch, [self._item(offer, fetch, status="node_error", error=error) for offer in fetch.offers])
 
     def _failure_reason(self, failure: Failure) -> str:
         """Why a page gave nothing, in words."""
