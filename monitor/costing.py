@@ -19,6 +19,7 @@ from . import units
 from .config import Config, Product
 
 MAX_PRICE_AGE_DAYS = 30
+GONE = "no longer in the config"  # a quote's line whose material the owner has since removed or renamed
 
 
 @dataclass
@@ -52,6 +53,13 @@ class ProductCost:
     @property
     def missing(self) -> list[str]:
         return [line.material_id for line in self.lines if line.cost is None]
+
+    @property
+    def missing_names(self) -> list[str]:
+        """The unpriced lines by name, for messages ("Black walnut 8/4 FAS"); a material the config no
+        longer has is known only by the id it had ("walnut-8-4, no longer in the config")."""
+        return [line.material_name + (f", {line.unpriced_because}" if line.unpriced_because == GONE else "")
+                for line in self.lines if line.cost is None]
 
     @property
     def batch_cost(self) -> float:
@@ -106,7 +114,11 @@ def cost_at(db: sqlite_utils.Database, config: Config, product: Product, as_of: 
     active = {o.offer_id for o in config.offers() if o.active}
     cost = ProductCost(product, as_of, config.currency)
     for material_id, recipe_line in product.lines().items():
-        material = materials[material_id]
+        material = materials.get(material_id)
+        if material is None:  # only a stored quote can name one: the config's own recipes are checked on load
+            magnitude, _, unit = recipe_line.quantity.partition(" ")
+            cost.lines.append(CostLine(material_id, material_id, float(magnitude), unit, recipe_line.quantity, unpriced_because=GONE))
+            continue
         quantity = float(units.amount_in(units.parse_quantity(recipe_line.quantity), material.unit, material.density))
         line = CostLine(material_id, material.name, quantity, material.unit, recipe_line.quantity)
         candidates = [r for offer_id, r in _offer_prices(db, material_id, as_of, material.unit, config.currency).items() if offer_id in active]

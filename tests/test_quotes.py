@@ -114,3 +114,28 @@ def test_the_suggested_validity_is_shorter_for_inputs_that_move_more(tmp_path):
     assert "Walnut side table: quote for at most 180 days (in 95% of past 180-day spans its inputs rose at most" in calm.stdout
     days = int(moving.stdout.split("quote for at most ")[1].split(" days")[0])
     assert days < 180
+
+
+def test_a_quote_whose_material_the_owner_renamed_is_said_uncostable_and_the_night_goes_on(tmp_path, sites):
+    """The config's recipes are checked on load; a stored quote is not. Renaming walnut's id after
+    quoting crashed every following night (KeyError in costing) and told no alert at all."""
+    site = sites()
+    site.set("walnut", product_page("12.50"))
+    materials = """
+    - id: {id}
+      name: Black walnut
+      unit: board_foot
+      offers:
+        - {{supplier: acme, url: "{url}"}}
+    """
+    write_config(tmp_path, materials.format(id="walnut", url=site.url("walnut")))
+    assert supplywatch("run", cwd=tmp_path).returncode == 0
+    until = (date.today() + timedelta(days=30)).isoformat()
+    added = supplywatch("quote", "add", "--bom", "walnut=40 board_foot", "--price", "900", "--valid-until", until, "--number", "7", cwd=tmp_path)
+    assert added.returncode == 0, added.stderr
+    write_config(tmp_path, materials.format(id="black-walnut", url=site.url("walnut")))
+    night = supplywatch("run", cwd=tmp_path)
+    assert night.returncode == 0, night.stderr
+    listed = supplywatch("quote", "list", cwd=tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    assert "cannot be costed now (no valid price for walnut, no longer in the config)" in listed.stdout, listed.stdout

@@ -309,7 +309,7 @@ def _quote_list(config_path: Path, show_all: bool) -> None:
             continue
         found = quotes.check(db, config, q, now)
         if found.margin is None or found.lost_points is None:
-            click.echo(f"{q.title(fmt, date.today())}: cannot be costed now (no valid price for {', '.join(found.cost.missing)})")
+            click.echo(f"{q.title(fmt, date.today())}: cannot be costed now (no valid price for {', '.join(found.cost.missing_names)})")
         else:
             click.echo(f"{q.title(fmt, date.today())}: margin {found.margin:.1f}% now, {q.margin_at_quote:.1f}% when given "
                        f"({round(found.margin, 1) - round(q.margin_at_quote or 0.0, 1):+.1f} points)" + (f", mostly {found.driver}" if found.driver and found.lost_points > 0 else ""))

@@ -189,7 +189,7 @@ class QuoteCheck:
         today = parse_time(self.as_of).date()
         head = self.quote.title(fmt, today)
         if self.margin is None:
-            return f"{head}: cannot be costed tonight (no valid price for {', '.join(self.cost.missing)})"
+            return f"{head}: cannot be costed tonight (no valid price for {', '.join(self.cost.missing_names)})"
         since = day_words(parse_time(self.quote.given_on).date(), today)
         lost = round(self.quote.margin_at_quote or 0, 1) - round(self.margin, 1)  # the points as the two margins read
         text = f"{head} has lost {lost:.1f} margin points since {since} ({self.quote.margin_at_quote:.1f}% -> {self.margin:.1f}%"
@@ -269,7 +269,7 @@ def suggest_validity(db: sqlite_utils.Database, config: Config, quote_lines: dic
     this price can spare (down to the target, or ``quote_points`` when there is no target)."""
     cost_now = cost(db, config, quote_lines, as_of)
     if not cost_now.complete:
-        return Validity(None, f"no valid price tonight for {', '.join(cost_now.missing)}")
+        return Validity(None, f"no valid price tonight for {', '.join(cost_now.missing_names)}")
     margin = (price - cost_now.batch_cost) / price * 100
     spare = margin - target_margin if target_margin is not None else config.decisions.quote_points
     if spare <= 0:

@@ -234,7 +234,7 @@ def format_what_if(result: WhatIf) -> str:
     for o in result.outcomes:
         per = units.priced(o.product.yield_unit)  # "per table", "per bd ft", or "each": the unit's display name
         if not o.now.complete:
-            lines.append(f"  {o.product.name}: no valid price tonight for {', '.join(o.now.missing)}; cannot say")
+            lines.append(f"  {o.product.name}: no valid price tonight for {', '.join(o.now.missing_names)}; cannot say")
             continue
         text = f"  {o.product.name}: cost {money(o.unit_cost_now)} -> {money(o.unit_cost_new)} {per}"
         now_margin, new_margin = o.margin(o.unit_cost_now), o.margin(o.unit_cost_new)
@@ -261,7 +261,7 @@ def format_sensitivity(db: sqlite_utils.Database, config: Config, as_of: str) ->
         cost = costing.cost_at(db, config, product, as_of)
         found = sensitivity(cost)
         if not found:
-            why = "no selling price in the config" if product.price is None else f"no valid price for {', '.join(cost.missing)}"
+            why = "no selling price in the config" if product.price is None else f"no valid price for {', '.join(cost.missing_names)}"
             lines.append(f"  {product.name}: {why}")
             continue
         lines.append(f"  {product.name}: " + ", ".join(f"{name} {points:.1f}" for name, points in found))
