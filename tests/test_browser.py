@@ -55,7 +55,7 @@ OWNER_PAGES = {
     "query-sensitivity": "/supplywatch/product_sensitivity",
 }
 DASHBOARDS = {
-    "dashboard-material": ("/-/dashboards/material?material=" + urllib.parse.quote("Black walnut 8/4 FAS"), ["prices"]),
+    "dashboard-material": ("/-/dashboards/material?material=" + urllib.parse.quote("Black walnut 8/4 FAS"), ["prices", "index"]),
     "dashboard-product": ("/-/dashboards/product?product=" + urllib.parse.quote("Walnut side table"), ["stack", "margin"]),
 }
 
@@ -197,3 +197,40 @@ def test_a_query_parameter_name_keeps_to_one_line_on_a_phone(server, browser):
       return [l.getBoundingClientRect().height, parseFloat(getComputedStyle(l).lineHeight) || 20]; }""")
     page.close()
     assert label[0] < 1.5 * label[1], f"'material' wraps: {label}"  # it read "materi / al" at 390 px
+
+
+# Text of a drawn chart (axis titles, legend labels) that runs past the chart's edge is cut off there.
+CUT_TEXT = """() => [...document.querySelectorAll('.dashboard-card-chart svg')].flatMap(svg => {
+  const box = svg.getBoundingClientRect();
+  return [...svg.querySelectorAll('text')].filter(t => t.textContent.trim()).filter(t => {
+    const r = t.getBoundingClientRect();
+    return r.width && (r.right > box.right + 1 || r.left < box.left - 1);
+  }).map(t => t.textContent);
+})"""
+
+# Each table of a dashboard: how far it scrolls sideways in its card, and whether its cells say their column.
+TABLES = """() => [...document.querySelectorAll('.dashboard-card-chart table')].map(table => {
+  const box = table.closest('.dashboard-card-chart').firstElementChild;
+  const cells = [...table.querySelectorAll('tbody td')];
+  return [box.scrollWidth - box.clientWidth, cells.length, cells.filter(td => td.getAttribute('data-label')).length,
+          table.querySelector('thead').getBoundingClientRect().right > 0 ? 'header shown' : 'header hidden'];
+})"""
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("name", sorted(DASHBOARDS))
+def test_dashboard_tables_read_without_sideways_scrolling_and_chart_words_are_whole(server, browser, name, width):
+    url, charts = DASHBOARDS[name]
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    assert page.goto(server + url, wait_until="networkidle").status == 200
+    for chart in charts:
+        page.wait_for_function(f"({DRAWN_PIXELS})('#chart-{chart}') > 500", timeout=20_000)
+    page.wait_for_function("document.querySelectorAll('.dashboard-card-chart table').length >= 2", timeout=20_000)
+    tables, cut = page.evaluate(TABLES), page.evaluate(CUT_TEXT)
+    page.close()
+    assert tables and all(cells for _, cells, _, _ in tables)
+    for scroll, cells, labelled, header in tables:
+        assert scroll <= 0, f"a table of {name} scrolls {scroll} px sideways inside its card at {width} px"
+        assert labelled == cells  # on a phone each row is a card whose values say what they are
+        assert header == ("header hidden" if width < 700 else "header shown")
+    assert cut == [], f"{name} at {width} px cuts {cut} at the chart's edge"  # the lumber index's legend was cut at 390 px

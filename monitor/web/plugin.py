@@ -21,6 +21,7 @@ from .. import display, units
 from . import charts, queries
 
 CSS = Path(__file__).resolve().parents[2] / "datasette" / "static" / "supplywatch.css"
+JS = CSS.with_name("supplywatch.js")  # labels the dashboards' table cells, for the phone layout
 RANGES = {"90": (90, "90 days"), "365": (365, "a year"), "all": (0, "everything")}  # ?days= on material and product pages
 Page = TypeVar("Page")
 
@@ -149,6 +150,11 @@ async def css_view(request: Any, datasette: Any) -> Response:
                     headers={"Cache-Control": "max-age=300"})
 
 
+async def js_view(request: Any, datasette: Any) -> Response:
+    return Response(JS.read_text(encoding="utf-8"), content_type="text/javascript; charset=utf-8",
+                    headers={"Cache-Control": "max-age=300"})
+
+
 async def overview_view(request: Any, datasette: Any) -> Response:
     """The old overview dashboard's address now opens the home page, which answers the same."""
     return Response.redirect(datasette.urls.path("/"))
@@ -161,6 +167,7 @@ def register_routes() -> list[tuple[str, Any]]:
         (r"^/material/(?P<key>[^/]+)$", material_view),
         (r"^/product/(?P<key>[^/]+)$", product_view),
         (r"^/-/supplywatch\.css$", css_view),
+        (r"^/-/supplywatch\.js$", js_view),
         (r"^/-/dashboards/overview$", overview_view),
     ]
 
@@ -191,6 +198,11 @@ def prepare_jinja2_environment(env: Any) -> None:
 @hookimpl
 def extra_css_urls(datasette: Any) -> list[str]:
     return [datasette.urls.path("/-/supplywatch.css")]
+
+
+@hookimpl
+def extra_js_urls(datasette: Any) -> list[str]:
+    return [datasette.urls.path("/-/supplywatch.js")]
 
 
 @hookimpl
@@ -245,4 +257,5 @@ def prepare_connection(conn: sqlite3.Connection, datasette: Any) -> None:
     conn.create_function("home_currency", 0, home_currency)
 
 
-__all__ = ["Markup", "register_routes", "startup", "prepare_jinja2_environment", "extra_css_urls", "menu_links", "prepare_connection"]
+__all__ = ["Markup", "register_routes", "startup", "prepare_jinja2_environment", "extra_css_urls", "extra_js_urls", "menu_links",
+           "prepare_connection"]
