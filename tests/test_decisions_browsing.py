@@ -45,7 +45,7 @@ def test_sensitivity_agrees_with_the_costing(ds, demo):  # noqa: F811
     lines = {r["material_id"]: r["cost"] for r in db.query("SELECT material_id, cost FROM product_cost_lines WHERE cost_id = ?", [cost["id"]])}
     walnut = next(r for r in found if r["Input"] == "Black walnut 8/4 FAS")
     assert walnut["Margin points lost per 10 % rise"] == pytest.approx(round(10 * lines["walnut-8-4"] / cost["selling_price"], 2))
-    assert walnut["Sells at"] == "$520.00 a table" and walnut["Its cost in one"].startswith("$")
+    assert walnut["Sells at"] == "$520.00/table" and walnut["Its cost in one"].startswith("$") and walnut["Its cost in one"].endswith("/table")
     assert found[0]["Input"] == "Black walnut 8/4 FAS"  # twelve board feet of walnut move a table's margin most
 
 

@@ -129,7 +129,8 @@ def test_product_queries_agree_with_supplywatch_cost(demo):
     assert now["Product"] == "Walnut side table" and now["Priced"] == "every line priced"
     assert now["One batch"] == f"${cost['batch_cost']:,.2f}" and now["Makes"] == "1 table"
     (moved,) = get(ds, "/supplywatch/product_cost_change_30d.json?_shape=array").json()
-    assert moved["Now"] == f"${cost['unit_cost']:,.2f}" and moved["Moved most"]
+    assert moved["Now"] == f"${cost['unit_cost']:,.2f}/table" and moved["30 days ago"].endswith("/table") and moved["Moved most"]
+    assert now["Cost of one"] == f"${cost['unit_cost']:,.2f}/table" and now["Sells at"] == "$520.00/table"  # money per what
     db = sqlite_utils.Database(path)
     margins = list(db.query("SELECT state FROM alerts WHERE kind = 'margin' AND product_id = 'walnut-side-table'"))
     assert margins, "the demo's lumber spike should push the table's margin below its target"

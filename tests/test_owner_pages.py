@@ -86,3 +86,20 @@ def test_material_page_has_no_chart_until_there_are_two_nights(names_db, tmp_pat
     pipeline.add_price(single, "flour@ab", "20.00", "2026-03-01T12:00:00+00:00", echo=lambda _: None)
     text = visible_text(get(serve.app(lonely / "supplywatch.db"), "/material/flour").text)
     assert "Not enough history yet" in text and config.materials
+
+
+def test_why_did_my_phone_buzz_shows_a_fifth_line_rather_than_one_more_lines(names_db, tmp_path):
+    import shutil
+
+    from monitor import store
+    from monitor.notify import Message, queue
+
+    shutil.copytree(names_db, tmp_path / "shop")
+    db = store.open_db(tmp_path / "shop" / "supplywatch.db")
+    (run_id,) = db.execute("SELECT max(id) FROM runs").fetchone()
+    five = "\n".join(f"line {n} of five" for n in range(1, 6))
+    seven = "\n".join(f"line {n} of seven" for n in range(1, 8))
+    queue(db, run_id, [Message("digest", "five lines", five), Message("digest", "seven lines", seven)])
+    text = visible_text(get(serve.app(tmp_path / "shop" / "supplywatch.db", currency="USD"), "/").text)
+    assert "line 5 of five" in text and "1 more lines" not in text  # it said "… and 1 more lines"
+    assert "line 4 of seven" in text and "line 5 of seven" not in text and "… and 3 more lines" in text
