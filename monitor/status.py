@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING
+
 import sqlite_utils
 
 from . import alerts, display
 from .store import now_iso
+
+if TYPE_CHECKING:
+    from .config import Config
+
+RECENT_DAYS = 90  # a material priced this recently and gone from the config is more likely renamed than dropped
 
 SOURCES = {"crawl": "nightly crawl", "crawl:scrapyd": "crawl on scrapyd", "manual": "price added by hand", "demo": "demo night",
            "backtest": "backtest"}
@@ -64,3 +72,22 @@ def report(db: sqlite_utils.Database, runs: int = 5) -> str:
     if last_log:
         lines.append(f"\nLog of the last crawl: {last_log[0]}")
     return "\n".join(lines)
+
+
+def left_behind(db: sqlite_utils.Database, config: Config) -> list[str]:
+    """Materials priced lately that the config no longer has. Their history is found by id, so a
+    renamed id starts an empty history while the old one stays behind: say so while it can be undone."""
+    since = (datetime.now(timezone.utc) - timedelta(days=RECENT_DAYS)).isoformat()
+    watched = {m.id for m in config.materials}
+    names = {m.name: m.id for m in config.materials}
+    notes = []
+    for material_id, name, prices, last in db.execute(
+            "SELECT m.id, m.name, count(*), max(o.fetched_at) FROM materials m JOIN observations o ON o.material_id = m.id "
+            "WHERE o.status = 'ok' GROUP BY m.id HAVING max(o.fetched_at) > ? ORDER BY m.name", [since]):
+        if material_id in watched:
+            continue
+        renamed = f" (now {names[name]}?)" if name in names else ""
+        notes.append(f"the database has {display.counted(prices, 'price')} of {name} up to {display.day(last)} under the id "
+                     f"{material_id}, which the config no longer has{renamed}: a history is found by its id, so if you renamed "
+                     f"it, put {material_id} back as its id (the name may change freely); if you stopped buying it, nothing to do")
+    return notes

@@ -149,3 +149,30 @@ def test_config_changes_over_many_nights_tell_the_owner_exactly_what_changed(tmp
     pushes, lines = owner.night()
     assert len(pushes) == 1 and pushes[0].startswith("Black walnut at Acme Lumber up 34.1%") and lines == []
     assert owner.night() == ([], [])
+
+
+def test_check_warns_when_a_material_priced_lately_has_gone_from_the_config_as_a_renamed_id_would(tmp_path, sites):
+    """A history is found by its material's id: renaming walnut to black-walnut starts an empty
+    history. `check` says so (names, count, the id to put back) while it can be undone, and writes nothing."""
+    site = sites()
+    site.set("walnut", product_page("12.50"))
+    materials = """
+    - id: {id}
+      name: Black walnut
+      unit: board_foot
+      offers:
+        - {{supplier: acme, url: "{url}"}}
+    """
+    write_config(tmp_path, materials.format(id="walnut", url=site.url("walnut")))
+    assert supplywatch("run", cwd=tmp_path).returncode == 0
+    quiet = supplywatch("check", cwd=tmp_path)
+    assert quiet.returncode == 0 and "which the config no longer has" not in quiet.stderr
+    write_config(tmp_path, materials.format(id="black-walnut", url=site.url("walnut")))
+    database = tmp_path / "supplywatch.db"
+    before = database.read_bytes()
+    checked = supplywatch("check", cwd=tmp_path)
+    assert checked.returncode == 0, checked.stderr
+    assert ("the database has 1 price of Black walnut up to " in checked.stderr
+            and "under the id walnut, which the config no longer has (now black-walnut?)" in checked.stderr
+            and "put walnut back as its id (the name may change freely)" in checked.stderr), checked.stderr
+    assert database.read_bytes() == before

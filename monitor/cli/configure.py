@@ -39,9 +39,32 @@ def check(config_path: Path) -> None:
     """
     config = load_or_exit(config_path)
     click.echo(f"{config_path}: OK. Prices are compared in {config.currency}; the history is kept in {config.database_path}.")
-    for note in config_module.advice(config):
+    for note in config_module.advice(config) + _history_left_behind(config):
         click.echo(f"Warning: {note}", err=True)
     click.echo(check_report(config))
+
+
+def _history_left_behind(config: config_module.Config) -> list[str]:
+    """``status.left_behind`` read from the database as it is (opened read-only, never upgraded: check writes nothing)."""
+    import sqlite3
+
+    import sqlite_utils
+
+    from ..status import left_behind
+
+    path = config.database_path
+    if not path.is_file():
+        return []
+    try:
+        connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return []
+    try:
+        return left_behind(sqlite_utils.Database(connection), config)
+    except sqlite3.Error:  # not a supplywatch database, or one too old to hold the columns: run says so
+        return []
+    finally:
+        connection.close()
 
 
 def _typed(key: str, commands: str, indent: int) -> str:
