@@ -208,18 +208,17 @@ def sampled_views(db: sqlite_utils.Database, config: Config, as_of: str, views: 
         bounds = [((now - timedelta(days=start)).isoformat(), (now - timedelta(days=end)).isoformat()) for start, end in nights]
         values = ", ".join("(?, ?)" for _ in bounds)
         params = [t for pair in bounds for t in pair]
-        if few:  # the unit checked here rather than by a join for every row; each offer's nights oldest first, no sort
+        if few:  # each offer's nights oldest first, in its own unit, no sort: the rows SQLite hands over are its
+            # sampled (day, price) pairs as they are (fetchall), without a Python step per row (1,570,000 a night)
             oldest_first = [t for pair in reversed(bounds) for t in pair]
             query = (f"WITH nights(after, until) AS (VALUES {values}) "
-                     f"SELECT o.offer_id, julianday(o.fetched_at), o.{column}, o.unit FROM json_each(?) w CROSS JOIN nights "
-                     f"CROSS JOIN observations o INDEXED BY observations_offer_time WHERE o.offer_id = w.value "
-                     f"AND o.fetched_at > nights.after AND o.fetched_at <= nights.until AND o.status = 'ok' AND o.{column} IS NOT NULL "
-                     f"AND o.home_currency = ?")
-            for offer_id, offer_rows in groupby(db.execute(query, oldest_first + [json.dumps(sorted(dense)), config.currency]), itemgetter(0)):
-                unit = (view := views[offer_id]).unit  # looked up once for an offer's run of rows
-                view.sampled.extend([(row[1], row[2]) for row in offer_rows if row[3] == unit])  # type: ignore[union-attr]
-            for offer_id in dense:
-                views[offer_id].sampled.sort()  # type: ignore[union-attr]  # in time order already: a check, not a sort
+                     f"SELECT julianday(o.fetched_at), o.{column} FROM nights CROSS JOIN observations o INDEXED BY observations_offer_time "
+                     f"WHERE o.offer_id = ? AND o.fetched_at > nights.after AND o.fetched_at <= nights.until AND o.status = 'ok' "
+                     f"AND o.{column} IS NOT NULL AND o.home_currency = ? AND o.unit = ?")
+            for offer_id in sorted(dense):
+                view = views[offer_id]
+                view.sampled = db.conn.execute(query, oldest_first + [offer_id, config.currency, view.unit]).fetchall()
+                view.sampled.sort()  # in time order already: a check, not a sort
         else:
             query = (f"WITH nights(after, until) AS (VALUES {values}) "
                      + select.format("nights CROSS JOIN observations o INDEXED BY observations_time",
