@@ -25,6 +25,8 @@ AUTOTHROTTLE_ENABLED = False
 # retry middleware (550), so a 429/503 with Retry-After waits instead of retrying at once.
 # Redirects stay on the supplier's own site; checked on every request, redirected ones included.
 DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "spiders.middlewares.PoliteRobotsTxtMiddleware": 100,  # Scrapy's place; a 5xx robots.txt means keep out (RFC 9309)
     "spiders.middlewares.SameSiteRedirectMiddleware": 90,
     "spiders.middlewares.PoliteDelaysMiddleware": 560,
 }

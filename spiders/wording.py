@@ -58,6 +58,8 @@ def failure_reason(error: BaseException | type[BaseException], detail: str = "")
     for cls in kind.__mro__:
         if cls.__name__ in REASONS:
             reason = REASONS[cls.__name__]
+            if cls.__name__ == "IgnoreRequest" and "max redirections" in detail.lower():  # Scrapy's REDIRECT_MAX_TIMES
+                return "the page redirects round in a loop (or through too many addresses): no page to read; check the address"
             if cls.__name__ == "IgnoreRequest" and "robots" not in detail.lower():
                 return "not fetched: the request was dropped before it was sent" + (f" ({detail})" if detail else "")
             return reason

@@ -181,6 +181,7 @@ def test_redirects_stay_on_the_suppliers_site(tmp_path, sites):
         '        - {supplier: acme, id: off-site, url: "{acme}/p/away"}',
         '        - {supplier: acme, id: to-localhost, url: "{acme}/p/local"}',
         '        - {supplier: acme, id: moved, url: "{acme}/p/old"}',
+        '        - {supplier: acme, id: loop, url: "{acme}/p/loop"}',
     ]
     local = elsewhere_url.replace("127.0.0.1", "localhost")
     result, rows, acme = night(tmp_path, sites, {
@@ -188,11 +189,13 @@ def test_redirects_stay_on_the_suppliers_site(tmp_path, sites):
         "local": (Response("", status=301, headers={"Location": local}),),
         "old": (Response("", status=301, headers={"Location": "/p/new"}),),
         "new": (product_page("13.00"),),
+        "loop": (Response("", status=302, headers={"Location": "/p/loop"}),),
     }, offer_lines=lines)
     assert_healthy_night(result, rows)
     assert rows["off-site"]["status"] == "error" and "redirects away from the supplier's site" in rows["off-site"]["error"]
     assert rows["to-localhost"]["status"] == "error" and "redirects away" in rows["to-localhost"]["error"]
     assert rows["moved"]["status"] == "ok" and rows["moved"]["price"] == 13.0  # on its own site: followed
+    assert rows["loop"]["status"] == "error" and "redirects round in a loop" in rows["loop"]["error"]  # was 'dropped before it was sent'
     assert rows["moved"]["final_url"] == acme.url("new")  # and where the price was read is kept with it
     assert rows["healthy"]["final_url"] is None  # read where the config says
     assert elsewhere.requests("walnut") == []  # the other server was never asked

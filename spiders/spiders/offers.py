@@ -40,7 +40,8 @@ from spiders import extract
 from spiders.currencies import currency_code
 from spiders.extract import blocked_reason, extract_price
 from spiders.items import PriceObservation
-from spiders.middlewares import BUDGET_CUT, BUDGET_KEY, DEADLINE, PAGES_LEFT, OffSiteRedirect, OverBudget, SupplierSkipped
+from spiders.middlewares import (BUDGET_CUT, BUDGET_KEY, DEADLINE, PAGES_LEFT, OffSiteRedirect, OverBudget, RobotsUnreachable,
+                                 SupplierSkipped)
 from spiders.offer import OfferSpec
 from spiders.open_files import machine_failed, out_of_files
 from spiders.platforms import shopify_js_url
@@ -402,7 +403,7 @@ class OffersSpider(scrapy.Spider):
         limit = request.meta.get("download_maxsize") or self.crawler.settings.getint("DOWNLOAD_MAXSIZE")
         if failure.check(HttpError):
             return describe_failure(failure)[1]  # "the page is gone (404 Not Found): ..."
-        if failure.check(OverBudget, SupplierSkipped, OffSiteRedirect):
+        if failure.check(OverBudget, SupplierSkipped, OffSiteRedirect, RobotsUnreachable):
             return str(failure.value)
         if failure.check(DownloadCancelledError):  # the download handler's size cap
             return (f"the page is larger than {limit / MB:g} MB, the most read for one page "
