@@ -6,7 +6,7 @@ politeness: ``delay_seconds: 2`` between two pages of one supplier, robots.txt a
 is one fresh process measured from start to exit: wall time, CPU (user + system), peak memory
 (RSS), and the split the README's formula uses:
 
-    wall  ~  max(largest supplier's offers x delay,  CPU per page x pages)  + start-up
+    wall  ~  start-up + max(largest supplier's offers x delay,  pages x delay / request slots,  CPU per page x pages)
 
 ``--render N`` measures instead N pages that need a browser (``render: true``): the price is
 written by JavaScript; CPU is the run's and Chromium's (every process it started and waited for).
@@ -33,6 +33,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from sites import Sites  # noqa: E402
+
+from spiders.spiders.offers import MAX_REQUESTS_AT_ONCE  # noqa: E402  (request slots: one per site, up to this)
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -167,8 +169,12 @@ def main() -> None:
                       f"{stats.get('politeness/most_at_once_per_site')} at once; {stored:,} prices stored")
                 print(f"  memory of the run and its processes (PSS) at each tenth of the night: {memory_over_time(figures['rss'])}"
                       f" (most {max((mb for _, mb in figures['rss']), default=0):.0f} MB)")
-                print(f"  politeness floor (largest supplier x delay) {floor:.0f} s; CPU if on one core {cpu:.0f} s; "
-                      f"formula max(...) = {max(floor, cpu):.0f} s")
+                slots = min(16 if args.render else MAX_REQUESTS_AT_ONCE, args.suppliers)  # one site per supplier here
+                side_by_side = offers * args.delay / slots
+                rounds = -(-args.suppliers // slots) * floor  # suppliers alike: whole rounds of S suppliers
+                print(f"  formula: P x d = {floor:.0f} s, N x d / S = {side_by_side:.0f} s (S = {slots}; {-(-args.suppliers // slots)} "
+                      f"whole rounds of alike suppliers: {rounds:.0f} s), N x c = {cpu:.0f} s (CPU on one core; on a busy machine "
+                      f"its share of one): max = {max(floor, side_by_side, rounds, cpu):.0f} s, plus start-up")
                 print(f"  {figures['out'][:200]}")
         finally:
             sites.stop()
