@@ -25,7 +25,8 @@ def _source(source: str) -> str:
     return SOURCES.get(source, source)
 
 
-def report(db: sqlite_utils.Database, runs: int = 5) -> str:
+def report(db: sqlite_utils.Database, runs: int = 5, names_in_config: dict[str, str] | None = None) -> str:
+    """``names_in_config``: what the config calls each silence target (a database no run has filled yet has no names)."""
     lines = ["Last runs (UTC):"]
     for r in db.query("SELECT * FROM runs ORDER BY id DESC LIMIT ?", [runs]):
         lines.append(f"  {display.moment(r['as_of']):>17}  {_source(r['source']):<20} {display.run_outcome(r['status'], r['offers'], r['suspect']):<10} {r['message'] or ''}".rstrip())
@@ -53,9 +54,10 @@ def report(db: sqlite_utils.Database, runs: int = 5) -> str:
                                             "FROM suppliers UNION ALL SELECT id, name || ' (product)' FROM products")}
     names |= {r[0]: f"{r[1]} at {r[2]}" for r in db.execute(
         "SELECT o.id, m.name, s.name FROM offers o JOIN materials m ON m.id = o.material_id JOIN suppliers s ON s.id = o.supplier_id")}
+    names |= names_in_config or {}
     silenced = list(db.query("SELECT * FROM silences WHERE until > ? ORDER BY until", [now_iso()]))
     lines.append(f"\nSilences ({len(silenced)}):")
-    lines += [f"  {names.get(s['target'], s['target'])} until {s['until'][:16].replace('T', ' ')} UTC" + (f"  ({s['reason']})" if s["reason"] else "")
+    lines += [f"  {names.get(s['target'], s['target'])} until {display.moment(s['until'])} UTC" + (f"  ({s['reason']})" if s["reason"] else "")
               for s in silenced] or ["  none"]
     from .decisions import status_lines  # the to-do list and each material's runway and call
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from datetime import date
 
 import pytest
@@ -111,7 +112,8 @@ def test_run_fetches_due_series_with_the_spider_and_leaves_cached_ones_alone(tmp
     assert len(site.requests("fredgraph.csv")) == asked == 1  # cached: November 2023 is its newest, asked today already
     listed = supplywatch("index", "list", cwd=tmp_path)
     assert listed.returncode == 0
-    assert "the lumber price index (fred WPU081): newest 2023-11: 240.3" in listed.stdout
+    assert "the lumber price index (fred WPU081): newest Nov 2023: 240.3, fetched " in listed.stdout
+    assert not re.search(r"\d{4}-\d\d", listed.stdout)  # months and days in words
     assert "a gone index (fred WPU081): no values yet, never fetched; last try failed: not fetched: HTTP 404" in listed.stdout
 
 

@@ -5,6 +5,7 @@ every error on one line saying what to do."""
 import json
 import os
 import pty
+import re
 import socket
 import sqlite3
 import subprocess
@@ -145,6 +146,10 @@ def test_silences_are_listed_lifted_and_never_doubled(tmp_path):
     listed = invoke(tmp_path, "silence", "--list")
     assert listed.exit_code == 0 and len(listed.output.splitlines()) == 2
     assert "Black walnut (material): silenced until" in listed.output and "(bought a year's stock)" in listed.output
+    assert not re.search(r"\d{4}-\d\d-\d\d", listed.output)  # "until 7 Dec 2026 18:04 UTC", as `silence` said it
+    status = invoke(tmp_path, "status")
+    silences = status.output[status.output.index("Silences (2):"):]
+    assert status.exit_code == 0 and "Holz Berger (supplier) until " in silences and not re.search(r"\d{4}-\d\d-\d\d", silences)
     db = sqlite3.connect(tmp_path / "supplywatch.db")
     assert db.execute("SELECT count(*) FROM silences WHERE until > datetime('now')").fetchone()[0] == 2
     lifted = invoke(tmp_path, "silence", "walnut", "--lift")

@@ -34,8 +34,9 @@ def status(config_path: Path, runs: int) -> None:
     """
     config = load_or_exit(config_path)
     from ..status import report
+    from .tune import targets
 
-    click.echo(safe_text.for_terminal(report(read_only(config.database_path), runs)))
+    click.echo(safe_text.for_terminal(report(read_only(config.database_path), runs, targets(config))))
 
 
 @click.command()

@@ -390,6 +390,9 @@ def _index_list(config_path: Path) -> None:
     Example:
         supplywatch index list
     """
+    from .. import display
+    from ..decisions.indexes import month_name
+
     config = load_or_exit(config_path)
     if not config.indexes:
         click.echo("No indexes in the config (see `indexes:` in the README).")
@@ -399,8 +402,8 @@ def _index_list(config_path: Path) -> None:
         row = db.execute("SELECT period, value FROM index_values WHERE index_id = ? ORDER BY period DESC LIMIT 1", [i.id]).fetchone()
         state = db.execute("SELECT last_success_at, last_error FROM index_series WHERE id = ?", [i.id]).fetchone()
         linked = [m.name for m in config.materials if i.id in m.indexes]
-        newest = f"newest {row[0][:7]}: {row[1]:,.4g}" if row else "no values yet"
-        fetched = f"fetched {state[0][:10]}" if state and state[0] else "never fetched"
+        newest = f"newest {month_name(date.fromisoformat(row[0][:10]))}: {row[1]:,.4g}" if row else "no values yet"
+        fetched = f"fetched {display.day(state[0])}" if state and state[0] else "never fetched"
         problem = f"; last try failed: {state[1]}" if state and state[1] else ""
         click.echo(f"{i.name} ({i.source} {i.series}): {newest}, {fetched}{problem}; follows {', '.join(linked) or 'no material'}")
 

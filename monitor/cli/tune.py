@@ -170,7 +170,7 @@ def silence(config_path: Path, target: str | None, duration: str, reason: str | 
             click.echo("Nothing is silenced.")
         for s in running:
             why = f"  ({s['reason']})" if s["reason"] else ""
-            click.echo(f"  {names.get(s['target'], s['target'])}: silenced until {s['until'][:16].replace('T', ' ')} UTC{why}")
+            click.echo(f"  {names.get(s['target'], s['target'])}: silenced until {display.moment(s['until'])} UTC{why}")
         return
     if target is None:
         raise click.UsageError("say what to silence (a material, offer, supplier or product), or use --list")
