@@ -227,7 +227,11 @@ def test_dashboard_tables_read_without_sideways_scrolling_and_chart_words_are_wh
         page.wait_for_function(f"({DRAWN_PIXELS})('#chart-{chart}') > 500", timeout=20_000)
     page.wait_for_function("document.querySelectorAll('.dashboard-card-chart table').length >= 2", timeout=20_000)
     tables, cut = page.evaluate(TABLES), page.evaluate(CUT_TEXT)
+    words = page.evaluate("[...document.querySelectorAll('.dashboard-card-chart svg text')].map(t => t.textContent)")
     page.close()
+    weekdays = [w for w in words if re.fullmatch(r"(Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d\d|[A-Z][a-z]{2} \d\d", w)]
+    assert not weekdays, f"{name}'s date axis reads {weekdays}: days are '9 Sep', as everywhere else"  # it said "Wed 09", "Aug 09"
+    assert any(re.fullmatch(r"\d{1,2} [A-Z][a-z]{2}|[A-Z][a-z]{2}", w) for w in words), words
     assert tables and all(cells for _, cells, _, _ in tables)
     for scroll, cells, labelled, header in tables:
         assert scroll <= 0, f"a table of {name} scrolls {scroll} px sideways inside its card at {width} px"

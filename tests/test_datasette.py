@@ -2,6 +2,7 @@
 person expects to see; the dashboards render; serving beyond localhost needs the password."""
 
 import asyncio
+import re
 import urllib.parse
 from pathlib import Path
 
@@ -96,6 +97,7 @@ def test_offers_with_problems_and_run_log_in_words(ds):
     assert {r["Supplier"] for r in log} == {"Oakridge Hardwoods", "Timberline Supply Co.", "Holzhandel Berger"}
     assert any(r["Not fetched"] for r in log if r["Supplier"] == "Oakridge Hardwoods")  # the night the demo shop was down
     assert "demo night" in {r["Run"] for r in log}  # (another test may add a nightly crawl to the shared demo)
+    assert all(re.fullmatch(r"\d{1,2} [A-Z][a-z]{2} \d{4} \d\d:\d\d", r["When (UTC)"]) for r in log)  # a time says its zone
     outcomes = {r["Outcome"] for r in log}
     assert {"all went well", "some pages gave no price"} <= outcomes and not outcomes & {"ok", "partial", "failed"}
 
