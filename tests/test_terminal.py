@@ -133,6 +133,9 @@ def test_add_price_says_what_it_stored_and_when_it_was_held_back(tmp_path):
     assert "failed" not in last and "no price at all" not in last and "0 prices" not in last
     runs = sqlite3.connect(tmp_path / "supplywatch.db").execute("SELECT status FROM runs ORDER BY id").fetchall()
     assert runs == [("ok",)] * 3 + [("partial",)]
+    walnut = supplywatch("add-price", "walnut@acme", "17.90", "--date", "2026-03-04", cwd=tmp_path)
+    assert walnut.returncode == 0, walnut.stderr
+    assert "Stored $17.90/bd ft for Black walnut at Acme Lumber, 4 Mar 2026" in walnut.stdout  # not "$17.90 per bd ft = $17.90/bd ft"
     bad = supplywatch("add-price", "flour@berger", "12", "--pack", "5 kilos", cwd=tmp_path)
     assert bad.returncode == 2 and "did you mean kg?" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
 

@@ -138,4 +138,6 @@ def added_price_line(row: dict[str, object], currency: str) -> str:
         return f"Recorded {per_pack} for {where}"
     unit_price = display.unit_price(float(row["unit_price"]), currency, str(row["unit"]))  # type: ignore[arg-type]
     verb = "Stored" if row["status"] == "ok" else "Recorded, but held back as suspect,"
+    if row["currency"] == currency and price == display.money(float(row["unit_price"]), currency):  # type: ignore[arg-type]
+        return f"{verb} {unit_price} for {where}"  # one unit in the home currency: not "$17.90 per bd ft = $17.90/bd ft"
     return f"{verb} {per_pack} = {unit_price} for {where}"
