@@ -174,7 +174,8 @@ def fast(args: argparse.Namespace, sources: list[Source], series: dict[str, list
             caught, total = caught + ok, total + 1
             between = sum(1 for d, _ in prices if runup.start_date < d < runup.peak_date)
             if not ok or args.verbose:
-                print(f"{source.label:<30} {runup.start_date} {runup.peak_date} {runup.rise_percent:>4.0f}% {cell:<40} ({between} between)")
+                print(f"{source.label:<30} {runup.start_date} {runup.peak_date} {runup.rise_percent:>4.0f}% {cell:<40} ({between} between, "
+                      f"two prices {seen_before_peak(runup, prices):+.1f}% before the peak)")
         years = (date.fromisoformat(prices[-1][0]) - date.fromisoformat(prices[0][0])).days / 365.25
         outside = [p["date"] for p in pushes if not any(r.start_date <= p["date"] <= r.peak_date for r in found)]
         recovering = runups.find_runups(prices, rebounds=True) + [r for r in found if r.rebound]
@@ -207,6 +208,17 @@ def caught_cell(runup: Any, pushes: list[dict[str, Any]]) -> tuple[str, bool]:
         return ("at the peak" if at_peak else "none"), False
     share = runup.share_behind(push["price"])
     return f"{push['date']} {share:4.0%} ({push['kind']}{', ' + str(count) + ' pushes' if count > 1 else ''})", True
+
+
+def seen_before_peak(runup: Any, prices: list[tuple[str, float]]) -> float:
+    """How far up a run-up showed before its peak on two successive prices (one odd price, a typo or a
+    glitch, is never trusted alone): the highest rise both of two successive prices from its start
+    and before its peak stand at, in percent over where the rise counts from. A rule that never
+    rings on a single price cannot ring before the peak for a rise smaller than its own ``percent``
+    than this, and nothing can when it is at or below 0 (fewer than two prices before the peak)."""
+    inside = [price for day, price in prices if runup.start_date <= day < runup.peak_date]
+    pairs = [min(a, b) for a, b in zip(inside, inside[1:])]
+    return (max(pairs) / runup.start - 1) * 100 if pairs else 0.0
 
 
 def glitch(series: list[tuple[str, float]], count: int, seed: int) -> dict[int, float]:
@@ -294,14 +306,19 @@ def main() -> None:
     wall = time.perf_counter() - began
 
     figures: dict[str, Any] = {"series": {}, "runups": []}
+    from monitor.rules import DEFAULT_RULES, runup as runup_rule
+
+    percent = next(r.percent for r in DEFAULT_RULES if isinstance(r, runup_rule.RunUpRule))
     print("Run-ups of 30 % or more (monitor.runups: zig-zag legs cut by a 20 % fall, rise counted from the usual level after a crash, "
           "at most two years to the peak).\nA push counts when the phone rang for a rise on or after the start and before the peak; "
-          "share = how much of the rise was already behind. A run-up with 0 or 1 price between its start and its peak cannot ring\n"
-          "before its peak: a rise shows on its second price (one odd price is never a level), and its second price is the peak.\n")
-    header = f"{'series':<34} {'start':<10} {'peak':<10} {'rise':>5}  {'new rules: first push, share':<44} {'previous release':<40}"
+          "share = how much of the rise was already behind. 'two prices': the highest rise two successive prices from the start\n"
+          "showed before the peak. A rule that never rings on one price alone (a typo) cannot ring before the peak for less than its\n"
+          f"percent ({percent:g} % by default) there, and nothing can at 0 or below.\n")
+    header = (f"{'series':<34} {'start':<10} {'peak':<10} {'rise':>5} {'two prices':>10}  {'new rules: first push, share':<44} "
+              f"{'previous release':<40}")
     print(header)
     print("-" * len(header))
-    totals = {"new": 0, "old": 0, "runups": 0, "uncatchable": 0}
+    totals = {"new": 0, "old": 0, "runups": 0, "uncatchable": 0, "unseen": 0, "unseen_caught": 0}
     for source in sources:
         prices = [(d, p) for d, p in series[source.label] if p > 0]  # the store holds prices at or below zero as suspect
         found = runups.find_runups(prices)
@@ -314,14 +331,19 @@ def main() -> None:
             totals["runups"] += 1
             between = sum(1 for d, _ in prices if runup.start_date < d < runup.peak_date)
             totals["uncatchable"] += between < 2
+            seen = seen_before_peak(runup, prices)
+            totals["unseen"] += seen < percent
+            totals["unseen_caught"] += seen < percent and new_ok
             notes = (["history ends before a peak"] if runup.ongoing else []) + (
-                [(f"{between} price{'s' if between != 1 else ''} between start and peak: "
-                  + ("rang on a climb already under way" if new_ok else "cannot ring before the peak"))] if between < 2 else [])
-            print(f"{source.label:<34} {runup.start_date:<10} {runup.peak_date:<10} {runup.rise_percent:>4.0f}%  {new_cell:<44} {old_cell:<40}"
-                  + (f"  ({'; '.join(notes)})" if notes else ""))
+                [(f"{between} price{'s' if between != 1 else ''} between start and peak")] if between < 2 else []) + (
+                [("rang on a climb already under way" if new_ok else f"under {percent:g} % on two prices before the peak")]
+                if seen < percent else [])
+            print(f"{source.label:<34} {runup.start_date:<10} {runup.peak_date:<10} {runup.rise_percent:>4.0f}% {seen:>+9.1f}%  {new_cell:<44} "
+                  f"{old_cell:<40}" + (f"  ({'; '.join(notes)})" if notes else ""))
             figures["runups"].append({"series": source.label, "trough": runup.trough_date, "start": runup.start_date, "peak": runup.peak_date,
                                       "rise_percent": round(runup.rise_percent, 1), "ongoing": runup.ongoing, "new": new_cell, "old": old_cell,
-                                      "new_caught": new_ok, "old_caught": old_ok, "prices_between": between})
+                                      "new_caught": new_ok, "old_caught": old_ok, "prices_between": between,
+                                      "two_prices_percent": round(seen, 1)})
         rebounds = runups.find_runups(prices, rebounds=True)
         # A push while the price was only climbing back to its usual level after a crash: in a
         # rebound that stopped there, or in the rebound part of a run-up that went on past it.
@@ -338,7 +360,8 @@ def main() -> None:
             for release in ("new", "old")} | {"runups": len(found), "rebounds": len(rebounds)}
 
     print(f"\nCaught before the peak: new rules {totals['new']} of {totals['runups']}, previous release {totals['old']} of {totals['runups']} "
-          f"({totals['uncatchable']} have 0-1 prices between start and peak: a rise that starts there shows only on its peak).\n")
+          f"({totals['uncatchable']} have 0-1 prices between start and peak; {totals['unseen']} showed under {percent:g} % on two successive "
+          f"prices before their peak, {totals['unseen_caught']} of them caught on a climb already under way).\n")
     print(f"{'series':<34} {'years':>5} {'run-ups':>7} {'new: pushes/yr':>14} {'old: pushes/yr':>14} {'new: rises outside':>18} "
           f"{'old: rises outside':>18} {'rebounds rang new/old':>21} {'seconds new/old':>15}")
     for source in sources:
@@ -356,8 +379,11 @@ def main() -> None:
         per_series = [sum(1 for r in figures["runups"] if r["series"] == m and r["new_caught"]) / max(figures["series"][m]["runups"], 1) for m in monthly]
         old_shares = [r["old_caught"] for r in figures["runups"] if r["series"] in monthly]
         blind = [r for r in figures["runups"] if r["series"] in monthly and r["prices_between"] < 2]
+        unseen = [r for r in figures["runups"] if r["series"] in monthly and r["two_prices_percent"] < percent]
         print(f"\nMonthly series: {sum(shares)} of {len(shares)} run-ups caught by the new rules, {sum(old_shares)} by the previous release; "
               f"{len(blind)} have 0-1 prices between start and peak ({sum(1 for r in blind if not r['new_caught'])} of them not caught); "
+              f"{len(unseen)} showed under {percent:g} % on two successive prices before the peak "
+              f"({sum(1 for r in unseen if not r['new_caught'])} of them not caught); "
               f"per series min {min(per_series):.0%}, median {statistics.median(per_series):.0%}, max {max(per_series):.0%}.")
     for label in ("WTI daily", "Brent daily"):
         if label in figures["series"]:

@@ -170,3 +170,26 @@ def test_a_climb_with_no_new_high_for_the_window_has_settled():
     assert still.began == 399 and settled.began > high + 365
     assert settled.reference == 100 and settled.percent == 0
     assert run_up(prices, days, 365).began == 399  # without it: the climb from 80 never ends
+
+
+def test_a_climb_that_rang_paused_and_climbed_as_far_again_starts_at_the_pauses_low():
+    """Once it rose 20 %: 30 days without a new high and a sag of 8 %, then 20 % up from the sag's
+    low, and the climb starts there. A shorter pause, a shallower sag, or no ``pause`` at all: the
+    climb that rang goes on."""
+    def levels(sag, hold):
+        top = 100 * 1.25
+        return ([100.0] + ramp(100, top, 25) + ramp(top, top * (1 - sag), 5) + [top * (1 - sag)] * hold
+                + ramp(top * (1 - sag), top * (1 - sag) * 1.25, 25))
+
+    def start(values, pause=(5.0, 30.0)):
+        days = list(range(len(values)))
+        return climb_start(values, 20.0, (20.0, 15.0), None, (days, 365.0), pause)
+
+    paused = levels(0.08, 30)
+    low = start(paused)
+    assert low == 25 + 5 and paused[low] == pytest.approx(125 * 0.92)  # the first night at the sag's low
+    assert start(paused, None) == 0
+    assert start(levels(0.08, 10)) == 0  # some 24 days without a new high: not a pause
+    assert start(levels(0.03, 30)) == 0  # a sag of 3 %: not a pause
+    with pytest.raises(ValueError):
+        climb_start(paused, 20.0, None, None, None, (5.0, 30.0))

@@ -4,6 +4,7 @@ crash and a one-night typo never ring, and a product's cost run-up names the inp
 
 from __future__ import annotations
 
+import random
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -192,3 +193,34 @@ def test_a_price_that_holds_at_its_new_level_for_the_rules_window_ends_its_run_u
     assert first < 25 and 25 + 30 <= over <= 25 + 30 + 14
     assert ended == f"Walnut at Acme Lumber: the run-up since 26 Feb is over, now ${rise[-1]:.2f}/bd ft (+28% on its $10.00/bd ft then)"
     assert second >= 25 + 50 and prices[second] / rise[-1] >= 1.2 and f"(was ${rise[-1]:.2f}/bd ft)" in message
+
+
+def test_a_climb_that_pauses_then_climbs_as_far_again_rings_again_the_night_its_first_run_up_is_over(nights):
+    """A climb that rang, then paused (no new high for a third of the window, 20 days here) and
+    sagged 10 %, then climbed 20 % from the sag's low: a run-up of its own (nickel in 2010, softwood
+    lumber in 2021). The first is told over in the digest and the new one rings the same night."""
+    feed, _ = nights("[{kind: runup, percent: 20, days: 60}]")
+    rise = climb(10.0, 0.6, 40)  # +27 %: rings on the way up
+    sag = [rise[-1] * (1 - 0.10 * n / 10) for n in range(1, 11)] + [rise[-1] * 0.90] * 15  # 10 % off its high, 25 days
+    resumed = climb(sag[-1], 1.0, 30)  # +35 % from the sag's low
+    prices = rise + sag + resumed
+    rang = runup_events([feed(p) for p in prices])
+    assert [(event, pushed) for _, event, pushed, _ in rang] == [("fired", True), ("resolved", False), ("fired", True)]
+    (first, *_), (over, _, _, ended), (again, _, _, message) = rang
+    assert first < 40 and over == again > 65  # the night the new climb is 20 % up, not a night later
+    assert "the run-up since 26 Feb is over" in ended
+    assert prices[again] / sag[-1] >= 1.2 and f"(was ${sag[-1]:.2f}/bd ft)" in message
+
+
+def test_a_noisy_climb_stays_the_run_up_told_while_nothing_ended_it(nights):
+    """A climb with a price that wobbles each night rings once: while no fall, pullback, pause or
+    plateau ends it, it is the run-up already told, however the nights it is judged on slide (the
+    climb's low, read from other nights, once moved past the night it was told from, and the
+    alert ended and rang again for the same climb: Brent on 26 May 2011)."""
+    feed, _ = nights("[{kind: runup, percent: 20, days: 30}]")
+    chooser, price, prices = random.Random(162), 10.0, []
+    for night in range(110):
+        price *= 1 + (0.012 if night < 40 else 0.003) + chooser.gauss(0, 0.012)
+        prices.append(round(price, 2))
+    rang = runup_events([feed(p) for p in prices])
+    assert [(event, pushed) for _, event, pushed, _ in rang] == [("fired", True)]

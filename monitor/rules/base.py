@@ -243,6 +243,9 @@ class OpenAlert(Protocol):
     def anchor_at(self) -> str | None: ...
 
     @property
+    def first_fired(self) -> str | None: ...  # the night the owner was first told
+
+    @property
     def notified_value(self) -> float | None: ...  # the value the owner was last told
 
     @property

@@ -65,7 +65,7 @@ def median3(a: float, b: float, c: float) -> float:
 
 def climb_start(levels: Sequence[float], fall_percent: float, rearm: tuple[float, float] | None = None,
                 reference: Callable[[int], float] | None = None,
-                settle: tuple[Sequence[float], float] | None = None) -> int:
+                settle: tuple[Sequence[float], float] | None = None, pause: tuple[float, float] | None = None) -> int:
     """Index of the low the current climb started from: the lowest level since the last fall of
     ``fall_percent`` from a high. A smaller dip does not restart a climb; a larger one ends it, so
     the next climb is a new run-up.
@@ -75,24 +75,41 @@ def climb_start(levels: Sequence[float], fall_percent: float, rearm: tuple[float
     ends it: the leg that follows climbs from a new low and is a run-up of its own.
 
     ``settle`` (the days of the levels, span): a climb that has made no new high for ``span`` days
-    has settled: its plateau is the new normal, and a rise from it is a climb of its own."""
+    has settled: its plateau is the new normal, and a rise from it is a climb of its own.
+
+    ``pause`` (sag percent, span; with ``rearm`` and ``settle``'s days): once a climb has risen
+    ``rise`` percent, a pause of ``span`` days without a new high in which it sagged ``sag`` percent
+    below its high, followed by a climb of ``rise`` percent from the sag's low, is a run-up of its
+    own starting at that low: the climb resumed as far as a new one would have to climb."""
+    if pause and not (rearm and settle):
+        raise ValueError("a pause is judged after a climb rang (rearm) on the levels' days (settle)")
     keep = 1 - fall_percent / 100
     rise, pullback = (1 + rearm[0] / 100, 1 - rearm[1] / 100) if rearm else (0.0, 0.0)
+    sag, paused = (1 - pause[0] / 100, pause[1]) if pause else (0.0, 0.0)
     settle_days, span = settle if settle else ((), 0.0)
-    low = high = 0
-    rang, threshold = False, None
-    # The low's and the high's levels are held in locals: the same comparisons, without indexing each time.
-    lowest = highest = levels[0] if levels else 0.0
+    low = high = dip = 0
+    rang, threshold, resumed = False, None, None
+    # The low's, the high's and the sag's levels are held in locals: the same comparisons, without indexing each time.
+    lowest = highest = deepest = levels[0] if levels else 0.0
     for i in range(1, len(levels)):
         level = levels[i]
         if (level <= highest * keep or level <= lowest or (rang and rearm and level <= highest * pullback)
                 or (settle and level <= highest and settle_days[i] - settle_days[high] > span)):
-            low = high = i
-            lowest = highest = level
-            rang, threshold = False, None
+            low = high = dip = i
+            lowest = highest = deepest = level
+            rang, threshold, resumed = False, None, None
+        elif level < deepest:
+            dip, deepest = i, level  # the lowest level since the high
         elif level > highest:
+            if pause and rang and deepest <= highest * sag and settle_days[i] - settle_days[high] >= paused:
+                resumed = dip  # it rang, paused and sagged: a climb of ``rise`` from this low is a run-up of its own
             high, highest = i, level
-            if rearm and not rang and level >= lowest * rise:
+            dip, deepest = i, level
+            if resumed is not None and level >= levels[resumed] * rise:
+                low, lowest, resumed = resumed, levels[resumed], None
+                threshold = (reference(low) if reference else lowest) * rise
+                rang = level >= threshold
+            elif rearm and not rang and level >= lowest * rise:
                 if threshold is None:
                     threshold = (reference(low) if reference else lowest) * rise
                 rang = level >= threshold
@@ -101,7 +118,7 @@ def climb_start(levels: Sequence[float], fall_percent: float, rearm: tuple[float
 
 def run_up(prices: Sequence[float], days: Sequence[float], window_days: float, fall_percent: float = 20.0,
            usual_days: float = 365.0, tonight: float | None = None, rearm: tuple[float, float] | None = None,
-           settle_days: float | None = None) -> Rise | None:
+           settle_days: float | None = None, pause: tuple[float, float] | None = None) -> Rise | None:
     """How far tonight's level stands above where the current climb started, within ``window_days``.
 
     A level is the median of three successive prices, so a single odd night (a typo the plausibility
@@ -117,6 +134,8 @@ def run_up(prices: Sequence[float], days: Sequence[float], window_days: float, f
     every night, and only the rise is tonight's. A night that is not on the grid never ends a climb
     that the grid will not remember ending. ``rearm``: see :func:`climb_start`. ``settle_days``: a
     climb with no new high for that long has settled (:func:`climb_start`); the next rise is new.
+    ``pause`` (sag percent, days; with ``rearm`` and ``settle_days``): a climb that resumes after a
+    pause is new (:func:`climb_start`).
     """
     if len(prices) != len(days):
         raise ValueError("prices and days must be the same length")
@@ -142,13 +161,13 @@ def run_up(prices: Sequence[float], days: Sequence[float], window_days: float, f
     first = max(bisect.bisect_left(days, now - window_days), 2)  # days are in time order
     levels = every[first - 2:]
     low = climb_start(levels, fall_percent, rearm, lambda i: counts_from(first + i),
-                      None if settle_days is None else (days[first:], settle_days))
+                      None if settle_days is None else (days[first:], settle_days), pause)
     reference = counts_from(first + low)
     lowest = levels[low]
     # A climb that began before the window, in a crash, is still a rebound inside it: it counts from
     # the usual level before that crash, not from a low the window happens to start on.
     began = 2 + climb_start(every, fall_percent, rearm, lambda i: counts_from(i + 2),
-                            None if settle_days is None else (days[2:], settle_days))
+                            None if settle_days is None else (days[2:], settle_days), pause)
     if began < first:
         usual_then = usual(began) or 0.0
         if usual_then > reference:

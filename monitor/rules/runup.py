@@ -7,11 +7,15 @@ when the crash is older than ``days`` (:func:`monitor.rules.detectors.run_up`). 
 again when the price has gone ``escalate_percent`` further than when it last rang, or when a new
 climb reaches ``percent``. A climb ends with a fall of 20 % from its high, or, once it has risen
 ``percent``, a pullback of 15 %: the leg that follows climbs from a new low and is a run-up of its
-own (a resumed climb rings again, a sag that never gives back much does not). A climb that has
-made no new high for ``days`` has settled (the price held at its new level: the new normal), and a
-rise from that plateau is a climb of its own. The alert is over when its climb has ended (a fall, a
-pullback, settled) or the price is back where the climb counts from: a rise that holds is not
-reminded as open for years.
+own (a resumed climb rings again, a sag that never gives back much does not). So is a climb that,
+once it rang, paused (no new high for a third of ``days``) with a sag of 5 % or more and then climbed
+``percent`` from the sag's low: it resumed as far as a new climb must go. A climb that has made no
+new high for ``days`` has settled (the price held at its new level: the new normal), and a rise from
+that plateau is a climb of its own. The alert is over when its climb has ended (a fall, a pullback,
+a pause, settled: a climb that began after the phone rang for the one told), when the run-up told
+began longer ago than the rule reads (``days`` and a year: a run-up is at most that long), or when
+the price is back where the climb counts from: a rise that holds is not reminded as open for years.
+When the climb under way has already risen ``percent`` that night, it rings as a new run-up at once.
 
 A climb's low, high and falls are judged on two nights a week (Mondays and Thursdays; the year
 before the window, for the usual level, on Thursdays), tonight only on how far up it stands (the
@@ -36,6 +40,8 @@ from .base import Context, Finding, Point, RuleKind, Scope, SeriesView, Severity
 
 FALL_PERCENT = 20.0  # a fall this far from the climb's high ends it: what follows is a new climb
 PULLBACK_PERCENT = 15.0  # once a climb has risen ``percent`` (it rang), a fall this far from its high ends it too
+SAG_PERCENT, PAUSE_SHARE = 5.0, 1 / 3  # once it rang: no new high for a third of ``days`` and a sag this far from its
+# high, then ``percent`` up from the sag's low, is a run-up of its own (a climb that paused, then resumed)
 USUAL_DAYS = 365  # the usual level is the median price of this many days before the climb's low
 GRID_NIGHTS = (0, 3)  # the nights a climb is judged on: Julian day number % 7 (Mondays and Thursdays;
 # before the climb's window, Thursdays only)
@@ -79,19 +85,36 @@ class RunUpRule(RuleKind):
         latest = view.latest
         days, prices, tonight = climb_points(view, self.days, self.history_days()) if latest is not None else ([], [], None)
         rise = detectors.run_up(prices, days, self.days, FALL_PERCENT, USUAL_DAYS, tonight, (self.percent, PULLBACK_PERCENT),
-                                  self.days) if days else None
+                                  self.days, (SAG_PERCENT, self.days * PAUSE_SHARE)) if days else None
         if latest is None or rise is None:
             return
         # Over only once the price is back where its climb counts from, or the climb has ended (a
-        # fall, a pullback after it rang, or no new high for ``days``): a climb that sags and resumes
-        # is still the one told of.
+        # fall, a pullback after it rang, a pause, or no new high for ``days``): a climb that sags and
+        # resumes without a pause is still the one told of.
         holds = detectors.band(rise.percent, self.percent, self.percent)
         fmt, unit = context.fmt, view.unit
         today, since = calendar_day(latest.day), calendar_day(rise.since)
         told = context.firing(f"{watch_key(self, view.target, 'up', unit, view.currency)}:up")  # the Finding's fingerprint
-        if holds is not False and told is not None and told.anchor_at and calendar_day(rise.began).isoformat() > told.anchor_at[:10]:
-            holds = False  # the climb the owner was told of has ended: the one under way is news of its own
         now, start = fmt.price(latest.unit_price, unit), fmt.price(rise.reference, unit)
+        # The climb the owner was told of has ended when tonight's began after the phone rang for it,
+        # within the window: only a fall, a pullback, a pause or a plateau since then starts a climb
+        # that late, and a night sees it within ``days``. A low older than that is where the nights
+        # read begin, which move on each night (its climb began before them): not a new climb.
+        if holds is not False and told is not None and told.first_fired and told.anchor_at and (
+                (rise.began >= latest.day - self.days and calendar_day(rise.began).isoformat() > told.first_fired[:10])
+                or told.anchor_at[:10] < calendar_day(latest.day - self.history_days()).isoformat()):
+            if told.anchor and told.anchor_at:
+                began = date.fromisoformat(told.anchor_at[:10])
+                message = (f"{view.label}: the run-up since {display.day_of_year(began, today)} is over, now {now} "
+                           f"({detectors.percent_change(latest.unit_price, told.anchor):+.0f}% on its {fmt.price(told.anchor, unit)} then)")
+            else:
+                message = f"{view.label}: no run-up, now {now}"
+            yield Finding(self, view.target, "up", False, self.severity, message, latest.unit_price, rise.reference,
+                          log_percent(latest.unit_price, 1.0), rise.reference, since.isoformat(),
+                          observation_id=latest.id, observed_at=latest.fetched_at, unit=unit, currency=view.currency)
+            if not holds:
+                return
+            # The climb under way has already run up ``percent``: news of its own, told tonight.
         if holds is not False:
             up = detectors.percent_change(latest.unit_price, rise.reference)
             message = f"{view.label} up {up:.0f}% since {display.day_of_year(since, today)}, now {now}"
