@@ -102,6 +102,20 @@ def counted(number: int, word: str) -> str:
     return f"{number:,} {word if number == 1 else units.plural(word)}"
 
 
+NO_PRICE = {"error": "page could not be read", "missing": "no price on the page", "ambiguous": "several prices, none chosen",
+            "suspect": "price held back as suspect", "node_error": "not fetched (the crawling machine failed)"}
+
+
+def no_price(status: str | None, error: str | None = None) -> str:
+    """Why an offer has no price, in words: "no price on the page (selector ... matched no price)"; a
+    page that could not be read by its reason alone ("the page is gone (404 Not Found): ..."), which
+    says it better than "page could not be read (...)"."""
+    what = NO_PRICE.get(status or "", status or "never fetched")
+    if not error:
+        return what
+    return error if status in ("error", "node_error") else f"{what} ({error})"
+
+
 def run_outcome(status: str, offers: int | None, suspect: int | None) -> str:
     """A run's outcome in a word: "ok", "partial", "failed", "crashed", "running", or "held back" for
     a run whose every price was held back as suspect (a price typed by hand, waiting to be confirmed)."""

@@ -117,9 +117,7 @@ def current(db: sqlite_utils.Database, config: Config, materials: list[Material]
 
 
 def _problem(status: str, error: str | None, when: str) -> str:
-    what = {"suspect": "held back as suspect", "missing": "no price on the page", "ambiguous": "several prices, none chosen",
-            "error": "page not fetched"}.get(status, status)
-    return f"{display.day(when)}: {what}" + (f" ({error})" if error else "")
+    return f"{display.day(when)}: {display.no_price(status, error)}"
 
 
 def as_json(found: list[MaterialPrices], currency: str, as_of: str) -> dict[str, Any]:
@@ -199,9 +197,7 @@ def changes_report(changes: list[PriceChange], currency: str, limit: int = 20) -
     for c in sorted(changes, key=lambda c: (c.status == "ok", -abs(c.percent or 0)))[:limit]:
         what = f"{c.material_name} at {c.supplier_name}"
         if c.status != "ok":
-            reason = {"suspect": "price held back as suspect", "missing": "no price on the page",
-                      "ambiguous": "several prices, none chosen", "error": "page not fetched"}.get(c.status, c.status)
-            lines.append(f"  {what:<{width}}  {reason}")
+            lines.append(f"  {what:<{width}}  {display.no_price(c.status)}")
         elif c.before is None:
             lines.append(f"  {what:<{width}}  first price {display.unit_price(c.now, currency, c.unit)}")
         else:

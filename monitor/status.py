@@ -45,10 +45,7 @@ def report(db: sqlite_utils.Database, runs: int = 5, names_in_config: dict[str, 
     ))
     no_price = [o for o in offers if o["status"] and o["status"] != "ok"]
     lines.append(f"\nOffers without a valid price in their last fetch ({len(no_price)}):")
-    what = {"suspect": "price held back as suspect", "missing": "no price on the page", "ambiguous": "several prices, none chosen",
-            "error": "page not fetched"}
-    lines += [f"  {o['material']} at {o['supplier']}: {what.get(o['status'], o['status'])}"
-              + (f" ({o['error']})" if o["error"] else "") + f"; last valid price {display.day(o['last_ok'])}"
+    lines += [f"  {o['material']} at {o['supplier']}: {display.no_price(o['status'], o['error'])}; last valid price {display.day(o['last_ok'])}"
               for o in no_price] or ["  none"]
     names = {r[0]: r[1] for r in db.execute("SELECT id, name || ' (material)' FROM materials UNION ALL SELECT id, name || ' (supplier)' "
                                             "FROM suppliers UNION ALL SELECT id, name || ' (product)' FROM products")}

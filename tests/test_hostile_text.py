@@ -153,7 +153,7 @@ def test_feed_items_are_cleaned_as_they_are_ingested(tmp_path, sites):
     ]) + "\n")
     result = supplywatch("ingest", str(feed), cwd=tmp_path)
     assert result.returncode == 1, result.stderr
-    assert "Black walnut at Acme Lumber: no price: Walnut" in result.stdout and not any(c in result.stdout for c in TERMINAL_CONTROL)
+    assert "Black walnut at Acme Lumber: no price on the page (no price: Walnut" in result.stdout and not any(c in result.stdout for c in TERMINAL_CONTROL)
     db = sqlite3.connect(tmp_path / "supplywatch.db")
     assert db.execute("SELECT max(length(raw)) FROM observations").fetchone()[0] <= 500
     assert db.execute("SELECT method FROM observations WHERE offer_id = 'walnut@corner'").fetchone()[0] == "css"

@@ -127,7 +127,7 @@ def test_status_shows_runs_alerts_and_offers_without_price(tmp_path, sites):
     assert result.returncode == 0, result.stderr
     assert "partial" in result.stdout and "nightly crawl" in result.stdout
     assert "Black walnut at Holz Berger: no price on the page" in result.stdout
-    assert "Black walnut at Corner Shop: page not fetched (the supplier's site had an error (500 Internal Server Error)" in result.stdout
+    assert "Black walnut at Corner Shop: the supplier's site had an error (500 Internal Server Error)" in result.stdout  # the reason, not 'page not fetched (...)'
     without_price = result.stdout.split("Offers without a valid price")[1].split("\n\n")[0]
     assert "at Acme Lumber" not in without_price and "walnut@" not in result.stdout  # Acme gave its price
 

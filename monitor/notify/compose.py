@@ -42,14 +42,7 @@ class Problem:
 
     def words(self) -> str:
         """"Walnut at Corner Shop: the page is gone (404 Not Found) ...": the offer by name, then why."""
-        what = STATUS_WORDS.get(self.status, self.status)
-        if self.status == "suspect":
-            return f"{self.label or self.offer_id}: {what}" + (f" ({self.error})" if self.error else "")
-        return f"{self.label or self.offer_id}: {self.error or what}"
-
-
-STATUS_WORDS = {"error": "page not fetched", "missing": "no price on the page", "ambiguous": "several prices, none chosen",
-                "suspect": "price held back as suspect", "node_error": "not fetched (the crawling machine failed)"}
+        return f"{self.label or self.offer_id}: {display.no_price(self.status, self.error)}"
 
 
 @dataclass

@@ -57,6 +57,7 @@ class Words:
     as_written = staticmethod(units.quantity_as_written)
     per_pack = staticmethod(units.per_pack)
     count = staticmethod(display.count)
+    no_price = staticmethod(display.no_price)
 
     @staticmethod
     def change_class(percent: float | None) -> str:
@@ -235,6 +236,7 @@ def _sql_functions(currency: str | None) -> dict[str, tuple[int, Any]]:
         "quantity_text": (2, safe(lambda value, unit: None if value is None else units.quantity_text(float(value), unit))),
         "change_text": (1, safe(lambda value: None if value is None else display.change(float(value)))),
         "day_text": (1, safe(lambda value: None if value is None else display.day(str(value)))),
+        "no_price_text": (1, safe(lambda status: None if status is None else display.no_price(str(status)))),
         "html_escape": (1, safe(lambda value: None if value is None else str(escape(value)))),
     }
 
