@@ -6,7 +6,8 @@
    pages per second. Measured at the default delay (2 s, a real night) and at ``--fast-delay`` (0:
    no politeness wait, the CPU bound);
 2. store: a night of ``--store-offers`` observations stored the way a run stores them against raw
-   ``executemany`` of the very same rows into a copy of the same database (``ingest.py``) --
+   ``executemany`` of every row the store writes (the observations and the latest-price rows) into a
+   copy of the same database (``ingest.py``, which also prints raw of the observations alone) --
    target >= 70 %;
 3. a night on a long history: ``--night-offers`` offers stored, judged by every rule and their
    alerts moved, on ``--database`` (three years by default, built by ``generate.py`` when missing),
@@ -42,13 +43,14 @@ def crawl(offers: int, suppliers: int, delay: float, runs: int) -> tuple[float, 
 
 
 def store(offers: int, history: int, repeat: int) -> tuple[float, float]:
-    """Observations per second: the store's, and raw executemany's of the same rows (ingest.py)."""
+    """Observations per second: the store's, and raw executemany's of every row it writes (ingest.py's
+    last baseline, the one the target is judged on)."""
     output = subprocess.run([sys.executable, str(HERE / "ingest.py"), "--offers", str(offers), "--history", str(history),
                              "--repeat", str(repeat)], capture_output=True, text=True, check=True).stdout
     print("  " + output.strip().replace("\n", "\n  "))
     rates = [float(line.split("observations/s")[0].rsplit(":", 1)[1].replace(",", "")) for line in output.splitlines()
              if "observations/s" in line]
-    return rates[0], rates[1]
+    return rates[0], rates[-1]
 
 
 def night(database: Path, offers: int, days: int) -> tuple[float, float]:
@@ -91,7 +93,7 @@ def main() -> None:
     if "store" in only:
         print(f"store: a night of {args.store_offers:,} observations on {args.history} nights of history")
         ours, raw = store(args.store_offers, args.history, 3)
-        table.append(("store a night", f"{ours:,.0f} obs/s", f"raw executemany {raw:,.0f} obs/s", f"{100 * ours / raw:.0f} %", ">= 70 %",
+        table.append(("store a night", f"{ours:,.0f} obs/s", f"raw executemany of every row {raw:,.0f} obs/s", f"{100 * ours / raw:.0f} %", ">= 70 %",
                       ours / raw >= 0.70))
     if "night" in only:
         args.database.parent.mkdir(parents=True, exist_ok=True)
