@@ -62,14 +62,15 @@ def out_of_files(error: BaseException | None) -> bool:
     return False
 
 
-def machine_failed(stats: Any) -> str:
-    """Count a page this machine could not fetch for want of open files; the reason stored with it."""
+def machine_failed(stats: Any, machine: str = "this machine") -> str:
+    """Count a page this machine could not fetch for want of open files; the reason stored with it
+    (``machine``: "the scrapyd node that crawled it", when the reason is read on the main machine)."""
     soft, _ = _limits()
     stats.inc_value(STAT)
     if soft is not None:
         stats.min_value(LIMIT_STAT, soft)
     allowed = f" (it allows {soft:,} at once)" if soft is not None else ""
-    return f"not fetched: this machine ran out of open files{allowed}; the supplier is not to blame"
+    return f"not fetched: {machine} ran out of open files{allowed}; the supplier is not to blame"
 
 
 def machine_problem(pages: int, sites: int, limit: int | None) -> str:

@@ -394,7 +394,7 @@ class OffersSpider(scrapy.Spider):
 
     def _machine_failed(self, fetch: Fetch) -> list[PriceObservation]:
         """The page was not fetched because this machine ran out of open files: never the supplier's error."""
-        error = machine_failed(self.crawler.stats)
+        error = machine_failed(self.crawler.stats, "the scrapyd node that crawled it" if self.job else "this machine")
         return self._finish(fetch, [self._item(offer, fetch, status="node_error", error=error) for offer in fetch.offers])
 
     def _failure_reason(self, failure: Failure) -> str:
