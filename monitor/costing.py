@@ -37,6 +37,7 @@ class CostLine:
     observation_id: int | None = None
     priced_at: str | None = None
     unpriced_because: str | None = None  # why a line has no price: "out of stock", "no price in 30 days" ...
+    config_changed: bool = False  # a stored quote's line the config no longer fits: its reason is said with its name
 
 
 @dataclass
@@ -56,9 +57,9 @@ class ProductCost:
 
     @property
     def missing_names(self) -> list[str]:
-        """The unpriced lines by name, for messages ("Black walnut 8/4 FAS"); a material the config no
-        longer has is known only by the id it had ("walnut-8-4, no longer in the config")."""
-        return [line.material_name + (f", {line.unpriced_because}" if line.unpriced_because == GONE else "")
+        """The unpriced lines by name, for messages ("Black walnut 8/4 FAS"); a line the config no longer
+        fits says why ("walnut-8-4, no longer in the config": a removed material is known only by its id)."""
+        return [line.material_name + (f", {line.unpriced_because}" if line.config_changed else "")
                 for line in self.lines if line.cost is None]
 
     @property
@@ -114,12 +115,21 @@ def cost_at(db: sqlite_utils.Database, config: Config, product: Product, as_of: 
     active = {o.offer_id for o in config.offers() if o.active}
     cost = ProductCost(product, as_of, config.currency)
     for material_id, recipe_line in product.lines().items():
+        # Only a stored quote can name a material gone from the config, or one now priced in a unit
+        # its line cannot convert to: the config's own recipes are checked on load.
+        as_written = units.parse_quantity(recipe_line.quantity)
         material = materials.get(material_id)
-        if material is None:  # only a stored quote can name one: the config's own recipes are checked on load
-            magnitude, _, unit = recipe_line.quantity.partition(" ")
-            cost.lines.append(CostLine(material_id, material_id, float(magnitude), unit, recipe_line.quantity, unpriced_because=GONE))
+        if material is None:
+            cost.lines.append(CostLine(material_id, material_id, float(as_written.magnitude), str(as_written.units),
+                                       recipe_line.quantity, unpriced_because=GONE, config_changed=True))
             continue
-        quantity = float(units.amount_in(units.parse_quantity(recipe_line.quantity), material.unit, material.density))
+        try:
+            quantity = float(units.amount_in(as_written, material.unit, material.density))
+        except ValueError:
+            why = f"its {units.quantity_as_written(recipe_line.quantity)} cannot be priced {units.priced(material.unit)}, as it is now"
+            cost.lines.append(CostLine(material_id, material.name, float(as_written.magnitude), str(as_written.units),
+                                       recipe_line.quantity, unpriced_because=why, config_changed=True))
+            continue
         line = CostLine(material_id, material.name, quantity, material.unit, recipe_line.quantity)
         candidates = [r for offer_id, r in _offer_prices(db, material_id, as_of, material.unit, config.currency).items() if offer_id in active]
         if recipe_line.supplier:

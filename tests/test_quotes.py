@@ -139,3 +139,29 @@ def test_a_quote_whose_material_the_owner_renamed_is_said_uncostable_and_the_nig
     listed = supplywatch("quote", "list", cwd=tmp_path)
     assert listed.returncode == 0, listed.stderr
     assert "cannot be costed now (no valid price for walnut, no longer in the config)" in listed.stdout, listed.stdout
+
+
+def test_a_quote_whose_material_is_now_priced_in_a_unit_its_lines_cannot_convert_to_is_said_uncostable(tmp_path, sites):
+    """A stored quote's lines are in the material's unit of the day it was given. Switching walnut
+    from board feet to kilograms (no density: volume never converts to mass) crashed every
+    following night with a ValueError in costing."""
+    site = sites()
+    site.set("walnut", product_page("12.50"))
+    materials = """
+    - id: walnut
+      name: Black walnut
+      unit: {unit}
+      offers:
+        - {{supplier: acme, url: "{url}"}}
+    """
+    write_config(tmp_path, materials.format(unit="board_foot", url=site.url("walnut")))
+    assert supplywatch("run", cwd=tmp_path).returncode == 0
+    until = (date.today() + timedelta(days=30)).isoformat()
+    added = supplywatch("quote", "add", "--bom", "walnut=40 board_foot", "--price", "900", "--valid-until", until, "--number", "7", cwd=tmp_path)
+    assert added.returncode == 0, added.stderr
+    write_config(tmp_path, materials.format(unit="kg", url=site.url("walnut")))
+    night = supplywatch("run", cwd=tmp_path)
+    assert night.returncode == 0, night.stderr
+    listed = supplywatch("quote", "list", cwd=tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    assert "cannot be costed now (no valid price for Black walnut, its 40 bd ft cannot be priced per kg, as it is now)" in listed.stdout, listed.stdout
