@@ -96,6 +96,15 @@ class RunUpRule(RuleKind):
         today, since = calendar_day(latest.day), calendar_day(rise.since)
         told = context.firing(f"{watch_key(self, view.target, 'up', unit, view.currency)}:up")  # the Finding's fingerprint
         now, start = fmt.price(latest.unit_price, unit), fmt.price(rise.reference, unit)
+
+        def over() -> str:
+            """The resolved alert's words: the run-up told of, by the day it began and its price then."""
+            if told is None or not told.anchor or not told.anchor_at:
+                return f"{view.label}: no run-up, now {now}"
+            began = date.fromisoformat(told.anchor_at[:10])
+            return (f"{view.label}: the run-up since {display.day_of_year(began, today)} is over, now {now} "
+                    f"({detectors.percent_change(latest.unit_price, told.anchor):+.0f}% on its {fmt.price(told.anchor, unit)} then)")
+
         # The climb the owner was told of has ended when tonight's began after the phone rang for it,
         # within the window: only a fall, a pullback, a pause or a plateau since then starts a climb
         # that late, and a night sees it within ``days``. A low older than that is where the nights
@@ -103,13 +112,7 @@ class RunUpRule(RuleKind):
         if holds is not False and told is not None and told.first_fired and told.anchor_at and (
                 (rise.began >= latest.day - self.days and calendar_day(rise.began).isoformat() > told.first_fired[:10])
                 or told.anchor_at[:10] < calendar_day(latest.day - self.history_days()).isoformat()):
-            if told.anchor and told.anchor_at:
-                began = date.fromisoformat(told.anchor_at[:10])
-                message = (f"{view.label}: the run-up since {display.day_of_year(began, today)} is over, now {now} "
-                           f"({detectors.percent_change(latest.unit_price, told.anchor):+.0f}% on its {fmt.price(told.anchor, unit)} then)")
-            else:
-                message = f"{view.label}: no run-up, now {now}"
-            yield Finding(self, view.target, "up", False, self.severity, message, latest.unit_price, rise.reference,
+            yield Finding(self, view.target, "up", False, self.severity, over(), latest.unit_price, rise.reference,
                           log_percent(latest.unit_price, 1.0), rise.reference, since.isoformat(),
                           observation_id=latest.id, observed_at=latest.fetched_at, unit=unit, currency=view.currency)
             if not holds:
@@ -125,12 +128,8 @@ class RunUpRule(RuleKind):
             why = view.explain("up", since.isoformat())
             if why:
                 message += f"; {why}"
-        elif told is not None and told.anchor and told.anchor_at:
-            began = date.fromisoformat(told.anchor_at[:10])
-            message = (f"{view.label}: the run-up since {display.day_of_year(began, today)} is over, now {now} "
-                       f"({detectors.percent_change(latest.unit_price, told.anchor):+.0f}% on its {fmt.price(told.anchor, unit)} then)")
         else:
-            message = f"{view.label}: no run-up, now {now}"
+            message = over()
         # Escalation is measured in the price itself: the phone rings again once it is
         # ``escalate_percent`` above where it was when the phone last rang.
         yield Finding(self, view.target, "up", holds, self.severity, message, latest.unit_price, rise.reference,
