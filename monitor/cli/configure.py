@@ -86,7 +86,11 @@ def check_report(config: config_module.Config) -> str:
         for offer in config.offers():
             if offer.material == material.id:
                 how = offer.price_selector or ("a price list" if offer.price_list else "the shop data on the page")
-                lines.append(f"    {material.name} at {suppliers[offer.supplier]}: {units.quantity_as_written(offer.pack)}, "
+                # Without pack: the run takes the size the page states (a "25 kg bag", the product's weight), so
+                # "1 each" here would promise what the run does not do.
+                pack = units.quantity_as_written(offer.pack)
+                pack = pack if offer.pack_from_config else f"pack read from the page ({pack} if it states none)"
+                lines.append(f"    {material.name} at {suppliers[offer.supplier]}: {pack}, "
                              f"price read from {how}{'' if offer.active else ' (inactive)'}")
                 lines.append(f"        {safe_text.configured_url(offer.url, config.secrets)}")
                 lines.append(_typed(offer.offer_id, "add-price, silence", 8))
