@@ -45,7 +45,8 @@ def report(db: sqlite_utils.Database, runs: int = 5, names_in_config: dict[str, 
     ))
     no_price = [o for o in offers if o["status"] and o["status"] != "ok"]
     lines.append(f"\nOffers without a valid price in their last fetch ({len(no_price)}):")
-    lines += [f"  {o['material']} at {o['supplier']}: {display.no_price(o['status'], o['error'])}; last valid price {display.day(o['last_ok'])}"
+    lines += [f"  {o['material']} at {o['supplier']}: {display.no_price(o['status'], o['error'])}; "
+              + (f"last valid price {display.day(o['last_ok'])}" if o["last_ok"] else "no valid price yet")  # not "last valid price never"
               for o in no_price] or ["  none"]
     names = {r[0]: r[1] for r in db.execute("SELECT id, name || ' (material)' FROM materials UNION ALL SELECT id, name || ' (supplier)' "
                                             "FROM suppliers UNION ALL SELECT id, name || ' (product)' FROM products")}

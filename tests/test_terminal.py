@@ -274,3 +274,18 @@ def test_run_under_cron_prints_one_line_and_on_a_terminal_shows_progress_and_wha
     assert "Fetched 2 of 2 offers: Acme Lumber 1/1, Corner Shop 1/1" in text
     assert "What changed:" in text and "Black walnut at Acme Lumber  $12.00/bd ft -> $13.20/bd ft (+10.0%)" in text
     assert "Corner Shop" not in text.split("What changed:")[1].split("run 2")[0]  # unchanged: not listed
+
+
+def test_status_says_an_offer_never_priced_has_no_valid_price_yet(tmp_path, sites):
+    shop = sites()
+    write_config(tmp_path, f"""
+    - id: walnut
+      name: Black walnut
+      unit: board_foot
+      offers: [{{supplier: acme, url: "{shop.set('walnut', 'gone', status=404)}"}}]
+    """)
+    assert supplywatch("run", cwd=tmp_path).returncode == pipeline.EXIT_PARTIAL
+    result = supplywatch("status", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    line = next(line for line in result.stdout.splitlines() if line.startswith("  Black walnut at Acme Lumber: "))
+    assert line.endswith("; no valid price yet") and "never" not in line, line
