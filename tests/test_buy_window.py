@@ -25,10 +25,10 @@ def series(prices: list[float]) -> list[DayPrice]:
 
 def test_too_little_history_is_no_call_and_says_why():
     found = buywindow.verdict(series([10.0] * 20), TODAY, SETTINGS)
-    assert (found.call, found.reason) == ("no call", "only 19 days of prices (a call needs 60)")
+    assert (found.call, found.reason) == ("no call", "only 19 days of prices (a call needs 60 days)")
     needed = buywindow.verdict(series([10.0] * 20), TODAY, SETTINGS, runway_days=5, lead_days=7, safety_days=7, base_cover_days=28)
     assert needed.call == "buy now" and needed.needed and needed.cover_days == 28
-    assert needed.reason == "you need it: 5 days of stock left, 7 days lead time; only 19 days of prices (a call needs 60), so only what you need"
+    assert needed.reason == "you need it: 5 days of stock left, 7 days lead time; only 19 days of prices (a call needs 60 days), so only what you need"
 
 
 def test_a_price_at_its_low_is_a_buy_up_to_the_shelf_life():

@@ -210,7 +210,7 @@ def test_the_order_by_date_and_a_quote_losing_margin_say_what_to_do_in_words(tmp
     assert first["title"] == "supplywatch, 2 Mar 2026: to do this week"
     assert first["message"] == ("To do this week:\n  Black walnut: 24 days left (244 bd ft), lead time 10 days: order by 9 Mar; "
                                 "317 bd ft from Acme Lumber covers 8 weeks: $3,962.50 ($12.50/bd ft delivered); "
-                                "no call: only 31 days of prices (a call needs 60)\n(message #1)")
+                                "no call: only 31 days of prices (a call needs 60 days)\n(message #1)")
     quote = ("Quote 112 (8 x Walnut side table for the Hendersons, $4,200.00, valid to 30 Apr) has lost {} margin points since 1 Mar "
              "(71.4% -> {}), mostly Black walnut {} at Acme Lumber: buy Black walnut now or re-quote")
     (lost,) = heard[5][1]

@@ -42,7 +42,7 @@ def test_a_quote_losing_margin_is_told_in_the_digest_then_on_the_phone_once(tmp_
         ("" if until.year == date.today().year else f" {until.year}") + ")"
     # 8 tables x 12 board feet x $12.50 = $1,200: a margin of 71.4 %.
     assert f"Added {title}: margin 71.4% at cost $1,200.00." in added.stdout
-    assert "No validity suggestion: only 0 days of prices for all its inputs (a suggestion needs 90)." in added.stdout
+    assert "No validity suggestion: prices from one day only for all its inputs (a suggestion needs 90 days)." in added.stdout
 
     site.set("walnut", product_page("16.00"))  # 96 bf x $16 = $1,536: 63.4 %, 8.0 points lost
     sink.messages.clear()

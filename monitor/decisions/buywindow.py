@@ -53,7 +53,7 @@ def verdict(series: list[DayPrice], today: date, settings: BuyWindow, *, history
     days_known = (today - start).days
     if len(series) < 2 or days_known < settings.min_history_days:
         known = "prices from one day only" if days_known < 1 else "only 1 day of prices" if days_known == 1 else f"only {days_known} days of prices"
-        why = (known if series else "no prices yet") + f" (a call needs {settings.min_history_days})"
+        why = (known if series else "no prices yet") + f" (a call needs {settings.min_history_days} days)"
         return Verdict(BUY, f"{must}; {why}, so only what you need", base, True) if needed else Verdict(NO_CALL, why)
     latest = series[-1]
     if (today - latest.day).days > STALE_DAYS:
