@@ -81,10 +81,14 @@ def left_behind(db: sqlite_utils.Database, config: Config) -> list[str]:
     watched = {m.id for m in config.materials}
     names = {m.name: m.id for m in config.materials}
     notes = []
-    for material_id, name, prices, last in db.execute(
-            "SELECT m.id, m.name, count(*), max(o.fetched_at) FROM materials m JOIN observations o ON o.material_id = m.id "
-            "WHERE o.status = 'ok' GROUP BY m.id HAVING max(o.fetched_at) > ? ORDER BY m.name", [since]):
-        if material_id in watched:
+    # Only the materials the config no longer has are counted: counting every material's prices read
+    # a three-year database whole (11 million rows, 7 s of CPU) to find that none had gone.
+    gone = [(material_id, name) for material_id, name in db.execute("SELECT id, name FROM materials ORDER BY name, id")
+            if material_id not in watched]
+    for material_id, name in gone:
+        prices, last = db.execute("SELECT count(*), max(fetched_at) FROM observations WHERE material_id = ? AND status = 'ok'",
+                                  [material_id]).fetchone()
+        if not prices or last <= since:
             continue
         renamed = f" (now {names[name]}?)" if name in names else ""
         notes.append(f"the database has {display.counted(prices, 'price')} of {name} up to {display.day(last)} under the id "
