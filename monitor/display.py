@@ -116,10 +116,26 @@ def no_price(status: str | None, error: str | None = None) -> str:
     return error if status in ("error", "node_error") else f"{what} ({error})"
 
 
+RUN_OUTCOMES = {"ok": "all went well", "partial": "some pages gave no price", "failed": "no price at all",
+                "crashed": "it crashed", "running": "still running"}
+
+
+def _held_back(status: str, offers: int | None, suspect: int | None) -> bool:
+    """A run whose every price was held back as suspect (a price typed by hand, waiting to be confirmed)."""
+    return status == "partial" and bool(offers) and suspect == offers
+
+
 def run_outcome(status: str, offers: int | None, suspect: int | None) -> str:
     """A run's outcome in a word: "ok", "partial", "failed", "crashed", "running", or "held back" for
     a run whose every price was held back as suspect (a price typed by hand, waiting to be confirmed)."""
-    return "held back" if status == "partial" and offers and suspect == offers else status
+    return "held back" if _held_back(status, offers, suspect) else status
+
+
+def run_outcome_words(status: str, offers: int | None, suspect: int | None) -> str:
+    """The run log's words for a run's outcome: "all went well", "held back (not used until confirmed)"."""
+    if _held_back(status, offers, suspect):
+        return "held back (not used until confirmed)"
+    return RUN_OUTCOMES.get(status, status)
 
 
 def run_summary(summary: dict[str, Any], fired: int, resolved: int, failing: list[str], node_problems: list[str],

@@ -237,6 +237,8 @@ def _sql_functions(currency: str | None) -> dict[str, tuple[int, Any]]:
         "change_text": (1, safe(lambda value: None if value is None else display.change(float(value)))),
         "day_text": (1, safe(lambda value: None if value is None else display.day(str(value)))),
         "no_price_text": (1, safe(lambda status: None if status is None else display.no_price(str(status)))),
+        "run_outcome_text": (3, safe(lambda status, offers, suspect: None if status is None
+                                     else display.run_outcome_words(str(status), offers, suspect))),
         "html_escape": (1, safe(lambda value: None if value is None else str(escape(value)))),
     }
 
