@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import pytest
 import sqlite_utils
 
 from monitor.decisions import indexes
@@ -116,52 +117,32 @@ def test_the_suggested_validity_is_shorter_for_inputs_that_move_more(tmp_path):
     assert days < 180
 
 
-def test_a_quote_whose_material_the_owner_renamed_is_said_uncostable_and_the_night_goes_on(tmp_path, sites):
-    """The config's recipes are checked on load; a stored quote is not. Renaming walnut's id after
-    quoting crashed every following night (KeyError in costing) and told no alert at all."""
+@pytest.mark.parametrize("change, said", [
+    ({"id": "black-walnut"}, "walnut, no longer in the config"),  # was a KeyError in costing
+    ({"unit": "kg"}, "Black walnut, its 40 bd ft cannot be priced per kg, as it is now"),  # was a ValueError: bd ft to kg
+], ids=["material renamed", "unit no longer converts"])
+def test_a_quote_the_config_no_longer_fits_is_said_uncostable_and_the_night_goes_on(tmp_path, sites, change, said):
+    """The config's recipes are checked on load; a stored quote is not. Renaming walnut's id, or
+    pricing it per kg (volume never converts to mass without a density), after quoting crashed
+    every following night and told no alert at all."""
     site = sites()
     site.set("walnut", product_page("12.50"))
     materials = """
     - id: {id}
       name: Black walnut
-      unit: board_foot
-      offers:
-        - {{supplier: acme, url: "{url}"}}
-    """
-    write_config(tmp_path, materials.format(id="walnut", url=site.url("walnut")))
-    assert supplywatch("run", cwd=tmp_path).returncode == 0
-    until = (date.today() + timedelta(days=30)).isoformat()
-    added = supplywatch("quote", "add", "--bom", "walnut=40 board_foot", "--price", "900", "--valid-until", until, "--number", "7", cwd=tmp_path)
-    assert added.returncode == 0, added.stderr
-    write_config(tmp_path, materials.format(id="black-walnut", url=site.url("walnut")))
-    night = supplywatch("run", cwd=tmp_path)
-    assert night.returncode == 0, night.stderr
-    listed = supplywatch("quote", "list", cwd=tmp_path)
-    assert listed.returncode == 0, listed.stderr
-    assert "cannot be costed now (no valid price for walnut, no longer in the config)" in listed.stdout, listed.stdout
-
-
-def test_a_quote_whose_material_is_now_priced_in_a_unit_its_lines_cannot_convert_to_is_said_uncostable(tmp_path, sites):
-    """A stored quote's lines are in the material's unit of the day it was given. Switching walnut
-    from board feet to kilograms (no density: volume never converts to mass) crashed every
-    following night with a ValueError in costing."""
-    site = sites()
-    site.set("walnut", product_page("12.50"))
-    materials = """
-    - id: walnut
-      name: Black walnut
       unit: {unit}
       offers:
         - {{supplier: acme, url: "{url}"}}
     """
-    write_config(tmp_path, materials.format(unit="board_foot", url=site.url("walnut")))
+    before = {"id": "walnut", "unit": "board_foot", "url": site.url("walnut")}
+    write_config(tmp_path, materials.format(**before))
     assert supplywatch("run", cwd=tmp_path).returncode == 0
     until = (date.today() + timedelta(days=30)).isoformat()
     added = supplywatch("quote", "add", "--bom", "walnut=40 board_foot", "--price", "900", "--valid-until", until, "--number", "7", cwd=tmp_path)
     assert added.returncode == 0, added.stderr
-    write_config(tmp_path, materials.format(unit="kg", url=site.url("walnut")))
+    write_config(tmp_path, materials.format(**(before | change)))
     night = supplywatch("run", cwd=tmp_path)
     assert night.returncode == 0, night.stderr
     listed = supplywatch("quote", "list", cwd=tmp_path)
     assert listed.returncode == 0, listed.stderr
-    assert "cannot be costed now (no valid price for Black walnut, its 40 bd ft cannot be priced per kg, as it is now)" in listed.stdout, listed.stdout
+    assert f"cannot be costed now (no valid price for {said})" in listed.stdout, listed.stdout
