@@ -19,7 +19,7 @@ from spiders.candidates import Candidate
 from spiders.extract import Extraction, every_source, extract_price
 from spiders.platforms import shopify_js_url
 
-from . import units
+from . import display, units
 
 
 @dataclass
@@ -112,13 +112,26 @@ def _unique(candidates: list[Candidate] | tuple[Candidate, ...]) -> list[Candida
     return list({_key(c): c for c in candidates}.values())
 
 
-def _unit_price(price: Decimal, pack: str | None, unit: str | None) -> str:
+def _unit_price(price: Decimal, currency: str | None, pack: str | None, unit: str | None) -> str:
+    """"  = RON 247.63/L": in the page's currency and the owner's words, never "247.6286 per L"."""
     if not (pack and unit):
         return ""
     try:
-        return f"  = {units.unit_price(price, pack, unit):.4f} per {unit}"
+        return f"  = {display.unit_price(float(units.unit_price(price, pack, unit)), currency or '', unit)}"
     except ValueError as exc:
         return f"  ({exc})"
+
+
+def _pack_problem(pack: str | None, unit: str | None) -> str | None:
+    """Why the page's pack cannot be priced per --unit (a table's stated weight, 10 lb, for a material
+    bought each): pasted as it is, every night's price would be held back as suspect."""
+    if not (pack and unit):
+        return None
+    try:
+        units.unit_price(Decimal(1), pack, unit)
+    except ValueError as exc:
+        return str(exc)
+    return None
 
 
 def _describe(c: Candidate, unit: str | None) -> list[str]:
@@ -129,7 +142,7 @@ def _describe(c: Candidate, unit: str | None) -> list[str]:
     if c.tiers:
         details.append("tiers: " + ", ".join(f"{t.min_quantity}+ at {t.price}" for t in c.tiers))
     return [f"  {c.method:<11} {c.price} {c.currency or ''}  {c.name or ''}".rstrip(),
-            "      " + "; ".join(d for d in details if d) + _unit_price(c.price, c.pack, unit)]
+            "      " + "; ".join(d for d in details if d) + _unit_price(c.price, c.currency, c.pack, unit)]
 
 
 def _visible_lines(prices: tuple[VisiblePrice, ...], chosen: Extraction) -> list[str]:
@@ -186,7 +199,13 @@ def report(result: Probe, supplier: str = "SUPPLIER-ID") -> str:
     else:
         lines.append(f"Not chosen ({found.status}): {found.error}")
     lines += ["", "Config to paste under the material's offers:", f"  - supplier: {supplier}", f"    url: {result.source}"]
-    if found.pack:
+    problem = _pack_problem(found.pack, result.unit)
+    if problem:
+        lines.insert(lines.index("Config to paste under the material's offers:") - 1,
+                     f"Pack: the page says {found.pack}, which cannot be priced {units.priced(result.unit or '')} ({problem}); "
+                     "say what one price buys with pack: in the config, or every night's price is held back as suspect")
+        lines.append(f"    pack: 1 {result.unit}            # the page says {found.pack}: say what one price buys")
+    elif found.pack:
         lines.append(f"    pack: {found.pack}")
     else:
         lines.append("    pack: 1 each            # say what one price buys: 25 kg, 5 gal, 10 board_foot ...")

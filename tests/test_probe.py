@@ -90,3 +90,21 @@ def test_a_page_that_cannot_be_fetched_is_an_error_object_and_exit_1(tmp_path, s
     assert result.returncode == 1
     pages = [json.loads(line) for line in result.stdout.splitlines()]
     assert [p["status"] for p in pages] == ["ok", "error"] and "404" in pages[1]["error"]
+
+
+SOIL = ('<html><head><meta property="og:title" content="Potting soil 25 kg bag">'
+        '<meta property="product:price:amount" content="23.00"><meta property="product:price:currency" content="USD"></head></html>')
+
+
+def test_unit_prices_are_money_per_unit_and_a_pack_that_cannot_be_priced_in_the_unit_is_not_pasted(tmp_path, sites):
+    url = sites().set("soil", SOIL)
+    per_kg = supplywatch("probe", url, "--unit", "kg", cwd=tmp_path)
+    assert per_kg.returncode == 0, per_kg.stderr
+    assert "pack: 25 kg; stock not stated  = $0.92/kg" in per_kg.stdout  # not "= 0.9200 per kg"
+    assert "\n    pack: 25 kg\n" in per_kg.stdout
+    each = supplywatch("probe", url, "--unit", "each", cwd=tmp_path)
+    assert each.returncode == 0, each.stderr
+    # pasted as "pack: 25 kg" into a material priced each, every night's price would be held back as suspect
+    assert "\n    pack: 25 kg" not in each.stdout
+    assert "\n    pack: 1 each            # the page says 25 kg: say what one price buys\n" in each.stdout
+    assert "Pack: the page says 25 kg, which cannot be priced each (25 kg cannot be converted to each)" in each.stdout

@@ -188,7 +188,7 @@ def test_probe_shows_every_price_and_a_config_snippet(tmp_path, sites):
     url = shop.set("coconut-oil-76.js", json.dumps(SHOPIFY_JS))
     result = supplywatch("probe", url, "--unit", "lb", "--supplier", "soapco", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert "139.00" in result.stdout and "28.99" in result.stdout and "2.7800 per lb" in result.stdout
+    assert "139.00" in result.stdout and "28.99" in result.stdout and "  = 2.78/lb" in result.stdout
     assert "ambiguous" in result.stdout and "supplier: soapco" in result.stdout and "variant:" in result.stdout
     assert "probe@supplywatch.invalid" in shop.requests("coconut-oil-76.js")[0].headers["User-Agent"]
 
