@@ -167,3 +167,19 @@ def test_a_quiet_nights_summary_says_only_that_nothing_new_happened():
     broken = {**quiet, "prices": 3, "missing": 1, "suspect": 1}
     assert (display.run_summary(broken, 0, 1, [], [], 1)
             == "3 prices from 5 offers (1 missing, 1 held back as suspect); 1 alert resolved; 1 notification not delivered (kept for the next run)")
+
+
+def test_a_night_when_a_whole_supplier_fails_names_twenty_pages_and_says_how_many_more():
+    """A digest stays readable when hundreds of pages give no price (a supplier's site down, a
+    co-op's 2,000 suppliers): twenty named, then the count and where to see them all."""
+    from monitor import notify
+
+    problems = [notify.Problem(f"m{i}@acme", "error", "the supplier's site had an error (500 Internal Server Error)",
+                               label=f"Material {i} at Acme Lumber") for i in range(250)]
+    message = notify.digest([], notify.DigestContext("2026-12-07", problems=problems))
+    assert message is not None
+    lines = message.body.splitlines()
+    named = [line for line in lines if line.startswith("  Material ")]
+    assert len(named) == 20 and named[0].startswith("  Material 0 at Acme Lumber: the supplier's site had an error")
+    assert "  ... and 230 more: `supplywatch status` and the page 'Pages that need a look' list them all" in lines
+    assert "250 pages without a price" in message.title, message.title

@@ -159,6 +159,16 @@ def is_push(t: Transition) -> bool:
     return t.told and t.event in (Event.FIRED, Event.ESCALATED) and t.severity == Severity.CRITICAL
 
 
+LISTED = 20  # pages named one by one in a digest: a night when a whole supplier (or 2,000) fails stays readable
+
+
+def _listed(lines: list[str], total: int, where: str = "") -> list[str]:
+    """The first :data:`LISTED` lines of a list, and how many more there are (and where to see them)."""
+    if total <= LISTED:
+        return lines
+    return [*lines, f"  ... and {total - LISTED:,} more" + (f": {where}" if where else "")]
+
+
 def digest(transitions: list[Transition], context: DigestContext) -> Message | None:
     """One digest of everything told that is not a push, with the night's problems; None if empty."""
     rest = [(i, t) for i, t in enumerate(transitions) if t.told and not is_push(t)]
@@ -182,15 +192,14 @@ def digest(transitions: list[Transition], context: DigestContext) -> Message | N
     if context.held_back:
         lines += ["Held back (the supplier's pages look broken):"] + [f"  {note}" for note in context.held_back]
     if context.problems:
-        lines += ["Pages without a valid price:"] + [
-            f"  {p.words()}" + (f" ({safe_text.redact_url(p.url)})" if p.url else "") for p in context.problems
-        ]
+        lines += ["Pages without a valid price:"] + _listed(
+            [f"  {p.words()}" + (f" ({safe_text.redact_url(p.url)})" if p.url else "") for p in context.problems[:LISTED]],
+            len(context.problems), "`supplywatch status` and the page 'Pages that need a look' list them all")
     if context.crawl_problems:
         lines += ["Crawling machines (this one or scrapyd nodes), not the suppliers:"] + [f"  {p}" for p in context.crawl_problems]
     if context.not_fetched:
-        lines += [f"Not fetched tonight because a crawling machine failed ({len(context.not_fetched)} pages; the suppliers are not to blame):"] + [
-            f"  {p.label or p.offer_id}: {p.error or 'no detail'}" for p in context.not_fetched[:20]
-        ] + ([f"  ... and {len(context.not_fetched) - 20} more"] if len(context.not_fetched) > 20 else [])
+        lines += [f"Not fetched tonight because a crawling machine failed ({len(context.not_fetched)} pages; the suppliers are not to blame):"] + _listed(
+            [f"  {p.label or p.offer_id}: {p.error or 'no detail'}" for p in context.not_fetched[:LISTED]], len(context.not_fetched))
     if context.undelivered:
         worst = max(context.undelivered, key=lambda n: n["attempts"])
         lines += [f"{display.count(len(context.undelivered), 'message')} not delivered yet (up to {display.count(worst['attempts'], 'attempt')}; "
