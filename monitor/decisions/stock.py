@@ -9,6 +9,7 @@ with a ``weekly_plan``, its recipe times the batches made a week.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 from decimal import Decimal
 
 import sqlite_utils
@@ -83,7 +84,13 @@ def _count(text: str):  # noqa: ANN202 (a pint quantity)
     return units.parse_quantity(cleaned)
 
 
-StockEvent = tuple  # (at, kind, quantity, the unit it was counted in: the material's unit then)
+class StockEvent(NamedTuple):
+    """A count or a purchase, as stored: its quantity in the unit the material was counted in then."""
+
+    at: str
+    kind: str  # "count" or "bought"
+    quantity: float
+    unit: str
 
 
 def events_by_material(db: sqlite_utils.Database, as_of: str, material_id: str | None = None) -> dict[str, list[StockEvent]]:
@@ -95,17 +102,18 @@ def events_by_material(db: sqlite_utils.Database, as_of: str, material_id: str |
         args.append(material_id)
     found: dict[str, list[StockEvent]] = {}
     for material, at, kind, quantity, unit in db.execute(query + " ORDER BY at, id", args):
-        found.setdefault(material, []).append((at, kind, quantity, unit))
+        found.setdefault(material, []).append(StockEvent(at, kind, quantity, unit))
     return found
 
 
-def in_todays_unit(material: Material, events: list[StockEvent]) -> list[tuple[str, str, float]]:
+def in_todays_unit(material: Material, events: list[StockEvent]) -> list[StockEvent]:
     """Each event's quantity in the material's unit of today's config. A count made when the material
     was counted in gallons is still that many gallons after the owner switches it to litres; an
     event whose unit does not convert (gallons to kg, no density) is left out rather than misread."""
     factors: dict[str, float | None] = {material.unit: 1.0}
     converted = []
-    for at, kind, quantity, unit in events:
+    for event in events:
+        unit = event.unit
         if unit not in factors:
             try:
                 factors[unit] = float(units.units_per_pack(f"1 {unit}", material.unit, material.density))
@@ -113,7 +121,7 @@ def in_todays_unit(material: Material, events: list[StockEvent]) -> list[tuple[s
                 factors[unit] = None
         factor = factors[unit]
         if factor is not None:
-            converted.append((at, kind, quantity * factor))
+            converted.append(event._replace(quantity=event.quantity * factor, unit=material.unit))
     return converted
 
 
@@ -126,15 +134,15 @@ def on_hand(db: sqlite_utils.Database, config: Config, material: Material, as_of
     told = in_todays_unit(material, events)
     # Events come in time order, then in the order they were told: a purchase told after a count
     # of the same moment (both given the same --date, or in the same second) adds to it.
-    last_count = max((i for i, e in enumerate(told) if e[1] == "count"), default=None)
+    last_count = max((i for i, e in enumerate(told) if e.kind == "count"), default=None)
     count = told[last_count] if last_count is not None else None
-    purchases = [e for e in told[0 if last_count is None else last_count + 1:] if e[1] == "bought"]
+    purchases = [e for e in told[0 if last_count is None else last_count + 1:] if e.kind == "bought"]
     if count is None and not purchases:
         return None
     usage = daily_usage(config, material) or 0.0
-    moment, quantity = (count[0], count[2]) if count else (purchases[0][0], 0.0)
-    for at, _, amount in [*purchases, (as_of, "now", 0.0)]:
+    moment, quantity = (count.at, count.quantity) if count else (purchases[0].at, 0.0)
+    for at, _, amount, _ in [*purchases, StockEvent(as_of, "now", 0.0, material.unit)]:
         days = max((parse_time(at) - parse_time(moment)).total_seconds() / 86400, 0)
         quantity = max(quantity - usage * days, 0.0) + amount
         moment = at
-    return OnHand(quantity, material.unit, count[0] if count else purchases[0][0], sum(p[2] for p in purchases))
+    return OnHand(quantity, material.unit, count.at if count else purchases[0].at, sum(p.quantity for p in purchases))
