@@ -20,3 +20,21 @@ def test_exit_codes_are_documented_in_help_and_readme():
     readme = (REPO / "README.md").read_text()
     for code in range(5):
         assert f"  {code}  " in help_text and f"`{code}`" in readme
+
+
+
+def test_crontab_examples_are_the_line_schedule_prints_and_name_supplywatch_by_its_full_path(tmp_path):
+    """Cron's PATH is /usr/bin:/bin: a bare `supplywatch` in a virtualenv is 'not found' there, every night."""
+    import re
+
+    from monitor import schedule
+
+    written = schedule.cron_command(tmp_path / "supplywatch.yml")
+    assert written.startswith("umask 077; /") and written.endswith("/logs/cron.log 2>&1")
+    shape = re.compile(r"umask 077; /\S+/supplywatch run --config /\S+/supplywatch\.yml >> /\S+/logs/cron\.log 2>&1")
+    run_help = CliRunner().invoke(cli, ["run", "--help"]).output
+    for where, text in (("README.md", (REPO / "README.md").read_text()), ("supplywatch run --help", run_help)):
+        lines = [line.strip() for line in text.splitlines() if line.strip().startswith("30 2 * * *")]
+        assert lines, f"{where} has no crontab line"
+        for line in lines:
+            assert shape.fullmatch(line.removeprefix("30 2 * * *").strip()), f"{where}: {line!r} is not what `supplywatch schedule` prints"

@@ -26,8 +26,8 @@ def run(config_path: Path, verbose: bool, scrapy_log: bool, via: tuple[tuple[str
     only the one-line summary (and the digest, when no notification URL is set).
 
     \b
-    Example (crontab, every night at 02:30):
-        30 2 * * *  cd /home/me/supplies && supplywatch run >> supplywatch.log 2>&1
+    Example (crontab, every night at 02:30; `supplywatch schedule` prints it with your paths):
+        30 2 * * * umask 077; /home/me/.venv/bin/supplywatch run --config /home/me/supplies/supplywatch.yml >> /home/me/supplies/logs/cron.log 2>&1
     Example (crawl on two scrapyd servers, store and alert here):
         supplywatch run --via scrapyd http://10.0.0.5:6800 --via scrapyd http://10.0.0.6:6800
     """
