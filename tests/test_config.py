@@ -79,6 +79,12 @@ def test_init_writes_an_example_that_checks(tmp_path: Path):
     result = supplywatch("check", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "walnut-8-4@bellforest" in result.stdout
+    assert "  Black walnut 8/4 FAS, priced per bd ft; rules: threshold (its own, in place of the rules at the bottom of the config)" in result.stdout
+    # the example's rules for every other material are at least the defaults: keeping it never drops the run-up alert
+    from monitor import config as config_module
+    from monitor.rules import DEFAULT_RULES
+    example = config_module.load(tmp_path / "supplywatch.yml")
+    assert {r.kind for r in DEFAULT_RULES} <= {r.kind for r in example.rules}
     assert supplywatch("init", cwd=tmp_path).returncode != 0  # never overwrites without --force
     assert not (tmp_path / "supplywatch.db").exists()
 

@@ -79,7 +79,10 @@ def check_report(config: config_module.Config) -> str:
     suppliers = {s.id: s.name for s in config.suppliers}
     lines = [f"\nMaterials ({len(config.materials)}):"]
     for material in config.materials:
-        default = "" if (material.rules or config.rules) else " (the defaults)"
+        # A material's own rules replace the others: say so, or a threshold added to one material
+        # silently ends its change, run-up and stale alerts.
+        default = (f" (its own, in place of {'the rules at the bottom of the config' if config.rules else 'the defaults'})"
+                   if material.rules else "" if config.rules else " (the defaults)")
         rules = ", ".join(r.kind for r in rules_for_material(config, material)) + default
         lines.append(f"  {material.name}, priced {units.priced(material.unit)}; rules: {rules}")
         lines.append(_typed(material.id, "prices, stock, bought, order, whatif, silence", 6))
