@@ -65,7 +65,7 @@ def report(db: sqlite_utils.Database, runs: int = 5, names_in_config: dict[str, 
     for n in queued:
         tried = display.count(n["attempts"], "attempt")
         reason = f"; last error: {n['last_error']}" if n["last_error"] else ""
-        lines.append(f"  {n['title']} (for {n['tag']}; {tried}{reason})")
+        lines.append(f"  {n['title']} (to the URLs tagged {n['tag']}; {tried}{reason})")  # not "(for digest; ...)"
     if queued:
         lines.append("  They are sent again on the next run; `supplywatch notify-test` checks the URLs now.")
     last_log = db.execute("SELECT log_file FROM runs WHERE log_file IS NOT NULL ORDER BY id DESC LIMIT 1").fetchone()

@@ -289,3 +289,21 @@ def test_status_says_an_offer_never_priced_has_no_valid_price_yet(tmp_path, site
     assert result.returncode == 0, result.stderr
     line = next(line for line in result.stdout.splitlines() if line.startswith("  Black walnut at Acme Lumber: "))
     assert line.endswith("; no valid price yet") and "never" not in line, line
+
+
+def test_status_and_notify_test_name_an_undelivered_message_by_its_tag_in_words(tmp_path, sites):
+    shop = sites()
+    write_config(tmp_path, f"""
+    - id: walnut
+      name: Black walnut
+      unit: board_foot
+      offers: [{{supplier: acme, url: "{shop.set('walnut', 'gone', status=404)}"}}]
+    """, notify_yaml='urls:\n  - url: "json://127.0.0.1:9/nobody"\n    tags: [digest]')
+    assert supplywatch("run", cwd=tmp_path).returncode == pipeline.EXIT_PARTIAL
+    status = supplywatch("status", cwd=tmp_path)
+    assert status.returncode == 0, status.stderr
+    waiting = next(line for line in status.stdout.splitlines() if line.startswith("  supplywatch, "))
+    assert "(to the URLs tagged digest; 1 attempt; last error: " in waiting, waiting
+    tested = supplywatch("notify-test", cwd=tmp_path)
+    assert tested.returncode == 1
+    assert "Error: 1 of 1 URL did not get the test message; fix them and try again" in tested.stderr, tested.stderr

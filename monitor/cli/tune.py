@@ -7,7 +7,7 @@ from typing import Sequence
 
 import click
 
-from .. import notify, store
+from .. import display, notify, store
 from .. import config as config_module
 from .common import config_option, load_or_exit, open_existing
 
@@ -257,4 +257,4 @@ def notify_test(config_path: Path, tag: str | None) -> None:
         click.echo(f"{label}: {'delivered' if ok else 'NOT delivered: ' + error}")
         failed += not ok
     if failed:
-        raise click.ClickException(f"{failed} of {len(targets)} URL(s) did not get the test message; fix them and try again")
+        raise click.ClickException(f"{failed} of {display.counted(len(targets), 'URL')} did not get the test message; fix them and try again")
