@@ -34,9 +34,11 @@ def command(config_path: Path) -> str:
 
 
 def cron_command(config_path: Path) -> str:
-    """What the crontab line runs: private files (umask 077), the output appended to logs/cron.log."""
-    log = config_path.resolve().parent / "logs" / "cron.log"
-    return f"umask 077; {command(config_path)} >> {shlex.quote(str(log))} 2>&1"
+    """What the crontab line runs: private files (umask 077), the output appended to logs/cron.log.
+    The line makes the logs folder itself: pasted before any run, ``>> logs/cron.log`` would fail
+    ("Directory nonexistent") every night without supplywatch ever starting."""
+    logs = config_path.resolve().parent / "logs"
+    return f"umask 077; mkdir -p {shlex.quote(str(logs))}; {command(config_path)} >> {shlex.quote(str(logs / 'cron.log'))} 2>&1"
 
 
 def cron_escape(text: str) -> str:

@@ -30,8 +30,8 @@ def test_crontab_examples_are_the_line_schedule_prints_and_name_supplywatch_by_i
     from monitor import schedule
 
     written = schedule.cron_command(tmp_path / "supplywatch.yml")
-    assert written.startswith("umask 077; /") and written.endswith("/logs/cron.log 2>&1")
-    shape = re.compile(r"umask 077; /\S+/supplywatch run --config /\S+/supplywatch\.yml >> /\S+/logs/cron\.log 2>&1")
+    assert written.startswith("umask 077; mkdir -p /") and written.endswith("/logs/cron.log 2>&1")
+    shape = re.compile(r"umask 077; mkdir -p /\S+/logs; /\S+/supplywatch run --config /\S+/supplywatch\.yml >> /\S+/logs/cron\.log 2>&1")
     run_help = CliRunner().invoke(cli, ["run", "--help"]).output
     for where, text in (("README.md", (REPO / "README.md").read_text()), ("supplywatch run --help", run_help)):
         lines = [line.strip() for line in text.splitlines() if line.strip().startswith("30 2 * * *")]

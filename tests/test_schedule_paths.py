@@ -68,6 +68,20 @@ def test_printed_crontab_line_is_the_installed_one(awkward, tmp_path):
     assert as_cron_runs_it(line).partition(" # supplywatch ")[0] == as_cron_runs_it(shown)  # only the marker comment added
 
 
+def test_printed_crontab_line_pasted_before_any_run_still_runs_and_logs(awkward, tmp_path):
+    """No run has made the logs folder yet: the line's ``>> logs/cron.log`` must not fail ("Directory nonexistent")."""
+    folder, _, env = awkward
+    printed = supplywatch("schedule", cwd=folder, env=env)
+    assert printed.returncode == 0, printed.stderr
+    assert not (folder / "logs").exists()
+    (shown,) = [p for p in printed.stdout.splitlines() if p.startswith("30 2 ")]
+    cron = subprocess.run(["sh", "-c", as_cron_runs_it(shown)], cwd=tmp_path, capture_output=True, text=True,
+                          env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "SHELL": "/bin/sh"}, timeout=120)
+    assert cron.returncode == 0, cron.stderr
+    assert "run 1: ok" in (folder / "logs" / "cron.log").read_text()
+    assert stat.S_IMODE((folder / "logs").stat().st_mode) == 0o700
+
+
 @pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze is not installed")
 def test_systemd_units_are_read_back_by_systemd_with_the_awkward_paths(awkward, tmp_path):
     folder, bin_folder, env = awkward

@@ -27,7 +27,7 @@ def run(config_path: Path, verbose: bool, scrapy_log: bool, via: tuple[tuple[str
 
     \b
     Example (crontab, every night at 02:30; `supplywatch schedule` prints it with your paths):
-        30 2 * * * umask 077; /home/me/.venv/bin/supplywatch run --config /home/me/supplies/supplywatch.yml >> /home/me/supplies/logs/cron.log 2>&1
+        30 2 * * * umask 077; mkdir -p /home/me/supplies/logs; /home/me/.venv/bin/supplywatch run --config /home/me/supplies/supplywatch.yml >> /home/me/supplies/logs/cron.log 2>&1
     Example (crawl on two scrapyd servers, store and alert here):
         supplywatch run --via scrapyd http://10.0.0.5:6800 --via scrapyd http://10.0.0.6:6800
     """
