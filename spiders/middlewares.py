@@ -32,6 +32,7 @@ from scrapy.http import Response
 from twisted.internet.defer import Deferred
 
 from spiders.schedule import duration
+from spiders.wording import failure_reason
 
 logger = logging.getLogger(__name__)
 MAX_WAIT = 300  # seconds: without a budget, a supplier asking for longer is retried on the next run instead
@@ -71,9 +72,9 @@ class KeepOut:
 
 
 class PoliteRobotsTxtMiddleware(RobotsTxtMiddleware):
-    """Scrapy's robots.txt middleware, read as RFC 9309 says: a robots.txt that answers 5xx or 429 is
-    unreachable, so nothing of the site is fetched tonight (Scrapy parsed the error page and allowed
-    everything); the file is parsed up to its first 500 KiB."""
+    """Scrapy's robots.txt middleware, read as RFC 9309 says: a robots.txt that answers 5xx or 429, or
+    cannot be fetched at all, is unreachable, so nothing of the site is fetched tonight (Scrapy parsed
+    the error page, or gave up, and allowed everything); the file is parsed up to its first 500 KiB."""
 
     async def _parse_robots(self, response: Response, netloc: str, request: Request) -> None:
         if response.status >= 500 or response.status == 429:
@@ -83,17 +84,31 @@ class PoliteRobotsTxtMiddleware(RobotsTxtMiddleware):
                 answer = str(response.status)
             reason = (f"not fetched: the site's robots.txt answered {answer}, and the robots rules (RFC 9309) say to keep "
                       "out of a site until its robots.txt answers; usually gone by the next night")
-            self._stats.inc_value("robotstxt/unreachable")
-            keep_out: Any = KeepOut(reason)  # read by process_request_2 below, as Scrapy reads its parsers
-            waiting = self._parsers[netloc]
-            self._parsers[netloc] = keep_out
-            if isinstance(waiting, Deferred):
-                waiting.callback(keep_out)
+            self._keep_out(netloc, reason)
             return
         if len(response.body) > ROBOTS_PARSED:
             cut = response.body[:ROBOTS_PARSED]
             response = response.replace(body=cut[:cut.rfind(b"\n") + 1] or cut)
         await super()._parse_robots(response, netloc, request)
+
+    def _robots_error(self, exc: Exception, netloc: str) -> None:
+        """A robots.txt that could not be fetched at all (the site refused, timed out, sent more than
+        the size limit) is unreachable too: keep out tonight, as for a 5xx (Scrapy allowed everything).
+        A robots.txt request dropped by our own rules (a supplier told to come back later) is not the site's."""
+        if isinstance(exc, IgnoreRequest):
+            super()._robots_error(exc, netloc)
+            return
+        self._keep_out(netloc, f"not fetched: the site's robots.txt could not be read ({failure_reason(exc, str(exc))}), and the "
+                               "robots rules (RFC 9309) say to keep out of a site until its robots.txt answers")
+
+    def _keep_out(self, netloc: str, reason: str) -> None:
+        """Nothing of ``netloc`` is fetched tonight; each of its offers is recorded with ``reason``."""
+        self._stats.inc_value("robotstxt/unreachable")
+        keep_out: Any = KeepOut(reason)  # read by process_request_2 below, as Scrapy reads its parsers
+        waiting = self._parsers[netloc]
+        self._parsers[netloc] = keep_out
+        if isinstance(waiting, Deferred):
+            waiting.callback(keep_out)
 
     def process_request_2(self, rp: Any, request: Request) -> None:
         if isinstance(rp, KeepOut):

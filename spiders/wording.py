@@ -35,6 +35,10 @@ REASONS = {
 }
 
 
+# Our own refusals (spiders.middlewares) carry the owner's words as their message: told as they are.
+WORDED = {"RobotsUnreachable", "OverBudget", "SupplierSkipped", "OffSiteRedirect"}
+
+
 def http_status(status: int) -> str:
     """What a non-200 answer means for the owner: "the page is gone (404 Not Found)"."""
     try:
@@ -55,6 +59,8 @@ def http_status(status: int) -> str:
 def failure_reason(error: BaseException | type[BaseException], detail: str = "") -> str:
     """The owner's words for a failed fetch (``error`` as raised, or its class)."""
     kind = error if isinstance(error, type) else type(error)
+    if kind.__name__ in WORDED and detail:
+        return detail
     for cls in kind.__mro__:
         if cls.__name__ in REASONS:
             reason = REASONS[cls.__name__]

@@ -78,6 +78,31 @@ def test_a_robots_txt_answering_a_server_error_keeps_the_crawler_out_of_that_sit
     assert "/p/walnut" not in asked  # RFC 9309: an unreachable robots.txt means nothing of the site (Scrapy fetched it)
 
 
+def test_a_robots_txt_that_cannot_be_fetched_keeps_the_crawler_out_of_that_site_too(tmp_path):
+    """RFC 9309 2.3.1.4: unreachable through a network error means complete disallow. Scrapy gave up
+    on a robots.txt that never answered and then fetched the pages as if it allowed everything."""
+    def never_in_time(request: Request) -> Response:
+        time.sleep(4)
+        return Response("User-agent: *\nDisallow: /\n", content_type="text/plain")
+
+    acme = _acme()
+    acme.expect_request("/robots.txt").respond_with_handler(never_in_time)
+    acme.expect_request("/p/walnut").respond_with_data(product_page("9.00"), content_type="text/html")
+    try:
+        result, night = _night(tmp_path, acme, ["/p/walnut"])  # timeout_seconds: 2
+        asked = [r.path for r, _ in acme.log]
+    finally:
+        acme.clear()
+        acme.stop()
+    assert result.returncode == 1, result.stderr[-3000:]  # partial: the night finished
+    rows = night["rows"]
+    assert rows["healthy"][:2] == ("ok", 12.0)
+    status, price, error = rows["p-walnut"]
+    assert status == "error" and price is None
+    assert "robots.txt could not be read (the page did not answer in time" in error and "keep out" in error, error
+    assert "/p/walnut" not in asked
+
+
 def test_a_huge_robots_txt_is_read_to_its_first_500_kib(tmp_path):
     """A 2 MB robots.txt costs its parsing 500 KiB, as Google reads it (a 10 MB one took 5.5 s of CPU
     that stopped every supplier's crawl); the rules past that point are not read."""
