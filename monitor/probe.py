@@ -136,7 +136,8 @@ def _pack_problem(pack: str | None, unit: str | None) -> str | None:
 
 def _describe(c: Candidate, unit: str | None) -> list[str]:
     stock = {True: "in stock", False: "OUT OF STOCK", None: "stock not stated"}[c.in_stock]
-    details = [f"ids: {', '.join(sorted(c.ids))}" if c.ids else "", f"pack: {c.pack}" if c.pack else "pack: not stated", stock]
+    # "known as": its SKUs and names, what variant: takes (was "ids:")
+    details = [f"known as: {', '.join(sorted(c.ids))}" if c.ids else "", f"pack: {c.pack}" if c.pack else "pack: not stated", stock]
     if c.list_price:
         details.append(f"was {c.list_price}")
     if c.tiers:

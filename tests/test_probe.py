@@ -100,7 +100,7 @@ def test_unit_prices_are_money_per_unit_and_a_pack_that_cannot_be_priced_in_the_
     url = sites().set("soil", SOIL)
     per_kg = supplywatch("probe", url, "--unit", "kg", cwd=tmp_path)
     assert per_kg.returncode == 0, per_kg.stderr
-    assert "pack: 25 kg; stock not stated  = $0.92/kg" in per_kg.stdout  # not "= 0.9200 per kg"
+    assert "      known as: potting soil 25 kg bag; pack: 25 kg; stock not stated  = $0.92/kg\n" in per_kg.stdout  # not "ids: ..." nor "= 0.9200 per kg"
     assert "\n    pack: 25 kg\n" in per_kg.stdout
     each = supplywatch("probe", url, "--unit", "each", cwd=tmp_path)
     assert each.returncode == 0, each.stderr
