@@ -244,7 +244,7 @@ def test_a_removed_product_retires_its_margin_alert_once(tmp_path):
     result = nights.feed(config, {"walnut@acme": "22.00"})
     assert [(t.event.value, t.alert.kind) for t in result.transitions if t.told] == [("retired", "margin")]
     (digest,) = [m for m in result.messages if m.tag == "digest"]
-    assert "Side table: no longer watched (the product was removed from the config); its alert (margin below target) is closed" in digest.body
+    assert "Side table: no longer watched (the product was removed from the config); its margin alert is closed" in digest.body
     assert not [m for m in result.messages if m.tag == "phone"]
     assert nights.db is not None and firing_without_a_rule(nights.db, config) == []
     assert told(nights.feed(config, {"walnut@acme": "22.00"})) == []  # said once

@@ -95,8 +95,8 @@ def test_config_changes_over_many_nights_tell_the_owner_exactly_what_changed(tmp
     owner.walnut_rules = "[{kind: change, percent: 10, baseline: median_30d, confirm: 1}]"
     pushes, lines = owner.night()
     assert pushes == [] and sorted(lines) == [
-        "[CLOSED] Black walnut at Acme Lumber: no longer watched (its rule was removed or changed); its alert (threshold above 15) is closed",
-        "[CLOSED] Black walnut at Corner Shop: no longer watched (its rule was removed or changed); its alert (threshold above 15) is closed",
+        "[CLOSED] Black walnut at Acme Lumber: no longer watched (its rule was removed or changed); its price limit alert is closed",
+        "[CLOSED] Black walnut at Corner Shop: no longer watched (its rule was removed or changed); its price limit alert is closed",
     ]
     assert owner.night() == ([], [])
 
@@ -107,7 +107,7 @@ def test_config_changes_over_many_nights_tell_the_owner_exactly_what_changed(tmp
     owner.corner_active = "false"
     pushes, lines = owner.night()
     assert pushes == [] and lines == [
-        "[CLOSED] Black walnut at Corner Shop: no longer watched (the offer was deactivated); its alert (change 10% vs median_30d) is closed"]
+        "[CLOSED] Black walnut at Corner Shop: no longer watched (the offer was deactivated); its price change alert is closed"]
     requests = len(owner.corner.requests("walnut"))
     assert owner.night() == ([], []) and len(owner.corner.requests("walnut")) == requests  # not fetched any more
 
@@ -115,7 +115,7 @@ def test_config_changes_over_many_nights_tell_the_owner_exactly_what_changed(tmp
     owner.glue = False
     pushes, lines = owner.night()
     assert pushes == [] and lines == [
-        "[CLOSED] Wood glue at Corner Shop: no longer watched (the material was removed from the config); its alert (threshold above 30) is closed"]
+        "[CLOSED] Wood glue at Corner Shop: no longer watched (the material was removed from the config); its price limit alert is closed"]
 
     # Coconut oil priced per lb instead of per kg (the owner re-expresses the limit it named): no move, no push.
     owner.coconut_unit, owner.coconut_limit = "lb", "1.81"

@@ -278,7 +278,9 @@ def retire(db: sqlite_utils.Database, alert: Alert, night: str, reason: str, hus
     """Close an alert whose rule or target is gone: retired, never resolved (nothing came back)."""
     told = alert.state == AlertState.FIRING and alert.told and not hushed
     alert.state, alert.retired_at = AlertState.RETIRED, night
-    # The rule's words say which alert: a target watched by two rules loses both, on two lines that must differ.
-    alert.message = f"{alert.label or alert.fingerprint}: no longer watched ({reason}); its alert ({alert.rule}) is closed"
+    # Which alert, in words: a target watched by two rules loses both, on two lines that must differ.
+    kind = BY_KIND.get(alert.kind)
+    which = f"its {kind.named()} alert" if kind else "its alert"
+    alert.message = f"{alert.label or alert.fingerprint}: no longer watched ({reason}); {which} is closed"
     _save(db, alert)
     return _transition(Event.RETIRED, alert, alert.message, told)

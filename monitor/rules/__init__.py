@@ -20,7 +20,8 @@ Adding a rule kind (the extension point)
      severity from its policy, value, reference, ``measure`` = how far past, and the message as
      the owner reads it); ``history_days()``: how much history it reads;
    - ``escalate_step`` and ``further(told, now)``: its escalation measure (percent further for
-     moves, percentage points past a limit for thresholds, margin points for margins).
+     moves, percentage points past a limit for thresholds, margin points for margins);
+   - ``alert_name``: what the owner calls its alert ("price change"), when the kind spaced out is not it.
 2. Add the class to ``KINDS`` in ``registry.py``. An unknown kind is a config error; a kind written
    where its scope does not apply (``margin`` under a material) is a config error naming the key.
 3. Tests: the kind on stored history (``tests/test_rules.py`` feeds nights through the real store).

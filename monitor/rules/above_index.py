@@ -16,6 +16,7 @@ class AboveIndexRule(IndexRule):
     """A supplier rose far more than its index (judged per offer of the material)."""
 
     kind: Literal["above_index"]
+    alert_name: ClassVar[str] = "rise above its index"
     percent: float = Field(10.0, gt=0)
     gap_points: float = Field(8.0, gt=0)
     severity: Severity = Severity.WARNING

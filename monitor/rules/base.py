@@ -190,6 +190,13 @@ class RuleKind(BaseModel):
     anchored: ClassVar[bool] = False
     # False for kinds another module judges with data of its own (the index rules, reorder dates).
     judged_here: ClassVar[bool] = True
+    # What the owner calls this kind's alert ("its price change alert is closed"); the kind, spaced, when unset.
+    alert_name: ClassVar[str] = ""
+
+    @classmethod
+    def named(cls) -> str:
+        """The kind's alert in the owner's words: "price change", "run-up", "rise above its index"."""
+        return cls.alert_name or cls.model_fields["kind"].annotation.__args__[0].replace("_", " ")  # type: ignore[union-attr]
 
     def identity(self, direction: str, unit: str | None = None, currency: str | None = None) -> str:
         """What this rule watches, in words that do not depend on its place in the config: the owner's

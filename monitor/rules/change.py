@@ -37,6 +37,7 @@ class ChangeRule(MoveRule):
     a move of ``critical_percent`` or more is critical."""
 
     kind: Literal["change"]
+    alert_name: ClassVar[str] = "price change"
     percent: float = Field(gt=0)
     baseline: str = "median_30d"
     critical_percent: float | None = Field(None, gt=0)

@@ -28,6 +28,7 @@ class CheapestRule(RuleKind):
     dearest valid offer costs that much more than the cheapest."""
 
     kind: Literal["cheapest"]
+    alert_name: ClassVar[str] = "cheapest supplier"
     spread_percent: float | None = Field(None, gt=0)
     severity: Severity = Severity.INFO
 

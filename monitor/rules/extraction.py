@@ -25,6 +25,7 @@ class ExtractionRule(RuleKind):
     in a run, and holds back that supplier's price alerts until it recovers."""
 
     kind: Literal["extraction"]
+    alert_name: ClassVar[str] = "pages without a price"
     min_valid_share: float = Field(0.5, gt=0, le=1)
     severity: Severity = Severity.WARNING
 

@@ -13,6 +13,7 @@ class ExtremeRule(RuleKind):
     """Fires on a new ``days``-day low (a buying signal) or high."""
 
     kind: Literal["extreme"]
+    alert_name: ClassVar[str] = "record price"
     days: int = Field(90, ge=7)
     direction: Literal["low", "high", "both"] = "low"
     confirm: int = Field(1, ge=1, le=10)

@@ -12,6 +12,7 @@ class QuoteMarginRule(RuleKind):
     """An open quote whose margin fell under what it was given at."""
 
     kind: Literal["quote"]
+    alert_name: ClassVar[str] = "quote margin"
     severity: Severity = Severity.WARNING
 
     scopes: ClassVar[frozenset[Scope]] = frozenset({Scope.QUOTE})

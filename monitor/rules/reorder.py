@@ -13,6 +13,7 @@ class ReorderRule(RuleKind):
     """Critical (the phone) when the order-by date has come."""
 
     kind: Literal["reorder"]
+    alert_name: ClassVar[str] = "reorder date"
     severity: Severity = Severity.CRITICAL
 
     scopes: ClassVar[frozenset[Scope]] = frozenset({Scope.MATERIAL})

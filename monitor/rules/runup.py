@@ -58,6 +58,7 @@ class RunUpRule(RuleKind):
     low, or from its usual level after a crash), and again when it goes ``escalate_percent`` further."""
 
     kind: Literal["runup"]
+    alert_name: ClassVar[str] = "run-up"
     percent: float = Field(20.0, gt=0, le=1000, description="how far above where its climb started")
     days: int = Field(365, ge=30, le=1095, description="how long ago a climb may have started")
     escalate_percent: float = Field(100.0, gt=0, description="how much further up than when the phone last rang before it rings again")

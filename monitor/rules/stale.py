@@ -15,6 +15,7 @@ class StaleRule(RuleKind):
     """Fires when an offer has had no valid price for ``days`` days, or twice its usual gap."""
 
     kind: Literal["stale"]
+    alert_name: ClassVar[str] = "no new price"
     days: float = Field(7, gt=0)
     severity: Severity = Severity.WARNING
 

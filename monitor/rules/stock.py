@@ -11,6 +11,7 @@ class StockRule(RuleKind):
     """Fires when an offer goes out of stock; resolves when it is back."""
 
     kind: Literal["stock"]
+    alert_name: ClassVar[str] = "out of stock"
     severity: Severity = Severity.WARNING
 
     scopes: ClassVar[frozenset[Scope]] = frozenset({Scope.OFFER})

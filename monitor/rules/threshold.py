@@ -19,6 +19,7 @@ class ThresholdRule(RuleKind):
     """Fires when the unit price crosses a level; re-arms once back past the hysteresis band."""
 
     kind: Literal["threshold"]
+    alert_name: ClassVar[str] = "price limit"
     above: float | None = Field(None, gt=0)
     below: float | None = Field(None, gt=0)
     severity: Severity = Severity.CRITICAL

@@ -17,6 +17,7 @@ class TrendRule(MoveRule):
     window's oldest quarter), so a six-week climb alerts before its peak though no night moved much."""
 
     kind: Literal["trend"]
+    alert_name: ClassVar[str] = "price trend"
     percent: float = Field(12.0, gt=0)
     days: int = Field(120, ge=7)
     hysteresis_percent: float = Field(3.0, ge=0, le=50)

@@ -19,6 +19,7 @@ class VolatilityRule(MoveRule):
     median absolute deviation of its daily log moves (floored: supplier prices are sticky)."""
 
     kind: Literal["volatility"]
+    alert_name: ClassVar[str] = "price swings"
     z: float = Field(5.0, gt=0)
     days: int = Field(90, ge=7)
     floor_percent: float = Field(1.0, gt=0)
