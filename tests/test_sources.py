@@ -179,8 +179,11 @@ def test_add_price_records_a_quote_that_joins_history_and_rules(tmp_path):
     assert "above your limit of $20.00" in result.stdout  # the digest printed with no notify URL
     (row,) = observations(tmp_path).values()
     assert (row["method"], row["unit_price"], row["note"], row["fetched_at"]) == ("manual", 21.5, "phone, Jim", "2026-11-03T12:00:00+00:00")
-    assert supplywatch("add-price", "walnut@nobody", "1", cwd=tmp_path).returncode == 1
-    assert supplywatch("add-price", "walnut@acme", "0", cwd=tmp_path).returncode == 1
+    # a typo in what the owner typed is invalid input: exit 2 and nothing written, as the README says
+    for typed in (("walnut@nobody", "1"), ("walnut@acme", "0"), ("walnut@acme", "abc")):
+        refused = supplywatch("add-price", *typed, cwd=tmp_path)
+        assert refused.returncode == 2 and refused.stderr.startswith("Error: "), (typed, refused.returncode, refused.stderr)
+    assert len(observations(tmp_path)) == 1
 
 
 def test_probe_shows_every_price_and_a_config_snippet(tmp_path, sites):

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from .. import display, pipeline, units
+from .. import display, pipeline, safe_text, units
 from .common import config_option, load_or_exit, report_run, safe_echo
 
 
@@ -112,6 +112,9 @@ def add_price(config_path: Path, offer: str, price: str, when: str | None, note:
     except pipeline.Locked as exc:
         click.echo(f"supplywatch: {exc}", err=True)
         sys.exit(pipeline.EXIT_LOCKED)
+    except pipeline.InputError as exc:  # a typo in the offer or the price: exit 2, as documented (it exited 1)
+        click.echo(safe_text.redact(f"Error: {exc}"), err=True)
+        sys.exit(pipeline.EXIT_INPUT)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
     from .. import store
