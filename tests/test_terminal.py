@@ -307,3 +307,13 @@ def test_status_and_notify_test_name_an_undelivered_message_by_its_tag_in_words(
     tested = supplywatch("notify-test", cwd=tmp_path)
     assert tested.returncode == 1
     assert "Error: 1 of 1 URL did not get the test message; fix them and try again" in tested.stderr, tested.stderr
+
+
+def test_bought_names_the_one_argument_that_is_wrong(tmp_path):
+    write_config(tmp_path, LUMBER)
+    no_unit = supplywatch("bought", "flour", "2", "--price", "10", cwd=tmp_path)
+    one_line_error(no_unit, "Invalid value for QUANTITY: '2': '2' has no unit")
+    nobody = supplywatch("bought", "flour", "2 kg", "--supplier", "nobody", cwd=tmp_path)
+    one_line_error(nobody, "Invalid value for --supplier: unknown supplier 'nobody'")
+    free = supplywatch("bought", "flour", "2 kg", "--price", "0", cwd=tmp_path)
+    one_line_error(free, "Invalid value for --price: a price must be above zero")

@@ -175,7 +175,9 @@ def bought(config_path: Path, material: str, quantity: tuple[str, ...], price: f
         row = stock_module.record(db, config, material, "bought", text, at=_when(when), price=price, currency=currency,
                                   supplier_id=supplier, note=note)
     except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="QUANTITY / --price / --supplier") from None
+        # the one the owner got wrong, not "QUANTITY / --price / --supplier"
+        hint = "--supplier" if "unknown supplier" in str(exc) else "--price" if "a price" in str(exc) else "QUANTITY"
+        raise click.BadParameter(str(exc), param_hint=hint) from None
     fmt = Formatter(row["currency"] or config.currency)
     paid = f" for {fmt.prefix}{price:,.2f}{fmt.suffix} ({fmt.price(row['unit_price'], m.unit)})" if price is not None else ""
     o = runway.outlook(db, config, m, store.now_iso())
