@@ -138,7 +138,7 @@ def test_sensitivity_is_margin_points_per_ten_percent_of_each_input(tmp_path):
     result = supplywatch("whatif", "--sensitivity", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     points = {line["material"]: 0.1 * line["cost"] / 12 / 6.00 * 100 for line in cost["lines"]}
-    assert (f"Soap bar: Coconut oil {points['coconut-oil']:.1f}, Bottle {points['bottle']:.1f}, Lye {points['lye']:.1f}") in result.stdout
+    assert (f"Soap bar: Coconut oil {points['coconut-oil']:.1f} points, Bottle {points['bottle']:.1f} points, Lye {points['lye']:.1f} points\n") in result.stdout
 
 
 def test_a_move_that_is_not_a_percent_or_an_unknown_material_is_a_clear_error(tmp_path):

@@ -264,6 +264,6 @@ def format_sensitivity(db: sqlite_utils.Database, config: Config, as_of: str) ->
             why = "no selling price in the config" if product.price is None else f"no valid price for {', '.join(cost.missing_names)}"
             lines.append(f"  {product.name}: {why}")
             continue
-        lines.append(f"  {product.name}: " + ", ".join(f"{name} {points:.1f}" for name, points in found))
+        lines.append(f"  {product.name}: " + ", ".join(f"{name} {points:.1f} points" for name, points in found))  # not a bare "1.8"
     return "\n".join(lines)
 
