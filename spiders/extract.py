@@ -280,6 +280,22 @@ def _stock_of(candidates: list[Candidate]) -> bool | None:
     return False if states == {False} else None
 
 
+def _counted(unit: str) -> bool:
+    from monitor import units  # the project's one registry, with the trade units
+
+    return units.is_count(unit)
+
+
+def _converts(pack: str | None, unit: str | None) -> bool:
+    """Whether a pack ("6 each", "10 lb") is an amount of ``unit``."""
+    from monitor import units
+
+    try:
+        return pack is not None and unit is not None and units.amount_in(units.parse_quantity(pack), unit) is not None
+    except ValueError:
+        return False
+
+
 def _fits(pack: str | None, unit: str | None) -> bool:
     return pack is not None and (unit is None or pack_from_text(pack, unit) is not None)
 
@@ -299,11 +315,16 @@ def _finish(found: Extraction, page: _Page | None, unit: str | None) -> Extracti
             texts += [page.title, page.page.xpath("//meta[@property='og:title']/@content").get()]
         texts = list(dict.fromkeys(t for t in texts if t))
         # A stated pack that does not fit (litres for a material priced per kg) is still kept, so
-        # pricing says it needs a density instead of silently taking one unit.
-        pack = next((p for p in (pack_from_text(t, unit) for t in texts) if p), None) or next(
-            (p for p in (pack_from_text(t) for t in texts) if p), None) or found.pack
+        # pricing says it needs a density instead of silently taking one unit. A material counted
+        # by the piece is the exception: a weight or size on its page is what one piece weighs (a
+        # 10 lb mattress, a 8.3 kg shelf), not what the price buys, which is one piece.
+        counted = unit is not None and _counted(unit)
+        pack = next((p for p in (pack_from_text(t, unit) for t in texts) if p), None)
+        if pack is None and not counted:
+            pack = next((p for p in (pack_from_text(t) for t in texts) if p), None) or found.pack
         if pack is None and page is not None and states_a_size(page.text):  # a cheap look before walking the page
             pack = labelled_pack(_short_texts(page.page))
+            pack = None if counted and not _converts(pack, unit) else pack
         if pack is None and (problems := [p for p in map(pack_problem, texts) if p]):
             return replace(found, in_stock=in_stock, pack=None, pack_note=f"no pack read: {problems[0]}")
     return replace(found, in_stock=in_stock, pack=pack)

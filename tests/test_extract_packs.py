@@ -112,3 +112,16 @@ def test_a_night_prices_a_case_per_ounce_and_records_why_an_unclear_case_has_no_
     assert (rows["case"]["price"], rows["case"]["pack"], rows["case"]["pack_source"], rows["case"]["unit_price"]) == (24.0, "96 oz", "page", 0.25)
     assert rows["unclear"]["price"] == 24.0 and rows["unclear"]["pack_source"] != "page"
     assert "several sizes" in rows["unclear"]["note"]
+
+
+def test_a_weight_on_the_page_of_something_counted_by_the_piece_is_what_one_piece_weighs_not_the_pack():
+    """A mattress page says 'Weight: 10 lb', a shelf's title '8.3 kg': an owner who counts them
+    ('each', 'sheet', 'table') buys one piece for the price. Taken as the pack, the price was held
+    back every night ('10 lb cannot be converted to each'); priced per kg it is still the pack."""
+    for unit in ("each", "sheet", "table"):
+        assert extract_price(page("<dl><dt>Weight</dt><dd>10 lb</dd></dl>", name="Crib mattress"), URL, unit=unit).pack is None, unit
+        assert extract_price(titled("Wall shelf, 8.3 kg"), URL, unit=unit).pack is None, unit
+    assert extract_price(titled("Wall shelf, 8.3 kg"), URL, unit="kg").pack == "8.3 kg"
+    assert extract_price(page("<dl><dt>Weight</dt><dd>10 lb</dd></dl>", name="Crib mattress"), URL, unit="lb").pack == "10 lb"
+    five = extract_price(titled("Plywood, pack of 5 sheets, 40 kg"), URL, unit="sheet").pack
+    assert five is not None and units.amount_in(units.parse_quantity(five), "sheet") == 5
