@@ -32,7 +32,7 @@ from scrapy.http import Response
 from twisted.internet.defer import Deferred
 
 from spiders.schedule import duration
-from spiders.wording import failure_reason
+from spiders.wording import failure_reason, network_failure
 
 logger = logging.getLogger(__name__)
 MAX_WAIT = 300  # seconds: without a budget, a supplier asking for longer is retried on the next run instead
@@ -94,8 +94,9 @@ class PoliteRobotsTxtMiddleware(RobotsTxtMiddleware):
     def _robots_error(self, exc: Exception, netloc: str) -> None:
         """A robots.txt that could not be fetched at all (the site refused, timed out, sent more than
         the size limit) is unreachable too: keep out tonight, as for a 5xx (Scrapy allowed everything).
-        A robots.txt request dropped by our own rules (a supplier told to come back later) is not the site's."""
-        if isinstance(exc, IgnoreRequest):
+        A robots.txt request dropped by our own rules (a supplier told to come back later), or one Scrapy
+        cannot make (an address it refuses), is not the site's: the page's own fetch says what is wrong."""
+        if isinstance(exc, IgnoreRequest) or not network_failure(exc):  # an address Scrapy cannot fetch: the page says why
             super()._robots_error(exc, netloc)
             return
         self._keep_out(netloc, f"not fetched: the site's robots.txt could not be read ({failure_reason(exc, str(exc))}), and the "

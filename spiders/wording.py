@@ -39,6 +39,13 @@ REASONS = {
 WORDED = {"RobotsUnreachable", "OverBudget", "SupplierSkipped", "OffSiteRedirect"}
 
 
+def network_failure(error: BaseException) -> bool:
+    """Whether a failed fetch is the site or the network not answering (refused, timed out, cut off,
+    too large, name unknown), rather than a request that could not be made."""
+    return any(cls.__name__ in REASONS and cls.__name__ not in ("IgnoreRequest", "UnsupportedURLSchemeError")
+               for cls in type(error).__mro__)
+
+
 def http_status(status: int) -> str:
     """What a non-200 answer means for the owner: "the page is gone (404 Not Found)"."""
     try:

@@ -327,6 +327,8 @@ class OffersSpider(scrapy.Spider):
             items = self._read_page(response, fetch)
         except Exception as exc:  # the page as a whole could not be read (decoding, memory): every offer says so
             self.logger.exception("reading %s failed", response.url)
+            if out_of_files(exc):  # reading needed a file (a module first imported, say) this machine had none left for
+                return self._machine_failed(fetch)
             items = [self._item(offer, fetch, status="error", http_status=response.status, final_url=_moved(response, fetch),
                                 error=f"the page could not be read: {exc.__class__.__name__}: {exc}") for offer in fetch.offers]
         finally:
@@ -343,8 +345,9 @@ class OffersSpider(scrapy.Spider):
                 item = self._read_offer(response, offer, fetch, content_type, textual, blocked)
             except Exception as exc:  # one offer's extraction failing (a MemoryError too) costs that offer alone
                 self.logger.exception("reading %s for %s failed", response.url, offer.offer_id)
-                item = self._item(offer, fetch, status="error", http_status=response.status,
-                                  error=f"the page could not be read for this offer: {exc.__class__.__name__}: {exc}")
+                item = self._item(offer, fetch, status="node_error", error=self._machine_error()) if out_of_files(exc) else \
+                    self._item(offer, fetch, status="error", http_status=response.status,
+                               error=f"the page could not be read for this offer: {exc.__class__.__name__}: {exc}")
             item["final_url"] = _moved(response, fetch)
             items.append(clean_fields(item))
         return items
@@ -394,8 +397,12 @@ class OffersSpider(scrapy.Spider):
 
     def _machine_failed(self, fetch: Fetch) -> list[PriceObservation]:
         """The page was not fetched because this machine ran out of open files: never the supplier's error."""
-        error = machine_failed(self.crawler.stats, "the scrapyd node that crawled it" if self.job else "this machine")
+        error = self._machine_error()
         return self._finish(fetch, [self._item(offer, fetch, status="node_error", error=error) for offer in fetch.offers])
+
+    def _machine_error(self) -> str:
+        """Why an offer is this machine's failure, counted once per page or offer it cost."""
+        return machine_failed(self.crawler.stats, "the scrapyd node that crawled it" if self.job else "this machine")
 
     def _failure_reason(self, failure: Failure) -> str:
         """Why a page gave nothing, in words."""
