@@ -199,12 +199,12 @@ def report(result: Probe, supplier: str = "SUPPLIER-ID") -> str:
             lines.append(f"Disputed: {d.method} says {d.price} (a first price like this is held as suspect until a second night confirms it)")
     else:
         lines.append(f"Not chosen ({found.status}): {found.error}")
-    lines += ["", "Config to paste under the material's offers:", f"  - supplier: {supplier}", f"    url: {result.source}"]
     problem = _pack_problem(found.pack, result.unit)
     if problem:
-        lines.insert(lines.index("Config to paste under the material's offers:") - 1,
-                     f"Pack: the page says {found.pack}, which cannot be priced {units.priced(result.unit or '')} ({problem}); "
+        lines.append(f"Pack: the page says {found.pack}, which cannot be priced {units.priced(result.unit or '')} ({problem}); "
                      "say what one price buys with pack: in the config, or every night's price is held back as suspect")
+    lines += ["", "Config to paste under the material's offers:", f"  - supplier: {supplier}", f"    url: {result.source}"]
+    if problem:
         lines.append(f"    pack: 1 {result.unit}            # the page says {found.pack}: say what one price buys")
     elif found.pack:
         lines.append(f"    pack: {found.pack}")

@@ -108,3 +108,13 @@ def test_unit_prices_are_money_per_unit_and_a_pack_that_cannot_be_priced_in_the_
     assert "\n    pack: 25 kg" not in each.stdout
     # counted each, the bag's 25 kg is what one bag weighs: one price buys one bag, as the night reads it too
     assert "\n    pack: 1 each " in each.stdout, each.stdout
+
+
+def test_a_pack_that_cannot_be_priced_in_the_unit_is_said_just_above_the_config_to_paste(tmp_path, sites):
+    url = sites().set("soil", SOIL)
+    per_litre = supplywatch("probe", url, "--unit", "L", cwd=tmp_path)
+    assert per_litre.returncode == 0, per_litre.stderr
+    assert ("Stated by: opengraph\nPack: the page says 25 kg, which cannot be priced per L (25 kg cannot be converted to L"
+            in per_litre.stdout), per_litre.stdout
+    assert "held back as suspect\n\nConfig to paste under the material's offers:\n" in per_litre.stdout
+    assert "\n    pack: 1 L            # the page says 25 kg: say what one price buys\n" in per_litre.stdout
