@@ -201,6 +201,11 @@ class Pricing:
             per_eur[code] = row[0]
         return Decimal(str(per_eur[home])) / Decimal(str(per_eur[currency]))
 
+    def landed_unit_price(self, price: Decimal, per_pack: Decimal, rate: Decimal, supplier_id: str, order_quantity: float) -> Decimal:
+        """What one unit costs delivered, in the home currency: a pack's ``price`` (in the supplier's
+        currency, ``rate`` home units per one) holds ``per_pack`` units (stored rows are re-expressed with it too)."""
+        return self._landed(price, per_pack, supplier_id, order_quantity) / per_pack * rate
+
     def _landed(self, price: Decimal, per_pack: Decimal, supplier_id: str, order_quantity: float) -> Decimal:
         """What one pack costs delivered: fees, per-unit freight, and the flat charge spread over the order."""
         terms = self.catalog.terms_of(supplier_id)
@@ -294,7 +299,7 @@ class Pricing:
         if rate is None:
             return Status.SUSPECT, Doubt.RATE, f"no exchange rate from {row.currency} to {self.config.currency} for {display.day(row.fetched_at)}"
         unit_price = price / per_pack * rate
-        landed = self._landed(price, per_pack, supplier.id, offer.order_quantity) / per_pack * rate
+        landed = self.landed_unit_price(price, per_pack, rate, supplier.id, offer.order_quantity)
         if not (unit_price.is_finite() and landed.is_finite()) or not (0 < unit_price < MAX_PRICE) or not (0 < landed < MAX_PRICE):
             return Status.SUSPECT, Doubt.NUMBER, (f"{display.money(float(price), row.currency or supplier.currency)} {units.per_pack(row.pack or '')} "
                                                   f"gives no sane unit price ({display.money(float(unit_price), self.config.currency)}{units.per(material.unit)})")

@@ -89,7 +89,7 @@ def _reprice(db: sqlite_utils.Database, config: Config, material: Material) -> t
         value = Decimal(str(price))
         order_quantity = offers[offer_id].order_quantity if offer_id in offers else 1
         unit_price = value / amount * rate
-        landed = pricing._landed(value, amount, supplier_id, order_quantity) / amount * rate
+        landed = pricing.landed_unit_price(value, amount, rate, supplier_id, order_quantity)
         if not (0 < unit_price < MAX_PRICE and 0 < landed < MAX_PRICE):
             kept += 1
             continue
