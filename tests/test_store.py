@@ -4,8 +4,14 @@ must equal what the history says, also when a late feed brings an older price.""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
 
 from monitor import config as config_module, pipeline, store
+from monitor.store import items
 from monitor.store.items import PriceItem
 from tests.conftest import write_config
 
@@ -53,3 +59,22 @@ def test_a_tenfold_glitch_is_judged_against_the_kept_prices(tmp_path):
     assert glitch.status == "suspect" and "implausible jump" in glitch.error
     assert kept_window(db) == [12.0] * 5  # a suspect price does not enter the window
     assert record(db, config, 7, "12.10").status == "ok"
+
+
+@pytest.mark.parametrize("added, problem", [
+    ("    seen: tuple[str, ...] = __import__('dataclasses').field(default_factory=tuple)\n", "field seen has a default_factory"),
+    ("    def __post_init__(self) -> None:\n        pass\n", "it has a __post_init__"),
+])
+def test_items_module_refuses_to_load_once_price_item_has_a_field_its_fast_construction_gets_wrong(tmp_path, added, problem):
+    # items._made fills an item's __dict__ from the fields' defaults: a default_factory's default is MISSING,
+    # and a __post_init__ would never run; the module must refuse to load rather than store such items
+    source = Path(items.__file__).read_text()
+    anchor = "\n    final_url: str | None = None  # where the page was read, when a redirect moved it\n"
+    assert anchor in source
+    (tmp_path / "items_as_is.py").write_text(source)
+    (tmp_path / "items_changed.py").write_text(source.replace(anchor, anchor + added, 1))
+    as_is = subprocess.run([sys.executable, "-c", "import items_as_is"], cwd=tmp_path, capture_output=True, text=True)
+    assert as_is.returncode == 0, as_is.stderr
+    changed = subprocess.run([sys.executable, "-c", "import items_changed"], cwd=tmp_path, capture_output=True, text=True)
+    assert changed.returncode == 1
+    assert f"TypeError: PriceItem can no longer be built by items._made ({problem})" in changed.stderr, changed.stderr

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, fields
+from dataclasses import MISSING, dataclass, fields
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
@@ -122,6 +122,20 @@ class PriceItem:
                      in_stock=None if in_stock is None else bool(in_stock), error=_text(data.get("error")), **base)
 
 
+def _plain_fields(cls: type) -> None:
+    """Raise unless ``_made`` builds exactly what ``cls(**values)`` builds: every field a plain default
+    (a default_factory's default is MISSING, which _made would store as the value), set by __init__,
+    no __post_init__ to run, and a __dict__ to fill (not slots)."""
+    problems = [f"field {f.name} has a default_factory" for f in fields(cls) if f.default_factory is not MISSING]
+    problems += [f"field {f.name} is not set by __init__" for f in fields(cls) if not f.init]
+    problems += ["it has a __post_init__"] if hasattr(cls, "__post_init__") else []
+    problems += ["it has __slots__"] if "__slots__" in cls.__dict__ else []
+    if problems:
+        raise TypeError(f"{cls.__name__} can no longer be built by items._made ({'; '.join(problems)}): "
+                        "make _made follow, or build it with its own __init__")
+
+
+_plain_fields(PriceItem)
 _DEFAULTS = {f.name: f.default for f in fields(PriceItem)}  # offer_id, status and fetched_at are always given
 
 
