@@ -348,8 +348,10 @@ class Run:
         offers = {o.offer_id: f"{materials.get(o.material, o.material)} at {names.get(o.supplier, o.supplier)}" for o in self.offers.values()}
         problems = [notify.Problem(r.offer_id, r.status.value, r.error, self.urls.get(r.offer_id), offers.get(r.offer_id))
                     for r in self.rows.values() if r.status != Status.OK]
+        typed = self.source == "manual"  # add-price: the owner's number held back, not a broken page
         return notify.DigestContext(
-            run_label=self.clock()[:10], problems=[p for p in problems if p.status != Status.NODE_ERROR], notes=self.notes,
+            run_label=self.clock()[:10], problems=[p for p in problems if p.status != Status.NODE_ERROR and not typed], notes=self.notes,
+            typed=problems if typed else [],
             not_fetched=[p for p in problems if p.status == Status.NODE_ERROR], crawl_problems=self.node_problems,
             held_back=[f"{names.get(s, s)}: price alerts wait until its pages give prices again" for s in sorted(self.held)],
             undelivered=notify.undelivered(self.db), link=self.link, to_do=self.to_do,

@@ -183,3 +183,25 @@ def test_a_night_when_a_whole_supplier_fails_names_twenty_pages_and_says_how_man
     assert len(named) == 20 and named[0].startswith("  Material 0 at Acme Lumber: the supplier's site had an error")
     assert "  ... and 230 more: `supplywatch status` and the page 'Pages that need a look' list them all" in lines
     assert "250 pages without a price" in message.title, message.title
+
+
+def test_a_typed_price_held_back_is_told_as_the_owners_number_not_as_a_broken_page(tmp_path):
+    """`add-price` of a typo is held back as suspect (rightly); the digest says the owner's number waits
+    to be confirmed, not that the supplier's page gave no valid price (the page is fine)."""
+    from tests.conftest import AppriseSink, days_between, store_history
+
+    inbox = AppriseSink()
+    try:
+        path = write_config(tmp_path, MATERIALS, notify_yaml=f'urls: [{{url: "{inbox.url}", tags: [digest]}}]')
+        store_history(path, {"walnut-8-4@acme": [(day, 20.0) for day in days_between("2026-02-01", "2026-02-28")]})
+        config = config_module.load(path)
+        result = pipeline.add_price(config, "walnut-8-4@acme", "2.00", "2026-03-01T12:00:00+00:00", echo=lambda _: None)
+        assert result.status == "partial", result.message
+        (digest,) = inbox.messages
+    finally:
+        inbox.server.clear()
+        inbox.server.stop()
+    body = digest["message"]
+    assert "Pages without a valid price" not in body and "127.0.0.1" not in body
+    assert "Prices you typed, held back until confirmed (if one is right, type it again):\n  Walnut 8/4 at Acme Lumber: price held back as suspect (" in body
+    assert digest["title"] == "supplywatch, 1 Mar 2026: 1 typed price held back"

@@ -58,6 +58,7 @@ class DigestContext:
     undelivered: list[dict[str, Any]] = field(default_factory=list)
     link: Callable[[Alert], str | None] = lambda alert: None
     to_do: list[str] = field(default_factory=list)  # "to do this week", when it is worth telling tonight
+    typed: list[Problem] = field(default_factory=list)  # prices the owner typed (add-price) and the run held back: not a page's fault
 
 
 def link_maker(base_url: str | None, database_name: str) -> Callable[[Alert], str | None]:
@@ -195,6 +196,8 @@ def digest(transitions: list[Transition], context: DigestContext) -> Message | N
         lines += ["Pages without a valid price:"] + _listed(
             [f"  {p.words()}" + (f" ({safe_text.redact_url(p.url)})" if p.url else "") for p in context.problems[:LISTED]],
             len(context.problems), "`supplywatch status` and the page 'Pages that need a look' list them all")
+    if context.typed:
+        lines += ["Prices you typed, held back until confirmed (if one is right, type it again):"] + [f"  {p.words()}" for p in context.typed]
     if context.crawl_problems:
         lines += ["Crawling machines (this one or scrapyd nodes), not the suppliers:"] + [f"  {p}" for p in context.crawl_problems]
     if context.not_fetched:
@@ -225,6 +228,7 @@ def digest_title(night: str, told: list[Transition], context: DigestContext) -> 
     counts = [(sum(t.event == Event.FIRED for t in told), "new alert", ""), (sum(t.event == Event.ESCALATED for t in told), "alert", " moved further"),
               (sum(t.event == Event.RESOLVED for t in told), "resolved alert", ""),
               (len(context.problems) + len(context.not_fetched), "page", " without a price"),
+              (len(context.typed), "typed price", " held back"),
               (sum(t.event == Event.RETIRED for t in told), "alert", " no longer watched")]
     said = [display.count(n, noun) + rest for n, noun, rest in counts if n]
     if context.to_do:
