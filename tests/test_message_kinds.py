@@ -109,7 +109,7 @@ def test_a_product_cost_run_up_is_titled_with_its_cost_and_the_input_behind_it_a
         pushes += nights.feed({"walnut@acme": 10.0 * 1.015 ** max(0, n - 4), "cherry@acme": 9.0})[0]
     (push,) = [p for p in pushes if p["title"].startswith("Side table")]
     assert push["title"] == "Side table cost up 21% since 5 Mar: $230.80/table, mostly Walnut"
-    assert push["message"].startswith("Side table up 21% since 5 Mar, now $230.80/table (was $190.00/table); "
+    assert push["message"].startswith("Side table cost up 21% since 5 Mar, now $230.80/table (was $190.00/table); "
                                       "cost up 21.5% in 23 days, mostly Walnut +41% at Acme Lumber")
     words_only(pushes)
     # After a crash, untold events are composed again from the event log alone: the title must read the same.
@@ -120,6 +120,29 @@ def test_a_product_cost_run_up_is_titled_with_its_cost_and_the_input_behind_it_a
     nights.db.execute("UPDATE alert_events SET notification_id = NULL WHERE id = ?", [event_id])  # as if never sent
     (again,) = [t for i, t in alerts.untold(nights.db) if i == event_id]
     assert headline(again) == push["title"]
+
+
+def test_a_products_change_and_limit_say_it_is_the_cost_not_the_selling_price(tmp_path, sinks):
+    """"Side table up 6.7% ... ($182.19/table)" read as the price the table sells at (newcomer's
+    README walk): every product message and title says it is the cost."""
+    phone, inbox = sinks
+    path = write_config(tmp_path, WOOD.replace("[{kind: runup, percent: 20}]", "[{kind: threshold, above: 1000}]"),
+                        notify_yaml=notify_yaml(phone, inbox), extra="""products:
+  - {id: side-table, name: Side table, yield: 1 table, price: 400, recipe: {walnut: 10 board_foot, cherry: 10 board_foot},
+     rules: [{kind: change, percent: 10, confirm: 1}, {kind: threshold, above: 200, confirm: 1}]}
+""")
+    flat_history(path, {"walnut@acme": 10.0, "cherry@acme": 9.0})
+    nights = Nights(path, phone, inbox)
+    for _ in range(3):
+        nights.feed({"walnut@acme": 10.0, "cherry@acme": 9.0})
+    got = nights.feed({"walnut@acme": 12.0, "cherry@acme": 9.0})
+    (limit,), (digest,) = got
+    assert limit["title"] == "Side table cost above $200.00/table"
+    assert limit["message"].startswith("Side table cost: $210.00/table is above your limit of $200.00/table")
+    assert ("  [WARNING] Side table cost up 10.5% against its 30-day median ($190.00/table): now $210.00/table, "
+            "was $190.00/table on 3 Mar 2026") in digest["message"]
+    assert "Side table up" not in digest["message"]
+    words_only([limit, digest])
 
 
 MOVES = """

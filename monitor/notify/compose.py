@@ -86,12 +86,13 @@ def headline(t: Transition) -> str:
     read from the transition's kind, direction, values, unit and currency, never from its message."""
     a, label, value, ref = t.alert, t.alert.label or "supplywatch", t.value, t.reference
     now = "now " if t.event == Event.ESCALATED else ""
+    subject = f"{label} cost" if a.product_id else label  # a product's number is its cost, not its selling price
     if a.kind == "threshold" and ref is not None:
         word = "further " + a.direction if t.event == Event.ESCALATED else a.direction
-        return f"{label} {word} {_price(t, ref)}" + (f": {_price(t, value)}" if t.event == Event.ESCALATED else "")
+        return f"{subject} {word} {_price(t, ref)}" + (f": {_price(t, value)}" if t.event == Event.ESCALATED else "")
     if a.kind in ("change", "trend", "volatility") and value and ref:
         moved = abs(value / ref - 1) * 100
-        return f"{label} {a.direction} {moved:.0f}% to {now}{_price(t, value)}"
+        return f"{subject} {a.direction} {moved:.0f}% to {now}{_price(t, value)}"
     if a.kind == "runup" and value and ref:
         return runup_title(t)
     if a.kind == "extreme" and value is not None:

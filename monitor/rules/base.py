@@ -291,6 +291,12 @@ class SeriesView:
     def label(self) -> str:
         return self.target.label
 
+    @property
+    def subject(self) -> str:
+        """What a message says moved: the offer by name, or "Walnut side table cost" (a product's
+        number is what it costs to make, never read as its selling price)."""
+        return f"{self.target.label} cost" if self.target.scope == Scope.PRODUCT else self.target.label
+
     def explain(self, direction: str, since: str | None = None) -> str | None:
         """Why the series moved that way (lately, or ``since`` a day), when known (a product names
         the input that drove it)."""

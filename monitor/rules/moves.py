@@ -101,9 +101,9 @@ class MoveRule(RuleKind):
                     # reads smaller because the reference has caught up part of the way.
                     total = sign * detectors.percent_change(latest.unit_price, anchor)
                     side = "above" if direction == "up" else "below"
-                    message = f"{view.label} {word} {total:.1f}% since {was}: now {now}, {percent:.1f}% {side} {what} ({fmt.price(reference, unit)})"
+                    message = f"{view.subject} {word} {total:.1f}% since {was}: now {now}, {percent:.1f}% {side} {what} ({fmt.price(reference, unit)})"
                 else:
-                    message = f"{view.label} {word} {percent:.1f}% against {what} ({fmt.price(reference, unit)}): now {now}, was {was}"
+                    message = f"{view.subject} {word} {percent:.1f}% against {what} ({fmt.price(reference, unit)}): now {now}, was {was}"
                 more = self.detail(view, latest.unit_price, reference)
                 if more:
                     message += f"; {more}"
@@ -113,14 +113,14 @@ class MoveRule(RuleKind):
             elif holds is None and alert is not None and alert.anchor:
                 # Still firing, in between: the alert's words must not read as if it were over.
                 total = sign * detectors.percent_change(latest.unit_price, alert.anchor)
-                message = f"{view.label} still {word} {total:.1f}% since {was}: now {now}"
+                message = f"{view.subject} still {word} {total:.1f}% since {was}: now {now}"
             else:
-                message = f"{view.label} back to {now}, near the {was} before the {noun}"
+                message = f"{view.subject} back to {now}, near the {was} before the {noun}"
             closes = None
             other = alerts[self.opposites[direction]]
             if holds and other is not None:  # this move, once it fires, ends the opposite one
                 _, other_noun = WORDS[other.direction]
-                closes = f"{view.label}: the {other_noun} is over, now {now} and {'rising' if direction == 'up' else 'falling'}"
+                closes = f"{view.subject}: the {other_noun} is over, now {now} and {'rising' if direction == 'up' else 'falling'}"
                 if other.anchor:
                     closes += f"; it was {fmt.price(other.anchor, unit)}" + (f" on {display.day(other.anchor_at)}" if other.anchor_at else "") + f" before the {other_noun}"
             # How urgent: the size of tonight's move against the reference (a move that took months

@@ -101,9 +101,9 @@ class RunUpRule(RuleKind):
         def over() -> str:
             """The resolved alert's words: the run-up told of, by the day it began and its price then."""
             if told is None or not told.anchor or not told.anchor_at:
-                return f"{view.label}: no run-up, now {now}"
+                return f"{view.subject}: no run-up, now {now}"
             began = date.fromisoformat(told.anchor_at[:10])
-            return (f"{view.label}: the run-up since {display.day_of_year(began, today)} is over, now {now} "
+            return (f"{view.subject}: the run-up since {display.day_of_year(began, today)} is over, now {now} "
                     f"({detectors.percent_change(latest.unit_price, told.anchor):+.0f}% on its {fmt.price(told.anchor, unit)} then)")
 
         # The climb the owner was told of has ended when tonight's began after the phone rang for it,
@@ -121,7 +121,7 @@ class RunUpRule(RuleKind):
             # The climb under way has already run up ``percent``: news of its own, told tonight.
         if holds is not False:
             up = detectors.percent_change(latest.unit_price, rise.reference)
-            message = f"{view.label} up {up:.0f}% since {display.day_of_year(since, today)}, now {now}"
+            message = f"{view.subject} up {up:.0f}% since {display.day_of_year(since, today)}, now {now}"
             if rise.reference > rise.low * 1.1:  # the climb began in a crash: counted from where the price used to be
                 message += f" (back at its usual {start} then, after a low of {fmt.price(rise.low, unit)})"
             else:

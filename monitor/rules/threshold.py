@@ -61,11 +61,11 @@ class ThresholdRule(RuleKind):
             past = (latest.unit_price - level if direction == "above" else level - latest.unit_price) / level * 100
             holds = detectors.band(past, 1e-9, self.hysteresis_percent)
             if holds:
-                message = f"{view.label}: {fmt.price(latest.unit_price, unit)} is {direction} your limit of {fmt.price(level, unit)}"
+                message = f"{view.subject}: {fmt.price(latest.unit_price, unit)} is {direction} your limit of {fmt.price(level, unit)}"
                 why = view.explain("up" if direction == "above" else "down")
                 if why:
                     message += f"; {why}"
             else:
-                message = f"{view.label}: {fmt.price(latest.unit_price, unit)}, back {'under' if direction == 'above' else 'over'} {fmt.price(level, unit)}"
+                message = f"{view.subject}: {fmt.price(latest.unit_price, unit)}, back {'under' if direction == 'above' else 'over'} {fmt.price(level, unit)}"
             yield Finding(self, view.target, direction, holds, self.severity, message, latest.unit_price, level, past,
                           observation_id=latest.id, observed_at=latest.fetched_at, unit=unit, currency=view.currency)
