@@ -33,7 +33,19 @@ class PageLocale:
             return "unknown (numbers like 1.299 are refused rather than guessed)"
         where = {"given": "as configured", "numbers": "from the prices the page shows", "lang": "from the page's language",
                  "currency": "from the currency"}.get(self.source, self.source)
-        return f"{self.locale + ', ' if self.locale else ''}{_NAMES[self.decimal]}, {where}"
+        return f"{in_words(self.locale) + ', ' if self.locale else ''}{_NAMES[self.decimal]}, {where}"
+
+
+def in_words(locale: str) -> str:
+    """"German (de)", "German in Austria (de_AT)": the language an owner reads, with the code the
+    config's ``locale:`` takes; the bare code when babel does not know it."""
+    try:
+        found = Locale.parse(locale.replace("-", "_"))
+    except (ValueError, UnknownLocaleError):
+        return locale
+    language = found.get_language_name("en") or locale
+    territory = found.get_territory_name("en") if found.territory else None
+    return f"{language}{' in ' + territory if territory else ''} ({locale})"
 
 
 def decimal_of(locale: str) -> str:

@@ -38,7 +38,8 @@ def test_without_locale_the_page_tells_and_probe_says_which(tmp_path, sites):
     assert page["locale"]["decimal_separator"] == "," and page["locale"]["name"] == "de_DE"
     text = supplywatch("probe", url, cwd=tmp_path)
     assert text.returncode == 0, text.stderr
-    assert "Numbers read as: de_DE, a decimal comma" in text.stdout and "Currency: EUR" in text.stdout
+    # The language in words, with the code the config's locale: takes (a bare "de_DE" read as jargon).
+    assert "Numbers read as: German in Germany (de_DE), a decimal comma" in text.stdout and "Currency: EUR" in text.stdout
 
 
 def test_locale_option_overrides_for_numbers_the_page_leaves_open(tmp_path):
