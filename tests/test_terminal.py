@@ -138,6 +138,10 @@ def test_add_price_says_what_it_stored_and_when_it_was_held_back(tmp_path):
     walnut = supplywatch("add-price", "walnut@acme", "17.90", "--date", "2026-03-04", cwd=tmp_path)
     assert walnut.returncode == 0, walnut.stderr
     assert "Stored $17.90/bd ft for Black walnut at Acme Lumber, 4 Mar 2026" in walnut.stdout  # not "$17.90 per bd ft = $17.90/bd ft"
+    # $17.89 a bd ft rounds to the same cents, but the price bought a little more than one: the pack is said
+    near = supplywatch("add-price", "walnut@acme", "17.90", "--pack", "1.0002 board_foot", "--date", "2026-03-05", cwd=tmp_path)
+    assert near.returncode == 0, near.stderr
+    assert "Stored $17.90 per 1.0002 bd ft = $17.90/bd ft for Black walnut at Acme Lumber, 5 Mar 2026" in near.stdout, near.stdout
     bad = supplywatch("add-price", "flour@berger", "12", "--pack", "5 kilos", cwd=tmp_path)
     assert bad.returncode == 2 and "did you mean kg?" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
 

@@ -141,6 +141,15 @@ def added_price_line(row: dict[str, object], currency: str) -> str:
         return f"Recorded {per_pack} for {where}"
     unit_price = display.unit_price(float(row["unit_price"]), currency, str(row["unit"]))  # type: ignore[arg-type]
     verb = "Stored" if row["status"] == "ok" else "Recorded, but held back as suspect,"
-    if row["currency"] == currency and price == display.money(float(row["unit_price"]), currency):  # type: ignore[arg-type]
+    if row["currency"] == currency and _one_unit(row["pack"], str(row["unit"])):
         return f"{verb} {unit_price} for {where}"  # one unit in the home currency: not "$17.90 per bd ft = $17.90/bd ft"
     return f"{verb} {per_pack} = {unit_price} for {where}"
+
+
+def _one_unit(pack: object, unit: str) -> bool:
+    """Whether the price bought exactly one of the material's unit (1 kg, 1000 g), by the numbers: two
+    prices that round to the same cents (per 1.0002 bd ft) are not a price per unit."""
+    try:
+        return pack is not None and units.units_per_pack(str(pack), unit) == 1
+    except ValueError:
+        return False  # 1 L of a material priced per kg (converted with its density): not one unit either
