@@ -9,6 +9,7 @@ import math
 import statistics
 from datetime import date, datetime, timedelta, timezone
 
+from monitor import display
 from tests.conftest import FIXTURES, days_between, store_history, supplywatch, write_config
 
 MATERIALS = """
@@ -109,23 +110,26 @@ def test_scenario_is_the_percentile_of_the_materials_own_moves(tmp_path):
     assert math.isclose(move["percent"], 100.0, abs_tol=0.01)
     assert move["source"].startswith("95th percentile of its 12-month moves, own prices")
     longer = supplywatch("whatif", "coconut-oil", "--scenario", "p95-3y", cwd=tmp_path)
-    assert longer.returncode == 1
-    assert "a percentile needs 24 3-year moves" in longer.stderr
+    assert longer.returncode == 2  # bad input, nothing written (README's exit codes), as a typo in any command
+    assert "a percentile needs 24 moves over 3 years" in longer.stderr and len(longer.stderr.strip().splitlines()) == 1
     assert "Its history is long enough for p95-12m (--scenario p95-12m)" in longer.stderr
 
 
 def test_scenario_falls_back_to_the_linked_index_and_says_why(tmp_path):
     soap_shop(tmp_path)
     without = supplywatch("whatif", "lye", "--scenario", "p95-12m", cwd=tmp_path)
-    assert without.returncode == 1
-    assert "Lye: too little history for p95-12m: its own prices span 9 days" in without.stderr
+    assert without.returncode == 2
+    today = date.today()
+    first, last = (display.day_of_year(today - timedelta(days=n), today) for n in (10, 1))
+    assert f"Lye: too little history for p95-12m: its own prices cover 9 days ({first} to {last})" in without.stderr
+    assert "a percentile needs 24 moves over 12 months" in without.stderr and len(without.stderr.strip().splitlines()) == 1
     assert "link a public index to it" in without.stderr
 
     workbook = FIXTURES / "series" / "pinksheet-monthly.csv"
     assert supplywatch("index", "load", "coconut-pink-sheet", str(workbook), cwd=tmp_path).returncode == 0
     found = run_json(tmp_path, "whatif", "coconut-oil", "--scenario", "p95-12m")
     (move,) = found["moves"]
-    assert "of the World Bank coconut oil price, 1960-01 to 2025-10 (its own prices span 9 days)" in move["source"]
+    assert f"of the World Bank coconut oil price, Jan 1960 to Oct 2025 (its own prices cover 9 days ({first} to {last}))" in move["source"]
     values = [float(r.split(",")[1]) for r in workbook.read_text().splitlines()[1:]]
     moves = [math.log(b / a) for a, b in zip(values, values[12:])]
     expected = (math.exp(statistics.quantiles(moves, n=100, method="inclusive")[94]) - 1) * 100
@@ -144,11 +148,12 @@ def test_sensitivity_is_margin_points_per_ten_percent_of_each_input(tmp_path):
 def test_a_move_that_is_not_a_percent_or_an_unknown_material_is_a_clear_error(tmp_path):
     soap_shop(tmp_path)
     bad = supplywatch("whatif", "coconut-oil", "20", cwd=tmp_path)
-    assert bad.returncode == 1 and "'20' is not a move: write it as +20% or -5%" in bad.stderr
+    # A typo is bad input: exit 2 like every other command's (it was 1, which the README gives a run that finished with gaps).
+    assert bad.returncode == 2 and "'20' is not a move: write it as +20% or -5%" in bad.stderr
     unknown = supplywatch("whatif", "olive-oil", "+5%", cwd=tmp_path)
     assert unknown.returncode == 2 and "unknown material 'olive-oil'" in unknown.stderr
     scenario = supplywatch("whatif", "coconut-oil", "--scenario", "worst", cwd=tmp_path)
-    assert scenario.returncode == 1 and "'worst' is not a scenario" in scenario.stderr
+    assert scenario.returncode == 2 and "'worst' is not a scenario" in scenario.stderr
 
 
 def test_whatif_says_a_products_unit_as_a_person_reads_it_not_as_written_in_the_config(tmp_path):

@@ -9,11 +9,19 @@ from pathlib import Path
 import click
 import sqlite_utils
 
-from .. import store
+from .. import pipeline, store
 from ..config import Config
 from .common import config_option, load_or_exit
 
 PERMISSIVE = {"ignore_unknown_options": True}  # "-5%" is a move, not an option
+
+
+class BadInput(click.ClickException):
+    """What the owner typed cannot be answered (a move that is no percent, a scenario its history
+    cannot give, a quote that does not exist): one line, exit 2 like every command's bad input,
+    nothing written."""
+
+    exit_code = pipeline.EXIT_INPUT
 
 
 def _when(text: str | None, option: str = "--date") -> str:
@@ -100,7 +108,7 @@ def whatif(config_path: Path, material: str | None, move: str | None, more: tupl
             for material_id, text in ((material, move), *more):
                 moves.append(w.Move(_material(config, material_id), w.parse_move(text), "given"))
     except ValueError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise BadInput(str(exc)) from None
     result = w.what_if(db, config, moves, as_of)
     click.echo(json.dumps(result.as_dict(), indent=2) if as_json else w.format_what_if(result))
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import sqlite_utils
@@ -33,7 +33,7 @@ class Move:
 
     material: Material
     percent: float
-    source: str  # "given", or "95th percentile of 12-month moves of its prices, 2019-03 to 2026-11 (83 windows)"
+    source: str  # "given", or "95th percentile of its 12-month moves, own prices Mar 2019 to Nov 2026"
 
 
 @dataclass
@@ -153,8 +153,8 @@ def historical_move(db: sqlite_utils.Database, config: Config, material: Materia
     if len(moves) >= MIN_WINDOWS:
         value = (math.exp(_percentile(moves, q)) - 1) * 100
         return Move(material, value, f"{_ordinal(q)} percentile of its {_horizon(days)} moves, own prices "
-                                     f"{series[0].day:%Y-%m} to {series[-1].day:%Y-%m}")
-    own = f"its own prices span {prices.span_days(series)} days" if series else "it has no prices yet"
+                                     f"{series[0].day:%b %Y} to {series[-1].day:%b %Y}")
+    own = _own_span(series, today)
     short = [own]
     linked: list[list[indexes.IndexPoint]] = []
     for index_id in material.indexes:
@@ -165,14 +165,32 @@ def historical_move(db: sqlite_utils.Database, config: Config, material: Materia
         if len(index_moves) >= MIN_WINDOWS:
             value = (math.exp(_percentile(index_moves, q)) - 1) * 100
             return Move(material, value, f"{_ordinal(q)} percentile of {_horizon(days)} moves of {name}, "
-                                         f"{points[0].period:%Y-%m} to {points[-1].period:%Y-%m} ({own})")
-        short.append(f"{name} gives {len(index_moves)} such moves" + (f" ({points[0].period:%b %Y} to {points[-1].period:%b %Y})" if points else " (no values yet)"))
+                                         f"{points[0].period:%b %Y} to {points[-1].period:%b %Y} ({own})")
+        short.append(f"{name} gives {display.count(len(index_moves), 'such move')}" + (f" ({points[0].period:%b %Y} to {points[-1].period:%b %Y})" if points else " (no values yet)"))
     hint = "" if material.indexes else "; link a public index to it (indexes: in the config) to use that history"
     answer = next((f"p{q:g}-{label}" for shorter, label in SHORTER if shorter < days and (
         len(_own_moves(series, shorter)) >= MIN_WINDOWS or any(len(_index_moves(p, shorter)) >= MIN_WINDOWS for p in linked))), None)
     then = f". Its history is long enough for {answer} (--scenario {answer})" if answer else ""
     raise ValueError(f"{material.name}: too little history for {scenario}: {'; '.join(short)}, and a percentile needs "
-                     f"{MIN_WINDOWS} {_horizon(days)} moves{hint}{then}")
+                     f"{MIN_WINDOWS} moves over {_span_words(days)}{hint}{then}")
+
+
+def _own_span(series: list[prices.DayPrice], today: date) -> str:
+    """"its own prices cover 9 days (3 Mar to 12 Mar)", "its own prices are of one day (3 Mar)": never "span 0 days"."""
+    if not series:
+        return "it has no prices yet"
+    first, last = (display.day_of_year(p.day, today) for p in (series[0], series[-1]))
+    days = prices.span_days(series)
+    return f"its own prices are of one day only ({first})" if days == 0 else f"its own prices cover {display.count(days, 'day')} ({first} to {last})"
+
+
+def _span_words(days: int) -> str:
+    """"12 months", "3 years", "30 days": a horizon as a length of time (not "24 12-month moves")."""
+    horizon = _horizon(days)
+    if horizon == "12-month":
+        return "12 months"
+    number, _, unit = horizon.partition("-")
+    return display.count(int(number), unit)
 
 
 def _index_moves(points: list[indexes.IndexPoint], days: int) -> list[float]:
