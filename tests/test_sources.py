@@ -129,9 +129,12 @@ def test_quantity_breaks_are_stored_and_order_quantity_picks_the_tier(tmp_path, 
         - {{supplier: acme, url: "{url}", id: bottle-single}}
         - {{supplier: acme, url: "{url}", id: bottle-case, order_quantity: 24}}
     """)
-    assert supplywatch("run", cwd=tmp_path).returncode == 1  # partial: a page gave no valid price tonight
+    # Counted each, the title's "4 oz" is what one bottle holds, not what the price buys: both priced
+    # (it was taken as the pack and every price held back, '4 oz cannot be converted to each').
+    assert supplywatch("run", cwd=tmp_path).returncode == 0
     rows = observations(tmp_path)
     assert (rows["bottle-single"]["price"], rows["bottle-case"]["price"]) == (3.2, 2.95)
+    assert (rows["bottle-single"]["unit_price"], rows["bottle-case"]["unit_price"]) == (3.2, 2.95)
     assert json.loads(rows["bottle-case"]["tiers"])[2] == {"min": "50", "max": None, "price": "2.70"}
 
 
