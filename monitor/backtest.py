@@ -14,7 +14,7 @@ from __future__ import annotations
 import csv
 import tempfile
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
@@ -128,16 +128,17 @@ def _night(run: Run, first_looks: list[dict[str, Any]], second_looks: dict[str, 
 
 def backtest(series: list[tuple[str, float]], rule_set: tuple[RuleKind, ...] = DEFAULT_RULES, unit: str = "each",
              currency: str = "USD", name: str = "Series", first_looks: dict[int, float] | None = None,
-             source: str = "the series") -> BacktestResult:
+             source: str | None = "the series") -> BacktestResult:
     """Replay ``series`` as nightly runs and collect every notification the rules would have sent;
-    messages name it "<name> at <source>" (e.g. "Coconut oil at coconut.csv").
+    messages name it "<name> at <source>" ("WTI at the series"), or by ``name`` alone when ``source``
+    is None (the owner's own file: "Coconut oil up 12%", never "Coconut oil at coconut.csv").
 
     ``first_looks``: night index -> the price the page showed at the first look that night (an
     injected glitch); the immediate re-fetch reads the series' own price."""
     result = BacktestResult(len(series), series[0][0], series[-1][0])
     glitches = first_looks or {}
     with tempfile.TemporaryDirectory() as scratch:
-        config = _config(Path(scratch), rule_set, unit, currency, name, source)
+        config = _config(Path(scratch), rule_set, unit, currency, name, source or "the file")
         db, _ = open_store(config)
         db.execute("PRAGMA synchronous = OFF")  # a scratch file: speed over durability
         for index, (day, price) in enumerate(series):
@@ -150,6 +151,10 @@ def backtest(series: list[tuple[str, float]], rule_set: tuple[RuleKind, ...] = D
             result.suspect_rows += any(status != "ok" for status in night_rows(db, night.run_id))
             result.collect(day, night, lambda t: price)  # noqa: B023 (used before the loop moves on)
         db.close()
+    if source is None:  # the offer's label is "<name> at <its supplier>": here there is no supplier to name
+        told_as = f"{name} at the file"
+        result.events = [replace(e, target=name if e.target == told_as else e.target, message=e.message.replace(told_as, name))
+                         for e in result.events]
     return result
 
 

@@ -4,6 +4,7 @@ night, with the immediate re-fetch a real night does)."""
 
 import json
 import random
+import re
 from pathlib import Path
 
 import pytest
@@ -140,3 +141,35 @@ def test_fifty_glitches_shown_all_night_count_as_nights_without_a_price_and_add_
     # No push added, lost or moved: a grid night the run-up rule reads without a price holds the
     # grid's last price, so the medians its climbs are judged on do not shift.
     assert pushes(glitched) and pushes(glitched) == pushes(clean)
+
+
+def test_a_csv_series_is_named_by_its_material_or_its_file_in_words_never_at_the_file(tmp_path):
+    """`backtest prices.csv` said "Prices at prices.csv up ...": the file in a supplier's place
+    (newcomer's README walk). The series is the material (--material) or the file's name in words."""
+    from tests.conftest import write_config
+
+    prices = tmp_path / "prices.csv"
+    prices.write_text((SERIES / "WPU081.csv").read_text())
+    plain = supplywatch("backtest", str(prices), "--date-column", "Date", "--price-column", "WPU081", cwd=tmp_path)
+    assert plain.returncode == 0, plain.stderr
+    assert "prices.csv up" not in plain.stdout and " at prices.csv" not in plain.stdout
+    assert re.search(r"runup +Prices up \d+% since ", plain.stdout), plain.stdout[:2000]
+    found = json.loads(supplywatch("backtest", str(prices), "--date-column", "Date", "--price-column", "WPU081", "--json", cwd=tmp_path).stdout)
+    assert {a["target"] for a in found["alerts"]} == {"Prices"}
+    write_config(tmp_path, """
+- id: lumber
+  name: Softwood lumber
+  unit: each
+  offers: [{supplier: acme, url: "http://127.0.0.1:9/lumber"}]
+- id: glue
+  name: Wood glue
+  unit: each
+  offers: [{supplier: acme, url: "http://127.0.0.1:9/glue"}]
+""")
+    named = supplywatch("backtest", str(prices), "--date-column", "Date", "--price-column", "WPU081", "--config", "supplywatch.yml",
+                        "--material", "lumber", cwd=tmp_path)
+    assert named.returncode == 0, named.stderr
+    assert re.search(r"runup +Softwood lumber up \d+% since ", named.stdout) and "Prices" not in named.stdout
+    assert "at prices.csv" not in named.stdout and "at the file" not in named.stdout
+    helped = supplywatch("backtest", "--help", cwd=tmp_path)
+    assert helped.returncode == 0 and "by its material's name (--material, or the config's only material), else by the file's name in words" in " ".join(helped.stdout.split())

@@ -19,7 +19,7 @@ from .common import config_option, load_or_exit, open_existing
 @click.option("-c", "--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="Use the rules, unit and currency of a material in this config (default: the built-in rules); "
                    "without CSV_FILE, replay this config's own stored history.")
-@click.option("--material", default=None, help="The material whose rules to use (with --config and CSV_FILE).")
+@click.option("--material", default=None, help="The material whose rules, unit and name to use (with --config and CSV_FILE).")
 @click.option("--pack", default=None, help="What one price in the file buys, e.g. '50 lb' for a price per bag.")
 @click.option("--nights", type=click.IntRange(1), default=None, help="Without CSV_FILE: only the last this many stored nights.")
 @click.option("--index", "index_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
@@ -39,6 +39,9 @@ def backtest(csv_file: Path | None, date_column: str | None, price_column: str |
     offer, material and product rule, margins included. With --index, also replay the index rules
     against it; with --buy-window, what a buyer following the buy-window verdict paid against one
     buying on a fixed schedule.
+
+    The messages name a CSV_FILE's series by its material's name (--material, or the config's only
+    material), else by the file's name in words: "Mill shapes up 12% ..." for mill-shapes.csv.
 
     \b
     Example:
@@ -96,7 +99,7 @@ def backtest(csv_file: Path | None, date_column: str | None, price_column: str |
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
     prices = [(day, float(Decimal(repr(price)) / per_pack)) for day, price in prices]
-    result = backtest_module.backtest(prices, rule_set, unit, currency, name, source=csv_file.name)
+    result = backtest_module.backtest(prices, rule_set, unit, currency, name, source=None)
     decided, words = _decisions_backtest(prices, index_file, index_column, buy_window, name,
                                          chosen.shelf_life_days if chosen is not None else None)
     if as_json:
