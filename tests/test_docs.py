@@ -36,3 +36,18 @@ def test_ruff_finds_nothing_in_the_package_its_tests_and_benchmarks():
 def test_mypy_finds_nothing_in_the_package():
     result = run("mypy", "monitor", "spiders")
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_readme_says_the_demo_history_is_the_real_spike_moved_onto_the_last_nights():
+    """The README said the demo "follows the real 2020–21 lumber price spike" while every date it
+    shows is of the last four months (newcomer's README walk): it says which months are squeezed
+    into how many nights, and that they are moved to end last night, as the demo does."""
+    from monitor.cli.demo import demo
+    from monitor.demo.site import REAL_END, REAL_START
+
+    nights = next(p.default for p in demo.params if p.name == "nights")
+    readme = " ".join((REPO / "README.md").read_text(encoding="utf-8").split())
+    said = (f"last {nights} nights (their prices follow the shape of the real lumber price spike of {REAL_START:%B %Y} to "
+            f"{REAL_END:%B %Y}, squeezed into those {nights} nights and moved to end last night: the dates you see are")
+    assert said in readme
+    assert "during the 2021 lumber spike" not in readme
