@@ -65,6 +65,8 @@ def test_a_quote_losing_margin_is_told_in_the_digest_then_on_the_phone_once(tmp_
     listed = supplywatch("quote", "list", cwd=tmp_path)
     assert listed.returncode == 0 and f"{title}: margin 47.4% now, 71.4% when given (-24.0 points), mostly Black walnut +84%" in listed.stdout
 
+    typo = supplywatch("quote", "close", "99", "--won", cwd=tmp_path)  # bad input: exit 2 like every command's, nothing written
+    assert typo.returncode == 2 and typo.stderr.strip() == "Error: no quote 99 (open quotes: 112)"
     closed = supplywatch("quote", "close", "112", "--won", cwd=tmp_path)
     assert closed.returncode == 0 and "Quote 112 (8 x Walnut side table) closed: won." in closed.stdout
     sink.messages.clear()

@@ -346,7 +346,7 @@ def _quote_close(config_path: Path, number: str, state: str | None) -> None:
     try:
         closed = quotes.close(store.open_db(config.database_path), number, state)
     except ValueError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise BadInput(str(exc)) from None
     click.echo(f"Quote {closed.number} ({closed.description}) closed: {state}.")
 
 

@@ -146,7 +146,8 @@ def add(db: sqlite_utils.Database, config: Config, *, number: str | None, price:
 def close(db: sqlite_utils.Database, number: str, state: str) -> Quote:
     found = list(db.query("SELECT * FROM quotes WHERE number = ?", [number]))
     if not found:
-        raise ValueError(f"no quote {number}")
+        numbers = [str(r["number"]) for r in db.query("SELECT number FROM quotes WHERE state = 'open' ORDER BY number")]
+        raise ValueError(f"no quote {number} (open quotes: {', '.join(numbers) or 'none'})")
     with db.conn:
         db["quotes"].update(found[0]["id"], {"state": state, "closed_at": now_iso()})
     return Quote.from_row({**found[0], "state": state})
