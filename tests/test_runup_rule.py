@@ -137,7 +137,8 @@ def test_a_product_cost_run_up_names_the_input_that_drove_it(nights):
     assert [(event, pushed) for _, event, pushed, _ in rang] == [("fired", True)]
     night, _, _, message = rang[0]
     cost = 10 * round(prices[night], 2) + 90.0  # walnut's page shows cents
-    assert message.startswith("Side table up ") and f"now ${cost:.2f} each (was $190.00 each)" in message
+    # The cost, never read as the selling price (as every product message says).
+    assert message.startswith("Side table cost up ") and f"now ${cost:.2f} each (was $190.00 each)" in message
     assert "mostly Walnut +" in message and "at Acme Lumber" in message
 
 
