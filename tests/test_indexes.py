@@ -121,7 +121,7 @@ def test_index_load_reads_a_saved_file_and_refuses_one_of_another_format(tmp_pat
     write_config(tmp_path, "[]", extra="indexes:\n  - {id: lumber-ppi, name: the lumber price index, source: fred, series: WPU081}\n")
     loaded = supplywatch("index", "load", "lumber-ppi", str(FORMATS / "fredgraph-WPU081.csv"), cwd=tmp_path)
     assert loaded.returncode == 0, loaded.stderr
-    assert "35 new values; 35 in all, 2021-01 to 2023-11" in loaded.stdout
+    assert "35 new values; 35 in all, Jan 2021 to Nov 2023." in loaded.stdout  # months in words, as everywhere else
     wrong = supplywatch("index", "load", "lumber-ppi", str(FORMATS / "bls-WPU0811.json"), cwd=tmp_path)
     assert wrong.returncode == 1 and "not a fred file with WPU081" in wrong.stderr
     unknown = supplywatch("index", "load", "copper", str(FORMATS / "fredgraph-WPU081.csv"), cwd=tmp_path)

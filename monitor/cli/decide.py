@@ -474,4 +474,8 @@ def _index_load(config_path: Path, index_id: str, path: Path) -> None:
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
     total = db.execute("SELECT count(*), min(period), max(period) FROM index_values WHERE index_id = ?", [index_id]).fetchone()
-    click.echo(f"Loaded {path}: {new} new values; {total[0]} in all, {total[1][:7]} to {total[2][:7]}.")
+    if not total[0]:
+        click.echo(f"Loaded {path}: no values.")
+        return
+    first, last = (date.fromisoformat(day[:10]) for day in total[1:])
+    click.echo(f"Loaded {path}: {new} new values; {total[0]} in all, {first:%b %Y} to {last:%b %Y}.")  # months in words, not 2021-01
