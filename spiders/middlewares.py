@@ -29,6 +29,7 @@ from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
+from scrapy.utils.asyncio import call_later
 from twisted.internet.defer import Deferred
 
 from spiders.schedule import duration
@@ -36,6 +37,13 @@ from spiders.wording import failure_reason, network_failure
 
 logger = logging.getLogger(__name__)
 MAX_WAIT = 300  # seconds: without a budget, a supplier asking for longer is retried on the next run instead
+# seconds a supplier's next request waits after one the crawl gave up on (timed out, too big), at
+# any delay, 0 included: its server may still be writing the first, and it must never have two of ours
+AFTER_A_DROP = 2.0
+# What the crawl gives up on while the server may still be at it, by class name along the ancestry
+# as spiders.wording reads them (Scrapy and Twisted name them differently across versions); not a
+# refused connection, an unknown name or this machine out of files: that server never had the request.
+GIVEN_UP = {"DownloadTimeoutError", "TimeoutError", "DownloadCancelledError", "CancelledError"}
 DEADLINE = "supplywatch_deadline"  # time.monotonic() by which the supplier's pages must be done
 PAGES_LEFT = "supplywatch_pages_left"  # this page and those after it, for the same supplier
 BUDGET_CUT = "supplywatch_budget_cut"  # the download timeout was shortened to the time left
@@ -146,6 +154,7 @@ class PoliteDelaysMiddleware:
         self.timeout = crawler.settings.getfloat("DOWNLOAD_TIMEOUT", 180)
         self.user_agent = crawler.settings.get("USER_AGENT", "")
         self.checked_robots: set[str] = set()
+        self.held: dict[str, float] = {}  # download slot -> when its next request may go, after a dropped one
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> "PoliteDelaysMiddleware":
@@ -170,8 +179,9 @@ class PoliteDelaysMiddleware:
         delay = parser.crawl_delay(self.user_agent)
         return float(delay) if delay else None
 
-    def process_request(self, request: Request, spider: Spider | None = None) -> None:
+    def process_request(self, request: Request, spider: Spider | None = None) -> Deferred[None] | None:
         deadline = request.meta.get(DEADLINE)
+        held = self._held(request)
         delay = self._crawl_delay(request)
         if delay:
             if deadline is not None:
@@ -184,14 +194,31 @@ class PoliteDelaysMiddleware:
                         f"({request.meta.get(BUDGET_KEY, 'crawl.supplier_budget_minutes')})")
             self._slow_down(request, delay if deadline is not None else min(delay, MAX_WAIT), "robots.txt Crawl-delay")
         if deadline is not None:
-            self._within(request, deadline)
-        return None
+            self._within(request, deadline, held)
+        if held <= 0:
+            return None
+        logger.info("%s: waiting %.0f s after a request given up on, which its server may still be answering",
+                    urlparse(request.url).netloc, held)
+        waited: Deferred[None] = Deferred()
+        call_later(held, waited.callback, None)  # the request goes on (None) once the wait is over
+        return waited
 
-    def _within(self, request: Request, deadline: float) -> None:
+    def _held(self, request: Request) -> float:
+        """Seconds this request waits for an earlier one of its supplier the crawl gave up on."""
+        if not self.held:
+            return 0.0
+        key, now = self.crawler.engine.downloader.get_slot_key(request), time.monotonic()
+        until = self.held.get(key, now)
+        if until <= now:
+            self.held.pop(key, None)
+        return max(until - now, 0.0)
+
+    def _within(self, request: Request, deadline: float, held: float = 0.0) -> None:
         """Refuse a request that could only start after the deadline; shorten its timeout to the time left."""
         now = time.monotonic()
         slot = _slot(self.crawler, request)
         start = max(now, slot.lastseen + slot.delay) if slot is not None and slot.lastseen else now
+        start = max(start, now + held)
         left = deadline - start
         if left <= 0:
             raise OverBudget("time budget exceeded: the time ran out before this page could be fetched "
@@ -206,12 +233,17 @@ class PoliteDelaysMiddleware:
     def process_exception(self, request: Request, exception: BaseException, spider: Spider | None = None) -> None:
         """A page given up on (timed out, too big) may still be in the works at the supplier's end: its
         next request (a retry, the next page) waits the delay from now, not from when this one began
-        (it went at once: a slow page was asked again while the server still wrote the first)."""
+        (it went at once: a slow page was asked again while the server still wrote the first), and at
+        least AFTER_A_DROP, a delay of 0 included (Scrapy has no delay to count there)."""
         if isinstance(exception, IgnoreRequest):  # never reached the site
             return None
+        now = time.monotonic()  # the clock Scrapy's downloader counts the delay with
         slot = _slot(self.crawler, request)
         if slot is not None and slot.delay:
-            slot.lastseen = max(slot.lastseen, time.monotonic())  # the clock Scrapy's downloader counts the delay with
+            slot.lastseen = max(slot.lastseen, now)
+        if (slot is None or slot.delay < AFTER_A_DROP) and _given_up(exception):
+            key = self.crawler.engine.downloader.get_slot_key(request)
+            self.held[key] = max(self.held.get(key, 0.0), now + AFTER_A_DROP)
         return None
 
     def process_response(self, request: Request, response: Response, spider: Spider | None = None) -> Request | Response:
@@ -232,6 +264,10 @@ class PoliteDelaysMiddleware:
         retry.meta["retry_after_times"] = tries + 1
         retry.meta["dont_retry"] = True  # this middleware retries it; the generic retry would not wait
         return retry
+
+
+def _given_up(exception: BaseException) -> bool:
+    return any(cls.__name__ in GIVEN_UP for cls in type(exception).__mro__)
 
 
 def _site(host: str) -> str:

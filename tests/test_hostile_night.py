@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import lxml.html
+import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
@@ -120,11 +121,13 @@ def test_a_huge_robots_txt_is_read_to_its_first_500_kib(tmp_path):
     assert night["rows"]["p-late"][:2] == ("ok", 9.0)
 
 
-def test_a_page_that_never_ends_is_not_asked_again_while_the_supplier_may_still_be_sending_it(tmp_path):
+@pytest.mark.parametrize("crawl", ["delay_seconds: 1", ""], ids=["delay 1 s", "delay 0"])  # write_config's crawl has delay 0
+def test_a_page_that_never_ends_is_not_asked_again_while_the_supplier_may_still_be_sending_it(tmp_path, crawl):
     """A page that drips a byte at a time until the crawl gives up: the supplier's next request waits
-    its delay from then, so the supplier's server never has two of ours at once (Scrapy counts the
-    delay from the start of the abandoned request, so the next one went at once). The crawl opens
-    no listening port meanwhile (Scrapy's telnet console and remote control are off)."""
+    its delay from then, and a few seconds at a delay of 0, so the supplier's server never has two of
+    ours at once (Scrapy counts the delay from the start of the abandoned request, and at 0 has none:
+    the next one went at once). The crawl opens no listening port meanwhile (Scrapy's telnet console
+    and remote control are off)."""
     busy, most, lock = [0], [0], threading.Lock()
 
     def enter() -> None:
@@ -168,7 +171,7 @@ def test_a_page_that_never_ends_is_not_asked_again_while_the_supplier_may_still_
         return _listening_ports(pid)
 
     try:
-        result, night = _night(tmp_path, acme, ["/p/drip", "/p/next"], crawl="delay_seconds: 1", during=listening)
+        result, night = _night(tmp_path, acme, ["/p/drip", "/p/next"], crawl=crawl, during=listening)
     finally:
         acme.clear()
         acme.stop()
