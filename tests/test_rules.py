@@ -144,3 +144,39 @@ def test_change_of_critical_size_escalates_to_critical(history):
     assert alert["severity"] == "warning"
     assert feed("15") == ["escalated up"]  # +30 % against the previous price
     assert next(db.query("SELECT severity FROM alerts"))["severity"] == "critical"
+
+
+def test_change_against_the_previous_price_a_night_earlier_fires(history):
+    """Cron runs at the same minute every night: the previous price is exactly 24 hours old (or a
+    little more). It was read out of a one-day window and the rule never saw it."""
+    feed, _ = history("[{kind: change, percent: 10, baseline: previous, confirm: 1}]")
+    assert [feed(p) for p in ("10", "10", "11.5")] == [[], [], ["fired up"]]
+
+
+def test_a_products_cost_change_against_the_previous_night_fires(tmp_path):
+    """The same for a product's cost, read from its own costs: the previous night's cost, exactly a
+    day old, fell just outside the one-day read and the rule never fired."""
+    path = write_config(tmp_path, """
+    - id: walnut
+      name: Walnut
+      unit: board_foot
+      offers: [{supplier: acme, url: "http://127.0.0.1:9/p/walnut"}]
+      rules: [{kind: threshold, above: 1000}]
+    """, extra="""
+products:
+  - id: table
+    name: Side table
+    yield: 1 table
+    recipe: {walnut: 10 board_foot}
+    rules: [{kind: change, percent: 10, baseline: previous, confirm: 1}]
+""")
+    config = config_module.load(path)
+    db, _ = pipeline.open_store(config)
+    told = []
+    for n, price in enumerate(("10", "10", "11.5")):
+        as_of = (START + timedelta(days=n)).isoformat()
+        with pipeline.Run(db, config, "test", as_of, deliver=False) as run:
+            run.accept([{"offer_id": "walnut@acme", "status": "ok", "price": price, "fetched_at": as_of}])
+            result = run.finish()
+        told.append([f"{t.event} {t.alert.kind} {t.alert.direction}" for t in result.transitions if t.told])
+    assert told == [[], [], ["fired change up"]], told

@@ -13,6 +13,9 @@ from .base import SAME_NIGHT, SeriesView, Severity
 from .moves import MoveRule
 
 _BASELINE = re.compile(r"(median|mean)_([1-9]\d*)d")
+# How far back "the previous price" is looked for: last night's is a day old, or a little more as cron
+# starts a minute late; a week spans missed nights too (a day read missed yesterday's by seconds).
+PREVIOUS_DAYS = 7
 
 
 def baseline(history: list, spec: str) -> float | None:
@@ -75,4 +78,4 @@ class ChangeRule(MoveRule):
 
     def history_days(self) -> float:
         match = _BASELINE.fullmatch(self.baseline)
-        return int(match.group(2)) if match else 0
+        return int(match.group(2)) if match else PREVIOUS_DAYS
