@@ -60,9 +60,20 @@ def _acme() -> HTTPServer:
     return acme
 
 
-def test_a_robots_txt_answering_a_server_error_keeps_the_crawler_out_of_that_site(tmp_path):
+def _never_in_time(request: Request) -> Response:
+    time.sleep(4)  # the crawl's timeout_seconds is 2
+    return Response("User-agent: *\nDisallow: /\n", content_type="text/plain")
+
+
+@pytest.mark.parametrize("robots, why", [
+    (lambda server: server.respond_with_data("oops", status=500), "robots.txt answered 500 Internal Server Error"),
+    (lambda server: server.respond_with_handler(_never_in_time), "robots.txt could not be read (the page did not answer in time"),
+], ids=["server error", "never answers"])
+def test_an_unreachable_robots_txt_keeps_the_crawler_out_of_that_site(tmp_path, robots, why):
+    """RFC 9309 2.3.1.4: a robots.txt unreachable through a server or network error means complete
+    disallow. Scrapy parsed the error page, or gave up on the silence, and fetched every page."""
     acme = _acme()
-    acme.expect_request("/robots.txt").respond_with_data("oops", status=500)
+    robots(acme.expect_request("/robots.txt"))
     acme.expect_request("/p/walnut").respond_with_data(product_page("9.00"), content_type="text/html")
     try:
         result, night = _night(tmp_path, acme, ["/p/walnut"])
@@ -75,32 +86,7 @@ def test_a_robots_txt_answering_a_server_error_keeps_the_crawler_out_of_that_sit
     assert rows["healthy"][:2] == ("ok", 12.0)
     status, price, error = rows["p-walnut"]
     assert status == "error" and price is None
-    assert "robots.txt answered 500 Internal Server Error" in error and "keep out" in error
-    assert "/p/walnut" not in asked  # RFC 9309: an unreachable robots.txt means nothing of the site (Scrapy fetched it)
-
-
-def test_a_robots_txt_that_cannot_be_fetched_keeps_the_crawler_out_of_that_site_too(tmp_path):
-    """RFC 9309 2.3.1.4: unreachable through a network error means complete disallow. Scrapy gave up
-    on a robots.txt that never answered and then fetched the pages as if it allowed everything."""
-    def never_in_time(request: Request) -> Response:
-        time.sleep(4)
-        return Response("User-agent: *\nDisallow: /\n", content_type="text/plain")
-
-    acme = _acme()
-    acme.expect_request("/robots.txt").respond_with_handler(never_in_time)
-    acme.expect_request("/p/walnut").respond_with_data(product_page("9.00"), content_type="text/html")
-    try:
-        result, night = _night(tmp_path, acme, ["/p/walnut"])  # timeout_seconds: 2
-        asked = [r.path for r, _ in acme.log]
-    finally:
-        acme.clear()
-        acme.stop()
-    assert result.returncode == 1, result.stderr[-3000:]  # partial: the night finished
-    rows = night["rows"]
-    assert rows["healthy"][:2] == ("ok", 12.0)
-    status, price, error = rows["p-walnut"]
-    assert status == "error" and price is None
-    assert "robots.txt could not be read (the page did not answer in time" in error and "keep out" in error, error
+    assert why in error and "keep out" in error, error
     assert "/p/walnut" not in asked
 
 

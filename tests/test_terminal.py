@@ -281,15 +281,20 @@ def test_run_under_cron_prints_one_line_and_on_a_terminal_shows_progress_and_wha
     assert "Corner Shop" not in text.split("What changed:")[1].split("run 2")[0]  # unchanged: not listed
 
 
-def test_status_says_an_offer_never_priced_has_no_valid_price_yet(tmp_path, sites):
+def a_night_with_a_gone_page(tmp_path, sites, notify_yaml: str = "urls: []") -> None:
+    """One offer whose page answers 404, crawled once (a partial night)."""
     shop = sites()
     write_config(tmp_path, f"""
     - id: walnut
       name: Black walnut
       unit: board_foot
       offers: [{{supplier: acme, url: "{shop.set('walnut', 'gone', status=404)}"}}]
-    """)
+    """, notify_yaml=notify_yaml)
     assert supplywatch("run", cwd=tmp_path).returncode == pipeline.EXIT_PARTIAL
+
+
+def test_status_says_an_offer_never_priced_has_no_valid_price_yet(tmp_path, sites):
+    a_night_with_a_gone_page(tmp_path, sites)
     result = supplywatch("status", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     line = next(line for line in result.stdout.splitlines() if line.startswith("  Black walnut at Acme Lumber: "))
@@ -297,14 +302,7 @@ def test_status_says_an_offer_never_priced_has_no_valid_price_yet(tmp_path, site
 
 
 def test_status_and_notify_test_name_an_undelivered_message_by_its_tag_in_words(tmp_path, sites):
-    shop = sites()
-    write_config(tmp_path, f"""
-    - id: walnut
-      name: Black walnut
-      unit: board_foot
-      offers: [{{supplier: acme, url: "{shop.set('walnut', 'gone', status=404)}"}}]
-    """, notify_yaml='urls:\n  - url: "json://127.0.0.1:9/nobody"\n    tags: [digest]')
-    assert supplywatch("run", cwd=tmp_path).returncode == pipeline.EXIT_PARTIAL
+    a_night_with_a_gone_page(tmp_path, sites, notify_yaml='urls:\n  - url: "json://127.0.0.1:9/nobody"\n    tags: [digest]')
     status = supplywatch("status", cwd=tmp_path)
     assert status.returncode == 0, status.stderr
     waiting = next(line for line in status.stdout.splitlines() if line.startswith("  supplywatch, "))
