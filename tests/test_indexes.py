@@ -123,9 +123,9 @@ def test_index_load_reads_a_saved_file_and_refuses_one_of_another_format(tmp_pat
     assert loaded.returncode == 0, loaded.stderr
     assert "35 new values; 35 in all, Jan 2021 to Nov 2023." in loaded.stdout  # months in words, as everywhere else
     wrong = supplywatch("index", "load", "lumber-ppi", str(FORMATS / "bls-WPU0811.json"), cwd=tmp_path)
-    assert wrong.returncode == 1 and "not a fred file with WPU081" in wrong.stderr
+    assert wrong.returncode == 2 and "not a fred file with WPU081" in wrong.stderr
     unknown = supplywatch("index", "load", "copper", str(FORMATS / "fredgraph-WPU081.csv"), cwd=tmp_path)
-    assert unknown.returncode == 1 and "unknown index 'copper'" in unknown.stderr
+    assert unknown.returncode == 2 and "unknown index 'copper'" in unknown.stderr
 
 
 def test_a_material_linked_to_an_unknown_index_is_a_config_error_naming_the_key(tmp_path):

@@ -231,7 +231,7 @@ def order(config_path: Path, material: str, weeks: float | None, quantity: str |
         amount = stock_module.in_material_unit(m, quantity) if quantity else None
         result = ordersize.plan(db, config, m, store.now_iso(), weeks=weeks, quantity=amount, cash_limit=cash_limit)
     except ValueError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise BadInput(str(exc)) from None
     click.echo(json.dumps(result.as_dict(), indent=2) if as_json else ordersize.format_plan(result, config))
 
 
@@ -282,7 +282,7 @@ def _quote_add(config_path: Path, product_id: str | None, quantity: float, bom: 
                            quantity=quantity, bom=bom, customer=customer, description=description, target_margin=target_margin)
         validity = quotes.suggest_validity(db, config, added.lines, price, added.target_margin, store.now_iso())
     except ValueError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise BadInput(str(exc)) from None
     fmt = Formatter(config.currency)
     margin = f"margin {added.margin_at_quote:.1f}% at cost {fmt.prefix}{added.cost_at_quote:,.2f}{fmt.suffix}" \
         if added.margin_at_quote is not None else "not all inputs have a price yet, so its margin is unknown"
@@ -472,7 +472,7 @@ def _index_load(config_path: Path, index_id: str, path: Path) -> None:
     try:
         new = indexes.load_file(db, config, index_id, path, store.now_iso())
     except ValueError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise BadInput(str(exc)) from None
     total = db.execute("SELECT count(*), min(period), max(period) FROM index_values WHERE index_id = ?", [index_id]).fetchone()
     if not total[0]:
         click.echo(f"Loaded {path}: no values.")
