@@ -13,7 +13,6 @@ the reason); no arithmetic on one page can stop the night.
 from __future__ import annotations
 
 import json
-import math
 import operator
 import statistics
 from dataclasses import dataclass, field, fields
@@ -304,7 +303,7 @@ class Pricing:
             return Status.SUSPECT, Doubt.NUMBER, (f"{display.money(float(price), row.currency or supplier.currency)} {units.per_pack(row.pack or '')} "
                                                   f"gives no sane unit price ({display.money(float(unit_price), self.config.currency)}{units.per(material.unit)})")
         row.fx_rate = float(rate)
-        # Both finite and within (0, MAX_PRICE) as Decimals, so finite as floats: rounded as _rounded does.
+        # Both finite and within (0, MAX_PRICE) as Decimals, so finite as floats: rounded to six places.
         row.unit_price, row.landed_unit_price = round(float(unit_price), 6), round(float(landed), 6)
         row.unit, row.home_currency = material.unit, self.config.currency
         median, last_pack = self._recent(offer.offer_id, row.fetched_at)
@@ -372,11 +371,6 @@ def _median(prices: list[float]) -> float | None:
         return None
     data = sorted(prices)
     return data[n // 2] if n % 2 else (data[n // 2 - 1] + data[n // 2]) / 2
-
-
-def _rounded(value: Decimal) -> float:
-    number = float(value)
-    return round(number, 6) if math.isfinite(number) else number
 
 
 # The page's sources in the owner's words.
