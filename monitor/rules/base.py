@@ -157,11 +157,16 @@ class Finding:
 
     @property
     def fingerprint(self) -> str:
-        return f"{self.watch}:{self.direction}"
+        return fingerprint(self.rule, self.target, self.direction, self.unit, self.currency)
 
 
 def watch_key(rule: "RuleKind", target: Target, direction: str, unit: str | None = None, currency: str | None = None) -> str:
     return f"{rule.kind}({rule.identity(direction, unit, currency)}):{target.scope.value}:{target.id}"
+
+
+def fingerprint(rule: "RuleKind", target: Target, direction: str, unit: str | None = None, currency: str | None = None) -> str:
+    """A :class:`Finding`'s fingerprint, without building a Finding for it (a rule asks for its open alert)."""
+    return f"{watch_key(rule, target, direction, unit, currency)}:{direction}"
 
 
 def _number(value: float) -> str:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, ClassVar, Iterator, Literal
 from pydantic import Field
 
 from . import detectors
-from .base import Context, Finding, RuleKind, Scope, Severity
+from .base import Context, Finding, RuleKind, Scope, Severity, fingerprint
 
 if TYPE_CHECKING:
     from .products import ProductView
@@ -44,7 +44,7 @@ class MarginRule(RuleKind):
         fmt, unit = context.fmt, view.unit
         if holds:
             why = view.explain("up")
-            told = context.firing(Finding(self, view.target, "below", None, self.severity, "", unit="%", currency=view.currency).fingerprint)
+            told = context.firing(fingerprint(self, view.target, "below", "%", view.currency))
             fallen = ""
             if told is not None and told.told and told.notified_value is not None and told.notified_value - margin >= 0.05:
                 # Each time it gets worse, how far it has fallen since the owner was last told.

@@ -11,7 +11,7 @@ from pydantic import Field
 
 from .. import display
 from . import detectors
-from .base import Context, Finding, RuleKind, Scope, SeriesView, Severity, log_percent, watch_key
+from .base import Context, Finding, RuleKind, Scope, SeriesView, Severity, fingerprint, log_percent
 
 WORDS = {"up": ("up", "rise"), "down": ("down", "fall")}
 
@@ -77,8 +77,7 @@ class MoveRule(RuleKind):
             return
         reference, what = found
         fmt, unit = context.fmt, view.unit
-        # A Finding's fingerprint, without building a Finding for it (twice a rule, every series, every night).
-        fingerprints = {d: f"{watch_key(self, view.target, d, unit, view.currency)}:{d}" for d in self.directions}
+        fingerprints = {d: fingerprint(self, view.target, d, unit, view.currency) for d in self.directions}
         alerts = {d: context.firing(fp) for d, fp in fingerprints.items()}
         now = fmt.price(latest.unit_price, unit)
         for direction, sign in (("up", 1), ("down", -1)):

@@ -36,7 +36,7 @@ from pydantic import Field
 
 from .. import display
 from . import detectors
-from .base import Context, Finding, Point, RuleKind, Scope, SeriesView, Severity, log_percent, watch_key
+from .base import Context, Finding, Point, RuleKind, Scope, SeriesView, Severity, fingerprint, log_percent
 
 FALL_PERCENT = 20.0  # a fall this far from the climb's high ends it: what follows is a new climb
 PULLBACK_PERCENT = 15.0  # once a climb has risen ``percent`` (it rang), a fall this far from its high ends it too
@@ -95,7 +95,7 @@ class RunUpRule(RuleKind):
         holds = detectors.band(rise.percent, self.percent, self.percent)
         fmt, unit = context.fmt, view.unit
         today, since = calendar_day(latest.day), calendar_day(rise.since)
-        told = context.firing(f"{watch_key(self, view.target, 'up', unit, view.currency)}:up")  # the Finding's fingerprint
+        told = context.firing(fingerprint(self, view.target, "up", unit, view.currency))
         now, start = fmt.price(latest.unit_price, unit), fmt.price(rise.reference, unit)
 
         def over() -> str:
