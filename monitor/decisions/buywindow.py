@@ -17,7 +17,7 @@ from datetime import date, timedelta
 
 from .. import display
 from ..config import BuyWindow
-from .prices import DayPrice
+from .prices import DayPrice, days_known_words
 
 BUY, WAIT, NO_CALL = "buy now", "wait", "no call"
 STALE_DAYS = 14  # a newest price older than this says nothing about today
@@ -52,8 +52,7 @@ def verdict(series: list[DayPrice], today: date, settings: BuyWindow, *, history
 
     days_known = (today - start).days
     if len(series) < 2 or days_known < settings.min_history_days:
-        known = "prices from one day only" if days_known < 1 else "only 1 day of prices" if days_known == 1 else f"only {days_known} days of prices"
-        why = (known if series else "no prices yet") + f" (a call needs {settings.min_history_days} days)"
+        why = (days_known_words(days_known) if series else "no prices yet") + f" (a call needs {settings.min_history_days} days)"
         return Verdict(BUY, f"{must}; {why}, so only what you need", base, True) if needed else Verdict(NO_CALL, why)
     latest = series[-1]
     if (today - latest.day).days > STALE_DAYS:

@@ -66,6 +66,11 @@ def span_days(series: list[DayPrice]) -> int:
     return (series[-1].day - series[0].day).days if series else 0
 
 
+def days_known_words(days: int) -> str:
+    """"only 12 days of prices", "only 1 day of prices", "prices from one day only": never "only 0 days"."""
+    return "prices from one day only" if days < 1 else "only 1 day of prices" if days == 1 else f"only {days} days of prices"
+
+
 Seen = tuple  # (offer_id, fetched_at, landed unit price, in stock): one valid observation; plain rows, a night reads a million
 FETCHED, PRICE, IN_STOCK = 1, 2, 3
 

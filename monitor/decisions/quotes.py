@@ -282,9 +282,7 @@ def suggest_validity(db: sqlite_utils.Database, config: Config, quote_lines: dic
         return Validity(None, "some inputs have no price history")
     first, today = max(starts), parse_time(as_of).date()
     if (today - first).days < MIN_HISTORY_DAYS:
-        known = (today - first).days  # "only 0 days of prices" said nothing an owner could use
-        known_text = "prices from one day only" if known < 1 else "only 1 day of prices" if known == 1 else f"only {known} days of prices"
-        return Validity(None, f"{known_text} for all its inputs (a suggestion needs {MIN_HISTORY_DAYS} days)")
+        return Validity(None, f"{prices.days_known_words((today - first).days)} for all its inputs (a suggestion needs {MIN_HISTORY_DAYS} days)")
 
     def batch(day: date) -> float:
         return sum(line["quantity"] * (prices.value_on(series[m], day) or 0) for m, line in quote_lines.items())
