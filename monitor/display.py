@@ -144,7 +144,7 @@ def run_summary(summary: dict[str, Any], fired: int, resolved: int, failing: lis
     "3 prices from 5 offers (1 missing, 1 error); no price at all from Holz Berger; no new alerts".
     Zeros are left out; ``failing`` are suppliers' names."""
     offers, prices = summary["offers"], summary["prices"]
-    if offers and summary["suspect"] == offers:  # every price held back (one typed by hand, say): not "0 prices from 1 offer"
+    if _held_back("partial", offers, summary["suspect"]):  # every price held back (one typed by hand, say): not "0 prices from 1 offer"
         parts = [f"{counted(offers, 'price')} held back as suspect (not used until confirmed)"]
     else:
         head = f"{counted(prices, 'price')} from {counted(offers, 'offer')}"
