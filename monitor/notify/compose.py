@@ -86,7 +86,7 @@ def headline(t: Transition) -> str:
     read from the transition's kind, direction, values, unit and currency, never from its message."""
     a, label, value, ref = t.alert, t.alert.label or "supplywatch", t.value, t.reference
     now = "now " if t.event == Event.ESCALATED else ""
-    subject = f"{label} cost" if a.product_id else label  # a product's number is its cost, not its selling price
+    subject = _subject(a, label)
     if a.kind == "threshold" and ref is not None:
         word = "further " + a.direction if t.event == Event.ESCALATED else a.direction
         return f"{subject} {word} {_price(t, ref)}" + (f": {_price(t, value)}" if t.event == Event.ESCALATED else "")
@@ -120,6 +120,11 @@ def headline(t: Transition) -> str:
     return label
 
 
+def _subject(a: Alert, label: str | None) -> str:
+    """What a title is about: a product's number is its cost, not its selling price ("Side table cost")."""
+    return f"{label} cost" if a.product_id else str(label)
+
+
 def runup_title(t: Transition) -> str:
     """"Walnut at Acme Lumber up 22% since 26 Feb: $12.20/bd ft"; a product's "Side table cost
     up 15% since 6 Mar: $230.00 each, mostly Walnut". From the run-up's values, the day its climb
@@ -129,7 +134,7 @@ def runup_title(t: Transition) -> str:
     today = (t.observed_at or a.last_fired or a.anchor_at or "")[:10]
     if a.anchor_at and today:
         up += f" since {display.day_of_year(date.fromisoformat(a.anchor_at[:10]), date.fromisoformat(today))}"
-    title = f"{a.label} {'cost ' if a.product_id else ''}{up}: {_price(t, value)}"
+    title = f"{_subject(a, a.label)} {up}: {_price(t, value)}"
     return title + (f", mostly {t.driver}" if t.driver else "")
 
 
