@@ -182,9 +182,8 @@ def bought(config_path: Path, material: str, quantity: tuple[str, ...], price: f
     try:
         row = stock_module.record(db, config, material, "bought", text, at=_when(when), price=price, currency=currency,
                                   supplier_id=supplier, note=note)
-    except ValueError as exc:
-        # the one the owner got wrong, not "QUANTITY / --price / --supplier"
-        hint = "--supplier" if "unknown supplier" in str(exc) else "--price" if "a price" in str(exc) else "QUANTITY"
+    except stock_module.BadEntry as exc:  # the one the owner got wrong, not "QUANTITY / --price / --supplier"
+        hint = {"material": "MATERIAL", "supplier": "--supplier", "price": "--price"}.get(exc.field, "QUANTITY")
         raise click.BadParameter(str(exc), param_hint=hint) from None
     fmt = Formatter(row["currency"] or config.currency)
     paid = f" for {fmt.prefix}{price:,.2f}{fmt.suffix} ({fmt.price(row['unit_price'], m.unit)})" if price is not None else ""
@@ -477,5 +476,5 @@ def _index_load(config_path: Path, index_id: str, path: Path) -> None:
     if not total[0]:
         click.echo(f"Loaded {path}: no values.")
         return
-    first, last = (date.fromisoformat(day[:10]) for day in total[1:])
-    click.echo(f"Loaded {path}: {new} new values; {total[0]} in all, {first:%b %Y} to {last:%b %Y}.")  # months in words, not 2021-01
+    first, last = (indexes.month_name(date.fromisoformat(day[:10])) for day in total[1:])
+    click.echo(f"Loaded {path}: {new} new values; {total[0]} in all, {first} to {last}.")  # months in words, not 2021-01

@@ -49,22 +49,31 @@ def daily_usage(config: Config, material: Material) -> float | None:
     return weekly / 7 if said else None
 
 
+class BadEntry(ValueError):
+    """A count or purchase that cannot be stored; ``field`` says which of what the owner typed is wrong
+    ("material", "quantity", "supplier", "price"), so a command can point at that argument."""
+
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
 def record(db: sqlite_utils.Database, config: Config, material_id: str, kind: str, quantity_text: str, at: str | None = None,
            price: float | None = None, currency: str | None = None, supplier_id: str | None = None, note: str | None = None) -> dict:
-    """Store a count or a purchase; returns the stored row. ValueError with a message a person can act on."""
+    """Store a count or a purchase; returns the stored row. :class:`BadEntry` with a message a person can act on."""
     materials = {m.id: m for m in config.materials}
     if material_id not in materials:
-        raise ValueError(f"unknown material {material_id!r} (materials: {', '.join(materials) or 'none in the config'})")
+        raise BadEntry(f"unknown material {material_id!r} (materials: {', '.join(materials) or 'none in the config'})", "material")
     material = materials[material_id]
     try:
         quantity = units.parse_quantity(quantity_text) if kind == "bought" else _count(quantity_text)
         amount = float(units.amount_in(quantity, material.unit, material.density))
     except ValueError as exc:
-        raise ValueError(f"{quantity_text!r}: {exc} ({material.name} is counted in {material.unit})") from None
+        raise BadEntry(f"{quantity_text!r}: {exc} ({material.name} is counted in {material.unit})", "quantity") from None
     if supplier_id is not None and supplier_id not in {s.id for s in config.suppliers}:
-        raise ValueError(f"unknown supplier {supplier_id!r} (suppliers: {', '.join(s.id for s in config.suppliers)})")
+        raise BadEntry(f"unknown supplier {supplier_id!r} (suppliers: {', '.join(s.id for s in config.suppliers)})", "supplier")
     if price is not None and price <= 0:
-        raise ValueError("a price must be above zero")
+        raise BadEntry("a price must be above zero", "price")
     row = {
         "material_id": material_id, "at": at or now_iso(), "kind": kind, "quantity": amount, "unit": material.unit,
         "as_written": quantity_text, "price": price, "currency": (currency or config.currency) if price is not None else None,
