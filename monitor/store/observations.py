@@ -55,7 +55,7 @@ def record_observations(db: sqlite_utils.Database, config: Config, run_id: int,
             for number, row in enumerate(rows, start=last_id + 1):
                 if row.status == Status.OK and (row.offer_id not in newest or row.fetched_at > newest[row.offer_id][1]):
                     newest[row.offer_id] = (number, row.fetched_at)
-            db.conn.executemany(LATEST, [(o, *newest[o], windows[o].text or window_text(windows[o].unit_prices)) for o in pricing.changed])
+            db.conn.executemany(LATEST, [(o, *newest[o], windows[o].text) for o in pricing.changed])
         else:  # some rows were stored before (a feed ingested again): find the new rows' ids
             db.execute(
                 "INSERT INTO latest_observations (offer_id, observation_id, fetched_at) "

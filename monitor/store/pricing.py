@@ -103,14 +103,12 @@ class RecentWindow:
     fetched_at: str
     unit_prices: list[float]
     pack: str | None
-    text: str | None = None  # unit_prices as recent_unit_prices keeps them
+    text: str  # unit_prices as recent_unit_prices keeps them
 
-    def slid(self, unit_price: float) -> str | None:
+    def slid(self, unit_price: float) -> str:
         """The text of this window after ``unit_price`` (newest first, the oldest out past ``RECENT``),
         made by editing the stored text instead of writing every number again (a night does it
         100,000 times); JSON-equal to :func:`window_text` of the new prices."""
-        if self.text is None:
-            return None
         body = self.text.strip()[1:-1].strip()
         for _ in range(len(self.unit_prices) + 1 - RECENT):
             body = body[:max(body.rfind(","), 0)].rstrip()
