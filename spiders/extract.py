@@ -27,7 +27,7 @@ from .candidates import Candidate, Tier
 from .currencies import iso_code
 from .marketplaces import amazon_candidates
 from .numbers import Reading, read_number, sane
-from .packs import CONTENT_LABEL, labelled_pack, pack_from_text, pack_problem, states_a_size
+from .packs import CONTENT_LABEL, converts, labelled_pack, pack_from_text, pack_problem, states_a_size
 
 CONFIDENT = 0.6  # below this the buy box's price is not taken: missing beats a guess
 # Prices nobody pays: struck-through and "was" prices.
@@ -286,16 +286,6 @@ def _counted(unit: str) -> bool:
     return units.is_count(unit)
 
 
-def _converts(pack: str | None, unit: str | None) -> bool:
-    """Whether a pack ("6 each", "10 lb") is an amount of ``unit``."""
-    from monitor import units
-
-    try:
-        return pack is not None and unit is not None and units.amount_in(units.parse_quantity(pack), unit) is not None
-    except ValueError:
-        return False
-
-
 def _fits(pack: str | None, unit: str | None) -> bool:
     return pack is not None and (unit is None or pack_from_text(pack, unit) is not None)
 
@@ -324,7 +314,7 @@ def _finish(found: Extraction, page: _Page | None, unit: str | None) -> Extracti
             pack = next((p for p in (pack_from_text(t) for t in texts) if p), None) or found.pack
         if pack is None and page is not None and states_a_size(page.text):  # a cheap look before walking the page
             pack = labelled_pack(_short_texts(page.page))
-            pack = None if counted and not _converts(pack, unit) else pack
+            pack = None if counted and not converts(pack, unit) else pack
         if pack is None and (problems := [p for p in map(pack_problem, texts) if p]):
             return replace(found, in_stock=in_stock, pack=None, pack_note=f"no pack read: {problems[0]}")
     return replace(found, in_stock=in_stock, pack=pack)

@@ -255,15 +255,20 @@ def pack_from_text(text: str | None, unit: str | None = None) -> str | None:
     packs = packs_in_text(text)
     if unit is None:
         return packs[0] if packs else None
+    return next((pack for pack in packs if converts(pack, unit)), None)
+
+
+def converts(pack: str | None, unit: str | None) -> bool:
+    """Whether a pack ("6 each", "10 lb") is an amount of ``unit`` (no density: litres are no kg)."""
+    if pack is None or unit is None:
+        return False
     from monitor import units  # the project's one registry, with the trade units
 
-    for pack in packs:
-        try:
-            units.amount_in(units.parse_quantity(pack), unit)
-            return pack
-        except ValueError:
-            continue
-    return None
+    try:
+        units.amount_in(units.parse_quantity(pack), unit)
+        return True
+    except ValueError:
+        return False
 
 
 def pack_from_reference(reference: object) -> str | None:
