@@ -170,3 +170,22 @@ def test_a_recipe_line_that_cannot_convert_is_a_config_error_naming_the_line(tmp
     assert result.returncode == 2
     assert "products[0].recipe.lye" in result.stderr and "cannot be converted to lb" in result.stderr
     assert not (tmp_path / "supplywatch.db").exists()
+
+
+def test_a_product_getting_cheaper_to_make_is_told_as_info_never_as_a_warning_or_a_push(tmp_path, sites, sink):
+    acme, _ = soap_shop(tmp_path, sites)
+    config = (tmp_path / "supplywatch.yml").read_text().replace("urls: []", f'urls: [{{url: "{sink.url}", tags: [phone, digest]}}]')
+    # Even a rule that rings the phone for a big move: a fall in what a bar costs is good news.
+    (tmp_path / "supplywatch.yml").write_text(config.replace("target_margin: 40\n", "target_margin: 40\n    rules: [{kind: change, percent: 5, baseline: previous, confirm: 1, critical_percent: 10}]\n"))
+    for price in ("95.00", "95.00", "60.00"):  # coconut oil per 50 lb bag: the bar's cost falls about 18 %
+        acme.set("coconut", product_page(price))
+        assert supplywatch("run", cwd=tmp_path).returncode == 0
+    told = [line.strip() for m in sink.messages for line in m["message"].splitlines() if "Soap bar cost down" in line]
+    assert len(told) == 1 and told[0].startswith("[INFO] Soap bar cost down "), told
+    assert "mostly Coconut oil -37% at Acme Lumber" in told[0]
+    assert not [m for m in sink.messages if m["type"] == "failure"]  # nothing rang the phone
+    # A rise of the same size still warns, and rings the phone past critical_percent.
+    acme.set("coconut", product_page("95.00"))
+    assert supplywatch("run", cwd=tmp_path).returncode == 0
+    pushed = [m for m in sink.messages if m["type"] == "failure"]
+    assert len(pushed) == 1 and pushed[0]["message"].startswith("Soap bar cost up ")

@@ -125,6 +125,8 @@ class MoveRule(RuleKind):
             # How urgent: the size of tonight's move against the reference (a move that took months
             # to build is told by escalations, not pushed as if it had happened overnight).
             severity = self.severity_for(sign * detectors.percent_change(latest.unit_price, reference))
+            if direction == "down" and view.target.scope == Scope.PRODUCT:
+                severity = Severity.INFO  # a product getting cheaper to make is good news: the digest, never the phone
             yield Finding(self, view.target, direction, holds, severity, message, latest.unit_price, reference,
                           sign * log_percent(latest.unit_price, anchor), anchor, anchor_at, observation_id=latest.id,
                           observed_at=latest.fetched_at, unit=unit, currency=view.currency, closes=closes)
