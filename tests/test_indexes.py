@@ -210,3 +210,32 @@ def test_a_daily_index_names_its_days_the_way_every_other_line_does():
     (finding,) = market.judge(material, "the lumber price index", "ppi", points, histories,
                               [AboveIndexRule(kind="above_index")], today, frequency="daily")
     assert "(9 Sep to 6 Dec): this rise is not the market" in finding.message, finding.message
+
+
+def test_a_supplier_rise_given_back_since_the_index_period_is_not_called_above_the_market(tmp_path, sink):
+    """Cherry rose 25 % over the index's newest three months while the index stayed flat, and is back at
+    its old price tonight: the owner is not sent to ask the supplier about a rise that is over."""
+    write_config(tmp_path, """
+    - id: cherry
+      name: Cherry
+      unit: board_foot
+      indexes: [lumber-ppi]
+      offers:
+        - {supplier: corner, url: "http://127.0.0.1:9/cherry"}
+      rules: [{kind: above_index}]
+    """, notify_yaml=f"urls: [{{url: \"{sink.url}\", tags: [digest, phone]}}]",
+        extra="indexes:\n  - {id: lumber-ppi, name: the lumber price index, source: fred, series: WPU081}\n")
+    fred = tmp_path / "WPU081.csv"
+    fred.write_text("observation_date,WPU081\n" + "".join(f"2026-{m:02d}-01,250.0\n" for m in range(1, 10)))
+    assert supplywatch("index", "load", "lumber-ppi", str(fred), cwd=tmp_path).returncode == 0
+    store_history(tmp_path / "supplywatch.yml", {"cherry@corner": [(d, 8.0) for d in days_between("2026-05-01", "2026-07-10", 7)]
+                                                 + [(d, 10.0) for d in days_between("2026-07-17", "2026-09-25", 7)]
+                                                 + [(d, 8.0) for d in days_between("2026-10-02", "2026-10-16", 7)]})
+    result = supplywatch("add-price", "cherry@corner", "8.00", "--date", "2026-10-20", cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert not [m for m in sink.messages if "not the market" in m["message"]], [m["message"] for m in sink.messages]
+    # Still 12.5 % up tonight on a flat index: that part of the rise is told, with tonight's figure.
+    result = supplywatch("add-price", "cherry@corner", "9.00", "--date", "2026-10-21", cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    told = "\n".join(m["message"] for m in sink.messages)
+    assert "Cherry at Corner Shop rose 12.5% while the lumber price index moved +0.0% (Jun 2026 to Sep 2026): this rise is not the market" in told

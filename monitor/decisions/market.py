@@ -71,7 +71,7 @@ def judge(material: Material, index_name: str, index_id: str, points: Sequence[i
 
     "Not moved yet" is judged up to tonight; "rose more than its index" over the index's own span
     (up to its newest period), so a rise the index has not been published for yet is
-    not held against the supplier."""
+    not held against the supplier, nor one the supplier has given back since."""
     findings: list[Finding] = []
     for rule in rules:
         moved = indexes.change_percent(list(points), rule.months)
@@ -112,20 +112,24 @@ def judge(material: Material, index_name: str, index_id: str, points: Sequence[i
                                     message, change, rule.percent * sign, unit="%"))
         else:
             assert isinstance(rule, AboveIndexRule)
+            tonight = {s.offer_id: s.percent for s in suppliers}
             for s in supplier_moves(histories, since, today, until=indexes.period_middle(now.period, frequency)):
-                gap = ((1 + s.percent / 100) / (1 + change / 100) - 1) * 100  # how much dearer against the index than before
-                far_more = s.percent >= FAR_MORE * change  # a supplier 18 % up on a 15 % market followed it; on 2 % it did not
-                if s.percent >= rule.percent and gap >= rule.gap_points and far_more:
+                # A rise the supplier has given back since the index's newest period is not held against it:
+                # "ask why" about a price already back down would send the owner after a move that is over.
+                rose = min(s.percent, tonight.get(s.offer_id, s.percent))
+                gap = ((1 + rose / 100) / (1 + change / 100) - 1) * 100  # how much dearer against the index than before
+                far_more = rose >= FAR_MORE * change  # a supplier 18 % up on a 15 % market followed it; on 2 % it did not
+                if rose >= rule.percent and gap >= rule.gap_points and far_more:
                     holds = True
-                elif s.percent < rule.percent / 2 or gap < rule.gap_points / 2:
+                elif rose < rule.percent / 2 or gap < rule.gap_points / 2:
                     holds = False
                 else:
                     holds = None
-                message = (f"{material.name} at {s.supplier_name} rose {s.percent:.1f}% while {index_name} moved {change:+.1f}% "
+                message = (f"{material.name} at {s.supplier_name} rose {rose:.1f}% while {index_name} moved {change:+.1f}% "
                            f"({span}): this rise is not the market; ask {s.supplier_name} why, or compare suppliers"
-                           ) if holds else f"{material.name} at {s.supplier_name} back in line with {index_name} ({display.change(s.percent)} vs {display.change(change)})"
+                           ) if holds else f"{material.name} at {s.supplier_name} back in line with {index_name} ({display.change(rose)} vs {display.change(change)})"
                 findings.append(Finding(rule, index_offer_target(material, index_id, s.offer_id, s.supplier_id, s.supplier_name), "above",
-                                        holds, rule.severity, message, s.percent, change, unit="%"))
+                                        holds, rule.severity, message, rose, change, unit="%"))
     return findings
 
 
