@@ -167,7 +167,6 @@ class Run:
         self.latest_fetch: str | None = None
         self.rows: dict[str, Outcome] = {}  # each offer's last observation this run, as the summary needs it
         self.supplier_rows: dict[str, dict[str, Outcome]] = {}  # the same, by supplier
-        self.urls: dict[str, str | None] = {}  # of the offers without a valid price tonight, for the digest
         self.held: set[str] = set()
         self.node_problems: list[str] = []  # what went wrong with the scrapyd nodes tonight, in words
         self.evaluated: set[str] = set()
@@ -263,7 +262,6 @@ class Run:
         items = self._items(batch)
         if not items:
             return []
-        urls = {item.offer_id: item.url for item in items}
         priced = self._priced_before(items, late)
         self.writes += 1
         rows = store.record_observations(self.db, self.config, self.run_id, items, late=late, catalog=self.catalog, priced=priced)
@@ -272,11 +270,6 @@ class Run:
             outcome = Outcome(row.offer_id, row.supplier_id, row.status, row.http_status, None if ok else row.error)
             self.rows[row.offer_id] = outcome
             self.supplier_rows.setdefault(row.supplier_id, {})[row.offer_id] = outcome
-            if ok:
-                self.urls.pop(row.offer_id, None)
-            else:
-                url = urls.get(row.offer_id)
-                self.urls[row.offer_id] = self.config.conceal(url) if url else None
             self.latest_fetch = max(self.latest_fetch or row.fetched_at, row.fetched_at)
         suppliers = {row.supplier_id for row in rows}
         offers = {o for s in suppliers for o in self.active_offers.get(s, ())}
@@ -342,11 +335,17 @@ class Run:
         self.messages += messages
         return ids
 
+    def _url(self, offer_id: str) -> str | None:
+        """The offer's address as the digest shows it (secrets as ${NAME}): read from the config when the
+        digest is written, not kept for every failing offer of the night (100,000 of them, some nights)."""
+        offer = self.offers.get(offer_id)
+        return self.config.conceal(offer.url) if offer is not None and offer.url else None
+
     def digest_context(self) -> notify.DigestContext:
         names = {s.id: s.name for s in self.config.suppliers}
         materials = {m.id: m.name for m in self.config.materials}
         offers = {o.offer_id: f"{materials.get(o.material, o.material)} at {names.get(o.supplier, o.supplier)}" for o in self.offers.values()}
-        problems = [notify.Problem(r.offer_id, r.status.value, r.error, self.urls.get(r.offer_id), offers.get(r.offer_id))
+        problems = [notify.Problem(r.offer_id, r.status.value, r.error, self._url(r.offer_id), offers.get(r.offer_id))
                     for r in self.rows.values() if r.status != Status.OK]
         typed = self.source == "manual"  # add-price: the owner's number held back, not a broken page
         return notify.DigestContext(

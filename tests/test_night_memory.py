@@ -41,3 +41,37 @@ def test_a_night_keeps_each_offers_outcome_not_its_stored_row(tmp_path):
     assert result.status == pipeline.RunStatus.OK, result.message
     assert result.message.startswith(f"{SUPPLIERS * PER_SUPPLIER:,} prices from {SUPPLIERS * PER_SUPPLIER:,} offers"), result.message
     assert kept < 500, f"the night kept {kept:.0f} bytes an offer"
+
+
+def test_a_night_of_failing_pages_keeps_why_not_each_pages_address(tmp_path):
+    """The digest names the address of the first few pages without a price; it reads them from the
+    config when it is written, so a night when every page fails does not also keep every address."""
+    url = "http://127.0.0.1:9/catalog/hardwoods/s{s}/black-walnut-8-4-fas-kiln-dried-m{i}?variant=1234567&utm_source=supplywatch"
+    materials = "\n".join(f"- {{id: m{i}, name: Material {i}, unit: board_foot, offers: ["
+                          + ", ".join(f'{{supplier: s{s}, url: "{url.format(s=s, i=i)}"}}' for s in range(SUPPLIERS)) + "]}"
+                          for i in range(PER_SUPPLIER))
+    suppliers = "\n".join(f"- {{id: s{s}, name: Supplier {s}}}" for s in range(SUPPLIERS))
+    config = config_module.load(write_config(tmp_path, materials, suppliers))
+    night_of = "2026-12-01T02:00:00+00:00"
+
+    def gone(supplier: int) -> list[dict]:
+        return [{"offer_id": f"m{i}@s{supplier}", "status": "error", "http_status": 404, "url": url.format(s=supplier, i=i),
+                 "error": "the page is gone (404 Not Found): the supplier may have moved it; check the address", "fetched_at": night_of}
+                for i in range(PER_SUPPLIER)]
+
+    db, notes = pipeline.open_store(config)
+    with pipeline.Run(db, config, "crawl", expected=[o for o in config.offers() if o.active], deliver=False) as night:
+        night.accept(gone(0))
+        gc.collect()
+        tracemalloc.start()
+        before = tracemalloc.get_traced_memory()[0]
+        for supplier in range(1, SUPPLIERS):
+            night.accept(gone(supplier))
+        gc.collect()
+        kept = (tracemalloc.get_traced_memory()[0] - before) / ((SUPPLIERS - 1) * PER_SUPPLIER)
+        tracemalloc.stop()
+        problems = night.digest_context().problems
+        result = night.finish()
+    assert result.status == pipeline.RunStatus.FAILED and result.exit_code == 1, result.message
+    assert problems[0].url == url.format(s=0, i=0) and problems[0].label == "Material 0 at Supplier 0"
+    assert kept < 400, f"the night kept {kept:.0f} bytes a failing offer"
