@@ -33,7 +33,7 @@ from scrapy.utils.asyncio import call_later
 from twisted.internet.defer import Deferred
 
 from spiders.schedule import duration
-from spiders.wording import failure_reason, network_failure
+from spiders.wording import Worded, failure_reason, network_failure
 
 logger = logging.getLogger(__name__)
 MAX_WAIT = 300  # seconds: without a budget, a supplier asking for longer is retried on the next run instead
@@ -50,19 +50,19 @@ BUDGET_CUT = "supplywatch_budget_cut"  # the download timeout was shortened to t
 BUDGET_KEY = "supplywatch_budget_key"  # the config key of the budget that ends first, for messages
 
 
-class OverBudget(IgnoreRequest):
+class OverBudget(Worded, IgnoreRequest):
     """The supplier's time (or the night's) is up before this request could start."""
 
 
-class SupplierSkipped(IgnoreRequest):
+class SupplierSkipped(Worded, IgnoreRequest):
     """The supplier asks for more time than its budget leaves: nothing more from it tonight."""
 
 
-class OffSiteRedirect(IgnoreRequest):
+class OffSiteRedirect(Worded, IgnoreRequest):
     """A redirect led away from the supplier's own site."""
 
 
-class RobotsUnreachable(IgnoreRequest):
+class RobotsUnreachable(Worded, IgnoreRequest):
     """The site's robots.txt answered a server error: RFC 9309 says to keep out until it answers."""
 
 

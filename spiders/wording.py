@@ -35,8 +35,10 @@ REASONS = {
 }
 
 
-# Our own refusals (spiders.middlewares) carry the owner's words as their message: told as they are.
-WORDED = {"RobotsUnreachable", "OverBudget", "SupplierSkipped", "OffSiteRedirect"}
+class Worded:
+    """The mark of a refusal of our own (spiders.middlewares: over budget, skipped, off-site redirect,
+    robots.txt unreachable): its message is already the owner's words, told as it is. One mark that
+    both the spider and :func:`failure_reason` go by, so a new refusal cannot be worded in one and not the other."""
 
 
 def network_failure(error: BaseException) -> bool:
@@ -66,7 +68,7 @@ def http_status(status: int) -> str:
 def failure_reason(error: BaseException | type[BaseException], detail: str = "") -> str:
     """The owner's words for a failed fetch (``error`` as raised, or its class)."""
     kind = error if isinstance(error, type) else type(error)
-    if kind.__name__ in WORDED and detail:
+    if issubclass(kind, Worded) and detail:
         return detail
     for cls in kind.__mro__:
         if cls.__name__ in REASONS:

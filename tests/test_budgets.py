@@ -168,3 +168,18 @@ def test_with_more_suppliers_than_requests_at_once_each_is_crawled_through_befor
         if schedule.done:
             break
     assert schedule.done and sorted(ended) == list("abcdef")  # every page fetched, every supplier ended
+
+
+def test_every_refusal_of_our_own_is_told_in_the_words_it_was_raised_with():
+    """Over budget, skipped, off-site redirect and unreachable robots.txt are worded where they are raised;
+    the spider and failure_reason know them by one mark, so none reads as Scrapy's 'request dropped'."""
+    from scrapy.exceptions import IgnoreRequest
+
+    from spiders.middlewares import OffSiteRedirect, OverBudget, RobotsUnreachable, SupplierSkipped
+    from spiders.wording import failure_reason
+
+    words = "skipped tonight: the supplier asked to come back in 2 hours, more than its budget leaves"
+    for refusal in (OverBudget, SupplierSkipped, OffSiteRedirect, RobotsUnreachable):
+        assert failure_reason(refusal(words), words) == words, refusal
+    assert failure_reason(IgnoreRequest("Filtered offsite request"), "Filtered offsite request").startswith(
+        "not fetched: the request was dropped before it was sent")

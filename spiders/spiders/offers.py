@@ -40,8 +40,7 @@ from spiders import extract
 from spiders.currencies import currency_code
 from spiders.extract import blocked_reason, extract_price
 from spiders.items import PriceObservation
-from spiders.middlewares import (BUDGET_CUT, BUDGET_KEY, DEADLINE, PAGES_LEFT, OffSiteRedirect, OverBudget, RobotsUnreachable,
-                                 SupplierSkipped)
+from spiders.middlewares import BUDGET_CUT, BUDGET_KEY, DEADLINE, PAGES_LEFT, SupplierSkipped
 from spiders.offer import OfferSpec
 from spiders.open_files import machine_failed, out_of_files
 from spiders.platforms import shopify_js_url
@@ -49,7 +48,7 @@ from spiders.remote import JobEnded
 from spiders.schedule import Fetch, Schedule, group_fetches
 from spiders.signals import supplier_finished
 from spiders.trust import amount_problem, clean_fields, number_problem
-from spiders.wording import describe_failure
+from spiders.wording import Worded, describe_failure
 
 SUPPLIER_BUDGET = "SUPPLYWATCH_SUPPLIER_BUDGET"  # seconds per supplier, from its first request
 NIGHT_BUDGET = "SUPPLYWATCH_NIGHT_BUDGET"  # seconds for the whole crawl
@@ -410,7 +409,7 @@ class OffersSpider(scrapy.Spider):
         limit = request.meta.get("download_maxsize") or self.crawler.settings.getint("DOWNLOAD_MAXSIZE")
         if failure.check(HttpError):
             return describe_failure(failure)[1]  # "the page is gone (404 Not Found): ..."
-        if failure.check(OverBudget, SupplierSkipped, OffSiteRedirect, RobotsUnreachable):
+        if failure.check(Worded):  # our own refusals carry the owner's words
             return str(failure.value)
         if failure.check(DownloadCancelledError):  # the download handler's size cap
             return (f"the page is larger than {limit / MB:g} MB, the most read for one page "
