@@ -112,9 +112,11 @@ def _is_unit(name: str) -> bool:
 
 
 def describe_dimension(unit: str) -> str:
-    """"a mass", "a volume", "a count" ... or what pint takes it for ("a time")."""
+    """"a mass", "a volume", "a count" ... or what pint takes it for ("a time"; "a mix of units" for
+    ``fl oz``, femtolitre times ounce, rather than pint's "[length] ** 3 * [mass]", which no owner reads)."""
     dimension = str(registry().Quantity(1, parse_unit(unit)).dimensionality)
-    return MATERIAL_DIMENSIONS.get(dimension) or {"[time]": "a time", "[temperature]": "a temperature"}.get(dimension, dimension)
+    known = MATERIAL_DIMENSIONS.get(dimension) or {"[time]": "a time", "[temperature]": "a temperature"}.get(dimension)
+    return known or ("a mix of units" if any(sign in dimension for sign in "*/") else f"a {dimension.strip('[]').replace('_', ' ')}")
 
 
 def suggest(text: str) -> str | None:

@@ -58,6 +58,12 @@ def test_a_unit_typo_is_refused_with_what_was_meant(tmp_path):
     write_config(tmp_path, LUMBER.replace("pack: 5 kg", "pack: 5 kilo"))
     result = supplywatch("check", cwd=tmp_path)
     assert result.returncode == 2 and "materials[1].offers[0].pack" in result.stderr and "did you mean kg?" in result.stderr
+    # "fl oz" as the README writes it in messages: pint reads femtolitre times ounce, told in words, not as its dimensions.
+    write_config(tmp_path, LUMBER.replace("unit: kg", "unit: fl oz"))
+    result = supplywatch("check", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "materials[1].unit: 'fl oz' is not a unit materials are sold in (it reads as femtoliter * ounce, a mix of units); did you mean floz?" in result.stderr
+    assert "**" not in result.stderr and "[mass]" not in result.stderr
 
 
 def test_check_names_each_offer_and_gives_the_id_to_type_below_it(tmp_path):
