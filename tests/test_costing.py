@@ -189,3 +189,16 @@ def test_a_product_getting_cheaper_to_make_is_told_as_info_never_as_a_warning_or
     assert supplywatch("run", cwd=tmp_path).returncode == 0
     pushed = [m for m in sink.messages if m["type"] == "failure"]
     assert len(pushed) == 1 and pushed[0]["message"].startswith("Soap bar cost up ")
+
+
+def test_several_runs_on_one_day_measure_the_cost_move_from_the_days_first_costing_and_say_so(tmp_path, sites, sink):
+    acme, _ = soap_shop(tmp_path, sites)
+    config = (tmp_path / "supplywatch.yml").read_text().replace("urls: []", f'urls: [{{url: "{sink.url}", tags: [phone, digest]}}]')
+    (tmp_path / "supplywatch.yml").write_text(config.replace("target_margin: 40\n", "target_margin: 40\n    rules: [{kind: change, percent: 5, baseline: previous, confirm: 1}]\n"))
+    for price in ("95.00", "120.00", "150.00"):  # an owner trying the config: three runs within minutes
+        acme.set("coconut", product_page(price))
+        assert supplywatch("run", cwd=tmp_path).returncode == 0
+    told = [line.strip() for m in sink.messages for line in m["message"].splitlines() if "Soap bar cost up" in line]
+    assert len(told) == 2 and all("since it was first costed, mostly Coconut oil" in line for line in told), told
+    assert "since the last costing" not in "\n".join(m["message"] for m in sink.messages)
+    assert "mostly Coconut oil +58% at Acme Lumber" in told[1]  # $95.00 -> $150.00 a bag: from the first costing, as it says

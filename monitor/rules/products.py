@@ -43,7 +43,8 @@ class Drivers:
 
     def text(self) -> str:
         """'+8.3% in 30 days, mostly coconut oil +21% at Soap Supply Co'."""
-        span = f"in {self.span_days} day{'s' if self.span_days != 1 else ''}" if self.span_days >= 1 else "since the last costing"
+        # Under a day: several runs on one day (an owner trying a new config), measured from the day's first.
+        span = f"in {self.span_days} day{'s' if self.span_days != 1 else ''}" if self.span_days >= 1 else "since it was first costed"
         text = f"cost {'up' if self.rising else 'down'} {abs(self.change_percent):.1f}% {span}"
         if self.material_name and self.material_moved_percent is not None:
             text += f", mostly {self.material_name} {self.material_moved_percent:+.0f}% at {self.supplier_name}"
