@@ -309,6 +309,12 @@ class Run:
     def _tell(self, findings: list[rules.Finding], night: str, final: bool = False) -> None:
         """Alert transitions, their event log rows and the messages that tell them: one transaction."""
         silenced = silences.silenced_ids(self.db)
+        if final and self.deliver:
+            # What earlier runs left queued is retried before the digest is written, so that the digest's
+            # "not delivered yet" is what still fails, not messages that arrive a moment before it.
+            earlier = notify.waiting(self.db)
+            notify.deliver_pending(self.db, self.config, self.echo, only=earlier, skip=self.tried)
+            self.tried.update(earlier)
         with store.durably(self.db):  # an alert and the message telling it: on disk before the message leaves
             transitions = alerts.apply(self.db, findings, night, silenced, known=self.open)
             self.judged.update(f.fingerprint for f in findings)

@@ -91,7 +91,7 @@ def test_cheapest_supplier_change_goes_into_the_digest(tmp_path, sites, sink):
     assert "Corner Shop is now the cheapest for Black walnut: $11.50/bd ft (next: Acme Lumber at $12.00/bd ft)" in sink.messages[-1]["message"]
 
 
-def test_messages_that_keep_failing_are_reported_once_delivery_works(tmp_path, sites, sink):
+def test_messages_that_kept_failing_arrive_marked_late_and_no_digest_calls_them_still_waiting(tmp_path, sites, sink):
     acme, _ = two_suppliers(tmp_path, sites, sink, "[{kind: threshold, above: 15, confirm: 1}]")
     sink.failing = True
     acme.set("walnut", product_page("16.40"))
@@ -100,9 +100,27 @@ def test_messages_that_keep_failing_are_reported_once_delivery_works(tmp_path, s
     assert "2 attempts" in status_text(tmp_path)
     sink.failing = False
     acme.set("walnut", "gone")  # something new for tonight's digest
+    night(tmp_path, 1)  # a page without a price
+    (push,) = [m for m in sink.messages if m["title"].startswith("Black walnut at")]  # the push, once, saying it is late
+    assert "(sent late, written " in push["title"]
+    tonight = [m for m in sink.messages if "(sent late, " not in m["title"]]  # written tonight, not a late one from before
+    assert tonight and not [m for m in tonight if "not delivered yet" in m["message"] + m["title"]]  # the push arrived before it
+    assert "Notifications waiting for delivery: 0" in status_text(tmp_path)
+
+
+def test_a_digest_reports_the_phone_messages_that_still_fail(tmp_path, sites, sink, phone):
+    acme, _ = two_suppliers(tmp_path, sites, sink, "[{kind: threshold, above: 15, confirm: 1}]")
+    config = (tmp_path / "supplywatch.yml").read_text().replace(
+        f'urls: [{{url: "{sink.url}", tags: [phone, digest]}}]', f'urls: [{{url: "{sink.url}", tags: [digest]}}, {{url: "{phone.url}", tags: [phone]}}]')
+    (tmp_path / "supplywatch.yml").write_text(config)
+    phone.failing = True
+    acme.set("walnut", product_page("16.40"))
     night(tmp_path, 1)
-    assert any("1 message not delivered yet" in m["message"] for m in sink.messages)
-    assert len([m for m in sink.messages if m["title"].startswith("Black walnut at")]) == 1  # the push, once
+    night(tmp_path, 1)
+    acme.set("walnut", "gone")
+    night(tmp_path, 1)
+    told = [m["message"] for m in sink.messages if "not delivered yet" in m["message"]]
+    assert "1 message not delivered yet (up to 3 attempts; last error: " in told[-1], told  # tried again tonight, before the digest
 
 
 def test_slow_notification_endpoint_still_gets_each_message_once(tmp_path, sites, sink):

@@ -138,6 +138,11 @@ def deliver_pending(db: sqlite_utils.Database, config: Config, echo: Callable[[s
     return delivered, failed
 
 
+def waiting(db: sqlite_utils.Database) -> list[int]:
+    """The ids of every message not delivered yet, oldest first."""
+    return [row[0] for row in db.execute("SELECT id FROM notifications WHERE delivered_at IS NULL ORDER BY id")]
+
+
 def undelivered(db: sqlite_utils.Database) -> list[dict[str, Any]]:
     """Messages that keep failing, for the digest and `supplywatch status`."""
     return list(db.query("SELECT * FROM notifications WHERE delivered_at IS NULL AND attempts >= ? ORDER BY id", [REPORT_AFTER_ATTEMPTS]))
