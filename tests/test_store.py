@@ -64,6 +64,7 @@ def test_a_tenfold_glitch_is_judged_against_the_kept_prices(tmp_path):
 @pytest.mark.parametrize("added, problem", [
     ("    seen: tuple[str, ...] = __import__('dataclasses').field(default_factory=tuple)\n", "field seen has a default_factory"),
     ("    def __post_init__(self) -> None:\n        pass\n", "it has a __post_init__"),
+    ("    seen: str | None = None\n", "from_mapping fills no field seen"),
 ])
 def test_items_module_refuses_to_load_once_price_item_has_a_field_its_fast_construction_gets_wrong(tmp_path, added, problem):
     # items._made fills an item's __dict__ from the fields' defaults: a default_factory's default is MISSING,
@@ -71,10 +72,14 @@ def test_items_module_refuses_to_load_once_price_item_has_a_field_its_fast_const
     source = Path(items.__file__).read_text()
     anchor = "\n    final_url: str | None = None  # where the page was read, when a redirect moved it\n"
     assert anchor in source
-    (tmp_path / "items_as_is.py").write_text(source)
-    (tmp_path / "items_changed.py").write_text(source.replace(anchor, anchor + added, 1))
-    as_is = subprocess.run([sys.executable, "-c", "import items_as_is"], cwd=tmp_path, capture_output=True, text=True)
+    package = tmp_path / "copied"  # the module beside what it imports, outside supplywatch
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "collector.py").write_text((Path(items.__file__).parent / "collector.py").read_text())
+    (package / "items_as_is.py").write_text(source)
+    (package / "items_changed.py").write_text(source.replace(anchor, anchor + added, 1))
+    as_is = subprocess.run([sys.executable, "-c", "import copied.items_as_is"], cwd=tmp_path, capture_output=True, text=True)
     assert as_is.returncode == 0, as_is.stderr
-    changed = subprocess.run([sys.executable, "-c", "import items_changed"], cwd=tmp_path, capture_output=True, text=True)
+    changed = subprocess.run([sys.executable, "-c", "import copied.items_changed"], cwd=tmp_path, capture_output=True, text=True)
     assert changed.returncode == 1
     assert f"TypeError: PriceItem can no longer be built by items._made ({problem})" in changed.stderr, changed.stderr

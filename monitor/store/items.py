@@ -17,6 +17,8 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any, Iterable, Mapping
 
+from .collector import collector_paused
+
 MAX_PRICE = Decimal("1e12")  # no supplier page quotes a trillion per pack: such a number is a misread
 # A crawling machine's clock may run a little ahead; a fetch time past this is not one (year 9999
 # would stay the offer's latest price for good).
@@ -83,43 +85,59 @@ class PriceItem:
     def from_mapping(cls, data: Mapping[str, Any]) -> "PriceItem":
         """Check one item; anything unreadable makes it an error item with the reason, never a crash
         and never a price."""
-        offer_id = str(data.get("offer_id") or "")
-        fetched_at = str(data.get("fetched_at") or "")
+        get = data.get
+        fetched_at = str(get("fetched_at") or "")
         problems = []
-        try:
-            moment = datetime.fromisoformat(fetched_at.replace("Z", "+00:00"))
-        except ValueError:
-            problems.append(f"no valid fetch time ({fetched_at[:40]!r})")
+        if fetched_at not in _PAST and (problem := _fetch_time_problem(fetched_at)):
+            problems.append(problem)
             fetched_at = ""  # the run's time is used instead
-        else:
-            if (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)) > datetime.now(timezone.utc) + CLOCK_SKEW:
-                problems.append(f"a fetch time in the future ({fetched_at[:40]})")
-                fetched_at = ""
-        base: dict[str, Any] = {"offer_id": offer_id, "fetched_at": fetched_at, "url": _text(data.get("url")), "currency": _text(data.get("currency")),
-                "pack": _text(data.get("pack")), "pack_source": _text(data.get("pack_source")), "method": _text(data.get("method")),
-                "raw": _text(data.get("raw")), "note": _text(data.get("note")), "http_status": _int(data.get("http_status")),
-                "sources": _sources(data), "final_url": _text(data.get("final_url"))}
-        status = _STATUSES.get(str(data.get("status")))  # what Status(...) finds first, without the enum's call
+        status = _STATUSES.get(str(get("status")))  # what Status(...) finds first, without the enum's call
         if status is None:
             status = Status.ERROR
-            problems.append(f"unknown status {str(data.get('status'))[:40]!r}")
-        price = list_price = None
+            problems.append(f"unknown status {str(get('status'))[:40]!r}")
+        # Every field in the fields' order; the price and its decoration are set below when they stand.
+        values: dict[str, Any] = {
+            "offer_id": str(get("offer_id") or ""), "status": status, "fetched_at": fetched_at, "price": None,
+            "currency": _text(get("currency")), "pack": _text(get("pack")), "pack_source": _text(get("pack_source")),
+            "list_price": None, "tiers": None, "in_stock": None, "method": _text(get("method")), "raw": _text(get("raw")),
+            "error": _text(get("error")), "http_status": _int(get("http_status")), "url": _text(get("url")), "note": _text(get("note")),
+            "sources": _sources(data), "final_url": _text(get("final_url")),
+        }
+        price = None
         try:
-            price = finite_number(data.get("price"), "price")
+            price = finite_number(get("price"), "price")
         except ValueError as exc:
             problems.append(str(exc))
-        try:
-            list_price = finite_number(data.get("list_price"), "list price")
-        except ValueError:
-            list_price = None  # the "was" price is decoration: an odd one is dropped, the price stays
-        tiers = _tiers(data.get("tiers"))
-        in_stock = data.get("in_stock")
         if problems:
-            return _made(cls, status=Status.ERROR, error="; ".join(problems), **base)
-        if status == Status.OK and price is None:
-            return _made(cls, status=Status.MISSING, error=_text(data.get("error")) or "the item says ok but gives no price", **base)
-        return _made(cls, status=status, price=price if status == Status.OK else None, list_price=list_price, tiers=tiers,
-                     in_stock=None if in_stock is None else bool(in_stock), error=_text(data.get("error")), **base)
+            values["status"], values["error"] = Status.ERROR, "; ".join(problems)
+        elif status == Status.OK and price is None:
+            values["status"], values["error"] = Status.MISSING, values["error"] or "the item says ok but gives no price"
+        else:
+            try:
+                values["list_price"] = finite_number(get("list_price"), "list price")
+            except ValueError:
+                pass  # the "was" price is decoration: an odd one is dropped, the price stays
+            in_stock = get("in_stock")
+            values["price"], values["tiers"] = price if status == Status.OK else None, _tiers(get("tiers"))
+            values["in_stock"] = None if in_stock is None else bool(in_stock)
+        return _made(cls, values)
+
+
+_PAST: set[str] = set()  # fetch times found valid and past: they stay past (a night's items share a few)
+
+
+def _fetch_time_problem(fetched_at: str) -> str | None:
+    """What is wrong with a fetch time (not a time; in the future), or None."""
+    try:
+        moment = datetime.fromisoformat(fetched_at.replace("Z", "+00:00"))
+    except ValueError:
+        return f"no valid fetch time ({fetched_at[:40]!r})"
+    if (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)) > datetime.now(timezone.utc) + CLOCK_SKEW:
+        return f"a fetch time in the future ({fetched_at[:40]})"
+    if len(_PAST) >= 4096:
+        _PAST.clear()
+    _PAST.add(fetched_at)
+    return None
 
 
 def _plain_fields(cls: type) -> None:
@@ -136,16 +154,25 @@ def _plain_fields(cls: type) -> None:
 
 
 _plain_fields(PriceItem)
-_DEFAULTS = {f.name: f.default for f in fields(PriceItem)}  # offer_id, status and fetched_at are always given
 
 
-def _made(cls: type[PriceItem], **values: Any) -> PriceItem:
-    """The item ``cls(**values)`` makes, every field set in the fields' order, without the frozen
-    dataclass's __init__ (one object.__setattr__ per field: most of reading a night's 100,000 items)."""
+def _every_field_made() -> None:
+    """Raise unless :meth:`PriceItem.from_mapping` fills every field of the class, in its order (its
+    dict of values is written out: a field added to the class must be added there too)."""
+    made = list(PriceItem.from_mapping({"offer_id": "o", "status": "ok", "fetched_at": "2000-01-01T00:00:00+00:00", "price": "1"}).__dict__)
+    names = [f.name for f in fields(PriceItem)]
+    if made != names:
+        problems = [f"from_mapping fills no field {n}" for n in names if n not in made] or ["from_mapping fills the fields in another order"]
+        raise TypeError(f"PriceItem can no longer be built by items._made ({'; '.join(problems)}): make from_mapping follow")
+
+
+def _made(cls: type[PriceItem], values: dict[str, Any]) -> PriceItem:
+    """The item ``cls(**values)`` makes (``values``: every field, in the fields' order), without the
+    frozen dataclass's __init__ (one object.__setattr__ per field: most of reading a night's 100,000 items)."""
     if cls is not PriceItem:  # a subclass may have its own __init__
         return cls(**values)
     item = object.__new__(cls)
-    object.__setattr__(item, "__dict__", {**_DEFAULTS, **values})
+    object.__setattr__(item, "__dict__", values)
     return item
 
 
@@ -208,19 +235,23 @@ def _rate(data: Mapping[str, Any]) -> RateItem | None:
     return RateItem(str(data["date"]), str(data.get("currency")), per_eur, str(data.get("source") or "feed"))
 
 
+_every_field_made()
+
+
 def read_items(raw: Iterable[Mapping[str, Any] | PriceItem | RateItem]) -> tuple[list[PriceItem], list[RateItem]]:
     """Split what a crawl handed over into price items and exchange rates, each checked."""
     prices: list[PriceItem] = []
     rates: list[RateItem] = []
-    for entry in raw:
-        if isinstance(entry, PriceItem):
-            prices.append(entry)
-        elif isinstance(entry, RateItem):
-            rates.append(entry)
-        elif "per_eur" in entry:
-            rate = _rate(entry)
-            if rate is not None:
-                rates.append(rate)
-        elif entry.get("offer_id"):
-            prices.append(PriceItem.from_mapping(entry))
+    with collector_paused():  # a night's 100,000 items: no cycles, and a collection walks the whole config
+        for entry in raw:
+            if isinstance(entry, PriceItem):
+                prices.append(entry)
+            elif isinstance(entry, RateItem):
+                rates.append(entry)
+            elif "per_eur" in entry:
+                rate = _rate(entry)
+                if rate is not None:
+                    rates.append(rate)
+            elif entry.get("offer_id"):
+                prices.append(PriceItem.from_mapping(entry))
     return prices, rates

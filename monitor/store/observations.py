@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import gc
-from contextlib import contextmanager
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 import sqlite_utils
 
 from ..config import Config
+from .collector import collector_paused
 from .items import PriceItem, RateItem, Status
 from .pricing import COLUMNS, RECENT, Catalog, Doubt, Observation, Pricing, window_text
 
@@ -75,20 +74,6 @@ LATEST = (
     "ON CONFLICT (offer_id) DO UPDATE SET observation_id = excluded.observation_id, fetched_at = excluded.fetched_at, "
     "recent_unit_prices = excluded.recent_unit_prices WHERE excluded.fetched_at > latest_observations.fetched_at"
 )
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """Python's cycle collector paused while a batch is priced, stored or judged. A batch makes
-    (almost) no reference cycles, so nothing waits long to be freed; but each collection walks every
-    object alive, the config's 100,000 offers included, and cost a quarter of storing a night."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 # A node error stands for a fetch its run gave up on; the fetch's own item, collected late, replaces it.
