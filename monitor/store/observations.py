@@ -33,15 +33,20 @@ def record_observations(db: sqlite_utils.Database, config: Config, run_id: int,
         last_id = db.execute("SELECT max(id) FROM observations").fetchone()[0] or 0
         pricing.preload({i.offer_id for i in checked})
         changes = db.conn.total_changes
+        newest: dict[str, tuple[int, str]] = {}  # each offer's newest valid row: its id if every row goes in, its time
+        number = last_id
         for first, round_ in enumerate(_rounds(checked)):
             reused = list(priced[:len(round_)]) if first == 0 else []
             batch = reused + [pricing.observation(run_id, item) for item in round_[len(reused):]]
             for row in batch:
+                number += 1
                 if row.status == Status.OK:
                     pricing.accepted(row)
+                    if row.offer_id not in newest or row.fetched_at > newest[row.offer_id][1]:
+                        newest[row.offer_id] = (number, row.fetched_at)
             # The hot path of every run: one prepared statement rather than sqlite-utils' per-call
             # introspection. OR IGNORE: the same feed ingested twice stores nothing twice.
-            db.conn.executemany(_INSERT, [row.values() for row in batch])
+            db.conn.executemany(_INSERT, batch)  # each row a tuple of COLUMNS
             rows += batch
         assert pricing.windows is not None
         windows = pricing.windows
@@ -50,10 +55,6 @@ def record_observations(db: sqlite_utils.Database, config: Config, run_id: int,
         # order (SQLite gives a new row the largest id plus one): one upsert per offer writes both.
         inserted = db.conn.total_changes - changes
         if inserted == len(rows) and db.execute("SELECT max(id) FROM observations").fetchone()[0] == last_id + len(rows):
-            newest: dict[str, tuple[int, str]] = {}
-            for number, row in enumerate(rows, start=last_id + 1):
-                if row.status == Status.OK and (row.offer_id not in newest or row.fetched_at > newest[row.offer_id][1]):
-                    newest[row.offer_id] = (number, row.fetched_at)
             db.conn.executemany(LATEST, [(o, *newest[o], windows[o].text) for o in pricing.changed])
         else:  # some rows were stored before (a feed ingested again): find the new rows' ids
             db.execute(

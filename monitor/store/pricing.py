@@ -13,12 +13,11 @@ the reason); no arithmetic on one page can stop the night.
 from __future__ import annotations
 
 import json
-import operator
 import statistics
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any, Collection
+from typing import Any, Collection, NamedTuple
 
 import sqlite_utils
 
@@ -51,9 +50,9 @@ class Doubt(StrEnum):
 REFETCH = (Doubt.JUMP, Doubt.PACK, Doubt.NOT_POSITIVE)  # looked at again at once: a glitch may clear
 
 
-@dataclass
-class Observation:
-    """One row of the ``observations`` table: one fetch of one offer, priced and judged."""
+class Observation(NamedTuple):
+    """One row of the ``observations`` table: one fetch of one offer, priced and judged. A tuple of
+    the columns (``COLUMNS``): a night's 100,000 rows go to ``executemany`` as they are."""
 
     run_id: int
     offer_id: str
@@ -83,11 +82,12 @@ class Observation:
     final_url: str | None = None  # where the page was read, when a redirect moved it
 
     def values(self) -> tuple[Any, ...]:
-        return _VALUES(self)
+        return self
 
 
-COLUMNS = tuple(f.name for f in fields(Observation))
-_VALUES = operator.attrgetter(*COLUMNS)  # the row's values in one C call: a night has 100,000 rows
+COLUMNS = Observation._fields
+_UNPRICED = (None, None, None, None, None)  # unit_price, fx_rate, landed_unit_price, unit, home_currency of a row without them
+assert COLUMNS[COLUMNS.index("unit_price"):COLUMNS.index("home_currency") + 1] == ("unit_price", "fx_rate", "landed_unit_price", "unit", "home_currency")
 
 
 def window_text(unit_prices: list[float]) -> str:
@@ -96,8 +96,7 @@ def window_text(unit_prices: list[float]) -> str:
     return f"[{', '.join(map(repr, unit_prices))}]"
 
 
-@dataclass
-class RecentWindow:
+class RecentWindow(NamedTuple):
     """An offer's newest valid observation time, its last ``RECENT`` unit prices and its pack."""
 
     fetched_at: str
@@ -142,8 +141,17 @@ class Catalog:
     offers: dict[str, OfferSpec]
     materials: dict[str, Any]
     suppliers: dict[str, Any]
-    by_material: dict[str, list[str]]
+    parts: dict[str, tuple[OfferSpec, Any, Any]]  # each offer with its material and supplier: one lookup an item
     terms: dict[str, "Terms"] = field(default_factory=dict)  # each supplier's, made once for the run
+    by_material: dict[str, list[str]] | None = None  # made when first asked (a price jumped): see offers_of
+
+    def offers_of(self, material_id: str) -> list[str]:
+        """The offers of a material, in the config's order."""
+        if self.by_material is None:
+            self.by_material = {}
+            for offer in self.offers.values():
+                self.by_material.setdefault(offer.material, []).append(offer.offer_id)
+        return self.by_material.get(material_id, [])
 
     def terms_of(self, supplier_id: str) -> "Terms":
         """A supplier's fees and shipping as the Decimals pricing computes with, converted once."""
@@ -155,10 +163,9 @@ class Catalog:
     @classmethod
     def of(cls, config: Config) -> "Catalog":
         offers = {o.offer_id: o for o in config.offers()}
-        by_material: dict[str, list[str]] = {}
-        for offer in offers.values():
-            by_material.setdefault(offer.material, []).append(offer.offer_id)
-        return cls(offers, {m.id: m for m in config.materials}, {s.id: s for s in config.suppliers}, by_material)
+        materials, suppliers = {m.id: m for m in config.materials}, {s.id: s for s in config.suppliers}
+        parts = {o.offer_id: (o, materials[o.material], suppliers[o.supplier]) for o in offers.values()}
+        return cls(offers, materials, suppliers, parts)
 
 
 class Pricing:
@@ -226,8 +233,12 @@ class Pricing:
                  "FROM latest_observations l JOIN observations o ON o.id = l.observation_id")
         rows = (self.db.execute(query).fetchall() if offer_ids is None else
                 self.db.execute(query + " WHERE l.offer_id IN (SELECT value FROM json_each(?))", [json.dumps(list(offer_ids))]).fetchall())
-        return {offer_id: RecentWindow(fetched_at, json.loads(recent or "[]"), pack, recent or "[]")
-                for offer_id, fetched_at, recent, pack in rows}
+        texts = [recent or "[]" for _, _, recent, _ in rows]
+        prices = json.loads(f"[{','.join(texts)}]")  # one parse for the batch: each text is an array the store wrote
+        if len(prices) != len(texts):  # not so (a text edited by hand): one at a time, so an odd one fails alone
+            prices = [json.loads(text) for text in texts]
+        return {offer_id: tuple.__new__(RecentWindow, (fetched_at, unit_prices, pack, text))
+                for (offer_id, fetched_at, _, pack), unit_prices, text in zip(rows, prices, texts)}
 
     def _recent(self, offer_id: str, before: str) -> tuple[float | None, str | None]:
         """The median unit price of the last ten valid observations before ``before``, and the last pack."""
@@ -245,78 +256,93 @@ class Pricing:
 
     def accepted(self, row: Observation) -> None:
         """Slide the offer's window after a valid price, so a re-fetch in the same run sees it."""
-        if self.windows is None or row.unit_price is None:
+        windows = self.windows
+        if windows is None or row.unit_price is None:
             return
-        window = self.windows.get(row.offer_id)
-        if window is None or window.fetched_at < row.fetched_at:
-            prices = [row.unit_price, *(window.unit_prices if window else [])][:RECENT]
-            text = window.slid(row.unit_price) if window else window_text(prices)
-            self.windows[row.offer_id] = RecentWindow(row.fetched_at, prices, row.pack, text)
-            self.changed.add(row.offer_id)
+        window = windows.get(row.offer_id)
+        if window is None:
+            prices = [row.unit_price]
+            text = window_text(prices)
+        elif window.fetched_at < row.fetched_at:
+            prices = [row.unit_price, *window.unit_prices[:RECENT - 1]]
+            text = window.slid(row.unit_price)
         else:
             self.out_of_order.add(row.offer_id)
+            return
+        windows[row.offer_id] = tuple.__new__(RecentWindow, (row.fetched_at, prices, row.pack, text))
+        self.changed.add(row.offer_id)
 
     def observation(self, run_id: int, item: PriceItem) -> Observation:
-        """The observation of one item: never raises for what the item holds."""
-        offer = self.offers[item.offer_id]
-        material = self.materials[offer.material]
-        supplier = self.suppliers[offer.supplier]
-        row = Observation(
-            run_id=run_id, offer_id=offer.offer_id, material_id=material.id, supplier_id=supplier.id, fetched_at=item.fetched_at,
-            status=item.status, price=float(item.price) if item.status == Status.OK and item.price is not None else None,
-            currency=item.currency or supplier.currency, pack=item.pack or offer.pack, pack_source=item.pack_source or "config",
-            list_price=float(item.list_price) if item.list_price is not None else None,
-            tiers=json.dumps(list(item.tiers)) if item.tiers else None,
-            in_stock=None if item.in_stock is None else int(item.in_stock), method=item.method, raw=item.raw,
-            http_status=item.http_status, note=item.note, error=self.config.conceal(item.error) if item.error else None, sources=item.sources,
-            # As the config writes it: ${NAME} where the redirect kept a value from the environment.
-            final_url=safe_text.configured_url(item.final_url, self.config.secrets) if item.final_url else None,
-        )
-        if row.price is not None and item.price is not None:
+        """The observation of one item: never raises for what the item holds. Its row is made once,
+        in the columns' order (a night makes 100,000); only a price held back is made again."""
+        offer, material, supplier = self.catalog.parts[item.offer_id]
+        price, currency, pack = item.price, item.currency or supplier.currency, item.pack or offer.pack
+        priced = item.status == Status.OK and price is not None
+        status, doubt, error = item.status, None, self.config.conceal(item.error) if item.error else None
+        numbers = _UNPRICED
+        if priced:
             try:
-                row.status, row.doubt, row.error = self._judge(row, item.price, material, offer)
+                doubt, error, numbers = self._numbers(price, currency, pack, item.fetched_at, material, offer, supplier)
             except (ArithmeticError, ValueError, TypeError, OverflowError) as exc:
-                row.status, row.doubt = Status.SUSPECT, Doubt.NUMBER
-                row.error = f"cannot price {item.price} per {row.pack}: {exc.__class__.__name__}"
-                row.unit_price = row.landed_unit_price = row.fx_rate = None
-        return row
-
-    def _judge(self, row: Observation, price: Decimal, material: Any, offer: Any) -> tuple[Status, Doubt | None, str | None]:
-        """Fill unit and landed prices; return ``(ok, None, None)`` or ``(suspect, doubt, why)``."""
-        supplier = self.suppliers[offer.supplier]
-        if row.currency != supplier.currency:
-            return Status.SUSPECT, Doubt.CURRENCY, f"currency {row.currency} differs from the supplier's {supplier.currency}"
-        if price <= 0:
-            return Status.SUSPECT, Doubt.NOT_POSITIVE, f"a price of {display.money(float(price), row.currency or supplier.currency)} is not above zero"
+                doubt, error = Doubt.NUMBER, f"cannot price {price} per {pack}: {exc.__class__.__name__}"
+            status = Status.OK if doubt is None else Status.SUSPECT
+        row = tuple.__new__(Observation, (
+            run_id, offer.offer_id, material.id, supplier.id, item.fetched_at, status, float(price) if priced else None,
+            currency, pack, item.pack_source or "config", *numbers,  # unit_price, fx_rate, landed_unit_price, unit, home_currency
+            float(item.list_price) if item.list_price is not None else None, json.dumps(list(item.tiers)) if item.tiers else None,
+            None if item.in_stock is None else int(item.in_stock), item.method, item.raw, error, item.http_status, item.note, doubt, item.sources,
+            # As the config writes it: ${NAME} where the redirect kept a value from the environment.
+            safe_text.configured_url(item.final_url, self.config.secrets) if item.final_url else None,
+        ))
+        if status != Status.OK or not priced:
+            return row
         try:
-            per_pack = units.units_per_pack(row.pack, material.unit, material.density)
+            held = self._doubt(row, price, material, offer)
+        except (ArithmeticError, ValueError, TypeError, OverflowError) as exc:  # no prices; the unit and currency stay
+            return row._replace(status=Status.SUSPECT, doubt=Doubt.NUMBER, error=f"cannot price {price} per {pack}: {exc.__class__.__name__}",
+                                unit_price=None, fx_rate=None, landed_unit_price=None)
+        return row if held is None else row._replace(status=Status.SUSPECT, doubt=held[0], error=held[1])
+
+    def _numbers(self, price: Decimal, currency: str, pack: str, fetched_at: str, material: Any, offer: Any,
+                 supplier: Any) -> tuple[Doubt | None, str | None, tuple[Any, ...]]:
+        """A price's unit price, exchange rate, landed unit price, unit and home currency, as stored;
+        or why it cannot have them (a doubt and its reason in words)."""
+        if currency != supplier.currency:
+            return Doubt.CURRENCY, f"currency {currency} differs from the supplier's {supplier.currency}", _UNPRICED
+        if price <= 0:
+            return Doubt.NOT_POSITIVE, f"a price of {display.money(float(price), currency or supplier.currency)} is not above zero", _UNPRICED
+        try:
+            per_pack = units.units_per_pack(pack, material.unit, material.density)
         except ValueError as exc:
-            return Status.SUSPECT, Doubt.UNIT, f"a pack of {units.quantity_as_written(row.pack or '')}: {exc}"
-        rate = self.exchange_rate(row.currency or supplier.currency, row.fetched_at)
+            return Doubt.UNIT, f"a pack of {units.quantity_as_written(pack or '')}: {exc}", _UNPRICED
+        rate = self.exchange_rate(currency or supplier.currency, fetched_at)
         if rate is None:
-            return Status.SUSPECT, Doubt.RATE, f"no exchange rate from {row.currency} to {self.config.currency} for {display.day(row.fetched_at)}"
+            return Doubt.RATE, f"no exchange rate from {currency} to {self.config.currency} for {display.day(fetched_at)}", _UNPRICED
         unit_price = price / per_pack * rate
         landed = self.landed_unit_price(price, per_pack, rate, supplier.id, offer.order_quantity)
         if not (unit_price.is_finite() and landed.is_finite()) or not (0 < unit_price < MAX_PRICE) or not (0 < landed < MAX_PRICE):
-            return Status.SUSPECT, Doubt.NUMBER, (f"{display.money(float(price), row.currency or supplier.currency)} {units.per_pack(row.pack or '')} "
-                                                  f"gives no sane unit price ({display.money(float(unit_price), self.config.currency)}{units.per(material.unit)})")
-        row.fx_rate = float(rate)
+            return Doubt.NUMBER, (f"{display.money(float(price), currency or supplier.currency)} {units.per_pack(pack or '')} "
+                                  f"gives no sane unit price ({display.money(float(unit_price), self.config.currency)}{units.per(material.unit)})"), _UNPRICED
         # Both finite and within (0, MAX_PRICE) as Decimals, so finite as floats: rounded to six places.
-        row.unit_price, row.landed_unit_price = round(float(unit_price), 6), round(float(landed), 6)
-        row.unit, row.home_currency = material.unit, self.config.currency
+        # Equal Decimals are the same float: without fees or freight the landed price is the unit price.
+        rounded = round(float(unit_price), 6)
+        return None, None, (rounded, float(rate), rounded if landed == unit_price else round(float(landed), 6), material.unit, self.config.currency)
+
+    def _doubt(self, row: Observation, price: Decimal, material: Any, offer: Any) -> tuple[Doubt, str] | None:
+        """Why a priced row is held back against the offer's recent prices and last pack, or None."""
         median, last_pack = self._recent(offer.offer_id, row.fetched_at)
-        ratio = row.unit_price / median if median else None
+        ratio = row.unit_price / median if median else None  # type: ignore[operator]  # priced: a float
         if ratio is not None and not (1 / IMPLAUSIBLE_RATIO <= ratio <= IMPLAUSIBLE_RATIO):
             if self._seen_in_an_earlier_run(row) or self._another_supplier_agrees(row):
-                return Status.OK, None, None
-            return Status.SUSPECT, Doubt.JUMP, (f"implausible jump: {self._unit_price(row.unit_price, material)} is {_times(ratio)} "
-                                                f"its recent median of {self._unit_price(median, material)}")
+                return None
+            return Doubt.JUMP, (f"implausible jump: {self._unit_price(row.unit_price, material)} is {_times(ratio)} "
+                                f"its recent median of {self._unit_price(median, material)}")
         if row.pack_source == "page" and last_pack and last_pack != row.pack and not self._seen_again(row):
-            return Status.SUSPECT, Doubt.PACK, (f"pack changed on the page from {units.quantity_as_written(str(last_pack))} "
-                                                f"to {units.quantity_as_written(row.pack or '')}")
+            return Doubt.PACK, (f"pack changed on the page from {units.quantity_as_written(str(last_pack))} "
+                                f"to {units.quantity_as_written(row.pack or '')}")
         if median is None and (disagreement := _disagreement(row, price)) and not self._seen_in_an_earlier_run(row):
-            return Status.SUSPECT, Doubt.DISAGREE, disagreement  # a first price has no history: its page must agree with itself
-        return Status.OK, None, None
+            return Doubt.DISAGREE, disagreement  # a first price has no history: its page must agree with itself
+        return None
 
     def _unit_price(self, value: float | None, material: Any) -> str:
         """"$12.50/kg": a unit price in the home currency, as a reason says it."""
@@ -344,7 +370,7 @@ class Pricing:
         """Another supplier's recent prices of the same material are where this one jumped to."""
         if self.windows is None or row.unit_price is None:
             return False
-        others = [o for o in self.catalog.by_material.get(row.material_id, []) if self.offers[o].supplier != row.supplier_id]
+        others = [o for o in self.catalog.offers_of(row.material_id) if self.offers[o].supplier != row.supplier_id]
         windows = {o: self.windows[o] for o in others if o in self.windows}
         if not self.complete:  # offers outside this batch: as stored
             windows.update(self._read_windows([o for o in others if o not in self.windows]))
