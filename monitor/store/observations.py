@@ -24,10 +24,16 @@ def record_observations(db: sqlite_utils.Database, config: Config, run_id: int,
     once. Only the batch's offers' recent prices are read: a batch costs its own size, not the night's.
     ``priced``: the rows of the batch's first items, priced already against the store as it is now
     (:meth:`monitor.pipeline.Run.to_refetch`), each offer once: stored as they are, not priced twice."""
-    checked = [i if isinstance(i, PriceItem) else PriceItem.from_mapping(i) for i in items]
-    pricing = Pricing(db, config, catalog)
+    with collector_paused():  # the catalog and the items too: a collection walks the whole config
+        checked = [i if isinstance(i, PriceItem) else PriceItem.from_mapping(i) for i in items]
+        pricing = Pricing(db, config, catalog)
+        return _stored(db, run_id, checked, pricing, late, priced)
+
+
+def _stored(db: sqlite_utils.Database, run_id: int, checked: list[PriceItem], pricing: Pricing, late: bool,
+            priced: Sequence[Observation]) -> list[Observation]:
     rows: list[Observation] = []
-    with collector_paused(), db.atomic():
+    with db.atomic():
         if late:
             db.conn.executemany(REPLACED_NODE_ERRORS, [(i.offer_id, i.fetched_at, i.fetched_at) for i in checked if i.fetched_at])
         last_id = db.execute("SELECT max(id) FROM observations").fetchone()[0] or 0
