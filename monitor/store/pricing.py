@@ -276,25 +276,25 @@ class Pricing:
         """The observation of one item: never raises for what the item holds. Its row is made once,
         in the columns' order (a night makes 100,000); only a price held back is made again."""
         offer, material, supplier = self.catalog.parts[item.offer_id]
-        price, currency, pack = item.price, item.currency or supplier.currency, item.pack or offer.pack
-        priced = item.status == Status.OK and price is not None
+        price = item.price if item.status == Status.OK else None  # a failed page's number is never a price
+        currency, pack = item.currency or supplier.currency, item.pack or offer.pack
         status, doubt, error = item.status, None, self.config.conceal(item.error) if item.error else None
         numbers = _UNPRICED
-        if priced:
+        if price is not None:
             try:
                 doubt, error, numbers = self._numbers(price, currency, pack, item.fetched_at, material, offer, supplier)
             except (ArithmeticError, ValueError, TypeError, OverflowError) as exc:
                 doubt, error = Doubt.NUMBER, f"cannot price {price} per {pack}: {exc.__class__.__name__}"
             status = Status.OK if doubt is None else Status.SUSPECT
         row = tuple.__new__(Observation, (
-            run_id, offer.offer_id, material.id, supplier.id, item.fetched_at, status, float(price) if priced else None,
+            run_id, offer.offer_id, material.id, supplier.id, item.fetched_at, status, float(price) if price is not None else None,
             currency, pack, item.pack_source or "config", *numbers,  # unit_price, fx_rate, landed_unit_price, unit, home_currency
             float(item.list_price) if item.list_price is not None else None, json.dumps(list(item.tiers)) if item.tiers else None,
             None if item.in_stock is None else int(item.in_stock), item.method, item.raw, error, item.http_status, item.note, doubt, item.sources,
             # As the config writes it: ${NAME} where the redirect kept a value from the environment.
             safe_text.configured_url(item.final_url, self.config.secrets) if item.final_url else None,
         ))
-        if status != Status.OK or not priced:
+        if status != Status.OK or price is None:
             return row
         try:
             held = self._doubt(row, price, material, offer)
