@@ -152,7 +152,11 @@ def stored_nights(directory: Path) -> dict[str, dict[str, list[Any]]]:
 
 def write_expected(directory: Path) -> None:
     """Write the rows the store stores now as the expected ones (run once, before the rewrite)."""
-    EXPECTED.write_text(json.dumps(stored_nights(directory), indent=0) + "\n")
+    tables = []
+    for name, table in stored_nights(directory).items():
+        rows = ",\n".join(json.dumps(row) for row in table["rows"])
+        tables.append(f'{json.dumps(name)}: {{"columns": {json.dumps(table["columns"])},\n"rows": [\n{rows}\n]}}')
+    EXPECTED.write_text("{" + ",\n".join(tables) + "}\n")  # a row a line
 
 
 def test_a_generated_fortnight_with_every_case_stores_exactly_the_rows_of_the_store_before_its_rewrite(tmp_path):
