@@ -234,8 +234,40 @@ def test_a_supplier_rise_given_back_since_the_index_period_is_not_called_above_t
     result = supplywatch("add-price", "cherry@corner", "8.00", "--date", "2026-10-20", cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert not [m for m in sink.messages if "not the market" in m["message"]], [m["message"] for m in sink.messages]
-    # Still 12.5 % up tonight on a flat index: that part of the rise is told, with tonight's figure.
-    result = supplywatch("add-price", "cherry@corner", "9.00", "--date", "2026-10-21", cwd=tmp_path)
+    # A month later it has settled 12.5 % up on a flat index: that part of the rise is told, with tonight's figure.
+    store_history(tmp_path / "supplywatch.yml", {"cherry@corner": [(d, 9.0) for d in days_between("2026-10-21", "2026-11-18", 7)]})
+    result = supplywatch("add-price", "cherry@corner", "9.00", "--date", "2026-11-25", cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     told = "\n".join(m["message"] for m in sink.messages)
     assert "Cherry at Corner Shop rose 12.5% while the lumber price index moved +0.0% (Jun 2026 to Sep 2026): this rise is not the market" in told
+
+
+def test_a_supplier_already_coming_down_is_not_newly_asked_why_it_rose(tmp_path, sink):
+    """A lumber spike on a daily index, as in the demo: walnut at Berger is still 20 % up since September
+    while the index is 5 % up, but it fell 28 % over the last month. "Ask why it rose" is no news that night;
+    once it has settled, still far above the market, it is."""
+    write_config(tmp_path, """
+    - id: walnut
+      name: Black walnut
+      unit: board_foot
+      indexes: [lumber]
+      offers:
+        - {supplier: berger, url: "http://127.0.0.1:9/walnut"}
+      rules: [{kind: above_index}]
+    """, notify_yaml=f"urls: [{{url: \"{sink.url}\", tags: [digest, phone]}}]",
+        extra="indexes:\n  - {id: lumber, name: the lumber index, source: fred, series: DLUMBER, frequency: daily}\n")
+    days = days_between("2025-08-01", "2025-12-31")
+    index = [(d, 100.0 if d < "2025-10-01" else 150.0 if d < "2025-11-15" else 105.0) for d in days]  # up half, back down
+    fred = tmp_path / "DLUMBER.csv"
+    fred.write_text("observation_date,DLUMBER\n" + "".join(f"{d},{v}\n" for d, v in index))
+    assert supplywatch("index", "load", "lumber", str(fred), cwd=tmp_path).returncode == 0
+    walnut = {d: 15.0 if d < "2025-10-01" else 25.0 if d < "2025-11-20" else 18.0 for d in days}  # +67 %, then coming down to +20 %
+    store_history(tmp_path / "supplywatch.yml", {"walnut@berger": [(d, walnut[d]) for d in days if d < "2025-12-06"]})
+    result = supplywatch("add-price", "walnut@berger", "18.00", "--date", "2025-12-06", cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert not [m for m in sink.messages if "not the market" in m["message"]], [m["message"] for m in sink.messages]
+    store_history(tmp_path / "supplywatch.yml", {"walnut@berger": [(d, 18.0) for d in days_between("2025-12-07", "2025-12-27", 5)]})
+    result = supplywatch("add-price", "walnut@berger", "18.00", "--date", "2025-12-30", cwd=tmp_path)  # flat for a month now
+    assert result.returncode == 0, result.stdout + result.stderr
+    told = "\n".join(m["message"] for m in sink.messages)
+    assert "Black walnut at Holz Berger rose 20.0% while the lumber index moved +5.0%" in told and "this rise is not the market" in told, told

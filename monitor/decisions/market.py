@@ -32,6 +32,7 @@ from .prices import DayPrice
 
 FRESH_DAYS = 14  # a supplier without a price this recent is left out of "the suppliers"
 FAR_MORE = 1.5  # "far more than its index": at least half again the index's own rise
+FALLING_DAYS = 30  # a supplier whose price fell over this many days is coming down already: not the night to ask why it rose
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,8 @@ def judge(material: Material, index_name: str, index_id: str, points: Sequence[i
 
     "Not moved yet" is judged up to tonight; "rose more than its index" over the index's own span
     (up to its newest period), so a rise the index has not been published for yet is
-    not held against the supplier, nor one the supplier has given back since."""
+    not held against the supplier, nor one the supplier has given back since; and a supplier whose price
+    fell over the last month is not newly asked why it rose."""
     findings: list[Finding] = []
     for rule in rules:
         moved = indexes.change_percent(list(points), rule.months)
@@ -113,6 +115,7 @@ def judge(material: Material, index_name: str, index_id: str, points: Sequence[i
         else:
             assert isinstance(rule, AboveIndexRule)
             tonight = {s.offer_id: s.percent for s in suppliers}
+            lately = {s.offer_id: s.percent for s in supplier_moves(histories, today - timedelta(days=FALLING_DAYS), today)}
             for s in supplier_moves(histories, since, today, until=indexes.period_middle(now.period, frequency)):
                 # A rise the supplier has given back since the index's newest period is not held against it:
                 # "ask why" about a price already back down would send the owner after a move that is over.
@@ -125,9 +128,15 @@ def judge(material: Material, index_name: str, index_id: str, points: Sequence[i
                     holds = False
                 else:
                     holds = None
+                falling = lately.get(s.offer_id, 0.0) <= -rule.percent / 2
+                if holds and falling:  # coming down already: no new "ask why"; one told before stays until back in line
+                    holds = None
                 message = (f"{material.name} at {s.supplier_name} rose {rose:.1f}% while {index_name} moved {change:+.1f}% "
                            f"({span}): this rise is not the market; ask {s.supplier_name} why, or compare suppliers"
-                           ) if holds else f"{material.name} at {s.supplier_name} back in line with {index_name} ({display.change(rose)} vs {display.change(change)})"
+                           ) if holds else (
+                           f"{material.name} at {s.supplier_name} is coming down ({display.change(lately[s.offer_id])} in {FALLING_DAYS} days), "
+                           f"still {display.change(rose)} while {index_name} moved {display.change(change)} ({span})") if falling and holds is None else (
+                           f"{material.name} at {s.supplier_name} back in line with {index_name} ({display.change(rose)} vs {display.change(change)})")
                 findings.append(Finding(rule, index_offer_target(material, index_id, s.offer_id, s.supplier_id, s.supplier_name), "above",
                                         holds, rule.severity, message, rose, change, unit="%"))
     return findings
