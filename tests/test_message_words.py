@@ -7,7 +7,7 @@ import re
 import pytest
 
 from monitor import config as config_module, pipeline
-from tests.conftest import write_config
+from tests.conftest import product_page, supplywatch, write_config
 
 MATERIALS = """
 - id: walnut-8-4
@@ -205,3 +205,31 @@ def test_a_typed_price_held_back_is_told_as_the_owners_number_not_as_a_broken_pa
     assert "Pages without a valid price" not in body and "127.0.0.1" not in body
     assert "Prices you typed, held back until confirmed (if one is right, type it again):\n  Walnut 8/4 at Acme Lumber: price held back as suspect (" in body
     assert digest["title"] == "supplywatch, 1 Mar 2026: 1 typed price held back"
+
+
+def test_a_page_that_stopped_showing_its_price_says_how_to_point_at_it(tmp_path, sites, sink):
+    site = sites()
+    site.set("walnut", product_page("12.00"))
+    site.set("cherry", product_page("9.00"))
+    write_config(tmp_path, f"""
+    - id: walnut
+      name: Black walnut
+      unit: board_foot
+      offers: [{{supplier: acme, url: "{site.url('walnut')}"}}]
+    - id: cherry
+      name: Cherry
+      unit: board_foot
+      offers: [{{supplier: acme, url: "{site.url('cherry')}"}}]
+    """, notify_yaml=f'urls: [{{url: "{sink.url}", tags: [phone, digest]}}]')
+    assert supplywatch("run", cwd=tmp_path).returncode == 0
+    site.set("walnut", "<html><body><h1>Black walnut</h1><p>Call us for today's price</p></body></html>")  # the shop redid its page
+    assert supplywatch("run", cwd=tmp_path).returncode == 1  # finished, with a page without a price
+    (digest,) = [m["message"] for m in sink.messages if "Pages without a valid price" in m["message"]]
+    lines = digest.splitlines()
+    walnut = next(i for i, line in enumerate(lines) if line.startswith("  Black walnut at Acme Lumber: no price on the page"))
+    assert lines[walnut + 1] == "  To point at the right price: supplywatch probe <the page's address> lists them, with the line to paste"
+    site.set("walnut", "gone", status=404)  # a page that is gone says what to do in its own words: no probe advice
+    sink.messages.clear()
+    assert supplywatch("run", cwd=tmp_path).returncode == 1
+    (digest,) = [m["message"] for m in sink.messages if "Pages without a valid price" in m["message"]]
+    assert "the page is gone (404 Not Found): the supplier may have moved it; check the address" in digest and "probe" not in digest

@@ -202,6 +202,8 @@ def digest(transitions: list[Transition], context: DigestContext) -> Message | N
         lines += ["Pages without a valid price:"] + _listed(
             [f"  {p.words()}" + (f" ({safe_text.redact_url(p.url)})" if p.url else "") for p in context.problems[:LISTED]],
             len(context.problems), "`supplywatch status` and the page 'Pages that need a look' list them all")
+        if any(p.status in ("missing", "ambiguous") for p in context.problems):  # the page changed: the owner points at the price
+            lines.append("  To point at the right price: supplywatch probe <the page's address> lists them, with the line to paste")
     if context.typed:
         lines += ["Prices you typed, held back until confirmed (if one is right, type it again):"] + [f"  {p.words()}" for p in context.typed]
     if context.crawl_problems:
