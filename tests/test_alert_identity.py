@@ -162,6 +162,17 @@ def test_a_change_alert_resolves_when_the_price_comes_back_not_when_the_median_c
     assert resolved.message == "Walnut at Acme Lumber back to $20.50/bd ft, near the $20.00/bd ft on 5 Jan 2026 before the rise"
 
 
+def test_a_rise_that_ends_in_a_fall_past_where_it_began_says_below_never_near(tmp_path):
+    nights = Nights(tmp_path)
+    config = nights.configure(WALNUT.format(rules="[{kind: change, percent: 10, baseline: median_30d, confirm: 1}]"))
+    for _ in range(5):
+        nights.feed(config, {"walnut@acme": "20.00", "walnut@corner": "20.00"})
+    nights.feed(config, {"walnut@acme": "25.00", "walnut@corner": "20.00"})
+    result = nights.feed(config, {"walnut@acme": "17.00", "walnut@corner": "20.00"})
+    (resolved,) = [t for t in result.transitions if t.told and t.event == "resolved" and t.alert.direction == "up"]
+    assert resolved.message == "Walnut at Acme Lumber back to $17.00/bd ft, below the $20.00/bd ft on 5 Jan 2026 before the rise"
+
+
 def test_a_margin_falling_further_is_told_again(tmp_path):
     nights = Nights(tmp_path)
     materials = """

@@ -114,7 +114,10 @@ class MoveRule(RuleKind):
                 total = sign * detectors.percent_change(latest.unit_price, alert.anchor)
                 message = f"{view.subject} still {word} {total:.1f}% since {was}: now {now}"
             else:
-                message = f"{view.subject} back to {now}, near the {was} before the {noun}"
+                # Over: back near where it was, or past it (a rise that ended in a fall says so, never "near").
+                past = sign * detectors.percent_change(latest.unit_price, anchor) < -self.hysteresis_percent
+                where = ("below" if direction == "up" else "above") if past else "near"
+                message = f"{view.subject} back to {now}, {where} the {was} before the {noun}"
             closes = None
             other = alerts[self.opposites[direction]]
             if holds and other is not None:  # this move, once it fires, ends the opposite one
