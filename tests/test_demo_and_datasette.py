@@ -158,3 +158,14 @@ def test_backtest_of_the_demo_history_lists_the_margin_escalations(demo):
     assert lived <= {(a["kind"], a["date"]) for a in report["alerts"] if a["event"] == "fired"}
     text = supplywatch("backtest", "--config", "supplywatch.yml", cwd=directory, timeout=600).stdout
     assert "escalated" in text and "Walnut side table: margin" in text
+
+
+def test_the_demo_never_calls_a_product_getting_cheaper_worse(tmp_path):
+    """The demo's 120 nights end with the lumber spike falling away: the side table's cost falling
+    further is good news, marked 'further' (and told as info), never 'worse'."""
+    result = supplywatch("demo", "--no-serve", "--dir", str(tmp_path / "demo"), cwd=tmp_path, timeout=300)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    cheaper = [line for line in lines if "Walnut side table cost down" in line and "  since " not in line]
+    assert any(re.match(r"  \d+ \w+ \d{4}\s+further\s+Walnut side table cost down", line) for line in cheaper), cheaper
+    assert not [line for line in cheaper if re.match(r"  \d+ \w+ \d{4}\s+(worse|warning)\s", line)], cheaper

@@ -14,6 +14,7 @@ from typing import Any, Callable
 from urllib.parse import urlparse
 
 from .. import alerts, config as config_module, display, notify, pipeline, store
+from ..rules.base import Severity
 from .site import REAL_END, REAL_START, DemoCatalog, DemoSite
 
 DEFAULT_PORTS = {"oakridge": 8731, "timberline": 8732, "holzhandel": 8733}
@@ -180,7 +181,10 @@ def fill_history(directory: Path, site: DemoSite, catalog: DemoCatalog, echo: Ca
             if not t.told or t.event == alerts.Event.REMINDED:
                 continue
             totals[t.event.value] = totals.get(t.event.value, 0) + 1
-            mark = {alerts.Event.FIRED: t.severity.value, alerts.Event.ESCALATED: "worse"}.get(t.event, t.event.value)
+            # Moved further: "worse" for a warning or a critical; good news going further (a product's cost
+            # falling, an info) is not worse.
+            further = "worse" if t.severity.rank > Severity.INFO.rank else "further"
+            mark = {alerts.Event.FIRED: t.severity.value, alerts.Event.ESCALATED: further}.get(t.event, t.event.value)
             echo(f"  {display.day(as_of):<11}  {mark:<8}  {t.message}")
 
     with pipeline.run_lock(config.database_path):
