@@ -107,8 +107,10 @@ class PoliteRobotsTxtMiddleware(RobotsTxtMiddleware):
         if isinstance(exc, IgnoreRequest) or not network_failure(exc):  # an address Scrapy cannot fetch: the page says why
             super()._robots_error(exc, netloc)
             return
-        self._keep_out(netloc, f"not fetched: the site's robots.txt could not be read ({failure_reason(exc, str(exc))}), and the "
-                               "robots rules (RFC 9309) say to keep out of a site until its robots.txt answers")
+        # The cause first (the site is down, or its name unknown): it is what the owner can act on, and
+        # every offer of a site that is down carries this line in the digest.
+        self._keep_out(netloc, f"not fetched: {failure_reason(exc, str(exc))}, when asked for its robots.txt; "
+                               "nothing of the site is fetched until that answers (the robots rules say to keep out)")
 
     def _keep_out(self, netloc: str, reason: str) -> None:
         """Nothing of ``netloc`` is fetched tonight; each of its offers is recorded with ``reason``."""

@@ -67,7 +67,8 @@ def _never_in_time(request: Request) -> Response:
 
 @pytest.mark.parametrize("robots, why", [
     (lambda server: server.respond_with_data("oops", status=500), "robots.txt answered 500 Internal Server Error"),
-    (lambda server: server.respond_with_handler(_never_in_time), "robots.txt could not be read (the page did not answer in time"),
+    (lambda server: server.respond_with_handler(_never_in_time), "not fetched: the page did not answer in time (the site is slow or down; "
+                                                                 "`crawl.timeout_seconds` sets the limit), when asked for its robots.txt"),
 ], ids=["server error", "never answers"])
 def test_an_unreachable_robots_txt_keeps_the_crawler_out_of_that_site(tmp_path, robots, why):
     """RFC 9309 2.3.1.4: a robots.txt unreachable through a server or network error means complete
