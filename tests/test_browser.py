@@ -199,6 +199,25 @@ def test_a_query_parameter_name_keeps_to_one_line_on_a_phone(server, browser):
     assert label[0] < 1.5 * label[1], f"'material' wraps: {label}"  # it read "materi / al" at 390 px
 
 
+# Each labelled value of an owner card whose lines do not all start in the value's column: (label, indent in px).
+UNDER_LABEL = """() => [...document.querySelectorAll('table.owner-table td[data-label]')].filter(td => td.textContent.trim()).map(td => {
+  const range = document.createRange();
+  range.selectNodeContents(td);
+  const lefts = [...range.getClientRects()].filter(r => r.width > 0).map(r => r.left);
+  return [td.getAttribute('data-label'), Math.round(Math.min(...lefts) - td.getBoundingClientRect().left)];
+}).filter(([label, indent]) => indent < 60)"""
+
+
+@pytest.mark.parametrize("name", ["home", "material", "product"])
+def test_a_value_that_wraps_on_a_phone_keeps_to_its_column_beside_its_label(server, browser, name):
+    page = browser.new_page(viewport={"width": 390, "height": 900})
+    assert page.goto(server + OWNER_PAGES[name], wait_until="networkidle").status == 200
+    cards = page.evaluate("document.querySelectorAll('table.owner-table td[data-label]').length")
+    under = page.evaluate(UNDER_LABEL)
+    page.close()
+    assert cards > 0 and under == [], f"{name}: lines running back under their label: {under}"  # "at Oakridge / Hardwoods" did
+
+
 # Text of a drawn chart (axis titles, legend labels) that runs past the chart's edge is cut off there.
 CUT_TEXT = """() => [...document.querySelectorAll('.dashboard-card-chart svg')].flatMap(svg => {
   const box = svg.getBoundingClientRect();
