@@ -44,6 +44,8 @@ def test_a_quote_losing_margin_is_told_in_the_digest_then_on_the_phone_once(tmp_
     # 8 tables x 12 board feet x $12.50 = $1,200: a margin of 71.4 %.
     assert f"Added {title}: margin 71.4% at cost $1,200.00." in added.stdout
     assert "No validity suggestion: prices from one day only for all its inputs (a suggestion needs 90 days)." in added.stdout
+    listed = supplywatch("quote", "list", cwd=tmp_path)  # nothing moved yet: said in words, not "+0.0 points"
+    assert listed.returncode == 0 and f"{title}: margin 71.4% now, 71.4% when given (unchanged)" in listed.stdout, listed.stdout
 
     site.set("walnut", product_page("16.00"))  # 96 bf x $16 = $1,536: 63.4 %, 8.0 points lost
     sink.messages.clear()

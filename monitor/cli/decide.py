@@ -320,8 +320,9 @@ def _quote_list(config_path: Path, show_all: bool) -> None:
         if found.margin is None or found.lost_points is None:
             click.echo(f"{q.title(fmt, date.today())}: cannot be costed now (no valid price for {', '.join(found.cost.missing_names)})")
         else:
+            moved = round(found.margin, 1) - round(q.margin_at_quote or 0.0, 1)
             click.echo(f"{q.title(fmt, date.today())}: margin {found.margin:.1f}% now, {q.margin_at_quote:.1f}% when given "
-                       f"({round(found.margin, 1) - round(q.margin_at_quote or 0.0, 1):+.1f} points)" + (f", mostly {found.driver}" if found.driver and found.lost_points > 0 else ""))
+                       f"({f'{moved:+.1f} points' if round(moved, 1) else 'unchanged'})" + (f", mostly {found.driver}" if found.driver and found.lost_points > 0 else ""))
 
 
 @quote.command("close")
