@@ -156,3 +156,12 @@ def test_stock_counted_in_one_unit_is_the_same_stock_after_the_owner_switches_th
     listed = supplywatch("stock", cwd=tmp_path)
     assert listed.returncode == 0, listed.stderr
     assert "(12 kg)" in listed.stdout, listed.stdout
+
+
+def test_a_supplier_with_too_few_prices_is_not_called_in_range(tmp_path):
+    """Two nights of prices give no 90-day median: the stock list says so instead of "in range"."""
+    end = (date.today() - timedelta(days=1)).isoformat()
+    shop(tmp_path, start=(date.today() - timedelta(days=2)).isoformat(), end=end)
+    listed = supplywatch("stock", cwd=tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    assert "prices: too few yet at Acme Soap Supply, too few yet at Corner Shop" in listed.stdout, listed.stdout

@@ -44,7 +44,9 @@ class OfferState:
     def words(self, fmt: Formatter, unit: str) -> str:
         if self.at_low:
             where = f"at its 90-day low at {self.supplier_name}"
-        elif self.against_median is None or abs(self.against_median) < IN_RANGE_PERCENT:
+        elif self.against_median is None:  # fewer than 3 earlier prices: no median to be in range of
+            where = f"too few yet at {self.supplier_name}"
+        elif abs(self.against_median) < IN_RANGE_PERCENT:
             where = f"in range at {self.supplier_name}"
         else:
             where = f"{abs(self.against_median):.0f}% {'above' if self.against_median > 0 else 'below'} its 90-day median at {self.supplier_name}"
