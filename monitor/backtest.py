@@ -111,7 +111,7 @@ def _config(directory: Path, rule_set: tuple[RuleKind, ...], unit: str, currency
         "suppliers": [{"id": "series", "name": source, "currency": currency}],
         "materials": [{"id": "series", "name": name, "unit": unit,
                        "offers": [{"supplier": "series", "url": "http://backtest.invalid/", "pack": f"1 {unit}"}],
-                       "rules": [r.model_dump(exclude_none=True) for r in rule_set]}],
+                       "rules": [r.model_dump(exclude_none=True, exclude_unset=True) for r in rule_set]}],
     })
     config._base_dir = directory
     return config

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from monitor import backtest
-from monitor.rules.detectors import climb_start, median3, run_up
+from monitor.rules.detectors import climb_start, median3, run_up, usual_move
 
 SERIES = Path(__file__).resolve().parent / "fixtures" / "series"
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", 100))
@@ -193,3 +193,32 @@ def test_a_climb_that_rang_paused_and_climbed_as_far_again_starts_at_the_pauses_
     assert start(levels(0.03, 30)) == 0  # a sag of 3 %: not a pause
     with pytest.raises(ValueError):
         climb_start(paused, 20.0, None, None, None, (5.0, 30.0))
+
+
+def test_the_usual_move_is_the_median_quarterly_move_before_a_day_and_a_spike_does_not_make_it_large():
+    days = list(range(0, 730, 7))
+    steady = [100.0 * (1.01 if (d // 91) % 2 else 1.0) for d in days]  # 1 % up or down each quarter
+    assert usual_move(steady, days, 91, 365, 4) == pytest.approx(0.00995, abs=1e-4)
+    spiked = [p * (2.0 if 200 <= d < 240 else 1.0) for p, d in zip(steady, days)]  # six weeks at double
+    assert usual_move(spiked, days, 91, 365, 4) < 0.02
+    assert usual_move(steady, days, 91, 100, 4) is None  # fewer than four moves before day 100
+
+
+def test_a_gap_in_the_history_is_no_move():
+    days, prices = [0, 7, 14, 200, 207, 214, 221], [100.0, 100.0, 100.0, 150.0, 150.0, 150.0, 150.0]
+    assert usual_move(prices, days, 91, 1000, 1) is None  # 186 days apart: more than half a quarter too far back
+
+
+def test_the_run_up_rules_bar_is_lowered_for_a_steady_price_only_when_the_owner_left_percent_unset():
+    from monitor.rules.runup import RunUpRule
+
+    days = [float(d) for d in range(0, 730, 7)]
+    steady = [100.0 * (1.01 if (d // 91) % 2 else 1.0) for d in days]
+    lively = [100.0 * (1.25 if (d // 91) % 2 else 1.0) for d in days]  # 25 % a quarter
+    default = RunUpRule(kind="runup")
+    assert default.threshold(days, steady) == 14.0  # four times 1 % is under the floor
+    assert default.threshold(days, lively) == 20.0  # never above the default
+    assert default.threshold(days[:40], steady[:40]) == 20.0  # too little history before the window
+    assert RunUpRule(kind="runup", percent=20).threshold(days, steady) == 20.0
+    assert RunUpRule(kind="runup", percent=10).threshold(days, lively) == 10.0
+    assert "less for a steady price" in default.describe() and "less" not in RunUpRule(kind="runup", percent=20).describe()

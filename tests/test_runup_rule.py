@@ -4,6 +4,7 @@ crash and a one-night typo never ring, and a product's cost run-up names the inp
 
 from __future__ import annotations
 
+import math
 import random
 from datetime import datetime, timedelta, timezone
 
@@ -225,3 +226,39 @@ def test_a_noisy_climb_stays_the_run_up_told_while_nothing_ended_it(nights):
         prices.append(round(price, 2))
     rang = runup_events([feed(p) for p in prices])
     assert [(event, pushed) for _, event, pushed, _ in rang] == [("fired", True)]
+
+
+def steady_then(history_nights: int, wobble: float, period: float) -> list[float]:
+    """A price of about 10 that moves ``wobble`` (a share, up and down over ``period`` nights) for ``history_nights``."""
+    return [10.0 * (1 + wobble * math.sin(2 * math.pi * n / period)) for n in range(history_nights)]
+
+
+def test_a_steady_price_rings_at_a_smaller_rise_than_a_raw_material_by_default(nights):
+    """A price that moved about 1 % a quarter for a year and a half (a producer price index) is in a
+    run-up at 14 % (the default's floor), not only at the 20 % a raw material needs."""
+    feed, _ = nights(history=steady_then(600, 0.01, 17))
+    prices = climb(10.0, 0.5, 45)  # +25 % in six weeks
+    rang = runup_events([feed(p) for p in prices])
+    assert [(event, pushed) for _, event, pushed, _ in rang] == [("fired", True)]
+    night, _, _, message = rang[0]
+    assert 1.14 <= prices[night - 1] / 10.0 and prices[night] / 10.0 < 1.18  # the median of three passed 14 %
+    assert message.startswith(f"Walnut at Acme Lumber up {prices[night] / 10 - 1:.0%} since ")
+
+
+def test_a_price_that_moves_a_lot_keeps_the_twenty_percent_bar_by_default(nights):
+    """A price that moved about 10 % a quarter (crude oil moves 20 % in a quarter routinely) rings at
+    20 %, as the default always did: the default lowers the bar for a steady price, never raises it."""
+    feed, _ = nights(history=steady_then(600, 0.10, 365) + [10.0] * 60)
+    prices = climb(10.0, 0.5, 45)
+    rang = runup_events([feed(p) for p in prices])
+    assert [(event, pushed) for _, event, pushed, _ in rang] == [("fired", True)]
+    assert prices[rang[0][0] - 1] / 10.0 >= 1.20
+
+
+def test_the_owners_percent_wins_over_the_steady_default(nights):
+    """``percent: 20`` written in the config is the owner's bar, even for a steady price."""
+    feed, _ = nights("[{kind: runup, percent: 20}]", history=steady_then(600, 0.01, 17))
+    prices = climb(10.0, 0.5, 45)
+    rang = runup_events([feed(p) for p in prices])
+    assert [(event, pushed) for _, event, pushed, _ in rang] == [("fired", True)]
+    assert prices[rang[0][0] - 1] / 10.0 >= 1.20

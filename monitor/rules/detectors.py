@@ -46,6 +46,20 @@ def usual_gap_days(times: Sequence[float]) -> float | None:
     return statistics.median(gaps) if gaps else None
 
 
+def usual_move(prices: Sequence[float], days: Sequence[float], span: float, before: float, least: int) -> float | None:
+    """The usual size of a move over ``span`` days: the median absolute log change from each price
+    dated before ``before`` to the last price at least ``span`` days before it (no more than half a
+    ``span`` further back: a gap in the history is no move), or None with fewer than ``least`` such
+    moves. The median, so a crash or a spike among them does not make the usual move large."""
+    moves = []
+    end = bisect.bisect_left(days, before)
+    for i in range(end):
+        j = bisect.bisect_right(days, days[i] - span, 0, i) - 1
+        if j >= 0 and days[i] - days[j] <= span * 1.5:
+            moves.append(abs(math.log(prices[i] / prices[j])))
+    return statistics.median(moves) if len(moves) >= least else None
+
+
 # ---- run-ups ------------------------------------------------------------------------------------
 
 class Rise(NamedTuple):

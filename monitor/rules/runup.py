@@ -17,6 +17,12 @@ began longer ago than the rule reads (``days`` and a year: a run-up is at most t
 the price is back where the climb counts from: a rise that holds is not reminded as open for years.
 When the climb under way has already risen ``percent`` that night, it rings as a new run-up at once.
 
+``percent`` left unset is 20 % (a raw material's bar) or, for a price that usually moves little, four
+times its usual move over a quarter, never under 14 %: the median quarterly move in the year before
+the window (the year the usual level is read from), so the climb the window holds does not raise it
+(:meth:`RunUpRule.threshold`). A steady producer price index is in a run-up at a smaller rise than
+crude oil, which moves 20 % in a quarter routinely. The owner's ``percent``, when set, is the bar.
+
 A climb's low, high and falls are judged on two nights a week (Mondays and Thursdays; the year
 before the window, for the usual level, on Thursdays), tonight only on how far up it stands (the
 median of the last three prices): a night reads some 160 prices of the last two years instead of
@@ -30,7 +36,7 @@ from __future__ import annotations
 
 import math
 from datetime import date, timedelta
-from typing import ClassVar, Iterator, Literal
+from typing import ClassVar, Iterator, Literal, Sequence
 
 from pydantic import Field
 
@@ -46,6 +52,11 @@ USUAL_DAYS = 365  # the usual level is the median price of this many days before
 GRID_NIGHTS = (0, 3)  # the nights a climb is judged on: Julian day number % 7 (Mondays and Thursdays;
 # before the climb's window, Thursdays only)
 DENSE = 10, 35  # a series with 10 prices in 35 days is priced about nightly: judged on its grid nights
+# Unless the owner set ``percent``: a price that usually moves little is in a run-up once it has risen
+# ``STEADY_TIMES`` its usual move over a quarter (``STEADY_SPAN`` days; the median move in the year before
+# the window), never less than ``STEADY_FLOOR`` percent nor more than ``percent``. With fewer than
+# ``STEADY_MOVES`` such moves to go by, ``percent``.
+STEADY_TIMES, STEADY_FLOOR, STEADY_SPAN, STEADY_MOVES = 4.0, 14.0, 91, 4
 
 
 def calendar_day(julian: float) -> date:
@@ -55,11 +66,14 @@ def calendar_day(julian: float) -> date:
 
 class RunUpRule(RuleKind):
     """Rings the phone once when the price has run up ``percent`` within ``days`` (from the climb's
-    low, or from its usual level after a crash), and again when it goes ``escalate_percent`` further."""
+    low, or from its usual level after a crash), and again when it goes ``escalate_percent`` further.
+    Unless the owner set ``percent``, a price that usually moves little rings at a smaller rise
+    (:meth:`threshold`)."""
 
     kind: Literal["runup"]
     alert_name: ClassVar[str] = "run-up"
-    percent: float = Field(20.0, gt=0, le=1000, description="how far above where its climb started")
+    percent: float = Field(20.0, gt=0, le=1000, description="how far above where its climb started (unset: 20, "
+                           "or less for a price that usually moves little: four times its usual quarterly move, at least 14)")
     days: int = Field(365, ge=30, le=1095, description="how long ago a climb may have started")
     escalate_percent: float = Field(100.0, gt=0, description="how much further up than when the phone last rang before it rings again")
     severity: Severity = Severity.CRITICAL
@@ -77,22 +91,42 @@ class RunUpRule(RuleKind):
         return (math.exp((now - told) / 100) - 1) * 100
 
     def describe(self) -> str:
-        return f"run-up {self.percent:g}% within {self.days} days"
+        steady = f" (less for a steady price, at least {STEADY_FLOOR:g}%)" if self.scaled else ""
+        return f"run-up {self.percent:g}%{steady} within {self.days} days"
 
     def history_days(self) -> float:
         return self.days + USUAL_DAYS
 
+    @property
+    def scaled(self) -> bool:
+        """Is ``percent`` the rule's default (lowered for a steady price), not a figure the owner set?"""
+        return "percent" not in self.model_fields_set
+
+    def threshold(self, days: Sequence[float], prices: Sequence[float]) -> float:
+        """How far up, in percent, a climb must be to ring: ``percent`` when the owner set it. By default
+        ``percent`` (20 %: a raw material's bar) or, for a price that usually moves little, four times
+        its usual move over a quarter in the year before the window (the year the usual level is read
+        from, before the climb the window holds), never under 14 %: a steady producer price index is in
+        a run-up at a smaller rise than crude oil, which moves 20 % in a quarter routinely."""
+        if not self.scaled or not days:
+            return self.percent
+        usual = detectors.usual_move(prices, days, STEADY_SPAN, days[-1] - self.days, STEADY_MOVES)
+        if usual is None:
+            return self.percent
+        return min(self.percent, max(STEADY_FLOOR, (math.exp(STEADY_TIMES * usual) - 1) * 100))
+
     def evaluate(self, view: SeriesView, context: Context) -> Iterator[Finding]:
         latest = view.latest
         days, prices, tonight = climb_points(view, self.days, self.history_days()) if latest is not None else ([], [], None)
-        rise = detectors.run_up(prices, days, self.days, FALL_PERCENT, USUAL_DAYS, tonight, (self.percent, PULLBACK_PERCENT),
+        percent = self.threshold(days, prices)
+        rise = detectors.run_up(prices, days, self.days, FALL_PERCENT, USUAL_DAYS, tonight, (percent, PULLBACK_PERCENT),
                                   self.days, (SAG_PERCENT, self.days * PAUSE_SHARE)) if days else None
         if latest is None or rise is None:
             return
         # Over only once the price is back where its climb counts from, or the climb has ended (a
         # fall, a pullback after it rang, a pause, or no new high for ``days``): a climb that sags and
         # resumes without a pause is still the one told of.
-        holds = detectors.band(rise.percent, self.percent, self.percent)
+        holds = detectors.band(rise.percent, percent, percent)
         fmt, unit = context.fmt, view.unit
         today, since = calendar_day(latest.day), calendar_day(rise.since)
         told = context.firing(fingerprint(self, view.target, "up", unit, view.currency))
