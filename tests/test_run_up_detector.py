@@ -201,12 +201,12 @@ def test_the_usual_move_is_the_median_quarterly_move_before_a_day_and_a_spike_do
     assert usual_move(steady, days, 91, 365, 4) == pytest.approx(0.00995, abs=1e-4)
     spiked = [p * (2.0 if 200 <= d < 240 else 1.0) for p, d in zip(steady, days)]  # six weeks at double
     assert usual_move(spiked, days, 91, 365, 4) < 0.02
-    assert usual_move(steady, days, 91, 100, 4) is None  # fewer than four moves before day 100
+    assert usual_move(steady, days, 91, 90, 4) is None  # three moves a quarter long before day 90: too few to judge by
 
 
 def test_a_gap_in_the_history_is_no_move():
     days, prices = [0, 7, 14, 200, 207, 214, 221], [100.0, 100.0, 100.0, 150.0, 150.0, 150.0, 150.0]
-    assert usual_move(prices, days, 91, 1000, 1) is None  # 186 days apart: more than half a quarter too far back
+    assert usual_move(prices, days, 91, 1000, 1) is None  # 186 days apart: no price within a quarter of a quarter of 91 days before
 
 
 def test_the_run_up_rules_bar_is_lowered_for_a_steady_price_only_when_the_owner_left_percent_unset():

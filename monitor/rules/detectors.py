@@ -48,14 +48,15 @@ def usual_gap_days(times: Sequence[float]) -> float | None:
 
 def usual_move(prices: Sequence[float], days: Sequence[float], span: float, before: float, least: int) -> float | None:
     """The usual size of a move over ``span`` days: the median absolute log change from each price
-    dated before ``before`` to the last price at least ``span`` days before it (no more than half a
-    ``span`` further back: a gap in the history is no move), or None with fewer than ``least`` such
-    moves. The median, so a crash or a spike among them does not make the usual move large."""
+    dated before ``before`` to the price nearest ``span`` days before it (none within a quarter of a
+    ``span`` is a gap in the history, no move), or None with fewer than ``least`` such moves. The
+    median, so a crash or a spike among them does not make the usual move large."""
     moves = []
-    end = bisect.bisect_left(days, before)
-    for i in range(end):
-        j = bisect.bisect_right(days, days[i] - span, 0, i) - 1
-        if j >= 0 and days[i] - days[j] <= span * 1.5:
+    for i in range(bisect.bisect_left(days, before)):
+        back = days[i] - span
+        k = bisect.bisect_left(days, back, 0, i)
+        j = k - 1 if k == i or (k > 0 and back - days[k - 1] <= days[k] - back) else k
+        if j >= 0 and abs(days[j] - back) <= span / 4:
             moves.append(abs(math.log(prices[i] / prices[j])))
     return statistics.median(moves) if len(moves) >= least else None
 
