@@ -96,12 +96,17 @@ config = config_module.load(sys.argv[1])
 process = CrawlerProcess(scrapy_settings(config))
 events = []
 
+def note(event):
+    events.append(event)
+    with open(sys.argv[2], "a") as told:  # as it happens, for a server that waits on it
+        told.write(json.dumps(event) + "\\n")
+
 class Watch:
     def item(self, item, **_):
-        events.append(["item", item["supplier"], item["offer_id"]])
+        note(["item", item["supplier"], item["offer_id"]])
 
     def finished(self, supplier, items, **_):
-        events.append(["finished", supplier, sorted(i["offer_id"] for i in items)])
+        note(["finished", supplier, sorted(i["offer_id"] for i in items)])
 
 watch = Watch()
 crawler = process.create_crawler(OffersSpider)
@@ -126,13 +131,24 @@ def test_each_supplier_signals_it_is_finished_while_slower_ones_still_crawl(tmp_
     corner = HTTPServer(host="127.0.0.2")  # its own address: not one Scrapy download slot with acme
     corner.start()
     corner.expect_request("/robots.txt").respond_with_data("User-agent: *\nAllow: /\n")
-    slow_pages(type("Site", (), {"server": corner})(), ["walnut"], 3)
+    told = tmp_path / "events.jsonl"
+    told.touch()
+
+    def after_acme_is_finished(request: Request) -> Response:
+        """corner's page answers once acme was told finished: the order under test, whatever the machine's load."""
+        for _ in range(600):
+            if '["finished", "acme"' in told.read_text():
+                break
+            time.sleep(0.1)
+        return Response(product_page("12.00"), content_type="text/html")
+
+    corner.expect_request("/slow/walnut").respond_with_handler(after_acme_is_finished)
     config = tmp_path / "supplywatch.yml"
     text = config.read_text()
     healthy_url = re.search(r'id: healthy, url: "([^"]+)"', text).group(1)
     config.write_text(text.replace(healthy_url, corner.url_for("/slow/walnut")))
     try:
-        watched = subprocess.run([sys.executable, "-c", WATCH, str(config)], cwd=REPO, capture_output=True, text=True, timeout=120)
+        watched = subprocess.run([sys.executable, "-c", WATCH, str(config), str(told)], cwd=REPO, capture_output=True, text=True, timeout=120)
     finally:
         corner.clear()
         corner.stop()

@@ -3,9 +3,9 @@
 import asyncio
 import json
 import re
+import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from datetime import datetime, timedelta
 
@@ -101,23 +101,32 @@ def test_biggest_movers_compares_with_the_price_30_days_earlier(demo):
     assert mover["change_30d_percent"] == round(100 * (latest["unit_price"] / then["unit_price"] - 1), 1)
 
 
-def test_demo_site_only_lets_run_work_in_the_demo_directory(demo):
+def test_demo_site_only_lets_run_work_in_the_demo_directory_even_when_a_port_is_taken(demo):
+    """Another program on a shop's port (another demo, in CI another test's) moves that shop to a
+    free port and the config with it: before, the site served elsewhere and `run` found nobody."""
     directory, _ = demo
-    site = subprocess.Popen([sys.executable, "-m", "monitor", "demo", "--site-only", "--dir", str(directory)], cwd=directory)
+    taken = socket.socket()
+    taken.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the site's server does: the fixture's site just left it
     try:
-        for _ in range(100):
-            try:
-                port = ports_in_config(directory / "supplywatch.yml")["oakridge"]
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/robots.txt").close()
-                break
-            except OSError:
-                time.sleep(0.1)
+        taken.bind(("127.0.0.1", ports_in_config(directory / "supplywatch.yml")["oakridge"]))
+        taken.listen()
+    except OSError:
+        pass  # already taken by someone else: the same case
+    site = subprocess.Popen([sys.executable, "-m", "monitor", "demo", "--site-only", "--dir", str(directory)], cwd=directory,
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        told = site.stdout.readline()  # the site says where it moved a shop before it says it serves
+        assert "Oakridge Hardwoods: its port was taken by another program" in told, told
+        port = ports_in_config(directory / "supplywatch.yml")["oakridge"]
+        assert str(port) in told
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/robots.txt", timeout=30).close()
         result = supplywatch("run", cwd=directory)
         assert result.returncode == 0, result.stdout + result.stderr
         assert "7 prices from 7 offers" in result.stdout
     finally:
         site.terminate()
-        site.wait(timeout=10)
+        assert site.wait(timeout=10) is not None
+        taken.close()
 
 
 def test_product_queries_agree_with_supplywatch_cost(demo):

@@ -34,6 +34,10 @@ def demo(directory: Path, nights: int, serve: bool, site_only: bool, port: int) 
     site, catalog = demo_module.start_site(directory, nights, reuse=site_only)
     try:
         if site_only:
+            if (directory / "supplywatch.yml").exists():
+                for shop, port in demo_module.follow_ports(directory, site).items():
+                    click.echo(f"{shop}: its port was taken by another program, so it is on 127.0.0.1:{port} "
+                               "now, and supplywatch.yml says so.")
             click.echo(f"Demo supplier site on {', '.join(f'127.0.0.1:{p}' for p in site.ports().values())}. Ctrl-C to stop.")
             _wait_forever()
             return

@@ -15,7 +15,7 @@ from urllib.parse import urlparse
 
 from .. import alerts, config as config_module, display, notify, pipeline, store
 from ..rules.base import Severity
-from .site import REAL_END, REAL_START, DemoCatalog, DemoSite
+from .site import REAL_END, REAL_START, SHOPS, DemoCatalog, DemoSite
 
 DEFAULT_PORTS = {"oakridge": 8731, "timberline": 8732, "holzhandel": 8733}
 
@@ -128,6 +128,21 @@ def ports_in_config(path: Path) -> dict[str, int]:
     """The demo site's ports as the directory's config has them, so a restarted site matches it."""
     loaded = config_module.load(path)
     return {o.supplier: urlparse(o.url).port or 80 for o in loaded.offers()}
+
+
+def follow_ports(directory: Path, site: DemoSite) -> dict[str, int]:
+    """Point the directory's config at the ports the site got, when one it had was taken by another
+    program, so `supplywatch run` in the directory reaches the site; returns each moved shop's name and port."""
+    path = directory / "supplywatch.yml"
+    had, got = ports_in_config(path), site.ports()
+    moved = {shop: port for shop, port in got.items() if had.get(shop, port) != port}
+    if moved:
+        text = path.read_text(encoding="utf-8")
+        for shop, port in moved.items():
+            text = text.replace(f"//127.0.0.1:{had[shop]}/", f"//127.0.0.1:{port}/")
+        path.write_text(text, encoding="utf-8")
+    names = {shop.id: shop.name for shop in SHOPS}
+    return {names[shop]: port for shop, port in moved.items()}
 
 
 def _fresh_database(path: Path) -> None:
