@@ -205,12 +205,15 @@ def _item(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def _rate(per_year: float) -> str:
-    """"about 12 a year", "about one every 6 years", "none"."""
+    """"about 12 a year", "about one a year", "about one every 6 years", "none". Under one a year the
+    gap between alerts is what is rounded, so 0.67-0.95 a year (a gap of 1.05-1.5 years) reads "about
+    one a year", never "one every 1 years"."""
     if per_year == 0:
         return "none"
-    if per_year >= 0.95:
-        return f"about {per_year:,.0f} a year"
-    return f"about one every {1 / per_year:,.0f} years"
+    every = round(per_year) if per_year >= 1 else round(1 / per_year)
+    if every == 1:
+        return "about one a year"
+    return f"about {every:,} a year" if per_year >= 1 else f"about one every {every:,} years"
 
 
 def report(result: BacktestResult, path: str) -> str:

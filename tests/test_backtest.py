@@ -173,3 +173,23 @@ def test_a_csv_series_is_named_by_its_material_or_its_file_in_words_never_at_the
     assert "at prices.csv" not in named.stdout and "at the file" not in named.stdout
     helped = supplywatch("backtest", "--help", cwd=tmp_path)
     assert helped.returncode == 0 and "by its material's name (--material, or the config's only material), else by the file's name in words" in " ".join(helped.stdout.split())
+
+
+@pytest.mark.parametrize("alerts, said", [
+    (8, "about one a year"),  # 0.8 a year: said "about one every 1 years"
+    (7, "about one a year"),  # 0.7 a year, a gap of 1.43 years
+    (6, "about one every 2 years"),
+    (10, "about one a year"),
+    (14, "about one a year"),
+    (16, "about 2 a year"),
+    (1, "about one every 10 years"),
+    (120, "about 12 a year"),
+])
+def test_how_often_is_said_as_a_person_would_never_one_every_1_years(alerts, said):
+    """Ten years of a series with ``alerts`` alerts, none pushed: the report's rates in words."""
+    result = backtest.BacktestResult(3653, "2000-01-01", "2010-01-01", events=[
+        backtest.BacktestEvent(f"{2000 + n % 10}-06-01", "fired", "move", "move", "warning", "up", "Prices", 1.0, "Prices up 12%", False)
+        for n in range(alerts)])
+    text = backtest.report(result, "prices.csv")
+    assert f"({said}, none on the phone)" in text, text
+    assert "every 1 years" not in text
