@@ -14,7 +14,7 @@ from __future__ import annotations
 import csv
 import tempfile
 from collections import Counter
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
@@ -138,7 +138,7 @@ def backtest(series: list[tuple[str, float]], rule_set: tuple[RuleKind, ...] = D
     result = BacktestResult(len(series), series[0][0], series[-1][0])
     glitches = first_looks or {}
     with tempfile.TemporaryDirectory() as scratch:
-        config = _config(Path(scratch), rule_set, unit, currency, name, source or "the file")
+        config = _config(Path(scratch), rule_set, unit, currency, name, source or "")  # no name: the series alone
         db, _ = open_store(config)
         db.execute("PRAGMA synchronous = OFF")  # a scratch file: speed over durability
         for index, (day, price) in enumerate(series):
@@ -151,10 +151,6 @@ def backtest(series: list[tuple[str, float]], rule_set: tuple[RuleKind, ...] = D
             result.suspect_rows += any(status != "ok" for status in night_rows(db, night.run_id))
             result.collect(day, night, lambda t: price)  # noqa: B023 (used before the loop moves on)
         db.close()
-    if source is None:  # the offer's label is "<name> at <its supplier>": here there is no supplier to name
-        told_as = f"{name} at the file"
-        result.events = [replace(e, target=name if e.target == told_as else e.target, message=e.message.replace(told_as, name))
-                         for e in result.events]
     return result
 
 

@@ -350,7 +350,7 @@ class Run:
     def digest_context(self) -> notify.DigestContext:
         names = {s.id: s.name for s in self.config.suppliers}
         materials = {m.id: m.name for m in self.config.materials}
-        offers = {o.offer_id: f"{materials.get(o.material, o.material)} at {names.get(o.supplier, o.supplier)}" for o in self.offers.values()}
+        offers = {o.offer_id: rules.offer_label(materials.get(o.material, o.material), names.get(o.supplier, o.supplier)) for o in self.offers.values()}
         problems = [notify.Problem(r.offer_id, r.status.value, r.error, self._url(r.offer_id), offers.get(r.offer_id))
                     for r in self.rows.values() if r.status != Status.OK]
         typed = self.source == "manual"  # add-price: the owner's number held back, not a broken page

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Collection
 import sqlite_utils
 
 from ..rules import QUOTE_MARGIN, REORDER, RuleKind, Scope, Target, extraction_rule, index_rules_for, rules_for_material, rules_for_product
-from ..rules.base import watch_key
+from ..rules.base import offer_label, watch_key
 from ..rules.indexed import index_offer_target, index_target
 from ..rules.registry import BUILT_IN, kind_name
 from .state import OPEN, Alert, Transition, open_alerts, retire
@@ -47,7 +47,7 @@ def live_fingerprints(config: Config) -> set[str]:
         for rule in rules:
             if Scope.OFFER in rule.scopes or rule.kind == "cheapest":
                 for offer in mine:
-                    target = offer_target(offer.offer_id, material.id, offer.supplier, f"{material.name} at {suppliers[offer.supplier]}")
+                    target = offer_target(offer.offer_id, material.id, offer.supplier, offer_label(material.name, suppliers[offer.supplier]))
                     live.update(_fingerprints(rule, target, material.unit, config.currency))
             if Scope.MATERIAL in rule.scopes:
                 target = Target(Scope.MATERIAL, material.id, material.name, material_id=material.id)
@@ -166,13 +166,13 @@ def rekey(db: sqlite_utils.Database, config: Config) -> int:
                     new, label = f"{watch_key(rule, target, 'spread')}:spread", material.name
                 elif rule is not None and alert.offer_id in offers:
                     offer = offers[alert.offer_id]
-                    target = offer_target(offer.offer_id, material.id, offer.supplier, f"{material.name} at {suppliers[offer.supplier]}")
+                    target = offer_target(offer.offer_id, material.id, offer.supplier, offer_label(material.name, suppliers[offer.supplier]))
                     new, label = f"{watch_key(rule, target, 'cheapest')}:cheapest", target.label
             elif alert.offer_id in offers and alert.material_id in materials:
                 material, offer = materials[alert.material_id], offers[alert.offer_id]
                 rule = _legacy_rule(kind, n, rules_for_material(config, material))
                 if rule is not None and rest.endswith(f":{alert.direction}"):
-                    target = offer_target(offer.offer_id, material.id, offer.supplier, f"{material.name} at {suppliers[offer.supplier]}")
+                    target = offer_target(offer.offer_id, material.id, offer.supplier, offer_label(material.name, suppliers[offer.supplier]))
                     new = f"{watch_key(rule, target, alert.direction, material.unit, config.currency)}:{alert.direction}"
                     label = target.label
             if new is None or (alert.state in OPEN and new in taken):

@@ -31,7 +31,7 @@ observations agree, firing, escalated when ``further`` passes ``escalate_step`` 
 rank rises, resolved when ``holds`` turns False, retired when the rule or its target is gone.
 """
 
-from .base import Context, Finding, Formatter, OfferView, Point, RuleKind, Scope, SeriesView, Severity, Target, parse_time
+from .base import Context, Finding, Formatter, OfferView, Point, RuleKind, Scope, SeriesView, Severity, Target, offer_label, parse_time
 from .evaluate import evaluate_offers, evaluate_products, evaluate_suppliers, window_days
 from .registry import (BY_KIND, DEFAULT_INDEX_RULES, DEFAULT_PRODUCT_RULES, DEFAULT_RULES, INDEX_RULE_KINDS, KINDS, QUOTE_MARGIN,
                        REORDER, RULE_KINDS, Rule, extraction_rule, index_rules_for, misplaced, rules_for_material,
@@ -41,5 +41,5 @@ __all__ = [
     "BY_KIND", "DEFAULT_INDEX_RULES", "DEFAULT_PRODUCT_RULES", "DEFAULT_RULES", "INDEX_RULE_KINDS", "KINDS", "QUOTE_MARGIN",
     "REORDER", "RULE_KINDS", "Context", "Finding", "Formatter", "OfferView",
     "Point", "Rule", "RuleKind", "Scope", "SeriesView", "Severity", "Target", "evaluate_offers", "evaluate_products",
-    "evaluate_suppliers", "extraction_rule", "index_rules_for", "misplaced", "parse_time", "rules_for_material", "rules_for_product", "window_days",
+    "evaluate_suppliers", "extraction_rule", "index_rules_for", "misplaced", "offer_label", "parse_time", "rules_for_material", "rules_for_product", "window_days",
 ]

@@ -82,6 +82,12 @@ class Target:
         return {i for i in (self.material_id, self.offer_id, self.supplier_id, self.product_id) if i}
 
 
+def offer_label(material_name: str, supplier_name: str) -> str:
+    """An offer as people read it: "Coconut oil at Soap Supply Co", or the material alone when there is
+    no supplier to name (a backtest of the owner's own file: "Coconut oil up 12%", never "at the file")."""
+    return f"{material_name} at {supplier_name}" if supplier_name else material_name
+
+
 class Point(NamedTuple):
     """One valid value of a series: an offer's unit price or a product's unit cost."""
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Collection, Iterable
 
 import sqlite_utils
 
-from .base import Context, Finding, OfferView, Point, RuleKind, Scope, Target, parse_time
+from .base import Context, Finding, OfferView, Point, RuleKind, Scope, Target, offer_label, parse_time
 from .cheapest import MaterialView
 from .extraction import SupplierView
 from . import runup
@@ -123,7 +123,7 @@ def offer_views(db: sqlite_utils.Database, config: Config, as_of: str, ranges: l
         material = materials.get(material_id)
         if material is None:
             continue
-        target = Target(Scope.OFFER, offer_id, f"{material.name} at {supplier_name}", material_id=material_id,
+        target = Target(Scope.OFFER, offer_id, offer_label(material.name, supplier_name), material_id=material_id,
                         offer_id=offer_id, supplier_id=supplier_id)
         views[offer_id] = OfferView(target, material.unit, config.currency, supplier_name=supplier_name, material=material)
     if not views:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from pydantic import Field
 
-from .base import RuleKind, Scope, Target
+from .base import RuleKind, Scope, Target, offer_label
 
 if TYPE_CHECKING:
     from ..config import Material
@@ -34,5 +34,5 @@ def index_target(material: Material, index_id: str) -> Target:
 
 def index_offer_target(material: Material, index_id: str, offer_id: str, supplier_id: str, supplier_name: str) -> Target:
     """What ``above_index`` watches: one offer of the material beside one of its indexes."""
-    return Target(Scope.OFFER, f"{offer_id}~{index_id}", f"{material.name} at {supplier_name}", material_id=material.id,
+    return Target(Scope.OFFER, f"{offer_id}~{index_id}", offer_label(material.name, supplier_name), material_id=material.id,
                   offer_id=offer_id, supplier_id=supplier_id)
