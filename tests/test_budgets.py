@@ -199,3 +199,27 @@ def test_every_refusal_of_our_own_is_told_in_the_words_it_was_raised_with():
         assert failure_reason(refusal(words), words) == words, refusal
     assert failure_reason(IgnoreRequest("Filtered offsite request"), "Filtered offsite request").startswith(
         "not fetched: the request was dropped before it was sent")
+
+
+def test_the_spider_tells_a_refusal_of_our_own_whole_not_cut_as_a_failure_it_had_to_word():
+    """The spider went by failure.check(Worded), which never matches a mark that is not an Exception
+    (Twisted compares qualified names then), so a refusal went the way of Scrapy's own failures and
+    was cut at 300 characters."""
+    from scrapy import Request
+    from scrapy.utils.test import get_crawler
+    from twisted.python.failure import Failure
+
+    from spiders.middlewares import OverBudget, SupplierSkipped
+    from spiders.spiders.offers import OffersSpider
+
+    spider = OffersSpider.from_crawler(get_crawler(OffersSpider), offers=[])
+    words = ("skipped tonight: its robots.txt asks for 2 minutes between pages, so its 400 pages would take 13 hours, "
+             "more than the 20 minutes left of its time budget (crawl.supplier_budget_minutes); " + "and more words " * 15)
+    assert len(words) > 300
+    for refusal in (OverBudget, SupplierSkipped):
+        try:
+            raise refusal(words)
+        except refusal:
+            failure = Failure()
+        failure.request = Request("http://127.0.0.1:9/page")  # type: ignore[attr-defined]  # as Scrapy sets it
+        assert spider._failure_reason(failure) == words, refusal

@@ -409,7 +409,9 @@ class OffersSpider(scrapy.Spider):
         limit = request.meta.get("download_maxsize") or self.crawler.settings.getint("DOWNLOAD_MAXSIZE")
         if failure.check(HttpError):
             return describe_failure(failure)[1]  # "the page is gone (404 Not Found): ..."
-        if failure.check(Worded):  # our own refusals carry the owner's words
+        # Our own refusals carry the owner's words. isinstance, not failure.check: check matches a class
+        # that is not an Exception (the Worded mark) against nothing, so it never took this line.
+        if isinstance(failure.value, Worded):
             return str(failure.value)
         if failure.check(DownloadCancelledError):  # the download handler's size cap
             return (f"the page is larger than {limit / MB:g} MB, the most read for one page "
