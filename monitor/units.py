@@ -115,8 +115,11 @@ def describe_dimension(unit: str) -> str:
     """"a mass", "a volume", "a count" ... or what pint takes it for ("a time"; "a mix of units" for
     ``fl oz``, femtolitre times ounce, rather than pint's "[length] ** 3 * [mass]", which no owner reads)."""
     dimension = str(registry().Quantity(1, parse_unit(unit)).dimensionality)
-    known = MATERIAL_DIMENSIONS.get(dimension) or {"[time]": "a time", "[temperature]": "a temperature"}.get(dimension)
-    return known or ("a mix of units" if any(sign in dimension for sign in "*/") else f"a {dimension.strip('[]').replace('_', ' ')}")
+    if dimension in MATERIAL_DIMENSIONS:
+        return MATERIAL_DIMENSIONS[dimension]
+    if dimension == "dimensionless":  # percent, ppm: pint's word would read "a dimensionless"
+        return "a plain number"
+    return "a mix of units" if any(sign in dimension for sign in "*/") else f"a {dimension.strip('[]').replace('_', ' ')}"
 
 
 def suggest(text: str) -> str | None:

@@ -326,3 +326,11 @@ def test_bought_names_the_one_argument_that_is_wrong(tmp_path):
     one_line_error(nobody, "Invalid value for --supplier: unknown supplier 'nobody'")
     free = supplywatch("bought", "flour", "2 kg", "--price", "0", cwd=tmp_path)
     one_line_error(free, "Invalid value for --price: a price must be above zero")
+
+
+def test_a_percent_unit_is_refused_as_a_plain_number_not_a_dimensionless(tmp_path):
+    write_config(tmp_path, LUMBER.replace("unit: kg", "unit: percent"))
+    result = supplywatch("check", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "materials[1].unit: 'percent' is not a unit materials are sold in (it reads as percent, a plain number)" in result.stderr
+    assert "dimensionless" not in result.stderr
