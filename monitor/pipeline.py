@@ -329,8 +329,8 @@ class Run:
                     queued += self._queue([digest], [event_id for event_id, _ in untold])
         self.transitions += transitions
         if self.deliver:
-            # A batch's pushes go out now; the end of the run also retries what earlier runs left
-            # queued (each message is tried once per run).
+            # A batch's pushes go out now, and the end of the run's with its digest (what earlier runs left
+            # queued was retried above, before the digest was written; each message is tried once per run).
             notify.deliver_pending(self.db, self.config, self.echo, only=None if final else queued, skip=self.tried)
             self.tried.update(queued)
 
