@@ -150,3 +150,28 @@ def test_a_quote_the_config_no_longer_fits_is_said_uncostable_and_the_night_goes
     listed = supplywatch("quote", "list", cwd=tmp_path)
     assert listed.returncode == 0, listed.stderr
     assert f"cannot be costed now (no valid price for {said})" in listed.stdout, listed.stdout
+
+
+def test_a_quote_given_before_its_inputs_had_prices_lists_its_margin_now(tmp_path, sites):
+    """Given before the first night, a quote has no margin to compare with: `quote list` said
+    'cannot be costed now (no valid price for )' once every input had a price."""
+    site = sites()
+    site.set("walnut", product_page("12.50"))
+    write_config(tmp_path, f"""
+    - id: walnut
+      name: Black walnut
+      unit: board_foot
+      offers:
+        - {{supplier: acme, url: "{site.url('walnut')}"}}
+    """, extra=TABLE)
+    until = date.today() + timedelta(days=30)
+    added = supplywatch("quote", "add", "--product", "side-table", "--quantity", "8", "--price", "4200", "--valid-until",
+                        until.isoformat(), "--number", "7", cwd=tmp_path)
+    assert added.returncode == 0, added.stdout + added.stderr
+    listed = supplywatch("quote", "list", cwd=tmp_path)
+    assert listed.returncode == 0 and "cannot be costed now (no valid price for Black walnut)" in listed.stdout, listed.stdout
+    assert supplywatch("run", cwd=tmp_path).returncode == 0
+    listed = supplywatch("quote", "list", cwd=tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    assert "margin 71.4% now; it could not be costed when given" in listed.stdout, listed.stdout
+    assert "no valid price for )" not in listed.stdout

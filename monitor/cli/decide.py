@@ -317,10 +317,12 @@ def _quote_list(config_path: Path, show_all: bool) -> None:
             click.echo(f"{q.title(fmt, date.today())}: {q.state if q.state != 'open' else 'ended'}")
             continue
         found = quotes.check(db, config, q, now)
-        if found.margin is None or found.lost_points is None:
+        if found.margin is None:
             click.echo(f"{q.title(fmt, date.today())}: cannot be costed now (no valid price for {', '.join(found.cost.missing_names)})")
+        elif q.margin_at_quote is None:  # given before its inputs had prices: nothing to compare with
+            click.echo(f"{q.title(fmt, date.today())}: margin {found.margin:.1f}% now; it could not be costed when given")
         else:
-            moved = round(found.margin, 1) - round(q.margin_at_quote or 0.0, 1)
+            moved = round(found.margin, 1) - round(q.margin_at_quote, 1)
             click.echo(f"{q.title(fmt, date.today())}: margin {found.margin:.1f}% now, {q.margin_at_quote:.1f}% when given "
                        f"({f'{moved:+.1f} points' if round(moved, 1) else 'unchanged'})" + (f", mostly {found.driver}" if found.driver and found.lost_points > 0 else ""))
 
