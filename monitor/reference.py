@@ -43,9 +43,13 @@ def command_reference() -> str:
     from .cli import cli
 
     parts = []
-    for name, _ in _commands():
-        result = CliRunner().invoke(cli, [name, "--help"], terminal_width=100)
-        parts.append(f"## supplywatch {name}\n\n```\n{result.output.rstrip()}\n```\n")
+    for name, command in _commands():
+        # a group's subcommands (quote add, index load, ...) have options of their own
+        subcommands = sorted(command.commands) if isinstance(command, click.Group) else []
+        for words in [[name], *([name, sub] for sub in subcommands)]:
+            # prog_name: the usage line reads as the terminal prints it, not "cli add-price"
+            result = CliRunner().invoke(cli, [*words, "--help"], prog_name="supplywatch", terminal_width=100)
+            parts.append(f"## supplywatch {' '.join(words)}\n\n```\n{result.output.rstrip()}\n```\n")
     return "\n".join(parts)
 
 

@@ -51,3 +51,19 @@ def test_readme_says_the_demo_history_is_the_real_spike_moved_onto_the_last_nigh
             f"{REAL_END:%B %Y}, squeezed into those {nights} nights and moved to end last night: the dates you see are")
     assert said in readme
     assert "during the 2021 lumber spike" not in readme
+
+
+def test_command_reference_reads_as_the_terminal_and_has_every_subcommand():
+    """docs/commands.md printed "Usage: cli add-price" where the terminal says "Usage: supplywatch
+    add-price", and left out the options of `quote add`, `index load` and the other subcommands the
+    README promises it holds (README walk)."""
+    import click
+
+    from monitor.cli import cli
+
+    reference = (REPO / "docs" / "commands.md").read_text(encoding="utf-8")
+    assert "Usage: cli " not in reference
+    for name, command in cli.commands.items():
+        assert f"Usage: supplywatch {name} " in reference, name
+        for sub in getattr(command, "commands", {}) if isinstance(command, click.Group) else {}:
+            assert f"## supplywatch {name} {sub}\n" in reference and f"Usage: supplywatch {name} {sub} " in reference
