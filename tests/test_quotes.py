@@ -173,5 +173,39 @@ def test_a_quote_given_before_its_inputs_had_prices_lists_its_margin_now(tmp_pat
     assert supplywatch("run", cwd=tmp_path).returncode == 0
     listed = supplywatch("quote", "list", cwd=tmp_path)
     assert listed.returncode == 0, listed.stderr
-    assert "margin 71.4% now; it could not be costed when given" in listed.stdout, listed.stdout
+    today = date.today()  # the night's complete costing is its baseline from now on
+    assert f"margin 71.4% now, 71.4% when first costed on {today.day} {today:%b} (unchanged)" in listed.stdout, listed.stdout
     assert "no valid price for )" not in listed.stdout
+
+
+def test_a_quote_given_before_its_inputs_had_prices_is_watched_from_its_first_complete_costing(tmp_path, sites, sink, phone):
+    """Given before the first night, a quote had no margin to keep, so every night skipped it: it
+    could never warn that it was losing its margin. Its first complete costing is now its baseline."""
+    site = sites()
+    site.set("walnut", product_page("12.50"))
+    write_config(tmp_path, f"""
+    - id: walnut
+      name: Black walnut
+      unit: board_foot
+      offers:
+        - {{supplier: acme, url: "{site.url('walnut')}"}}
+    """, notify_yaml=f'urls:\n  - url: "{phone.url}"\n    tags: [phone]\n  - url: "{sink.url}"\n    tags: [digest]', extra=TABLE)
+    today, given = date.today(), date.today() - timedelta(days=3)
+    until = today + timedelta(days=30)
+    added = supplywatch("quote", "add", "--product", "side-table", "--quantity", "8", "--price", "4200", "--valid-until",
+                        until.isoformat(), "--number", "7", "--date", given.isoformat(), cwd=tmp_path)
+    assert added.returncode == 0 and "not all inputs have a price yet" in added.stdout, added.stdout + added.stderr
+    assert supplywatch("run", cwd=tmp_path).returncode == 0  # 96 bf x $12.50 = $1,200: 71.4 %, its baseline from tonight
+    listed = supplywatch("quote", "list", cwd=tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    assert f"margin 71.4% now, 71.4% when first costed on {today.day} {today:%b} (unchanged)" in listed.stdout, listed.stdout
+
+    site.set("walnut", product_page("23.00"))  # $2,208: 47.4 %, under the target of 50 %
+    phone.messages.clear()
+    assert supplywatch("run", cwd=tmp_path).returncode in (0, 1)
+    pushes = [m["message"] for m in phone.messages if "Quote 7" in m["message"]]
+    assert len(pushes) == 1, phone.messages
+    assert (f"has lost 24.0 margin points since {today.day} {today:%b} (71.4% -> 47.4%, under the target of 50%), "
+            "mostly Black walnut +84% at Acme Lumber") in pushes[0]
+    listed = supplywatch("quote", "list", cwd=tmp_path)
+    assert listed.returncode == 0 and "margin 47.4% now, 71.4% when first costed on" in listed.stdout, listed.stdout

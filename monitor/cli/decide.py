@@ -319,12 +319,13 @@ def _quote_list(config_path: Path, show_all: bool) -> None:
         found = quotes.check(db, config, q, now)
         if found.margin is None:
             click.echo(f"{q.title(fmt, date.today())}: cannot be costed now (no valid price for {', '.join(found.cost.missing_names)})")
-        elif q.margin_at_quote is None:  # given before its inputs had prices: nothing to compare with
-            click.echo(f"{q.title(fmt, date.today())}: margin {found.margin:.1f}% now; it could not be costed when given")
+        elif q.margin_at_quote is None:  # given before its inputs had prices: tonight's run takes this costing as its baseline
+            click.echo(f"{q.title(fmt, date.today())}: margin {found.margin:.1f}% now; it could not be costed when given "
+                       "(the next run takes this as its margin to keep)")
         else:
             moved = round(found.margin, 1) - round(q.margin_at_quote, 1)
-            click.echo(f"{q.title(fmt, date.today())}: margin {found.margin:.1f}% now, {q.margin_at_quote:.1f}% when given "
-                       f"({f'{moved:+.1f} points' if round(moved, 1) else 'unchanged'})" + (f", mostly {found.driver}" if found.driver and found.lost_points > 0 else ""))
+            click.echo(f"{q.title(fmt, date.today())}: margin {found.margin:.1f}% now, {q.margin_at_quote:.1f}% {q.baseline_words(date.today())} "
+                       f"({f'{moved:+.1f} points' if round(moved, 1) else 'unchanged'})" + (f", mostly {found.driver}" if found.driver and (found.lost_points or 0) > 0 else ""))
 
 
 @quote.command("close")

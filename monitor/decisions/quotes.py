@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -48,18 +48,24 @@ class Quote:
     margin_at_quote: float | None
     target_margin: float | None
     state: str
+    costed_on: str | None = None  # when cost_at_quote was taken: given_on, or the first night with every input priced
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> "Quote":
         return cls(row["id"], row["number"], row["customer"], row["description"], row["product_id"], row["quantity"],
                    json.loads(row["bom"]), row["price"], row["currency"], row["given_on"], row["valid_until"], row["cost_at_quote"],
-                   row["margin_at_quote"], row["target_margin"], row["state"])
+                   row["margin_at_quote"], row["target_margin"], row["state"], row.get("costed_on"))
 
     def title(self, fmt: Formatter, today: date) -> str:
         """"Quote 112 (Walnut side table for Smith, $4,200.00, valid to 20 Dec)"."""
         who = f" for {self.customer}" if self.customer else ""
         return (f"Quote {self.number} ({self.description}{who}, {fmt.prefix}{self.price:,.2f}{fmt.suffix}, "
                 f"valid to {day_words(date.fromisoformat(self.valid_until), today)})")
+
+    def baseline_words(self, today: date) -> str:
+        """"when given", or "when first costed on 9 Dec" for a quote given before its inputs had prices."""
+        costed = self.costed_on or self.given_on
+        return "when given" if costed == self.given_on else f"when first costed on {day_words(parse_time(costed).date(), today)}"
 
 
 def _as_product(config: Config, quote_lines: dict[str, dict[str, Any]], name: str) -> Product:
@@ -137,7 +143,8 @@ def add(db: sqlite_utils.Database, config: Config, *, number: str | None, price:
     row = {"number": number, "customer": customer, "description": description, "product_id": product_id,
            "quantity": quantity if product_id else None, "bom": json.dumps(lines), "price": price, "currency": config.currency,
            "given_on": given_on, "valid_until": valid_until.isoformat(), "cost_at_quote": costed.batch_cost if costed.complete else None,
-           "margin_at_quote": margin, "target_margin": target_margin, "state": "open", "note": note}
+           "margin_at_quote": margin, "target_margin": target_margin, "state": "open", "note": note,
+           "costed_on": given_on if costed.complete else None}
     with db.conn:
         row["id"] = db["quotes"].insert(row).last_pk
     return Quote.from_row(row)
@@ -191,7 +198,7 @@ class QuoteCheck:
         head = self.quote.title(fmt, today)
         if self.margin is None:
             return f"{head}: cannot be costed tonight (no valid price for {', '.join(self.cost.missing_names)})"
-        since = day_words(parse_time(self.quote.given_on).date(), today)
+        since = day_words(parse_time(self.quote.costed_on or self.quote.given_on).date(), today)
         lost = round(self.quote.margin_at_quote or 0, 1) - round(self.margin, 1)  # the points as the two margins read
         text = f"{head} has lost {lost:.1f} margin points since {since} ({self.quote.margin_at_quote:.1f}% -> {self.margin:.1f}%"
         target = self.quote.target_margin
@@ -221,6 +228,19 @@ def check(db: sqlite_utils.Database, config: Config, quote: Quote, as_of: str) -
     return QuoteCheck(quote, as_of, costed, margin, lost, driver)
 
 
+def adopt_baseline(db: sqlite_utils.Database, found: QuoteCheck) -> QuoteCheck:
+    """A quote given before its inputs had prices takes its first complete costing as the cost it
+    was given at, so from then on its margin is checked like any other (else it never could be)."""
+    quote = found.quote
+    lines = {m: {**line, "unit_price": None} for m, line in quote.lines.items()}
+    for line in found.cost.lines:
+        lines[line.material_id]["unit_price"] = line.unit_price
+    baseline = {"bom": json.dumps(lines), "cost_at_quote": found.cost.batch_cost, "margin_at_quote": found.margin, "costed_on": found.as_of}
+    db["quotes"].update(quote.id, baseline)
+    adopted = replace(quote, lines=lines, cost_at_quote=found.cost.batch_cost, margin_at_quote=found.margin, costed_on=found.as_of)
+    return QuoteCheck(adopted, found.as_of, found.cost, found.margin, 0.0, "")
+
+
 def quote_target(quote_id: int, number: str, product_id: str | None) -> Target:
     """What a quote's margin alert is about: the quote (a silence on its product covers it)."""
     return Target(Scope.QUOTE, str(quote_id), f"Quote {number}", product_id=product_id)
@@ -235,6 +255,8 @@ def nightly(db: sqlite_utils.Database, config: Config, as_of: str) -> tuple[list
     with db.conn:
         for quote in open_quotes(db, as_of):
             found = check(db, config, quote, as_of)
+            if quote.margin_at_quote is None and found.margin is not None:
+                found = adopt_baseline(db, found)
             checks.append(found)
             db["quote_checks"].upsert({"quote_id": quote.id, "as_of": as_of, "cost": found.cost.batch_cost, "complete": int(found.cost.complete),
                                        "margin_percent": found.margin, "lost_points": found.lost_points, "driver": found.driver or None},

@@ -480,9 +480,18 @@ ALTER TABLE alert_events ADD COLUMN driver TEXT;
 """
 
 
+# Version 15: when a quote's baseline cost was taken: the moment it was given, or (given before its
+# inputs had prices) the first night that costed it completely, so its margin is checked from then.
+_SCHEMA_V15 = """
+ALTER TABLE quotes ADD COLUMN costed_on TEXT;
+UPDATE quotes SET costed_on = given_on WHERE margin_at_quote IS NOT NULL;
+"""
+
+
 MIGRATIONS: dict[int, Any] = {1: _SCHEMA_V1, 2: _SCHEMA_V2, 3: _SCHEMA_V3, 4: _SCHEMA_V4, 5: _SCHEMA_V5, 6: _SCHEMA_V6,
                               7: _SCHEMA_V7, 8: _SCHEMA_V8, 9: _SCHEMA_V9, 10: _SCHEMA_V10, 11: _SCHEMA_V11,
-                              12: _node_error_status, 13: _SCHEMA_V13, 14: _SCHEMA_V14}
+                              12: _node_error_status, 13: _SCHEMA_V13, 14: _SCHEMA_V14,
+                              15: _SCHEMA_V15}
 SCHEMA_VERSION = max(MIGRATIONS)
 
 
