@@ -152,6 +152,18 @@ def test_add_price_says_what_it_stored_and_when_it_was_held_back(tmp_path):
     assert bad.returncode == 2 and "did you mean kg?" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
 
 
+def test_add_price_in_another_currency_than_the_suppliers_is_converted(tmp_path):
+    """`add-price walnut@acme 15 --currency EUR` (a quote in euros from a dollar supplier) was held
+    back as "currency EUR differs from the supplier's USD" and never priced, however often typed
+    (README walk): the owner said the currency, so it is converted at the config's rate."""
+    write_config(tmp_path, LUMBER)
+    result = supplywatch("add-price", "walnut@acme", "15", "--currency", "EUR", "--date", "2026-03-01", cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Stored €15.00 per bd ft = $16.50/bd ft for Black walnut at Acme Lumber, 1 Mar 2026" in result.stdout
+    unknown = supplywatch("add-price", "walnut@acme", "15", "--currency", "CHF", "--date", "2026-03-02", cwd=tmp_path)
+    assert unknown.returncode == 1 and "no exchange rate from CHF to USD" in unknown.stderr
+
+
 def test_silences_are_listed_lifted_and_never_doubled(tmp_path):
     write_config(tmp_path, LUMBER)
     assert invoke(tmp_path, "silence", "walnut", "--for", "3d", "--reason", "bought a year's stock").exit_code == 0

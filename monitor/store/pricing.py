@@ -283,7 +283,8 @@ class Pricing:
         numbers = _UNPRICED
         if price is not None:
             try:
-                doubt, error, numbers = self._numbers(price, currency, pack, item.fetched_at, material, offer, supplier)
+                doubt, error, numbers = self._numbers(price, currency, pack, item.fetched_at, material, offer, supplier,
+                                                      typed=item.method == "manual")
             except (ArithmeticError, ValueError, TypeError, OverflowError) as exc:
                 doubt, error = Doubt.NUMBER, f"cannot price {price} per {pack}: {exc.__class__.__name__}"
             status = Status.OK if doubt is None else Status.SUSPECT
@@ -305,10 +306,12 @@ class Pricing:
         return row if held is None else row._replace(status=Status.SUSPECT, doubt=held[0], error=held[1])
 
     def _numbers(self, price: Decimal, currency: str, pack: str, fetched_at: str, material: Any, offer: Any,
-                 supplier: Any) -> tuple[Doubt | None, str | None, tuple[Any, ...]]:
+                 supplier: Any, typed: bool = False) -> tuple[Doubt | None, str | None, tuple[Any, ...]]:
         """A price's unit price, exchange rate, landed unit price, unit and home currency, as stored;
-        or why it cannot have them (a doubt and its reason in words)."""
-        if currency != supplier.currency:
+        or why it cannot have them (a doubt and its reason in words). A page's price in another
+        currency than its supplier's is a doubt; one the owner typed with `add-price --currency` is
+        what the owner said, converted like any other (it stayed unpriced however often typed)."""
+        if currency != supplier.currency and not typed:
             return Doubt.CURRENCY, f"currency {currency} differs from the supplier's {supplier.currency}", _UNPRICED
         if price <= 0:
             return Doubt.NOT_POSITIVE, f"a price of {display.money(float(price), currency or supplier.currency)} is not above zero", _UNPRICED
