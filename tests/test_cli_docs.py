@@ -38,3 +38,74 @@ def test_crontab_examples_are_the_line_schedule_prints_and_name_supplywatch_by_i
         assert lines, f"{where} has no crontab line"
         for line in lines:
             assert shape.fullmatch(line.removeprefix("30 2 * * *").strip()), f"{where}: {line!r} is not what `supplywatch schedule` prints"
+
+
+def _readme_yaml_blocks() -> list[dict]:
+    import re
+
+    import yaml
+
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    return [yaml.safe_load(block) for block in re.findall(r"```yaml\n(.*?)```", text, re.S)]
+
+
+def test_every_yaml_block_of_the_readme_passes_check_in_the_first_config(tmp_path):
+    """The README's config is checked as written, and each later block (products, indexes, notify)
+    added to it as the README says, with the materials a recipe names and the tokens from the
+    environment: `supplywatch check` exits 0 on each, and warns only about the example's
+    addresses, which the README tells the owner to replace (README walk)."""
+    import yaml
+
+    from tests.conftest import supplywatch
+
+    first, *others = _readme_yaml_blocks()
+    assert {"suppliers", "materials", "crawl"} <= set(first)
+    env = {name: "x1234567890abcdefghij" for name in ("NTFY_TOPIC", "PUSHOVER_USER", "PUSHOVER_TOKEN", "SMTP_USER", "SMTP_PASS")}
+    env |= {"TELEGRAM_BOT_TOKEN": "123456789:abcdefghijklmnopqrstuvwxyzABCDEFGHI", "TELEGRAM_CHAT_ID": "12345"}
+    configs = [first]
+    for block in others:
+        config = yaml.safe_load(yaml.safe_dump(first))
+        for key, value in block.items():
+            if key == "materials":  # a block naming a material of the first config adds to it
+                for addition in value:
+                    next(m for m in config["materials"] if m["id"] == addition["id"]).update(addition)
+            else:
+                config[key] = value
+        for product in block.get("products", []):  # a recipe's materials, sold by a supplier it names
+            for supplier in {line["supplier"] for line in product["recipe"].values() if isinstance(line, dict)}:
+                config["suppliers"].append({"id": supplier, "name": supplier.replace("-", " ").title(), "currency": "USD"})
+            unit = {"each": "each", "ml": "L"}
+            for material, line in product["recipe"].items():
+                written = line["quantity"] if isinstance(line, dict) else line
+                supplier = line["supplier"] if isinstance(line, dict) else "bellforest"
+                config["materials"].append({"id": material, "name": material.replace("-", " ").capitalize(),
+                                            "unit": unit.get(written.split()[-1].lower(), "kg"),
+                                            "offers": [{"supplier": supplier, "url": f"https://shop.test/{material}"}]})
+        configs.append(config)
+    assert len(configs) >= 4
+    for number, config in enumerate(configs):
+        path = tmp_path / f"block{number}.yml"
+        path.write_text(yaml.safe_dump(config), encoding="utf-8")
+        result = supplywatch("check", "--config", str(path), cwd=tmp_path, env=env)
+        assert result.returncode == 0, f"README yaml block {number}:\n{result.stdout}{result.stderr}"
+        warnings = [line for line in result.stderr.splitlines() if line.startswith("Warning")]
+        assert all("example" in line for line in warnings), warnings
+
+
+def test_the_readme_add_price_command_says_what_the_readme_quotes(tmp_path):
+    """`supplywatch add-price walnut-8-4@bellforest 17.90 ...` on the README's own config prints the
+    line the README quotes (it quoted "at Bell Forest" for the supplier named Bell Forest Products)."""
+    import re
+    import shlex
+
+    import yaml
+
+    from tests.conftest import supplywatch
+
+    (tmp_path / "supplywatch.yml").write_text(yaml.safe_dump(_readme_yaml_blocks()[0]), encoding="utf-8")
+    readme = " ".join((REPO / "README.md").read_text(encoding="utf-8").split())
+    command = re.search(r"`supplywatch (add-price walnut-8-4@bellforest [^`]*)` records one", readme).group(1)
+    quoted = re.search(r'says what it stored \("([^"]*)"', readme).group(1)
+    result = supplywatch(*shlex.split(command), cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.strip() == quoted
