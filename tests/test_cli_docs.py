@@ -109,3 +109,19 @@ def test_the_readme_add_price_command_says_what_the_readme_quotes(tmp_path):
     result = supplywatch(*shlex.split(command), cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.strip() == quoted
+
+
+def test_the_first_config_steps_say_what_the_readme_says_they_say(tmp_path):
+    """README "Your first config": `init` writes the file and says to edit it; `check` on it ends with
+    OK (exit 0) and warns about the example's contact and pages the owner must replace (README walk:
+    the README went from init straight to run, with no word on what check's lines mean)."""
+    from tests.conftest import supplywatch
+
+    written = supplywatch("init", cwd=tmp_path)
+    assert written.returncode == 0 and "Edit it" in written.stdout
+    checked = supplywatch("check", cwd=tmp_path)
+    assert checked.returncode == 0 and ": OK." in checked.stdout.splitlines()[0]
+    warnings = [line for line in checked.stderr.splitlines() if line.startswith("Warning:")]
+    assert any("you@example.com" in line for line in warnings) and any("example.com/" in line for line in warnings)
+    readme = " ".join((REPO / "README.md").read_text(encoding="utf-8").split())
+    assert "`Warning:` lines under `OK` say what is still the example's" in readme
