@@ -125,3 +125,26 @@ def test_the_first_config_steps_say_what_the_readme_says_they_say(tmp_path):
     assert any("you@example.com" in line for line in warnings) and any("example.com/" in line for line in warnings)
     readme = " ".join((REPO / "README.md").read_text(encoding="utf-8").split())
     assert "`Warning:` lines under `OK` say what is still the example's" in readme
+
+
+def test_the_readme_scrapyd_conf_reads_as_scrapyd_reads_it(tmp_path):
+    """The README's scrapyd.conf had comments after the values: scrapyd's own config reader took them
+    for part of the values (the password was "a-long-random-password  # e.g. from: ...") and scrapyd
+    would not start ("could not convert string to float" for poll_interval; README walk)."""
+    import os
+    import re
+
+    from scrapyd.config import Config
+
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"^```\n(\[scrapyd\]\n.*?)^```", readme, re.S | re.M).group(1)
+    (tmp_path / "scrapyd.conf").write_text(block, encoding="utf-8")
+    here = os.getcwd()
+    try:
+        os.chdir(tmp_path)  # scrapyd reads ./scrapyd.conf, as on the node
+        config = Config()
+    finally:
+        os.chdir(here)
+    assert config.get("bind_address") == "10.0.0.5" and config.get("username") == "supplywatch"
+    assert config.get("password") == "a-long-random-password" and config.get("items_dir") == "/var/lib/scrapyd/items"
+    assert config.getint("jobs_to_keep") == 100 and config.getfloat("poll_interval") == 1
