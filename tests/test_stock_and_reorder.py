@@ -165,3 +165,26 @@ def test_a_supplier_with_too_few_prices_is_not_called_in_range(tmp_path):
     listed = supplywatch("stock", cwd=tmp_path)
     assert listed.returncode == 0, listed.stderr
     assert "prices: too few yet at Acme Soap Supply, too few yet at Corner Shop" in listed.stdout, listed.stdout
+
+
+def test_a_price_per_gram_keeps_its_digits_on_the_phone_and_the_to_do_list(tmp_path, sink, phone):
+    """Hops bought by the pound and used by the gram cost $0.032/g: the phone said "$0.03/g" (2
+    decimals, 6 % off; every hop read the same) while `supplywatch stock` and the pages said $0.032."""
+    notify = f'urls:\n  - url: "{phone.url}"\n    tags: [phone]\n  - url: "{sink.url}"\n    tags: [digest]'
+    path = write_config(tmp_path, """
+    - id: cascade
+      name: Cascade hops
+      unit: g
+      weekly_usage: 1200 g
+      offers:
+        - {supplier: acme, url: "http://127.0.0.1:9/cascade", pack: 1 lb}
+    """, suppliers_yaml="- {id: acme, name: Yakima Hops, currency: USD, lead_time_days: 4}", notify_yaml=notify)
+    end = date.today() - timedelta(days=1)
+    store_history(path, {"cascade@acme": [(d, 14.50) for d in days_between((end - timedelta(days=9)).isoformat(), end.isoformat())]})
+    assert supplywatch("stock", "cascade", "2.5", "lb", cwd=tmp_path).returncode == 0  # 1,134 g: 7 days, under 4 + 7
+    night = supplywatch("add-price", "cascade@acme", "14.50", cwd=tmp_path)
+    assert night.returncode == 0, night.stderr
+    (push,) = [m["message"] for m in phone.messages if "Cascade" in m["message"]]
+    assert "cheapest now Yakima Hops at $0.032/g" in push, push  # $14.50 / 453.6 g
+    digest = "\n".join(m["message"] for m in sink.messages)
+    assert "($0.032/g delivered)" in digest, digest

@@ -118,7 +118,11 @@ class Formatter:
         self.prefix, self.suffix = _pattern(currency)
 
     def price(self, value: float, unit: str) -> str:
-        return f"{self.prefix}{value:,.2f}{self.suffix}{units.per(unit)}"  # "/bd ft", " each": the unit in words
+        """"$22.71/bd ft", "$4.20 each"; a price per gram keeps its digits as the pages show it
+        ("$0.032/g", not "$0.03/g", which is 6 % off and the same for every hop)."""
+        small = abs(value)
+        digits = 2 if small >= 0.1 or value == 0 else 3 if small >= 0.01 else 4
+        return f"{self.prefix}{value:,.{digits}f}{self.suffix}{units.per(unit)}"  # "/bd ft", " each": the unit in words
 
     def money(self, value: float) -> str:
         return f"{self.prefix}{value:,.2f}{self.suffix}"
