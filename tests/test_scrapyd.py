@@ -150,6 +150,7 @@ def test_no_scrapyd_node_answering_is_a_crash_with_a_clear_message_and_no_price(
     result = supplywatch("run", "--via", "scrapyd", f"http://127.0.0.1:{free_port()}", cwd=tmp_path)
     assert result.returncode == 4
     assert "no scrapyd node can crawl" in result.stderr and "does not answer" in result.stderr
+    assert "ScrapydError" not in result.stderr  # the owner's words, not the class's name (README walk)
     db = sqlite_utils.Database(tmp_path / "supplywatch.db")
     assert db["observations"].count == 0
     assert db["runs"].get(1)["status"] == "crashed"

@@ -86,7 +86,8 @@ def report_run(job: Callable[[], pipeline.RunResult], after: Callable[[pipeline.
     except (store.SchemaError, store.Unwritable):
         raise  # not a crash: Commands says it in one line, exit 2
     except Exception as exc:  # cron mails one line; the run row says "crashed" and the data stays consistent
-        click.echo(safe_text.redact(f"supplywatch: the run crashed: {exc.__class__.__name__}: {exc}"), err=True)
+        said = str(exc) if getattr(exc, "in_words", False) else f"{exc.__class__.__name__}: {exc}"
+        click.echo(safe_text.redact(f"supplywatch: the run crashed: {said}"), err=True)
         sys.exit(pipeline.EXIT_FATAL)
     if after is not None:
         after(result)

@@ -50,6 +50,8 @@ Batch = list[dict[str, Any]]
 class ScrapydError(Exception):
     """No node could take the crawl, or a previous run's jobs would not stop."""
 
+    in_words = True  # its message says what happened and what to do: no class name before it
+
 
 def split_offers(offers: Sequence[OfferSpec], jobs: int) -> list[list[OfferSpec]]:
     """Group offers by web host, then spread the hosts over ``jobs`` groups, largest first."""
