@@ -209,3 +209,31 @@ def test_a_quote_given_before_its_inputs_had_prices_is_watched_from_its_first_co
             "mostly Black walnut +84% at Acme Lumber") in pushes[0]
     listed = supplywatch("quote", "list", cwd=tmp_path)
     assert listed.returncode == 0 and "margin 47.4% now, 71.4% when first costed on" in listed.stdout, listed.stdout
+
+
+def test_the_open_quotes_page_says_the_points_lost_as_the_phone_does(tmp_path, sites):
+    """The page took the unrounded loss (71.43% -> 62.86% is 8.57: "down 8.6 points") while the
+    phone and `quote list` said 71.4% -> 62.9%, 8.5 points: two figures for one quote."""
+    from monitor import serve
+    from tests.test_datasette import rows
+
+    site = sites()
+    site.set("walnut", product_page("12.50"))
+    write_config(tmp_path, f"""
+    - id: walnut
+      name: Black walnut
+      unit: board_foot
+      offers:
+        - {{supplier: acme, url: "{site.url('walnut')}"}}
+    """, extra=TABLE)
+    assert supplywatch("run", cwd=tmp_path).returncode == 0
+    until = (date.today() + timedelta(days=30)).isoformat()
+    added = supplywatch("quote", "add", "--product", "side-table", "--quantity", "8", "--price", "4200", "--valid-until", until,
+                        "--number", "112", cwd=tmp_path)
+    assert added.returncode == 0, added.stderr
+    site.set("walnut", product_page("16.25"))  # 96 bf x $16.25 = $1,560: 62.857 %
+    assert supplywatch("run", cwd=tmp_path).returncode in (0, 1)
+    listed = supplywatch("quote", "list", cwd=tmp_path)
+    assert listed.returncode == 0 and "margin 62.9% now, 71.4% when given (-8.5 points)" in listed.stdout, listed.stdout
+    (quote,) = rows(serve.app(tmp_path / "supplywatch.db", currency="USD"), "open_quotes")
+    assert quote["Since given"] == "down 8.5 points", quote
