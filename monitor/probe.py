@@ -208,8 +208,10 @@ def report(result: Probe, supplier: str = "SUPPLIER-ID") -> str:
         lines.append(f"    pack: 1 {result.unit}            # the page says {found.pack}: say what one price buys")
     elif found.pack:
         lines.append(f"    pack: {found.pack}")
-    else:
-        lines.append("    pack: 1 each            # say what one price buys: 25 kg, 5 gal, 10 board_foot ...")
+    elif result.unit:  # pasted under a material priced per kg, "1 each" failed `check` (README walk)
+        lines.append(f"    pack: 1 {result.unit}            # the page states none: say what one price buys (25 kg, 5 gal ...)")
+    else:  # left out, the run reads the pack from the page, or takes one unit of the material
+        lines.append("    # pack: 25 kg         # the page states none: say what one price buys, or leave it out for one unit")
     if result.selector:
         lines.append(f"    price: {json.dumps(result.selector)}")
     if found.status == "ok" and len(candidates) == 1 and result.variant:

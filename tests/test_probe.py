@@ -119,3 +119,26 @@ def test_a_pack_that_cannot_be_priced_in_the_unit_is_said_just_above_the_config_
             in per_litre.stdout), per_litre.stdout
     assert "held back as suspect\n\nConfig to paste under the material's offers:\n" in per_litre.stdout
     assert "\n    pack: 1 L            # the page says 25 kg: say what one price buys\n" in per_litre.stdout
+
+
+NO_PACK = ('<html><head><script type="application/ld+json">{"@context": "https://schema.org", "@type": "Product", '
+           '"name": "Black walnut 8/4 FAS", "offers": {"@type": "Offer", "price": "17.50", "priceCurrency": "USD"}}'
+           '</script></head><body><h1>Black walnut 8/4 FAS</h1></body></html>')
+
+
+def test_the_config_probe_prints_for_a_page_without_a_pack_passes_check(tmp_path, sites):
+    """`probe URL --unit kg` on a page that states no pack printed `pack: 1 each` to paste, which
+    `check` rejects under a material priced per kg (README walk): it prints the unit asked for, and
+    without --unit a commented line, as the run reads a pack left out."""
+    url = sites().set("walnut", NO_PACK)
+    for unit in ("board_foot", None):
+        probed = supplywatch("probe", url, "--supplier", "acme", *(["--unit", unit] if unit else []), cwd=tmp_path)
+        assert probed.returncode == 0, probed.stderr
+        pasted = probed.stdout.split("Config to paste under the material's offers:\n", 1)[1]
+        assert "1 each" not in pasted
+        offer = "\n".join("      " + line[2:] for line in pasted.rstrip().splitlines())
+        (tmp_path / "supplywatch.yml").write_text(
+            "currency: USD\ncrawl: {contact: owner@shop.test}\nsuppliers: [{id: acme, name: Acme Lumber, currency: USD}]\n"
+            "materials:\n  - id: walnut\n    name: Walnut\n    unit: board_foot\n    offers:\n" + offer + "\n", encoding="utf-8")
+        checked = supplywatch("check", cwd=tmp_path)
+        assert checked.returncode == 0, (tmp_path / "supplywatch.yml").read_text() + checked.stderr
