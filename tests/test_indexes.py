@@ -271,3 +271,28 @@ def test_a_supplier_already_coming_down_is_not_newly_asked_why_it_rose(tmp_path,
     assert result.returncode == 0, result.stdout + result.stderr
     told = "\n".join(m["message"] for m in sink.messages)
     assert "Black walnut at Holz Berger rose 20.0% while the lumber index moved +5.0%" in told and "this rise is not the market" in told, told
+
+
+def test_index_fetch_of_a_site_that_is_down_says_it_in_one_line_without_scrapys_traceback(tmp_path, sites):
+    """`supplywatch index fetch` with the series' site down printed Scrapy's traceback (forty lines of
+    twisted and scrapy internals) and "not fetched: not fetched: the supplier's site refused the
+    connection" (README walk): one line in words, Scrapy's log in logs/indexes.log."""
+    from tests.scrapyd_nodes import free_port
+
+    site = sites()
+    down = f"http://127.0.0.1:{free_port()}/fredgraph.csv"
+    materials = f"""
+    - id: walnut
+      name: Black walnut
+      unit: board_foot
+      indexes: [lumber-ppi]
+      offers:
+        - {{supplier: acme, url: "{site.url('walnut')}"}}
+    """
+    write_config(tmp_path, materials, extra=f'indexes:\n  - {{id: lumber-ppi, name: the lumber price index, source: fred, series: WPU081, url: "{down}"}}\n')
+    fetched = supplywatch("index", "fetch", cwd=tmp_path)
+    assert fetched.returncode == 1, fetched.stdout + fetched.stderr
+    assert "Traceback" not in fetched.stderr and "scrapy" not in fetched.stderr.lower(), fetched.stderr
+    assert "the lumber price index: failed: not fetched: the site refused the connection" in fetched.stdout, fetched.stdout
+    assert "not fetched: not fetched" not in fetched.stdout and "supplier" not in fetched.stdout
+    assert "Traceback" in (tmp_path / "logs" / "indexes.log").read_text()

@@ -24,7 +24,7 @@ from spiders.spiders.rates import RatesSpider
 from spiders.offer import OfferSpec
 from spiders.signals import supplier_finished
 
-from .. import safe_text
+from .. import private_files, safe_text
 from ..config import Config
 
 CrawlHandler = Callable[[str | None, list[dict[str, Any]], dict[str, Any]], None]
@@ -162,9 +162,15 @@ def crawl_nights(
         raise problem[0]
 
 
-def crawl_indexes(config: Config, indexes: Sequence[dict[str, Any]], log_level: str = "WARNING") -> list[dict[str, Any]]:
-    """Fetch public index series now (``supplywatch index fetch``), politely, with the owner's User-Agent."""
-    process = CrawlerProcess(scrapy_settings(config, log_level))
+def crawl_indexes(config: Config, indexes: Sequence[dict[str, Any]], log_level: str = "WARNING",
+                  log_file: Path | None = None) -> list[dict[str, Any]]:
+    """Fetch public index series now (``supplywatch index fetch``), politely, with the owner's User-Agent.
+    Scrapy's log goes to ``log_file`` (by default logs/indexes.log beside the database), never to the
+    terminal: a series that cannot be fetched is said in words by its caller, not as Scrapy's traceback."""
+    if log_file is None:
+        log_file = private_files.make_folder(config.database_path.parent / "logs") / "indexes.log"
+        private_files.create_file(log_file)
+    process = CrawlerProcess(scrapy_settings(config, log_level, log_file))
     collector = _Collector()
     crawler = process.create_crawler(IndexesSpider)
     crawler.signals.connect(collector.item_scraped, signal=signals.item_scraped)

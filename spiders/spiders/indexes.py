@@ -52,6 +52,9 @@ class IndexesSpider(scrapy.Spider):
         index = failure.request.meta["index"]  # type: ignore[attr-defined]  # set by Scrapy
         response = getattr(failure.value, "response", None)
         reason = f"HTTP {response.status}" if response is not None else failure.getErrorMessage() or failure.type.__name__
+        # The robots middleware's reason already reads "not fetched: the supplier's site ...": an index's
+        # site is no supplier, and "not fetched: not fetched:" says it twice (README walk).
+        reason = reason.removeprefix("not fetched: ").replace("the supplier's site", "the site")
         yield IndexFetch(index_id=index["id"], error=f"not fetched: {reason}", values=0, fetched_at=_now(), url=failure.request.url)  # type: ignore[attr-defined]
 
 
