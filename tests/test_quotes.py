@@ -209,6 +209,11 @@ def test_a_quote_given_before_its_inputs_had_prices_is_watched_from_its_first_co
             "mostly Black walnut +84% at Acme Lumber") in pushes[0]
     listed = supplywatch("quote", "list", cwd=tmp_path)
     assert listed.returncode == 0 and "margin 47.4% now, 71.4% when first costed on" in listed.stdout, listed.stdout
+    from monitor import serve
+    from tests.test_datasette import rows
+
+    (page,) = rows(serve.app(tmp_path / "supplywatch.db", currency="USD"), "open_quotes")  # the owner's page says since when too
+    assert page["Margin when given"] == f"71.4% (first costed {today.day} {today:%b} {today.year})", page
 
 
 def test_the_open_quotes_page_says_the_points_lost_as_the_phone_does(tmp_path, sites):
