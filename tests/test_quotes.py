@@ -242,3 +242,24 @@ def test_the_open_quotes_page_says_the_points_lost_as_the_phone_does(tmp_path, s
     assert listed.returncode == 0 and "margin 62.9% now, 71.4% when given (-8.5 points)" in listed.stdout, listed.stdout
     (quote,) = rows(serve.app(tmp_path / "supplywatch.db", currency="USD"), "open_quotes")
     assert quote["Since given"] == "down 8.5 points", quote
+
+
+def test_closing_a_closed_quote_again_says_how_it_had_ended_and_a_repeat_changes_nothing(tmp_path):
+    """`quote close 112 --won` on a quote closed as lost overwrote it and its day without a word."""
+    write_config(tmp_path, """
+    - id: walnut
+      name: Black walnut
+      unit: board_foot
+    """, extra=TABLE)
+    until = (date.today() + timedelta(days=30)).isoformat()
+    added = supplywatch("quote", "add", "--product", "side-table", "--price", "600", "--valid-until", until, "--number", "112", cwd=tmp_path)
+    assert added.returncode == 0, added.stderr
+    today = date.today()
+    on = f"{today.day} {today:%b} {today.year}"
+    closed = supplywatch("quote", "close", "112", "--lost", cwd=tmp_path)
+    assert closed.returncode == 0 and closed.stdout.strip() == "Quote 112 (Walnut side table) closed: lost."
+    again = supplywatch("quote", "close", "112", "--lost", cwd=tmp_path)
+    assert again.returncode == 0 and again.stdout.strip() == f"Quote 112 (Walnut side table) was already closed: lost on {on}."
+    corrected = supplywatch("quote", "close", "112", "--won", cwd=tmp_path)
+    assert corrected.returncode == 0 and corrected.stdout.strip() == f"Quote 112 (Walnut side table) closed: won (it was lost on {on})."
+    assert [tuple(r) for r in sqlite_utils.Database(tmp_path / "supplywatch.db").execute("SELECT state FROM quotes")] == [("won",)]

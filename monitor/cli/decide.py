@@ -350,7 +350,13 @@ def _quote_close(config_path: Path, number: str, state: str | None) -> None:
         closed = quotes.close(store.open_db(config.database_path), number, state)
     except ValueError as exc:
         raise BadInput(str(exc)) from None
-    click.echo(f"Quote {closed.number} ({closed.description}) closed: {state}.")
+    q = closed.quote
+    if closed.was is None:
+        click.echo(f"Quote {q.number} ({q.description}) closed: {state}.")
+    elif closed.was.startswith(f"{state} "):
+        click.echo(f"Quote {q.number} ({q.description}) was already closed: {closed.was}.")
+    else:
+        click.echo(f"Quote {q.number} ({q.description}) closed: {state} (it was {closed.was}).")
 
 
 @quote.command("suggest")

@@ -17,7 +17,7 @@ from typing import Any
 
 import sqlite_utils
 
-from .. import costing, units
+from .. import costing, display, units
 from ..config import Config, Product
 from ..costing import ProductCost
 from ..rules.base import Finding, Formatter, Scope, Severity, Target, parse_time
@@ -150,14 +150,25 @@ def add(db: sqlite_utils.Database, config: Config, *, number: str | None, price:
     return Quote.from_row(row)
 
 
-def close(db: sqlite_utils.Database, number: str, state: str) -> Quote:
+@dataclass(frozen=True)
+class Closed:
+    quote: Quote
+    was: str | None  # how it had been closed before ("lost on 7 Dec 2026"), for a correction or a repeat
+
+
+def close(db: sqlite_utils.Database, number: str, state: str) -> Closed:
+    """Close a quote; closing it again corrects how it ended and says how it had been closed (the
+    same answer twice keeps its first day), so a won quote never silently turns lost."""
     found = list(db.query("SELECT * FROM quotes WHERE number = ?", [number]))
     if not found:
         numbers = [str(r["number"]) for r in db.query("SELECT number FROM quotes WHERE state = 'open' ORDER BY number")]
         raise ValueError(f"no quote {number} (open quotes: {', '.join(numbers) or 'none'})")
-    with db.conn:
-        db["quotes"].update(found[0]["id"], {"state": state, "closed_at": now_iso()})
-    return Quote.from_row({**found[0], "state": state})
+    row = found[0]
+    was = f"{row['state']} on {display.day(row['closed_at'])}" if row["state"] != "open" else None
+    if row["state"] != state:
+        with db.conn:
+            db["quotes"].update(row["id"], {"state": state, "closed_at": now_iso()})
+    return Closed(Quote.from_row({**row, "state": state}), was)
 
 
 def open_quotes(db: sqlite_utils.Database, as_of: str | None = None) -> list[Quote]:
