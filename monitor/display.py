@@ -139,7 +139,7 @@ def run_outcome_words(status: str, offers: int | None, suspect: int | None) -> s
 
 
 def run_summary(summary: dict[str, Any], fired: int, resolved: int, failing: list[str], node_problems: list[str],
-                still_queued: int) -> str:
+                still_queued: int, worse: int = 0) -> str:
     """The run's one line, saying only what matters: "5 prices from 5 offers; 2 alerts fired, 1 resolved";
     "3 prices from 5 offers (1 missing, 1 error); no price at all from Holz Berger; no new alerts".
     Zeros are left out; ``failing`` are suppliers' names."""
@@ -158,14 +158,14 @@ def run_summary(summary: dict[str, Any], fired: int, resolved: int, failing: lis
         parts.append(f"no price at all from {', '.join(failing)}")
     if node_problems:
         parts.append(f"{count(len(node_problems), 'crawling machine problem')}: " + " | ".join(node_problems))
-    if fired and resolved:
-        parts.append(f"{count(fired, 'alert')} fired, {resolved:,} resolved")
-    elif fired:
-        parts.append(f"{count(fired, 'alert')} fired")
-    elif resolved:
-        parts.append(f"{count(resolved, 'alert')} resolved")
-    else:
-        parts.append("no new alerts")
+    # An alert told again because the news got worse rang the phone or filled the digest: the line
+    # said "no new alerts" beside it (README walk), as the digest's title says "moved further".
+    news = [f"{count(fired, 'alert')} fired" if fired else "", f"{count(worse, 'alert')} moved further" if worse else "",
+            f"{count(resolved, 'alert')} resolved" if resolved else ""]
+    news = [n for n in news if n]
+    if len(news) > 1:  # "2 alerts fired, 1 resolved": the noun once
+        news[1:] = [n.replace(" alerts ", " ").replace(" alert ", " ") for n in news[1:]]
+    parts.append(", ".join(news) if news else "no new alerts")
     if still_queued:
         parts.append(f"{count(still_queued, 'notification')} not delivered (kept for the next run)")
     return "; ".join(parts)

@@ -406,8 +406,10 @@ class Run:
         told = [t for t in self.transitions if t.told]
         fired = sum(t.event == alerts.Event.FIRED for t in told)
         resolved = sum(t.event == alerts.Event.RESOLVED for t in told)
+        worse = sum(t.event == alerts.Event.ESCALATED for t in told)
         names = {s.id: s.name for s in self.config.suppliers}
-        message = display.run_summary(summary, fired, resolved, [names.get(s, s) for s in failing], self.node_problems, still_queued)
+        message = display.run_summary(summary, fired, resolved, [names.get(s, s) for s in failing], self.node_problems, still_queued,
+                                      worse)
         held_by_hand = self.source == "manual" and summary["suspect"] == summary["offers"]  # the owner is asked to confirm it
         if summary["offers"] and not summary["prices"] and not held_by_hand:
             status = RunStatus.FAILED

@@ -138,7 +138,7 @@ def test_the_digest_names_offers_and_says_each_kind_in_words(told):
     _, (third,), third_summary = told["2026-03-03"]
     assert "  [RESOLVED] Birch plywood at Acme Lumber is back in stock at $60.00/sheet" in third["message"]
     assert "1 new alert, 1 alert moved further, 1 resolved alert" in third["title"]
-    assert "2 alerts fired, 1 resolved" in third_summary
+    assert "2 alerts fired, 2 moved further, 1 resolved" in third_summary  # as the title says "moved further" (README walk)
     assert first_summary == "7 prices from 7 offers; 1 alert fired"
     everything = "\n".join(m["title"] + "\n" + m["message"] for day in told.values() for messages in day[:2] for m in messages)
     for jargon in ("@", "board_foot", "rule:", "supplywatch digest", "in 0 days", "+0.0%", "1 alerts", "(s)", "T03:00"):
@@ -167,6 +167,10 @@ def test_a_quiet_nights_summary_says_only_that_nothing_new_happened():
     broken = {**quiet, "prices": 3, "missing": 1, "suspect": 1}
     assert (display.run_summary(broken, 0, 1, [], [], 1)
             == "3 prices from 5 offers (1 missing, 1 held back as suspect); 1 alert resolved; 1 notification not delivered (kept for the next run)")
+    # told again because the news got worse: not "no new alerts" beside a phone that rang (README walk)
+    assert display.run_summary(quiet, 0, 0, [], [], 0, worse=1) == "5 prices from 5 offers; 1 alert moved further"
+    assert display.run_summary(quiet, 2, 1, [], [], 0, worse=3) == "5 prices from 5 offers; 2 alerts fired, 3 moved further, 1 resolved"
+    assert display.run_summary(quiet, 1, 2, [], [], 0) == "5 prices from 5 offers; 1 alert fired, 2 resolved"
 
 
 def test_a_night_when_a_whole_supplier_fails_names_twenty_pages_and_says_how_many_more():
