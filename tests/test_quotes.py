@@ -24,16 +24,22 @@ products:
 """
 
 
-def test_a_quote_losing_margin_is_told_in_the_digest_then_on_the_phone_once(tmp_path, sites, sink, phone):
-    site = sites()
-    site.set("walnut", product_page("12.50"))
+def walnut_shop(tmp_path, site, phone=None, sink=None) -> None:
+    """The side table's walnut, sold by Acme at ``site``; pushes to ``phone`` and digests to ``sink`` when given."""
+    notify = f'urls:\n  - url: "{phone.url}"\n    tags: [phone]\n  - url: "{sink.url}"\n    tags: [digest]' if phone else "urls: []"
     write_config(tmp_path, f"""
     - id: walnut
       name: Black walnut
       unit: board_foot
       offers:
         - {{supplier: acme, url: "{site.url('walnut')}"}}
-    """, notify_yaml=f'urls:\n  - url: "{phone.url}"\n    tags: [phone]\n  - url: "{sink.url}"\n    tags: [digest]', extra=TABLE)
+    """, notify_yaml=notify, extra=TABLE)
+
+
+def test_a_quote_losing_margin_is_told_in_the_digest_then_on_the_phone_once(tmp_path, sites, sink, phone):
+    site = sites()
+    site.set("walnut", product_page("12.50"))
+    walnut_shop(tmp_path, site, phone, sink)
     assert supplywatch("run", cwd=tmp_path).returncode == 0
     until = date.today() + timedelta(days=30)
     added = supplywatch("quote", "add", "--product", "side-table", "--quantity", "8", "--price", "4200", "--valid-until",
@@ -152,52 +158,24 @@ def test_a_quote_the_config_no_longer_fits_is_said_uncostable_and_the_night_goes
     assert f"cannot be costed now (no valid price for {said})" in listed.stdout, listed.stdout
 
 
-def test_a_quote_given_before_its_inputs_had_prices_lists_its_margin_now(tmp_path, sites):
-    """Given before the first night, a quote has no margin to compare with: `quote list` said
-    'cannot be costed now (no valid price for )' once every input had a price."""
-    site = sites()
-    site.set("walnut", product_page("12.50"))
-    write_config(tmp_path, f"""
-    - id: walnut
-      name: Black walnut
-      unit: board_foot
-      offers:
-        - {{supplier: acme, url: "{site.url('walnut')}"}}
-    """, extra=TABLE)
-    until = date.today() + timedelta(days=30)
-    added = supplywatch("quote", "add", "--product", "side-table", "--quantity", "8", "--price", "4200", "--valid-until",
-                        until.isoformat(), "--number", "7", cwd=tmp_path)
-    assert added.returncode == 0, added.stdout + added.stderr
-    listed = supplywatch("quote", "list", cwd=tmp_path)
-    assert listed.returncode == 0 and "cannot be costed now (no valid price for Black walnut)" in listed.stdout, listed.stdout
-    assert supplywatch("run", cwd=tmp_path).returncode == 0
-    listed = supplywatch("quote", "list", cwd=tmp_path)
-    assert listed.returncode == 0, listed.stderr
-    today = date.today()  # the night's complete costing is its baseline from now on
-    assert f"margin 71.4% now, 71.4% when first costed on {today.day} {today:%b} (unchanged)" in listed.stdout, listed.stdout
-    assert "no valid price for )" not in listed.stdout
-
-
 def test_a_quote_given_before_its_inputs_had_prices_is_watched_from_its_first_complete_costing(tmp_path, sites, sink, phone):
     """Given before the first night, a quote had no margin to keep, so every night skipped it: it
-    could never warn that it was losing its margin. Its first complete costing is now its baseline."""
+    could never warn that it was losing its margin, and `quote list` said 'cannot be costed now (no
+    valid price for )' once every input had a price. Its first complete costing is now its baseline."""
     site = sites()
     site.set("walnut", product_page("12.50"))
-    write_config(tmp_path, f"""
-    - id: walnut
-      name: Black walnut
-      unit: board_foot
-      offers:
-        - {{supplier: acme, url: "{site.url('walnut')}"}}
-    """, notify_yaml=f'urls:\n  - url: "{phone.url}"\n    tags: [phone]\n  - url: "{sink.url}"\n    tags: [digest]', extra=TABLE)
+    walnut_shop(tmp_path, site, phone, sink)
     today, given = date.today(), date.today() - timedelta(days=3)
     until = today + timedelta(days=30)
     added = supplywatch("quote", "add", "--product", "side-table", "--quantity", "8", "--price", "4200", "--valid-until",
                         until.isoformat(), "--number", "7", "--date", given.isoformat(), cwd=tmp_path)
     assert added.returncode == 0 and "not all inputs have a price yet" in added.stdout, added.stdout + added.stderr
+    listed = supplywatch("quote", "list", cwd=tmp_path)
+    assert listed.returncode == 0 and "cannot be costed now (no valid price for Black walnut)" in listed.stdout, listed.stdout
     assert supplywatch("run", cwd=tmp_path).returncode == 0  # 96 bf x $12.50 = $1,200: 71.4 %, its baseline from tonight
     listed = supplywatch("quote", "list", cwd=tmp_path)
     assert listed.returncode == 0, listed.stderr
+    assert "no valid price for )" not in listed.stdout  # once every input had a price, it said so with an empty list
     assert f"margin 71.4% now, 71.4% when first costed on {today.day} {today:%b} (unchanged)" in listed.stdout, listed.stdout
 
     site.set("walnut", product_page("23.00"))  # $2,208: 47.4 %, under the target of 50 %
@@ -224,13 +202,7 @@ def test_the_open_quotes_page_says_the_points_lost_as_the_phone_does(tmp_path, s
 
     site = sites()
     site.set("walnut", product_page("12.50"))
-    write_config(tmp_path, f"""
-    - id: walnut
-      name: Black walnut
-      unit: board_foot
-      offers:
-        - {{supplier: acme, url: "{site.url('walnut')}"}}
-    """, extra=TABLE)
+    walnut_shop(tmp_path, site)
     assert supplywatch("run", cwd=tmp_path).returncode == 0
     until = (date.today() + timedelta(days=30)).isoformat()
     added = supplywatch("quote", "add", "--product", "side-table", "--quantity", "8", "--price", "4200", "--valid-until", until,
