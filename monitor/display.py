@@ -32,14 +32,20 @@ def _affixes(currency: str) -> tuple[str, str, int]:
     return prefix, suffix, decimals
 
 
+def price_decimals(amount: float, decimals: int = 2) -> int:
+    """The currency's decimals, or more for a small unit price so its digits stay ("$0.032/g", not
+    "$0.03/g", which is 6 % off and the same for every hop)."""
+    small = abs(amount)
+    return decimals if small >= 0.1 or amount == 0 else max(decimals, 3 if small >= 0.01 else 4)
+
+
 def money(amount: float | None, currency: str, digits: int | None = None) -> str:
     """"$1,050.00", "€226.80", "$0.96", "$0.0094" (small unit prices keep their significant digits)."""
     if amount is None:
         return "—"
     prefix, suffix, decimals = _affixes(currency)
     if digits is None:
-        small = abs(amount)
-        digits = decimals if small >= 0.1 or amount == 0 else max(decimals, 3 if small >= 0.01 else 4)
+        digits = price_decimals(amount, decimals)
     sign = "-" if amount < 0 else ""
     return f"{sign}{prefix}{abs(amount):,.{digits}f}{suffix}"
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Iterator, Mapping, NamedTuple, 
 from babel.numbers import format_currency
 from pydantic import BaseModel, ConfigDict, Field
 
-from .. import units
+from .. import display, units
 from ..times import days_between, parse_time  # noqa: F401 (the rules and decisions read times through here)
 
 if TYPE_CHECKING:
@@ -118,10 +118,8 @@ class Formatter:
         self.prefix, self.suffix = _pattern(currency)
 
     def price(self, value: float, unit: str) -> str:
-        """"$22.71/bd ft", "$4.20 each"; a price per gram keeps its digits as the pages show it
-        ("$0.032/g", not "$0.03/g", which is 6 % off and the same for every hop)."""
-        small = abs(value)
-        digits = 2 if small >= 0.1 or value == 0 else 3 if small >= 0.01 else 4
+        """"$22.71/bd ft", "$4.20 each"; a price per gram keeps its digits as the pages show it."""
+        digits = display.price_decimals(value)
         return f"{self.prefix}{value:,.{digits}f}{self.suffix}{units.per(unit)}"  # "/bd ft", " each": the unit in words
 
     def money(self, value: float) -> str:
