@@ -59,9 +59,9 @@ def soap_shop(tmp_path, sites, fragrance_price: str | None = "30,00 €"):
     return acme, berger
 
 
-def cost_json(tmp_path, *args: str) -> dict:
+def cost_json(tmp_path, *args: str, exit_code: int = 0) -> dict:
     result = supplywatch("cost", "soap", "--json", *args, cwd=tmp_path)
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == exit_code, result.stderr
     return json.loads(result.stdout)
 
 
@@ -132,12 +132,13 @@ def test_a_line_without_a_price_makes_the_cost_incomplete_and_alerts_nothing(tmp
     (tmp_path / "supplywatch.yml").write_text(config)
     for _ in range(2):
         assert supplywatch("run", cwd=tmp_path).returncode == 1  # one page without a price
-    cost = cost_json(tmp_path)
+    cost = cost_json(tmp_path, exit_code=1)  # incomplete: exit 1, as `run` with a gap
     assert cost["complete"] is False and cost["missing"] == ["fragrance"]
     assert cost["margin_percent"] is None
     fragrance = next(line for line in cost["lines"] if line["material"] == "fragrance")
     assert fragrance["cost"] is None and fragrance["unit_price"] is None  # never 0
-    assert "INCOMPLETE" in supplywatch("cost", "soap", cwd=tmp_path).stdout
+    table = supplywatch("cost", "soap", cwd=tmp_path)
+    assert table.returncode == 1 and "INCOMPLETE" in table.stdout
     db = sqlite_utils.Database(tmp_path / "supplywatch.db")
     assert db.execute("SELECT count(*) FROM alerts WHERE product_id IS NOT NULL").fetchone()[0] == 0
     assert not [m for m in sink.messages if "Soap bar" in m["message"]]

@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 import sqlite_utils
 
-from .. import safe_text, serve as serve_module, store
+from .. import pipeline, safe_text, serve as serve_module, store
 from .common import check_port_free, config_option, load_or_exit, open_existing
 
 
@@ -82,6 +82,9 @@ def cost(config_path: Path, product: str, on: str | None, as_json: bool) -> None
     Each line is priced from the cheapest in-stock offer of its material (or the supplier the
     recipe names), landed, in the home currency.
 
+    Exits 0 when every line has a price, 1 when the cost is incomplete (a line has no valid price:
+    the sum shown is of the priced lines only), 2 on a bad config or argument, like `run`'s codes.
+
     \b
     Example:
         supplywatch cost soap-bar
@@ -103,6 +106,8 @@ def cost(config_path: Path, product: str, on: str | None, as_json: bool) -> None
     db = read_only(config.database_path)
     result = costing.cost_at(db, config, products[product], as_of)
     click.echo(json.dumps(result.as_dict(), indent=2) if as_json else costing.format_cost(result))
+    if not result.complete:  # a cron wrapper or script tells a partial sum from a cost by the code, as with `run`
+        sys.exit(pipeline.EXIT_PARTIAL)
 
 
 @click.command()
