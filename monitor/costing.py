@@ -204,5 +204,5 @@ def format_cost(cost: ProductCost) -> str:
                    "no cost or margin alert until every line has a price")
     if cost.margin_percent is not None:
         target = f" (target {p.target_margin:g}%)" if p.target_margin else ""
-        out.append(f"  Sells at {money(p.price or 0)} a {p.yield_unit}: margin {cost.margin_percent:.1f}%{target}")
+        out.append(f"  Sells at {money(p.price or 0)} a {p.yield_unit}: margin {display.percent(cost.margin_percent)}{target}")
     return "\n".join(out)

@@ -58,12 +58,10 @@ def unit_price(amount: float | None, currency: str, unit: str) -> str:
 
 
 def change(percent: float | None) -> str:
-    """"+4.2%", "-3.0%", "±0%", or "—" when there is nothing to compare with."""
+    """"+4.2%", "-3.0%", "0%" (no sign: it did not move), or "—" when there is nothing to compare with."""
     if percent is None:
         return "—"
-    if round(percent, 1) == 0:
-        return "±0%"
-    return f"{percent:+.1f}%"
+    return signed_percent(percent, 1)
 
 
 def day(timestamp: str | None) -> str:
@@ -175,3 +173,45 @@ def run_summary(summary: dict[str, Any], fired: int, resolved: int, failing: lis
     if still_queued:
         parts.append(f"{count(still_queued, 'notification')} not delivered (kept for the next run)")
     return "; ".join(parts)
+
+
+def currency_name(currency: str, count: int = 2) -> str:
+    """"euros", "US dollars", "Swiss francs" (``count=1``: "euro", "US dollar"): a currency in words,
+    as in "paid in euros", "$1.10 per euro"."""
+    from babel.numbers import get_currency_name
+
+    try:
+        name = get_currency_name(currency, count=count, locale="en_US")
+    except (ValueError, KeyError):
+        return currency
+    return name[0].lower() + name[1:] if name[1:2].islower() else name  # "Euro" -> "euro", "US dollar" stays
+
+
+def percent(value: float | None, decimals: int = 1) -> str:
+    """A level in percent, a margin ("52.6%", "68.0%"): the same decimals on the phone, the terminal
+    and the browser, so one margin never reads "68%" here and "68.0%" there. "—" for none."""
+    if value is None:
+        return "—"
+    return f"{abs(value) if round(value, decimals) == 0 else value:.{decimals}f}%"  # never "-0.0%"
+
+
+def signed_percent(value: float, decimals: int = 0) -> str:
+    """A move in percent with its sign: "+4%", "-12%", and "0%" (no sign) when it rounds to nothing,
+    never "-0%" or "+0.0%"."""
+    text = f"{value:+.{decimals}f}"
+    return "0%" if float(text) == 0 else f"{text}%"
+
+
+def span(days: float) -> str:
+    """A length of time as an owner says it: "1 day", "10 days", "8 weeks" (whole weeks from two
+    weeks up), so the same span never reads "56 days" in one place and "8 weeks" in another."""
+    whole = round(days)
+    if whole >= 14 and whole % 7 == 0:
+        return f"{whole // 7} weeks"
+    return "1 day" if whole == 1 else f"{whole} days"
+
+
+def weeks(number: float) -> str:
+    """A span given in weeks ("cover 8 weeks", "2.5 weeks"), worded by :func:`span` when it is whole days."""
+    days = number * 7
+    return span(days) if abs(days - round(days)) < 1e-9 else f"{number:g} weeks"

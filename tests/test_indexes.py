@@ -184,9 +184,9 @@ def test_index_rules_say_buy_ahead_ask_for_a_better_price_and_not_the_market(tmp
     assert "Cherry at Corner Shop rose 25.0% while the lumber price index moved +2.6% (Jun 2019 to Sep 2019): this rise is not the market" in told
     told = night("2020-09-10", cherry=10.0)
     assert ("Black walnut: the lumber price index rose 17.9% (Apr 2020 to Jul 2020) while your suppliers have not moved yet "
-            "(Acme Lumber ±0%): expect an increase; buy ahead") in told
+            "(Acme Lumber 0%): expect an increase; buy ahead") in told
     told = night("2021-10-20", cherry=10.0)
-    assert "Black walnut: the lumber price index fell 38.0% (Jun 2021 to Sep 2021) while your suppliers stay flat (Acme Lumber ±0%): ask for a better price" in told
+    assert "Black walnut: the lumber price index fell 38.0% (Jun 2021 to Sep 2021) while your suppliers stay flat (Acme Lumber 0%): ask for a better price" in told
     db = sqlite_utils.Database(tmp_path / "supplywatch.db")
     fired = {r[0] for r in db.execute("SELECT kind FROM alerts WHERE first_fired IS NOT NULL")}
     assert {"index_rise", "index_fall", "above_index"} <= fired
@@ -239,7 +239,7 @@ def test_a_supplier_rise_given_back_since_the_index_period_is_not_called_above_t
     result = supplywatch("add-price", "cherry@corner", "9.00", "--date", "2026-11-25", cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     told = "\n".join(m["message"] for m in sink.messages)
-    assert "Cherry at Corner Shop rose 12.5% while the lumber price index moved +0.0% (Jun 2026 to Sep 2026): this rise is not the market" in told
+    assert "Cherry at Corner Shop rose 12.5% while the lumber price index moved 0% (Jun 2026 to Sep 2026): this rise is not the market" in told
 
 
 def test_a_supplier_already_coming_down_is_not_newly_asked_why_it_rose(tmp_path, sink):

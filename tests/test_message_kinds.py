@@ -297,19 +297,19 @@ def test_the_index_rules_say_what_the_market_did_and_what_to_do_in_the_digest(tm
     assert second["message"] == (
         "New alerts:\n"
         "  [WARNING] Black walnut: the lumber price index rose 17.9% (Apr 2020 to Jul 2020) while your suppliers have not moved yet "
-        "(Acme Lumber ±0%): expect an increase; buy ahead\n"
+        "(Acme Lumber 0%): expect an increase; buy ahead\n"
         "  [WARNING] Cherry: the lumber price index rose 17.9% (Apr 2020 to Jul 2020) while your suppliers have not moved yet "
-        "(Corner Shop ±0%): expect an increase; buy ahead\n"
+        "(Corner Shop 0%): expect an increase; buy ahead\n"
         "Resolved:\n"
         "  [RESOLVED] Cherry at Corner Shop: the run-up since 27 Jun 2019 is over, now $10.00/bd ft (+25% on its $8.00/bd ft then)\n"
-        "  [RESOLVED] Cherry at Corner Shop back in line with the lumber price index (±0% vs +17.9%)\n(message #3)")
+        "  [RESOLVED] Cherry at Corner Shop back in line with the lumber price index (0% vs +17.9%)\n(message #3)")
     assert (third["title"], third["type"]) == ("supplywatch, 20 Oct 2021: 2 new alerts, 2 resolved alerts", "info")
     assert third["message"] == (
         "New alerts:\n"
         "  [INFO] Black walnut: the lumber price index fell 38.0% (Jun 2021 to Sep 2021) while your suppliers stay flat "
-        "(Acme Lumber ±0%): ask for a better price\n"
+        "(Acme Lumber 0%): ask for a better price\n"
         "  [INFO] Cherry: the lumber price index fell 38.0% (Jun 2021 to Sep 2021) while your suppliers stay flat "
-        "(Corner Shop ±0%): ask for a better price\n"
+        "(Corner Shop 0%): ask for a better price\n"
         "Resolved:\n"
         "  [RESOLVED] Black walnut: the lumber price index is no longer rising (-38.0%, Jun 2021 to Sep 2021)\n"
         "  [RESOLVED] Cherry: the lumber price index is no longer rising (-38.0%, Jun 2021 to Sep 2021)\n(message #4)")

@@ -5,7 +5,7 @@ when something is new or a week has passed, not every night."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 import sqlite_utils
 
@@ -51,11 +51,15 @@ def test_a_purchase_told_after_a_count_of_the_same_moment_adds_to_it(tmp_path):
     day = (date.today() - timedelta(days=1)).isoformat()
     counted = supplywatch("stock", "lye", "12", "kg", "--date", day, cwd=tmp_path)
     assert counted.returncode == 0, counted.stderr
+    noon = datetime.fromisoformat(f"{day}T12:00:00+00:00")
+    before = datetime.now(timezone.utc)
     bought = supplywatch("bought", "lye", "2", "x", "25", "lb", "--price", "96.50", "--supplier", "acme", "--date", day, cwd=tmp_path)
+    after = datetime.now(timezone.utc)
     assert bought.returncode == 0, bought.stderr
     daily = (7 + 2 * 0.38 / LB) / 7
-    on_hand = 12 / LB + 50 - daily  # a day of use since
-    assert f"({on_hand:,.0f} lb)" in bought.stdout, bought.stdout
+    # The use since noon of that day, to this moment (the hour of the day the test runs at, not "a day").
+    said = {f"({12 / LB + 50 - daily * (moment - noon).total_seconds() / 86400:,.0f} lb)" for moment in (before, after)}
+    assert any(s in bought.stdout for s in said), (said, bought.stdout)
 
 
 def test_counts_and_purchases_add_up_and_the_reorder_date_follows_usage_and_lead_time(tmp_path):
@@ -70,7 +74,7 @@ def test_counts_and_purchases_add_up_and_the_reorder_date_follows_usage_and_lead
     runway = on_hand / daily
     lead = 10  # Acme (the cheapest per lb: $9 for 2 kg) says 10 days; 7 days of safety stock
     due = date.today() + timedelta(days=int(runway - lead - 7))
-    assert "Bought 50 lb of Lye for $96.50 ($1.93/lb)." in bought.stdout
+    assert "Bought 50 lb of Lye from Acme Soap Supply for $96.50 ($1.93/lb)." in bought.stdout
     assert (f"Lye: {runway:.0f} days left ({on_hand:,.0f} lb), lead time 10 days: order by {due.day} {due:%b}"
             + ("" if due.year == date.today().year else f" {due.year}")) in bought.stdout
     db = sqlite_utils.Database(tmp_path / "supplywatch.db")

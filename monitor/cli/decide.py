@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 import sqlite_utils
 
-from .. import pipeline, store
+from .. import display, pipeline, store, units
 from ..config import Config
 from .common import config_option, load_or_exit
 
@@ -158,8 +158,8 @@ def stock(config_path: Path, material: str | None, quantity: tuple[str, ...], wh
 @config_option
 @click.argument("material")
 @click.argument("quantity", nargs=-1, required=True)
-@click.option("--price", type=float, default=None, help="What the whole purchase cost (home currency unless --currency).")
-@click.option("--currency", default=None, help="Currency of --price; default the home currency.")
+@click.option("--price", type=float, default=None, help="What the whole purchase cost, as on the invoice (the supplier's currency unless --currency).")
+@click.option("--currency", default=None, help="Currency of --price, e.g. EUR; default the --supplier's currency, else the home currency.")
 @click.option("--supplier", default=None, help="Who you bought it from (a supplier id of the config).")
 @click.option("--date", "when", default=None, help="When it arrived (YYYY-MM-DD); default now.")
 @click.option("--note", default=None, help="A note kept with the purchase.")
@@ -167,17 +167,23 @@ def bought(config_path: Path, material: str, quantity: tuple[str, ...], price: f
            supplier: str | None, when: str | None, note: str | None) -> None:
     """Record a purchase: it adds to what is on hand, and keeps what you paid.
 
+    --price is read in the supplier's currency (as on its invoice) when --supplier is given, else in
+    the home currency; --currency says otherwise. The line printed says which currency was understood
+    and, for a foreign one, what it comes to in the home currency.
+
     \b
     Example:
         supplywatch bought coconut-oil 50 lb --price 179
         supplywatch bought lye 2 x 25 kg --price 96.50 --supplier acme --date 2026-11-02
+        supplywatch bought walnut-8-4 40 board_foot --price 120 --supplier holzhandel   # 120 euros
     """
     from ..decisions import runway, stock as stock_module
-    from ..rules.base import Formatter
 
     config = load_or_exit(config_path)
     m = _material(config, material)
     text = _packs(" ".join(quantity))
+    seller = next((s for s in config.suppliers if s.id == supplier), None)
+    currency = (currency or (seller.currency if seller else None) or config.currency).strip().upper()
     db = store.open_db(config.database_path)
     try:
         row = stock_module.record(db, config, material, "bought", text, at=_when(when), price=price, currency=currency,
@@ -185,10 +191,9 @@ def bought(config_path: Path, material: str, quantity: tuple[str, ...], price: f
     except stock_module.BadEntry as exc:  # the one the owner got wrong, not "QUANTITY / --price / --supplier"
         hint = {"material": "MATERIAL", "supplier": "--supplier", "price": "--price"}.get(exc.field, "QUANTITY")
         raise click.BadParameter(str(exc), param_hint=hint) from None
-    fmt = Formatter(row["currency"] or config.currency)
-    paid = f" for {fmt.prefix}{price:,.2f}{fmt.suffix} ({fmt.price(row['unit_price'], m.unit)})" if price is not None else ""
     o = runway.outlook(db, config, m, store.now_iso())
-    click.echo(f"Bought {text} of {m.name}{paid}.\n{o.stock_words()}")
+    where = f" from {seller.name}" if seller else ""
+    click.echo(f"Bought {units.quantity_as_written(text)} of {m.name}{where}{stock_module.paid_words(db, config, row, seller)}.\n{o.stock_words()}")
 
 
 def _packs(text: str) -> str:
@@ -283,7 +288,7 @@ def _quote_add(config_path: Path, product_id: str | None, quantity: float, bom: 
     except ValueError as exc:
         raise BadInput(str(exc)) from None
     fmt = Formatter(config.currency)
-    margin = f"margin {added.margin_at_quote:.1f}% at cost {fmt.prefix}{added.cost_at_quote:,.2f}{fmt.suffix}" \
+    margin = f"margin {display.percent(added.margin_at_quote)} at cost {fmt.prefix}{added.cost_at_quote:,.2f}{fmt.suffix}" \
         if added.margin_at_quote is not None else "not all inputs have a price yet, so its margin is unknown"
     click.echo(f"Added {added.title(fmt, date.today())}: {margin}.")
     if validity.days is not None:
@@ -320,11 +325,11 @@ def _quote_list(config_path: Path, show_all: bool) -> None:
         if found.margin is None:
             click.echo(f"{q.title(fmt, date.today())}: cannot be costed now (no valid price for {', '.join(found.cost.missing_names)})")
         elif q.margin_at_quote is None:  # given before its inputs had prices: tonight's run takes this costing as its baseline
-            click.echo(f"{q.title(fmt, date.today())}: margin {found.margin:.1f}% now; it could not be costed when given "
+            click.echo(f"{q.title(fmt, date.today())}: margin {display.percent(found.margin)} now; it could not be costed when given "
                        "(the next run takes this as its margin to keep)")
         else:
             moved = round(found.margin, 1) - round(q.margin_at_quote, 1)
-            click.echo(f"{q.title(fmt, date.today())}: margin {found.margin:.1f}% now, {q.margin_at_quote:.1f}% {q.baseline_words(date.today())} "
+            click.echo(f"{q.title(fmt, date.today())}: margin {display.percent(found.margin)} now, {display.percent(q.margin_at_quote)} {q.baseline_words(date.today())} "
                        f"({f'{moved:+.1f} points' if round(moved, 1) else 'unchanged'})" + (f", mostly {found.driver}" if found.driver and (found.lost_points or 0) > 0 else ""))
 
 

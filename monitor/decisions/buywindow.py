@@ -87,13 +87,13 @@ def verdict(series: list[DayPrice], today: date, settings: BuyWindow, *, history
     elif above >= settings.high_percent:
         call, why = WAIT, f"{above:.0f}% above its {settings.low_days}-day median of {money.format(median)}"
     else:
-        call, why = NO_CALL, f"in its usual range ({above:+.0f}% against its {settings.low_days}-day median), no trend"
+        call, why = NO_CALL, f"in its usual range ({display.signed_percent(above)} against its {settings.low_days}-day median), no trend"
 
     if call == BUY:
         if runway_days is not None and runway_days + 7 >= longest:
-            limit = f"its shelf life of {shelf_life_days:g} days" if shelf_life_days and shelf_life_days <= settings.ahead_weeks * 7 \
-                else f"{settings.ahead_weeks:g} weeks ahead"
-            why = f"{why}, but your stock already lasts {runway_days:.0f} days ({limit})"
+            limit = f"its shelf life of {display.span(shelf_life_days)}" if shelf_life_days and shelf_life_days <= settings.ahead_weeks * 7 \
+                else f"{display.weeks(settings.ahead_weeks)} ahead"
+            why = f"{why}, but your stock already lasts {display.span(runway_days)} ({limit})"
             return Verdict(BUY, f"{must}; {why}", base, True) if needed else Verdict(NO_CALL, why)
         return Verdict(BUY, f"{must}; {why}" if needed else why, longest, needed)
     if needed:

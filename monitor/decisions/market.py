@@ -103,13 +103,13 @@ def judge(material: Material, index_name: str, index_id: str, points: Sequence[i
                 message = (f"{material.name}: {index_name} rose {change:.1f}% ({span}) while your suppliers have not moved yet "
                            f"({listed}): {advice}") if holds else (
                            f"{material.name}: " + (f"your suppliers followed {index_name} ({listed})" if moved_with
-                                                   else f"{index_name} is no longer rising ({change:+.1f}%, {span})"))
+                                                   else f"{index_name} is no longer rising ({display.change(change)}, {span})"))
             else:
                 advice = "ask for a better price"
                 message = (f"{material.name}: {index_name} fell {-change:.1f}% ({span}) while your suppliers stay flat "
                            f"({listed}): {advice}") if holds else (
                            f"{material.name}: " + (f"your suppliers came down with {index_name} ({listed})" if moved_with
-                                                   else f"{index_name} is no longer falling ({change:+.1f}%, {span})"))
+                                                   else f"{index_name} is no longer falling ({display.change(change)}, {span})"))
             findings.append(Finding(rule, index_target(material, index_id), rule.directions[0], holds, rule.severity,
                                     message, change, rule.percent * sign, unit="%"))
         else:
@@ -131,7 +131,7 @@ def judge(material: Material, index_name: str, index_id: str, points: Sequence[i
                 falling = lately.get(s.offer_id, 0.0) <= -rule.percent / 2
                 if holds and falling:  # coming down already: no new "ask why"; one told before stays until back in line
                     holds = None
-                message = (f"{material.name} at {s.supplier_name} rose {rose:.1f}% while {index_name} moved {change:+.1f}% "
+                message = (f"{material.name} at {s.supplier_name} rose {rose:.1f}% while {index_name} moved {display.change(change)} "
                            f"({span}): this rise is not the market; ask {s.supplier_name} why, or compare suppliers"
                            ) if holds else (
                            f"{material.name} at {s.supplier_name} is coming down ({display.change(lately[s.offer_id])} in {FALLING_DAYS} days), "

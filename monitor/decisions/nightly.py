@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import operator
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
 import sqlite_utils
@@ -55,15 +54,28 @@ def evaluate(db: sqlite_utils.Database, config: Config, run_id: int | None, as_o
     reads = runway.NightReads.read(db, config, as_of)
     for material in config.materials:
         tonight.outlooks.append(runway.outlook(db, config, material, as_of, reads))
-    _store_outlooks(db, [o.as_row(run_id, fmt) for o in tonight.outlooks])
+    chosen: dict[tuple[str, float], ordersize.Purchase | None] = {}
+
+    def best_buy(o: runway.Outlook, quantity: float) -> ordersize.Purchase | None:
+        """The purchase named for a quantity: one choice a night, for the to-do list and the stock page alike."""
+        key = (o.material.id, round(quantity, 6))
+        if key not in chosen:
+            chosen[key] = ordersize.best(ordersize.plan(db, config, o.material, as_of, quantity=quantity))
+        return chosen[key]
+
+    rows = []
+    for o in tonight.outlooks:
+        row = o.as_row(run_id, fmt)
+        purchase = best_buy(o, o.buy_quantity) if o.buy_quantity else None
+        if purchase is not None:  # what the to-do says to buy (whole packs), not the bare need: the page says the same
+            row["buy_quantity"] = round(purchase.units, 4)
+        rows.append(row)
+    _store_outlooks(db, rows)
     tonight.findings += [f for o in tonight.outlooks if (f := _reorder_finding(o, fmt)) is not None]
     market_findings = market.evaluate(db, config, as_of)
     tonight.findings += market_findings
     tonight.quote_checks, quote_findings = quotes.nightly(db, config, as_of)
     tonight.findings += quote_findings
-
-    def best_buy(o: runway.Outlook, quantity: float) -> ordersize.Purchase | None:
-        return ordersize.best(ordersize.plan(db, config, o.material, as_of, quantity=quantity))
 
     tonight.to_do = todo.gather(config, as_of, tonight.outlooks, tonight.quote_checks, market_findings, best_buy)
     tonight.to_tell = todo.remember(db, tonight.to_do, as_of)
@@ -95,8 +107,9 @@ def status_lines(db: sqlite_utils.Database) -> list[str]:
             "SELECT m.name, o.* FROM material_outlook o JOIN materials m ON m.id = o.material_id WHERE o.as_of = ? ORDER BY m.name", [latest]))
         lines.append(f"\nStock and buying ({display.day(latest)}):")
         for r in rows:
-            by = runway.day_words(date.fromisoformat(r["reorder_by"]), date.fromisoformat(latest[:10])) if r["reorder_by"] else None
-            stock = (f"{r['runway_days']:.0f} days left" + (f", order by {by}" if by else "") if r["runway_days"] is not None
+            when = (", " + runway.order_words_seen(r["reorder_by"], latest, r["runway_days"], r["lead_time_days"] or 0)
+                    if r["reorder_by"] and r["runway_days"] is not None else "")
+            stock = (f"{r['runway_days']:.0f} days left{when}" if r["runway_days"] is not None
                      else f"{runway.amount_words(r['on_hand'], r['unit'])} on hand" if r["on_hand"] is not None else "stock not counted")
             lines.append(f"  {r['name']}: {stock}; {r['verdict']}: {r['verdict_reason']}")
             if r["price_state"]:

@@ -37,10 +37,23 @@ class Purchase:
     fees: float
     total_home: float  # everything, home currency
     why: tuple[str, ...] = ()  # "free shipping over 500", "price break from 10"
+    currency: str = ""  # the supplier's, in which goods, shipping and fees are paid ("" read as home)
 
     @property
     def landed_per_unit(self) -> float:
         return self.total_home / self.units
+
+    @property
+    def paid(self) -> float:
+        """Everything, in the supplier's currency: what its invoice will say."""
+        return self.goods + self.shipping + self.fees
+
+    def total_words(self, home: str, then: str = "") -> str:
+        """"$80.96 in all", or for a supplier paid in another currency what its invoice says first and
+        the home amount after: "€7,086.21 in all (about $7,794.83)" (``then``: " in all")."""
+        if not self.currency or self.currency == home:
+            return display.money(self.total_home, home, 2) + then
+        return f"{display.money(self.paid, self.currency, 2)}{then} (about {display.money(self.total_home, home, 2)})"
 
     def label(self) -> str:
         """"11 x 2 kg from Acme", or "317 bd ft from Acme" when it is sold by the unit (not "317 x 1 bd ft")."""
@@ -62,6 +75,7 @@ class OrderPlan:
     options: list[Purchase] = field(default_factory=list)
     left_out: list[str] = field(default_factory=list)  # options dropped, and why
     within_cash: list[Purchase] = field(default_factory=list)  # when none covers the weeks: the most the cash buys at each
+    currency: str = ""  # the home currency ("total" in as_dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -69,11 +83,13 @@ class OrderPlan:
             "needed": round(self.needed, 4), "on_hand": self.on_hand, "shelf_life_cap": self.cap, "cash_limit": self.cash_limit,
             "options": [{"offer": p.offer_id, "supplier": p.supplier_name, "pack": p.pack, "packs": p.packs, "units": round(p.units, 4),
                          "goods": round(p.goods, 2), "shipping": round(p.shipping, 2), "fees": round(p.fees, 2),
-                         "total": round(p.total_home, 2), "landed_per_unit": round(p.landed_per_unit, 4), "why": list(p.why)}
+                         "total": round(p.total_home, 2), "landed_per_unit": round(p.landed_per_unit, 4), "why": list(p.why),
+                         "currency": p.currency or self.currency, "total_in_currency": round(p.paid, 2)}
                         for p in self.options],
             "left_out": self.left_out,
             "within_cash": [{"offer": p.offer_id, "supplier": p.supplier_name, "pack": p.pack, "packs": p.packs, "units": round(p.units, 4),
-                             "total": round(p.total_home, 2), "landed_per_unit": round(p.landed_per_unit, 4)} for p in self.within_cash],
+                             "total": round(p.total_home, 2), "landed_per_unit": round(p.landed_per_unit, 4),
+                             "currency": p.currency or self.currency, "total_in_currency": round(p.paid, 2)} for p in self.within_cash],
         }
 
 
@@ -125,7 +141,7 @@ class _Pricer:
                 why.append(f"free shipping over {money(shipping.free_over)}")
         fees = goods * supplier.fees_percent / 100
         return Purchase(self.offer_id, supplier.name, self.pack, packs, packs * self.per_pack, goods, freight, fees,
-                        (goods + freight + fees) * self.fx, tuple(why)), None
+                        (goods + freight + fees) * self.fx, tuple(why), supplier.currency), None
 
 
 def plan(db: sqlite_utils.Database, config: Config, material: Material, as_of: str, weeks: float | None = None,
@@ -143,7 +159,7 @@ def plan(db: sqlite_utils.Database, config: Config, material: Material, as_of: s
     if material.shelf_life_days is not None and usage:
         cap = max(usage * material.shelf_life_days - have, 0.0)
     cash_limit = cash_limit if cash_limit is not None else config.decisions.cash_limit
-    result = OrderPlan(material, quantity, weeks, held.quantity if held else None, cap, cash_limit)
+    result = OrderPlan(material, quantity, weeks, held.quantity if held else None, cap, cash_limit, currency=config.currency)
     if quantity <= 0:
         return result
     suppliers = {s.id: s for s in config.suppliers}
@@ -207,7 +223,7 @@ def format_plan(result: OrderPlan, config: Config) -> str:
     fmt = Formatter(config.currency)
     unit = result.material.unit
     money = lambda v: f"{fmt.prefix}{v:,.2f}{fmt.suffix}"  # noqa: E731
-    head = f"{result.material.name}: {units.quantity_text(display.amount(result.needed), unit)} to buy for {result.weeks:g} weeks"
+    head = f"{result.material.name}: {units.quantity_text(display.amount(result.needed), unit)} to buy for {display.weeks(result.weeks)}"
     if result.on_hand is not None:
         head += f" ({units.quantity_text(display.amount(result.on_hand), unit)} on hand)"
     if result.cap is not None:
@@ -222,13 +238,13 @@ def format_plan(result: OrderPlan, config: Config) -> str:
     for p in result.within_cash[:3]:
         cover = f", {p.units / usage / 7:.1f} weeks of use" if usage else ""
         lines.append(f"  Within your cash limit of {money(result.cash_limit or 0)}: {p.label()}: {fmt.price(p.landed_per_unit, unit)} delivered, "
-                     f"{money(p.total_home)} in all ({units.quantity_text(display.amount(p.units), unit)}{cover})")
+                     f"{p.total_words(config.currency, ' in all')} ({units.quantity_text(display.amount(p.units), unit)}{cover})")
     others: dict[str, Any] = {}
     for p in result.options:
         others.setdefault(p.offer_id, p)
     for rank, p in enumerate(result.options[:8], 1):
         text = f"  {rank}. {p.label()}" + (f" ({', '.join(p.why)})" if p.why else "")
-        text += f": {fmt.price(p.landed_per_unit, unit)} delivered, {money(p.total_home)} in all"
+        text += f": {fmt.price(p.landed_per_unit, unit)} delivered, {p.total_words(config.currency, ' in all')}"
         if rank == 1:
             rival = next((o for o in others.values() if o.offer_id != p.offer_id), None)
             if rival is not None:

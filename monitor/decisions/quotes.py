@@ -235,7 +235,7 @@ def check(db: sqlite_utils.Database, config: Config, quote: Quote, as_of: str) -
     if rises:
         _, line = max(rises, key=lambda r: r[0])
         moved = (line.unit_price / quote.lines[line.material_id]["unit_price"] - 1) * 100
-        driver = f"{line.material_name} {moved:+.0f}% at {line.supplier_name}"
+        driver = f"{line.material_name} {display.signed_percent(moved)} at {line.supplier_name}"
     return QuoteCheck(quote, as_of, costed, margin, lost, driver)
 
 

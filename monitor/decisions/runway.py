@@ -111,11 +111,7 @@ class Outlook:
         due = self.reorder_by
         if due is None:
             return text
-        if due <= self.today:
-            if runway <= self.lead_time_days:
-                return text + ": order today, it may run out before it arrives"
-            return text + f": order today, it arrives with {runway - self.lead_time_days:.0f} days' stock left"
-        return text + f": order by {day_words(due, self.today)}"
+        return f"{text}: {order_words(due, self.today, runway, self.lead_time_days)}"
 
     def price_words(self, fmt: Formatter) -> str:
         return ", ".join(o.words(fmt, self.material.unit) for o in self.offers) or "no recent price"
@@ -135,6 +131,23 @@ class Outlook:
             "price_state": self.price_words(fmt), "best_offer_id": best.offer_id if best else None,
             "best_unit_price": best.unit_price if best else None, "index_change_percent": self.index_change,
         }
+
+
+def order_words(due: date, today: date, runway_days: float, lead_time_days: float) -> str:
+    """When to order, as the terminal, the digest and the stock page all say it: "order by 11 Dec",
+    or once that day has come "order today, it arrives with 3 days' stock left" (never a date
+    already past)."""
+    if due > today:
+        return f"order by {day_words(due, today)}"
+    if runway_days <= lead_time_days:
+        return "order today, it may run out before it arrives"
+    return f"order today, it arrives with {runway_days - lead_time_days:.0f} days' stock left"
+
+
+def order_words_seen(reorder_by: str, as_of: str, runway_days: float, lead_time_days: float) -> str:
+    """:func:`order_words` for a stored night (the stock page, `status`), as of that night, beside the
+    runway of that night: an order-by day already come reads "order today", never a date gone by."""
+    return order_words(date.fromisoformat(reorder_by[:10]), parse_time(as_of).date(), runway_days, lead_time_days)
 
 
 def day_words(day: date, today: date) -> str:

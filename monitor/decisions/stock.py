@@ -9,7 +9,7 @@ with a ``weekly_plan``, its recipe times the batches made a week.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 from decimal import Decimal
 
 import sqlite_utils
@@ -83,6 +83,31 @@ def record(db: sqlite_utils.Database, config: Config, material_id: str, kind: st
     with db.conn:
         row["id"] = db["stock_events"].insert(row).last_pk
     return row
+
+
+def paid_words(db: sqlite_utils.Database, config: Config, row: dict, supplier: Any = None) -> str:
+    """What a stored purchase cost, in the currency it was typed in, said so when it is not the home
+    one, with what it comes to at home: " for €120.00 (in euros, Holzhandel Berger's currency: $132.00
+    at $1.10 per euro; €3.00/bd ft)". Empty when no price was given."""
+    from .. import display
+    from ..store.pricing import Pricing
+
+    price, currency, unit = row["price"], row["currency"], row["unit"]
+    if price is None:
+        return ""
+    each = display.unit_price(row["unit_price"], currency, unit)
+    theirs = supplier.currency if supplier is not None else config.currency
+    if currency == config.currency:
+        if theirs == currency:
+            return f" for {display.money(price, currency)} ({each})"
+        return (f" for {display.money(price, currency)} (in {display.currency_name(currency)}, as you said, not "
+                f"{supplier.name}'s {display.currency_name(theirs)}; {each})")
+    whose = f"{supplier.name}'s currency" if theirs == currency else "as you said"
+    rate = Pricing(db, config).exchange_rate(currency, row["at"])
+    home = (f"{display.money(price * float(rate), config.currency)} at {display.money(float(rate), config.currency)} per "
+            f"{display.currency_name(currency, 1)}" if rate is not None
+            else f"no rate from {currency} to {config.currency} is known, so it is not converted")
+    return f" for {display.money(price, currency)} (in {display.currency_name(currency)}, {whose}: {home}; {each})"
 
 
 def _count(text: str):  # noqa: ANN202 (a pint quantity)

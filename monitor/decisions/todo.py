@@ -11,6 +11,7 @@ from datetime import date, timedelta
 
 import sqlite_utils
 
+from .. import display
 from ..config import Config
 from ..rules.base import Finding, Formatter, parse_time
 from . import buywindow
@@ -48,7 +49,7 @@ def gather(config: Config, as_of: str, outlooks: list[Outlook], checks: list[Quo
         unit = o.material.unit
         purchase = best_buy(o, amount) if best_buy is not None and amount > 0 else None
         if purchase is not None:
-            money = f"{fmt.prefix}{purchase.total_home:,.2f}{fmt.suffix}"
+            money = purchase.total_words(config.currency)
             return f"{purchase.label()} covers {cover}: {money} ({fmt.price(purchase.landed_per_unit, unit)} delivered)"
         best = o.best
         where = f"; cheapest now {best.supplier_name} at {fmt.price(best.unit_price, unit)}" if best else ""
@@ -60,7 +61,7 @@ def gather(config: Config, as_of: str, outlooks: list[Outlook], checks: list[Quo
             have = o.on_hand.quantity if o.on_hand else 0.0
             cover_weeks = config.decisions.cover_weeks
             amount = o.buy_quantity or max(cover_weeks * 7 * (o.daily_usage or 0) - have, 0)
-            cover = f"{o.verdict.cover_days:.0f} days" if o.buy_quantity else f"{cover_weeks:g} weeks"
+            cover = display.span(o.verdict.cover_days) if o.buy_quantity and o.verdict.cover_days else display.weeks(cover_weeks)
             buy = what_to_buy(o, amount, cover)
             call = o.verdict_words()
             if o.verdict.call == buywindow.WAIT and due > today:  # the date stands: waiting means ordering on it, not after
@@ -68,7 +69,7 @@ def gather(config: Config, as_of: str, outlooks: list[Outlook], checks: list[Quo
             items.append(ToDo(f"reorder:{o.material.id}", "reorder", f"{o.stock_words()}{'; ' + buy.lstrip('; ') if buy else ''}; "
                               f"{call}", due, due <= today, o.material.id))
         elif o.verdict.call == buywindow.BUY and o.buy_quantity:
-            buy = what_to_buy(o, o.buy_quantity, f"{o.verdict.cover_days:.0f} days")
+            buy = what_to_buy(o, o.buy_quantity, display.span(o.verdict.cover_days or 0))
             items.append(ToDo(f"buy:{o.material.id}", "buy", f"Buy ahead: {o.material.name}, {buy.lstrip('; ')}; {o.verdict.reason}",
                               None, False, o.material.id))
     for c in checks:

@@ -242,11 +242,11 @@ def sensitivity(cost: ProductCost) -> list[tuple[str, float]]:
 def format_what_if(result: WhatIf) -> str:
     """The what-if as ``supplywatch whatif`` prints it, in the owner's words."""
     money = Formatter(result.currency).money
-    lines = [f"What if {', '.join(f'{m.material.name} {round(m.percent, 1):+g}%' for m in result.moves)} "
+    lines = [f"What if {', '.join(f'{m.material.name} {display.signed_percent(m.percent, 0 if round(m.percent, 1).is_integer() else 1)}' for m in result.moves)} "
              f"(the latest prices, {display.day(result.as_of)}):"]
     for move in result.moves:
         if move.source != "given":
-            lines.append(f"  {move.material.name} {move.percent:+.1f}%: the {move.source}")
+            lines.append(f"  {move.material.name} {display.change(move.percent)}: the {move.source}")
     if not result.outcomes:
         lines.append("  No product uses these materials.")
     for o in result.outcomes:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import sqlite_utils
 
+from .. import display
 from .base import Point, Scope, SeriesView, Target, parse_time
 
 if TYPE_CHECKING:
@@ -47,7 +48,7 @@ class Drivers:
         span = f"in {self.span_days} day{'s' if self.span_days != 1 else ''}" if self.span_days >= 1 else "since it was first costed"
         text = f"cost {'up' if self.rising else 'down'} {abs(self.change_percent):.1f}% {span}"
         if self.material_name and self.material_moved_percent is not None:
-            text += f", mostly {self.material_name} {self.material_moved_percent:+.0f}% at {self.supplier_name}"
+            text += f", mostly {self.material_name} {display.signed_percent(self.material_moved_percent)} at {self.supplier_name}"
         return text
 
 

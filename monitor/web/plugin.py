@@ -18,6 +18,7 @@ from datasette.utils.asgi import Forbidden, NotFound, Response
 from markupsafe import Markup, escape
 
 from .. import display, units
+from ..decisions import runway as runway_module
 from . import charts, queries
 
 CSS = Path(__file__).resolve().parents[2] / "datasette" / "static" / "supplywatch.css"
@@ -232,10 +233,12 @@ def _sql_functions(currency: str | None) -> dict[str, tuple[int, Any]]:
         "per_pack_text": (1, safe(lambda pack: None if pack is None else units.per_pack(str(pack)))),
         "pack_text": (1, safe(lambda pack: None if pack is None else units.quantity_as_written(str(pack)))),
         "amount_text": (2, safe(lambda value, unit: None if value is None else units.quantity_text(display.amount(float(value)), unit))),
-        "percent_text": (1, safe(lambda value: None if value is None else f"{float(value):.1f}%".replace(".0%", "%"))),
+        "percent_text": (1, safe(lambda value: None if value is None else display.percent(float(value)))),
         "quantity_text": (2, safe(lambda value, unit: None if value is None else units.quantity_text(float(value), unit))),
         "change_text": (1, safe(lambda value: None if value is None else display.change(float(value)))),
         "day_text": (1, safe(lambda value: None if value is None else display.day(str(value)))),
+        "order_by_text": (4, safe(lambda due, as_of, runway, lead: None if due is None or as_of is None or runway is None else
+                                  runway_module.order_words_seen(str(due), str(as_of), float(runway), float(lead or 0)))),
         "no_price_text": (1, safe(lambda status: None if status is None else display.no_price(str(status)))),
         "run_outcome_text": (3, safe(lambda status, offers, suspect: None if status is None
                                      else display.run_outcome_words(str(status), offers, suspect))),
