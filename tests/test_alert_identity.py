@@ -84,7 +84,7 @@ def test_a_removed_rule_retires_its_alert_once_and_nothing_fires_without_a_rule(
     result = nights.feed(config, {"walnut@acme": "16.40", "walnut@corner": "12.00"})
     assert told(result) == ["retired walnut@acme above"]
     (digest,) = [m for m in result.messages if m.tag == "digest"]
-    assert "No longer watched (closed, not resolved):" in digest.body and "its rule was removed or changed" in digest.body
+    assert "Closed by a change to the config (not resolved):" in digest.body and "no longer watched (its rule was removed)" in digest.body
     assert nights.db is not None and firing_without_a_rule(nights.db, config) == []
     assert told(nights.feed(config, {"walnut@acme": "16.40", "walnut@corner": "12.00"})) == []  # said once
     (state,) = nights.db.execute("SELECT state FROM alerts").fetchone()

@@ -95,8 +95,8 @@ def test_config_changes_over_many_nights_tell_the_owner_exactly_what_changed(tmp
     owner.walnut_rules = "[{kind: change, percent: 10, baseline: median_30d, confirm: 1}]"
     pushes, lines = owner.night()
     assert pushes == [] and sorted(lines) == [
-        "[CLOSED] Black walnut at Acme Lumber: no longer watched (its rule was removed or changed); its price limit alert is closed",
-        "[CLOSED] Black walnut at Corner Shop: no longer watched (its rule was removed or changed); its price limit alert is closed",
+        "[CLOSED] Black walnut at Acme Lumber: no longer watched (its rule was removed); its price limit alert is closed",
+        "[CLOSED] Black walnut at Corner Shop: no longer watched (its rule was removed); its price limit alert is closed",
     ]
     assert owner.night() == ([], [])
 

@@ -13,7 +13,7 @@ from ..rules import QUOTE_MARGIN, REORDER, RuleKind, Scope, Target, extraction_r
 from ..rules.base import offer_label, watch_key
 from ..rules.indexed import index_offer_target, index_target
 from ..rules.registry import BUILT_IN, kind_name
-from .state import OPEN, Alert, Transition, open_alerts, retire
+from .state import OPEN, Alert, Gone, Transition, open_alerts, retire
 
 if TYPE_CHECKING:
     from ..config import Config
@@ -62,19 +62,33 @@ def live_fingerprints(config: Config) -> set[str]:
     return live
 
 
-def _why_gone(alert: Alert, config: Config) -> str:
+_WATCH = re.compile(r"^(?P<kind>[a-z_]+)\((?P<identity>.*)\):(?P<rest>.+)$")
+
+
+def _watched_otherwise(fingerprint: str, live: Collection[str]) -> bool:
+    """Whether a rule of the same kind still watches the same target in the same direction, under
+    other numbers (a threshold moved from 22 to 25): the fingerprint's identity is all that differs."""
+    mine = _WATCH.match(fingerprint)
+    if mine is None:
+        return False
+    return any((m := _WATCH.match(f)) is not None and m["kind"] == mine["kind"] and m["rest"] == mine["rest"] for f in live)
+
+
+def _why_gone(alert: Alert, config: Config, live: Collection[str] = ()) -> tuple[Gone, str]:
     offers = {o.offer_id: o for o in config.offers()}
     if alert.product_id and alert.product_id not in {p.id for p in config.products}:
-        return "the product was removed from the config"
+        return Gone.TARGET_REMOVED, "the product was removed from the config"
     if alert.material_id and alert.material_id not in {m.id for m in config.materials}:
-        return "the material was removed from the config"
+        return Gone.TARGET_REMOVED, "the material was removed from the config"
     if alert.offer_id and alert.offer_id not in offers:
-        return "the offer was removed from the config"
+        return Gone.TARGET_REMOVED, "the offer was removed from the config"
     if alert.offer_id and not offers[alert.offer_id].active:
-        return "the offer was deactivated"
+        return Gone.TARGET_REMOVED, "the offer was deactivated"
     if alert.supplier_id and not alert.offer_id and alert.supplier_id not in {o.supplier for o in offers.values() if o.active}:
-        return "the supplier has no active offers"
-    return "its rule was removed or changed"
+        return Gone.TARGET_REMOVED, "the supplier has no active offers"
+    if _watched_otherwise(alert.fingerprint, live):
+        return Gone.RULE_CHANGED, "its rule was changed"
+    return Gone.RULE_REMOVED, "its rule was removed"
 
 
 def reconcile(db: sqlite_utils.Database, config: Config, night: str, silenced: Collection[str] = (),
@@ -96,7 +110,8 @@ def reconcile(db: sqlite_utils.Database, config: Config, night: str, silenced: C
             if fingerprint in live:
                 continue
             alert = open_.pop(fingerprint)
-            transitions.append(retire(db, alert, night, _why_gone(alert, config), bool(alert.ids & quiet)))
+            gone, reason = _why_gone(alert, config, live)
+            transitions.append(retire(db, alert, night, reason, bool(alert.ids & quiet), gone))
     return transitions
 
 

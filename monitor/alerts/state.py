@@ -36,6 +36,14 @@ class AlertState(StrEnum):
 OPEN = (AlertState.PENDING, AlertState.FIRING)
 
 
+class Gone(StrEnum):
+    """Why an alert was retired, typed: its words are chosen from it, never read back from a message."""
+
+    RULE_CHANGED = "rule changed"  # a rule of the same kind still watches the same thing, with other numbers
+    RULE_REMOVED = "rule removed"
+    TARGET_REMOVED = "target removed"  # its offer, material, supplier or product left the config (or was deactivated)
+
+
 class Event(StrEnum):
     """What happened to an alert in a run: one row each in ``alert_events``."""
 
@@ -274,13 +282,20 @@ def _close_opposite(db: sqlite_utils.Database, open_: dict[str, Alert], f: Findi
     return [_transition(Event.RESOLVED, other, other.message, other.told and not hushed, f)]
 
 
-def retire(db: sqlite_utils.Database, alert: Alert, night: str, reason: str, hushed: bool = False) -> Transition:
-    """Close an alert whose rule or target is gone: retired, never resolved (nothing came back)."""
+def retire(db: sqlite_utils.Database, alert: Alert, night: str, reason: str, hushed: bool = False,
+           gone: Gone = Gone.RULE_REMOVED) -> Transition:
+    """Close an alert whose rule or target is gone: retired, never resolved (nothing came back). A rule
+    whose numbers changed still watches the target: that is said, not "no longer watched"."""
     told = alert.state == AlertState.FIRING and alert.told and not hushed
     alert.state, alert.retired_at = AlertState.RETIRED, night
     # Which alert, in words: a target watched by two rules loses both, on two lines that must differ.
     kind = BY_KIND.get(alert.kind)
     which = f"its {kind.named()} alert" if kind else "its alert"
-    alert.message = f"{alert.label or alert.fingerprint}: no longer watched ({reason}); {which} is closed"
+    if gone == Gone.RULE_CHANGED:
+        rule = f"its {kind.named()} rule" if kind else "its rule"
+        alert.message = (f"{alert.label or alert.fingerprint}: still watched, but {rule} was changed in the config; "
+                         "the alert under the old numbers is closed, the new ones are judged from tonight")
+    else:
+        alert.message = f"{alert.label or alert.fingerprint}: no longer watched ({reason}); {which} is closed"
     _save(db, alert)
     return _transition(Event.RETIRED, alert, alert.message, told)

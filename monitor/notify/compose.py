@@ -181,7 +181,7 @@ def digest(transitions: list[Transition], context: DigestContext) -> Message | N
     rest = [(i, t) for i, t in enumerate(transitions) if t.told and not is_push(t)]
     sections = [
         ("New alerts:", Event.FIRED), ("Moved further:", Event.ESCALATED), ("Resolved:", Event.RESOLVED),
-        ("No longer watched (closed, not resolved):", Event.RETIRED), ("Still open (weekly reminder):", Event.REMINDED),
+        ("Closed by a change to the config (not resolved):", Event.RETIRED), ("Still open (weekly reminder):", Event.REMINDED),
     ]
     # A to-do item that says word for word what a new alert in this digest says is told once, as the alert.
     news = {t.message for _, t in rest if t.event in (Event.FIRED, Event.ESCALATED)}
@@ -237,7 +237,7 @@ def digest_title(night: str, told: list[Transition], context: DigestContext) -> 
               (sum(t.event == Event.RESOLVED for t in told), "resolved alert", ""),
               (len(context.problems) + len(context.not_fetched), "page", " without a price"),
               (len(context.typed), "typed price", " held back"),
-              (sum(t.event == Event.RETIRED for t in told), "alert", " no longer watched")]
+              (sum(t.event == Event.RETIRED for t in told), "alert", " closed by a config change")]
     said = [display.count(n, noun) + rest for n, noun, rest in counts if n]
     if context.to_do:
         said.insert(0, "to do this week")

@@ -299,7 +299,7 @@ def evaluate_products(db: sqlite_utils.Database, products: list[Product], contex
         rules = rules_for_product(product)
         days = max((r.history_days() for r in rules), default=1) + 1
         view = ProductView(product_target(product), product.yield_unit, currency,
-                           history(db, product, context.as_of, days, currency), product=product, cost=cost,
+                           history(db, product, context.as_of, days, currency, cost), product=product, cost=cost,
                            drivers=drivers(db, cost), database=db)
         for rule in rules:
             findings += rule.evaluate(view, context)

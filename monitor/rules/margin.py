@@ -43,7 +43,7 @@ class MarginRule(RuleKind):
         holds = detectors.band(target - margin, 1e-9, self.hysteresis_points)
         fmt, unit = context.fmt, view.unit
         if holds:
-            why = view.explain("up")
+            why = view.explain("up") or view.recipe_words()  # an edited recipe is said as such, with or without a price move
             told = context.firing(fingerprint(self, view.target, "below", "%", view.currency))
             fallen = ""
             if told is not None and told.told and told.notified_value is not None and told.notified_value - margin >= 0.05:

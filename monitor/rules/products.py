@@ -32,6 +32,7 @@ class Drivers:
     material_name: str | None = None
     material_moved_percent: float | None = None
     supplier_name: str | None = None
+    recipe: tuple[str, ...] = ()  # how the recipe changed since then ("Black walnut 12 bd ft -> 14 bd ft"): no price move
 
     @property
     def rising(self) -> bool:
@@ -42,14 +43,19 @@ class Drivers:
         """Worth saying: a tenth of a percent or more ("+0.0% in 0 days" says nothing)."""
         return round(abs(self.change_percent), 1) > 0
 
+    def recipe_words(self) -> str | None:
+        """"the recipe changed: Black walnut 12 bd ft -> 14 bd ft (not a price move)", or None."""
+        return f"the recipe changed: {', '.join(self.recipe)} (not a price move)" if self.recipe else None
+
     def text(self) -> str:
-        """'+8.3% in 30 days, mostly coconut oil +21% at Soap Supply Co'."""
+        """'+8.3% in 30 days, mostly coconut oil +21% at Soap Supply Co' (the move of its inputs' prices,
+        measured on today's recipe: an edited recipe is said as such, never as a price move)."""
         # Under a day: several runs on one day (an owner trying a new config), measured from the day's first.
         span = f"in {self.span_days} day{'s' if self.span_days != 1 else ''}" if self.span_days >= 1 else "since it was first costed"
         text = f"cost {'up' if self.rising else 'down'} {abs(self.change_percent):.1f}% {span}"
         if self.material_name and self.material_moved_percent is not None:
             text += f", mostly {self.material_name} {display.signed_percent(self.material_moved_percent)} at {self.supplier_name}"
-        return text
+        return text + (f"; {self.recipe_words()}" if self.recipe else "")
 
 
 @dataclass
@@ -66,6 +72,10 @@ class ProductView(SeriesView):
         """The move that explains it (over the last 30 days, or ``since`` a day), not the opposite one."""
         found = self._moved(direction, since)
         return found.text() if found else None
+
+    def recipe_words(self) -> str | None:
+        """How the recipe changed over the last 30 days, if it did (a margin message says it)."""
+        return self.drivers.recipe_words() if self.drivers else None
 
     def driver(self, direction: str, since: str | None = None) -> str | None:
         found = self._moved(direction, since)
@@ -87,35 +97,103 @@ def product_target(product: "Product") -> Target:
     return Target(Scope.PRODUCT, product.id, product.name, product_id=product.id)
 
 
-def history(db: sqlite_utils.Database, product: "Product", as_of: str, days: float, currency: str) -> list[Point]:
+def history(db: sqlite_utils.Database, product: "Product", as_of: str, days: float, currency: str,
+            cost: "ProductCost | None" = None) -> list[Point]:
+    """The product's unit cost night by night. With tonight's ``cost``, each night is taken at its own
+    prices but on tonight's recipe, so editing the recipe (more walnut, another yield) is no move; a
+    night without a price for one of tonight's inputs is left out (it cannot be compared)."""
     since = (parse_time(as_of) - timedelta(days=days)).isoformat()
-    return [Point(*row) for row in db.execute(
-        "SELECT id, costed_at, unit_cost, NULL, julianday(costed_at) FROM product_costs "
+    rows = db.execute(
+        "SELECT id, costed_at, unit_cost, NULL, julianday(costed_at), batch_cost FROM product_costs "
         "WHERE product_id = ? AND complete = 1 AND currency = ? AND costed_at > ? AND costed_at <= ? ORDER BY costed_at",
-        [product.id, currency, since, as_of])]
+        [product.id, currency, since, as_of]).fetchall()
+    if cost is None or not rows:
+        return [Point(*row[:5]) for row in rows]
+    lines: dict[int, dict[str, tuple[float, str, float | None]]] = {}
+    for cost_id, material_id, quantity, unit, unit_price in db.execute(
+            "SELECT cost_id, material_id, quantity, unit, unit_price FROM product_cost_lines WHERE product_id = ? "
+            "AND costed_at > ? AND costed_at <= ?", [product.id, since, as_of]):
+        lines.setdefault(cost_id, {})[material_id] = (quantity, unit, unit_price)
+    points = []
+    for row in rows:
+        then = _on_todays_recipe(cost, lines.get(row[0], {}))
+        if then is None:
+            continue
+        same = _same_recipe(cost, lines.get(row[0], {}), row[5] / row[2] if row[2] else None)
+        points.append(Point(*row[:5]) if same else Point(row[0], row[1], then, None, row[4]))
+    return points
+
+
+def _same_recipe(cost: "ProductCost", stored: dict[str, tuple[float, str, float | None]], stored_yield: float | None) -> bool:
+    today = {line.material_id: (line.quantity, line.unit) for line in cost.lines}
+    return (set(stored) == set(today) and stored_yield is not None and abs(stored_yield - cost.product.yield_count) < 1e-9
+            and all(stored[m][1] == u and abs(stored[m][0] - q) <= 1e-9 * max(1.0, abs(q)) for m, (q, u) in today.items()))
+
+
+def _on_todays_recipe(cost: "ProductCost", stored: dict[str, tuple[float, str, float | None]]) -> float | None:
+    """A past night's unit cost with its own prices and tonight's recipe; None when it lacks one of tonight's inputs."""
+    total = 0.0
+    for line in cost.lines:
+        found = stored.get(line.material_id)
+        if found is None or found[2] is None or found[1] != line.unit:
+            return None
+        total += line.quantity * found[2]
+    return total / cost.product.yield_count
+
+
+def _recipe_changes(db: sqlite_utils.Database, cost: "ProductCost", cost_id: int, stored: dict[str, tuple[float, str, float | None]],
+                    stored_yield: float | None) -> tuple[str, ...]:
+    """The edits between a past costing's recipe and tonight's, by name: "Black walnut 12 bd ft -> 14 bd ft"."""
+    from .. import units
+
+    said = []
+    written = dict(db.execute("SELECT material_id, as_written FROM product_cost_lines WHERE cost_id = ?", [cost_id]).fetchall())
+    for line in cost.lines:
+        now = units.quantity_as_written(line.as_written)  # the recipe's own words, "12.5 bd ft"
+        old = stored.get(line.material_id)
+        if old is None:
+            said.append(f"{line.material_name} {now} added")
+        elif old[1] == line.unit and abs(old[0] - line.quantity) > 1e-9 * max(1.0, abs(line.quantity)):
+            was = units.quantity_as_written(written[line.material_id]) if written.get(line.material_id) else units.quantity_text(old[0], old[1])
+            said.append(f"{line.material_name} {was} -> {now}")
+    gone = [m for m in stored if m not in {line.material_id for line in cost.lines}]
+    if gone:
+        names = dict(db.execute(f"SELECT id, name FROM materials WHERE id IN ({', '.join('?' * len(gone))})", gone).fetchall())
+        said += [f"{names.get(m, 'an input no longer in the config')} left out" for m in gone]
+    made = cost.product.yield_count
+    if stored_yield is not None and abs(stored_yield - made) > 1e-6:
+        unit = cost.product.yield_unit
+        said.append(f"one batch makes {units.quantity_text(made, unit)} (was {units.quantity_text(display.amount(stored_yield), unit)})")
+    return tuple(said)
 
 
 def drivers(db: sqlite_utils.Database, cost: "ProductCost", days: int = DRIVER_DAYS) -> Drivers | None:
-    """The move of the product's unit cost over ``days`` days and the input behind most of it."""
+    """The move of the product's unit cost over ``days`` days and the input behind most of it: the move
+    of its inputs' prices on tonight's recipe, with the recipe's edits since said apart."""
     before = (parse_time(cost.as_of) - timedelta(days=days)).isoformat()
-    query = ("SELECT id, costed_at, unit_cost FROM product_costs WHERE product_id = ? AND complete = 1 AND currency = ? "
+    query = ("SELECT id, costed_at, unit_cost, batch_cost FROM product_costs WHERE product_id = ? AND complete = 1 AND currency = ? "
              "AND costed_at {} ? ORDER BY costed_at {} LIMIT 1")
     params = [cost.product.id, cost.currency]
     then = (db.execute(query.format("<=", "DESC"), params + [before]).fetchone()
             or db.execute(query.format("<", "ASC"), params + [cost.as_of]).fetchone())
     if then is None or not then[2]:
         return None
-    old = {m: (c, p) for m, c, p in db.execute(
-        "SELECT material_id, cost, unit_price FROM product_cost_lines WHERE cost_id = ?", [then[0]])}
-    change = (cost.unit_cost / then[2] - 1) * 100
+    stored = {m: (q, u, p) for m, q, u, p in db.execute(
+        "SELECT material_id, quantity, unit, unit_price FROM product_cost_lines WHERE cost_id = ?", [then[0]])}
+    stored_yield = then[3] / then[2] if then[3] else None
+    recipe = () if _same_recipe(cost, stored, stored_yield) else _recipe_changes(db, cost, then[0], stored, stored_yield)
     span = round((parse_time(cost.as_of) - parse_time(then[1])).total_seconds() / 86400)
-    moves = [(line.cost - old[line.material_id][0], line) for line in cost.lines
-             if line.cost is not None and old.get(line.material_id, (None,))[0] is not None]
+    old_unit_cost = _on_todays_recipe(cost, stored)
+    if not old_unit_cost:
+        return Drivers(0.0, span, recipe=recipe) if recipe else None
+    change = (cost.unit_cost / old_unit_cost - 1) * 100
+    # Each line's move at its own prices and tonight's quantity: what the prices did, not the recipe.
+    moves = [((line.unit_price - stored[line.material_id][2]) * line.quantity, line) for line in cost.lines
+             if line.unit_price is not None and stored.get(line.material_id, (0, "", None))[2] is not None]
     same_way = [(delta, line) for delta, line in moves if delta * change > 0]
     if not same_way:
-        return Drivers(change, span)
+        return Drivers(change, span, recipe=recipe)
     _, line = max(same_way, key=lambda m: abs(m[0]))
-    previous_price = old[line.material_id][1]
+    previous_price = stored[line.material_id][2]
     moved = (line.unit_price / previous_price - 1) * 100 if line.unit_price and previous_price else None
-    return Drivers(change, span, line.material_name, moved, line.supplier_name)
-
+    return Drivers(change, span, line.material_name, moved, line.supplier_name, recipe)

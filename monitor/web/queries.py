@@ -260,7 +260,7 @@ def product_lines(conn: sqlite3.Connection, now: datetime) -> list[ProductLine]:
     return lines
 
 
-EVENT_WORDS = {"fired": "sent", "escalated": "moved further", "resolved": "cleared", "retired": "closed: no longer watched"}
+EVENT_WORDS = {"fired": "sent", "escalated": "moved further", "resolved": "cleared", "retired": "closed: the config changed"}
 
 
 def told_events(conn: sqlite3.Connection, where: str, key: str) -> list[dict[str, Any]]:

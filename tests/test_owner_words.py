@@ -1,0 +1,181 @@
+"""What an owner reads, said once and the same everywhere: the exit code of an incomplete cost, the
+currency of a purchase and of an order, the order-by words of the stock page, a move that rounds to
+nothing, a span of weeks, and a rule whose numbers changed. Real CLI, real SQLite, real Datasette,
+supplier sites and an Apprise sink on 127.0.0.1."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import sqlite_utils
+
+from monitor import display, pipeline, serve
+from tests.conftest import days_between, product_page, store_history, supplywatch, write_config
+from tests.test_config_changes import Owner
+
+SUPPLIERS = """
+- {id: acme, name: Acme Lumber, currency: USD, locale: en_US, lead_time_days: 5}
+- {id: berger, name: Holz Berger, currency: EUR, locale: de_DE, lead_time_days: 5}
+"""
+MATERIALS = """
+- id: walnut
+  name: Black walnut
+  unit: board_foot
+  offers:
+    - {supplier: acme, url: "http://127.0.0.1:9/walnut"}
+    - {supplier: berger, url: "http://127.0.0.1:9/nuss", pack: 10 board_foot}
+- id: oil
+  name: Danish oil
+  unit: qt
+  offers: [{supplier: acme, url: "http://127.0.0.1:9/oil"}]
+"""
+TABLE = """
+products:
+  - {id: table, name: Side table, yield: 1 table, price: 520, weekly_plan: 2 tables, recipe: {walnut: 12 board_foot, oil: 0.25 qt}}
+"""
+
+
+def shop(tmp_path, oil: bool):
+    path = write_config(tmp_path, MATERIALS, suppliers_yaml=SUPPLIERS, extra=TABLE)
+    end = (date.today() - timedelta(days=1)).isoformat()
+    start = (date.today() - timedelta(days=10)).isoformat()
+    prices = {"walnut@acme": [(d, 18.00) for d in days_between(start, end)],
+              "walnut@berger": [(d, 150.00) for d in days_between(start, end)]}
+    if oil:
+        prices["oil@acme"] = [(d, 12.00) for d in days_between(start, end)]
+    store_history(path, prices)
+    return path
+
+
+def test_cost_exits_1_when_a_line_has_no_valid_price_and_0_once_every_line_has_one(tmp_path):
+    shop(tmp_path, oil=False)
+    gap = supplywatch("cost", "table", cwd=tmp_path)
+    assert gap.returncode == pipeline.EXIT_PARTIAL, gap.stdout + gap.stderr
+    assert "Danish oil" in gap.stdout and "INCOMPLETE" in gap.stdout
+    as_json = supplywatch("cost", "table", "--json", cwd=tmp_path)
+    assert as_json.returncode == pipeline.EXIT_PARTIAL and '"complete": false' in as_json.stdout
+    assert "1 when the cost is incomplete" in " ".join(supplywatch("cost", "--help", cwd=tmp_path).stdout.split())
+    whole = tmp_path / "whole"
+    whole.mkdir()
+    shop(whole, oil=True)
+    full = supplywatch("cost", "table", cwd=whole)
+    assert full.returncode == pipeline.EXIT_OK, full.stdout + full.stderr
+    assert "Batch cost $201.00" in full.stdout and "margin 61.3%" in full.stdout
+
+
+def test_a_purchase_from_a_euro_supplier_is_read_in_euros_and_says_what_it_came_to_in_dollars(tmp_path):
+    shop(tmp_path, oil=True)
+    bought = supplywatch("bought", "walnut", "40", "board_foot", "--supplier", "berger", "--price", "120", cwd=tmp_path)
+    assert bought.returncode == 0, bought.stderr
+    assert bought.stdout.startswith("Bought 40 bd ft of Black walnut from Holz Berger for €120.00 (in euros, Holz Berger's currency: "
+                                    "$132.00 at $1.10 per euro; €3.00/bd ft).")
+    told = supplywatch("bought", "walnut", "40", "board_foot", "--supplier", "berger", "--price", "132", "--currency", "usd", cwd=tmp_path)
+    assert told.returncode == 0, told.stderr
+    assert "for $132.00 (in US dollars, as you said, not Holz Berger's euros; $3.30/bd ft)." in told.stdout
+    rows = list(sqlite_utils.Database(tmp_path / "supplywatch.db").query("SELECT price, currency, unit_price FROM stock_events ORDER BY id"))
+    assert [(r["price"], r["currency"], r["unit_price"]) for r in rows] == [(120.0, "EUR", 3.0), (132.0, "USD", 3.3)]
+
+
+def test_an_order_from_a_euro_supplier_gives_its_total_in_euros_then_in_dollars(tmp_path):
+    shop(tmp_path, oil=True)
+    result = supplywatch("order", "walnut", "--quantity", "20 board_foot", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    berger = next(line for line in result.stdout.splitlines() if "Holz Berger" in line and "delivered" in line)
+    assert "2 x 10 bd ft from Holz Berger: $16.50/bd ft delivered, €300.00 in all (about $330.00)" in berger, berger
+    assert "20 bd ft from Acme Lumber: $18.00/bd ft delivered, $360.00 in all" in result.stdout
+
+
+def test_the_stock_page_says_order_today_as_the_terminal_does_once_the_order_by_day_has_come(tmp_path):
+    shop(tmp_path, oil=True)
+    counted_on = (date.today() - timedelta(days=5)).isoformat()  # 24 bd ft a week: 45 bd ft last 13 days; 5 lead, 7 safety
+    counted = supplywatch("stock", "walnut", "45", "board_foot", "--date", counted_on, cwd=tmp_path)
+    assert counted.returncode == 0, counted.stderr
+    db = sqlite_utils.Database(tmp_path / "supplywatch.db")
+    from monitor import config as config_module
+    from monitor.decisions import nightly
+
+    config = config_module.load(tmp_path / "supplywatch.yml")
+    night = date.today().isoformat() + "T00:00:01+00:00"  # tonight's run, as cron starts it
+    nightly.evaluate(db, config, None, night)
+    (row,) = db.query("SELECT reorder_by FROM material_outlook WHERE material_id = 'walnut'")
+    assert date.fromisoformat(row["reorder_by"]) < date.today()  # the night's order-by day had come and gone
+    terminal = supplywatch("stock", cwd=tmp_path)
+    assert terminal.returncode == 0, terminal.stderr
+    # The terminal counts to this moment, the page to the night: both say "order today", neither a day gone by.
+    assert "lead time 5 days: order today, it arrives with " in terminal.stdout.splitlines()[0], terminal.stdout
+    ds = serve.app(tmp_path / "supplywatch.db", currency="USD")
+    import asyncio
+
+    async def fetch() -> list[dict]:
+        response = await ds.client.get("/supplywatch/stock_and_buying.json?_shape=array")
+        assert response.status_code == 200
+        return response.json()
+
+    page = {r["Material"]: r for r in asyncio.run(fetch())}
+    assert page["Black walnut"]["Order by"] == "order today, it arrives with 4 days' stock left", page["Black walnut"]
+    assert page["Black walnut"]["Lasts"] == "9 days"  # 45 bd ft counted 4.5 days before the night, 24 a week
+    status = supplywatch("status", cwd=tmp_path)
+    assert status.returncode == 0 and "Black walnut: 9 days left, order today, it arrives with 4 days' stock left" in status.stdout
+
+
+def test_a_move_that_rounds_to_nothing_has_no_sign_and_a_span_of_whole_weeks_reads_in_weeks():
+    assert [display.change(-0.04), display.signed_percent(-0.4), display.signed_percent(0.4, 1), display.change(3.21)] == \
+        ["0%", "0%", "+0.4%", "+3.2%"]
+    assert [display.percent(68), display.percent(-0.01), display.percent(52.64)] == ["68.0%", "0.0%", "52.6%"]
+    assert [display.span(56), display.weeks(8), display.span(10), display.span(1), display.weeks(1.5)] == \
+        ["8 weeks", "8 weeks", "10 days", "1 day", "1.5 weeks"]
+
+
+def test_changing_a_rules_numbers_closes_its_alert_as_changed_not_as_no_longer_watched(tmp_path, sites, sink):
+    owner = Owner(tmp_path, sites, sink)
+    pushes, lines = owner.night()
+    assert "[WARNING] Black walnut at Acme Lumber: $16.40/bd ft is above your limit of $15.00/bd ft" in pushes + lines or pushes
+    owner.walnut_rules = "[{kind: threshold, above: 16, confirm: 1}]"
+    pushes, lines = owner.night()
+    closed = [line for line in lines if line.startswith("[CLOSED]")]
+    assert closed and all("still watched, but its price limit rule was changed in the config" in line for line in closed), lines
+    assert not any("no longer watched" in line for line in lines), lines
+    title = sink.messages[-1]["title"] if sink.messages[-1]["title"].startswith("supplywatch, ") else \
+        next(m["title"] for m in reversed(sink.messages) if m["title"].startswith("supplywatch, "))
+    assert "closed by a config change" in title and "no longer watched" not in title, title
+
+
+
+def test_editing_a_recipe_is_told_as_a_recipe_change_never_as_a_price_move(tmp_path, sites, sink):
+    acme = sites()
+    walnut, glue = acme.set("walnut", product_page("16.00")), acme.set("glue", product_page("40.00"))
+    materials = f"""
+    - id: walnut
+      name: Black walnut
+      unit: board_foot
+      offers: [{{supplier: acme, url: "{walnut}"}}]
+    - id: glue
+      name: Wood glue
+      unit: gal
+      offers: [{{supplier: acme, url: "{glue}", pack: 1 gal}}]
+    """
+    product = """
+products:
+  - id: table
+    name: Side table
+    yield: 1 table
+    price: 400
+    target_margin: 50
+    recipe: {{walnut: {walnut}, glue: 12 floz}}
+"""
+    notify = f'urls: [{{url: "{sink.url}", tags: [phone, digest]}}]'
+    for _ in range(3):  # three nights at the same prices: a cost history, no move
+        write_config(tmp_path, materials, notify_yaml=notify, extra=product.format(walnut="10 board_foot"))
+        night = supplywatch("run", cwd=tmp_path)
+        assert night.returncode == 0, night.stdout + night.stderr
+    before = len(sink.messages)
+    write_config(tmp_path, materials, notify_yaml=notify, extra=product.format(walnut="12.5 board_foot"))  # the owner edits the recipe
+    night = supplywatch("run", cwd=tmp_path)
+    assert night.returncode == 0, night.stdout + night.stderr
+    told = "\n".join(m["title"] + "\n" + m["message"] for m in sink.messages[before:])
+    # $160 + $3.75 -> $200 + $3.75: the margin fell under the target (that is news), because the recipe changed.
+    assert "Side table: margin 49.1%, below your target of 50%: reprice now" in told, told
+    assert "the recipe changed: Black walnut 10 bd ft -> 12.5 bd ft (not a price move)" in told, told
+    assert "cost up" not in told, told  # no "Side table cost up 24.4% against its 30-day median": no price moved
+    cost = supplywatch("cost", "table", cwd=tmp_path)
+    assert cost.returncode == 0 and "Batch cost $203.75" in cost.stdout, cost.stdout
