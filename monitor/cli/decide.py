@@ -151,7 +151,7 @@ def stock(config_path: Path, material: str | None, quantity: tuple[str, ...], wh
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="QUANTITY") from None
     o = runway.outlook(db, config, m, store.now_iso())
-    click.echo(f"Counted {' '.join(quantity)} of {m.name}.\n{o.stock_words()}")
+    click.echo(f"Counted {units.quantity_as_written(' '.join(quantity))} of {m.name}.\n{o.stock_words()}")
 
 
 @click.command(context_settings=PERMISSIVE)
