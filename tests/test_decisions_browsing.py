@@ -18,7 +18,7 @@ def test_stock_and_buying_has_every_material_with_its_call(ds):  # noqa: F811
     found = rows(ds, "stock_and_buying")
     assert {r["Material"] for r in found} == {"Black walnut 8/4 FAS", "Baltic birch plywood 18 mm", "Wood glue (PVA, D3)"}
     assert all(r["Call"] in ("buy now", "wait", "no call") and r["Why"] for r in found)
-    assert all(r["Lasts"].endswith(" days") and r["Order by"] for r in found)  # the demo counts its stock and plans two tables a week
+    assert all(r["Lasts"].endswith(" days") and r["When to order"] for r in found)  # the demo counts its stock and plans two tables a week
     said = " ".join(str(v) for r in found for v in r.values())
     assert not re.search(r"\d{4}-\d\d-\d\d|board_foot|\.\d{3}", said), said  # days in words, units by name, amounts as counted
     assert re.search(r"\$[\d.,]+/bd ft", said) and re.search(r"\d+ bd ft", said)

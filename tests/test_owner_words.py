@@ -112,7 +112,7 @@ def test_the_stock_page_says_order_today_as_the_terminal_does_once_the_order_by_
         return response.json()
 
     page = {r["Material"]: r for r in asyncio.run(fetch())}
-    assert page["Black walnut"]["Order by"] == "order today, it arrives with 4 days' stock left", page["Black walnut"]
+    assert page["Black walnut"]["When to order"] == "order today, it arrives with 4 days' stock left", page["Black walnut"]
     assert page["Black walnut"]["Lasts"] == "9 days"  # 45 bd ft counted 4.5 days before the night, 24 a week
     status = supplywatch("status", cwd=tmp_path)
     assert status.returncode == 0 and "Black walnut: 9 days left, order today, it arrives with 4 days' stock left" in status.stdout
