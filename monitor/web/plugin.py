@@ -51,6 +51,7 @@ class Words:
         return display.money(value, currency or self.currency)
 
     change = staticmethod(display.change)
+    percent = staticmethod(display.percent)
     day = staticmethod(display.day)
     unit = staticmethod(units.display)
     priced = staticmethod(units.priced)
