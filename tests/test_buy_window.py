@@ -34,7 +34,7 @@ def test_too_little_history_is_no_call_and_says_why():
 def test_a_price_at_its_low_is_a_buy_up_to_the_shelf_life():
     prices = [12.0 - 0.02 * k for k in range(100)]  # a slow slide that stopped: today is the 90-day low
     prices[-30:] = [prices[-31]] * 30
-    found = buywindow.verdict(series(prices), TODAY, SETTINGS, runway_days=30, shelf_life_days=60, money="${:,.2f}/kg")
+    found = buywindow.verdict(series(prices), TODAY, SETTINGS, runway_days=30, shelf_life_days=60, money="${:,.2f}/kg".format)
     assert found.call == "buy now" and found.cover_days == 60 and not found.needed
     assert found.reason == "at its 90-day low ($10.62/kg)"
     capped = buywindow.verdict(series(prices), TODAY, SETTINGS, runway_days=58, shelf_life_days=60)
@@ -77,7 +77,7 @@ def test_the_nightly_outlook_gives_the_verdict_of_the_same_prices(tmp_path):
     assert listed.returncode == 0
     expected = buywindow.verdict([DayPrice(date.fromisoformat(d), p) for d, p in zip(days, prices)], today, SETTINGS,
                                  runway_days=30.0, lead_days=7, safety_days=7, shelf_life_days=365, base_cover_days=56,
-                                 money="${:,.2f}/lb")
+                                 money="${:,.2f}/lb".format)
     assert expected.call == "wait"
     assert f"  {expected.call}: {expected.reason}" in listed.stdout
 

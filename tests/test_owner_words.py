@@ -179,3 +179,43 @@ products:
     assert "cost up" not in told, told  # no "Side table cost up 24.4% against its 30-day median": no price moved
     cost = supplywatch("cost", "table", cwd=tmp_path)
     assert cost.returncode == 0 and "Batch cost $203.75" in cost.stdout, cost.stdout
+
+
+HOPS = """
+- id: hops
+  name: Cascade hops
+  unit: g
+  offers: [{supplier: yakima, url: "http://127.0.0.1:9/cascade", pack: 1 lb}]
+"""
+ALE = """
+products:
+  - {id: ale, name: Pale ale, yield: 1 batch, price: 400, weekly_plan: 2 batch, recipe: {hops: 450 g}}
+"""
+
+
+def test_the_stock_page_names_the_purchase_as_the_to_do_does_when_the_supplier_sells_in_another_unit(tmp_path):
+    path = write_config(tmp_path, HOPS, suppliers_yaml="- {id: yakima, name: Yakima Hops, currency: USD, lead_time_days: 3}", extra=ALE)
+    end = (date.today() - timedelta(days=1)).isoformat()
+    store_history(path, {"hops@yakima": [(d, 14.00) for d in days_between((date.today() - timedelta(days=90)).isoformat(), end)]})
+    counted_on = (date.today() - timedelta(days=1)).isoformat()  # 900 g a week: gone in 4 days, 3 days' lead
+    counted = supplywatch("stock", "hops", "500", "g", "--date", counted_on, cwd=tmp_path)
+    assert counted.returncode == 0, counted.stderr
+    from monitor import config as config_module
+    from monitor.decisions import nightly
+
+    db = sqlite_utils.Database(tmp_path / "supplywatch.db")
+    tonight = nightly.evaluate(db, config_module.load(path), None, date.today().isoformat() + "T00:00:01+00:00")
+    (to_do,) = [i.message for i in tonight.to_do if i.material_id == "hops"]
+    ds = serve.app(tmp_path / "supplywatch.db", currency="USD")
+    import asyncio
+
+    async def fetch() -> list[dict]:
+        response = await ds.client.get("/supplywatch/stock_and_buying.json?_shape=array")
+        assert response.status_code == 200
+        return response.json()
+
+    (row,) = asyncio.run(fetch())
+    # Sold by the pound, counted in grams: the page names the pounds and the supplier, as the to-do does, not "2,722 g".
+    assert row["Buy"].endswith(" lb from Yakima Hops") and row["Buy"] in to_do, (row, to_do)
+    # 3.4 days left, 3 days' lead: not "0 days' stock left"; a small price keeps its digits in the call's reason too.
+    assert "order today, it arrives as the last of the stock is used" in to_do and "at its 90-day low ($0.031/g)" in to_do, to_do

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import bisect
 import statistics
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -39,7 +40,7 @@ def _value_on(series: list[DayPrice], days: list[date], day: date) -> float | No
 def verdict(series: list[DayPrice], today: date, settings: BuyWindow, *, history_start: date | None = None,
             index_change: float | None = None, runway_days: float | None = None, lead_days: float = 7,
             safety_days: float = 7, shelf_life_days: float | None = None, base_cover_days: float = 56,
-            money: str = "{:,.2f}") -> Verdict:
+            money: Callable[[float], str] = "{:,.2f}".format) -> Verdict:
     """The call for ``today`` from the material's daily prices up to it (older ones may be cut off:
     ``history_start`` says when its prices began)."""
     if series and series[-1].day > today:
@@ -79,13 +80,13 @@ def verdict(series: list[DayPrice], today: date, settings: BuyWindow, *, history
     above = (price / median - 1) * 100
 
     if at_low and not falls:
-        call, why = BUY, f"at its {settings.low_days}-day low ({money.format(price)})" + (f", {', '.join(signs)}" if signs else "")
+        call, why = BUY, f"at its {settings.low_days}-day low ({money(price)})" + (f", {', '.join(signs)}" if signs else "")
     elif signs and not falls:
         call, why = BUY, f"rising: {', '.join(signs)}"
     elif falls:
         call, why = WAIT, f"falling: {', '.join(falls)}"
     elif above >= settings.high_percent:
-        call, why = WAIT, f"{above:.0f}% above its {settings.low_days}-day median of {money.format(median)}"
+        call, why = WAIT, f"{above:.0f}% above its {settings.low_days}-day median of {money(median)}"
     else:
         call, why = NO_CALL, f"in its usual range ({display.signed_percent(above)} against its {settings.low_days}-day median), no trend"
 

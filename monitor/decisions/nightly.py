@@ -68,7 +68,7 @@ def evaluate(db: sqlite_utils.Database, config: Config, run_id: int | None, as_o
         row = o.as_row(run_id, fmt)
         purchase = best_buy(o, o.buy_quantity) if o.buy_quantity else None
         if purchase is not None:  # what the to-do says to buy (whole packs), not the bare need: the page says the same
-            row["buy_quantity"] = round(purchase.units, 4)
+            row["buy_quantity"], row["buy_text"] = round(purchase.units, 4), purchase.label()
         rows.append(row)
     _store_outlooks(db, rows)
     tonight.findings += [f for o in tonight.outlooks if (f := _reorder_finding(o, fmt)) is not None]

@@ -127,7 +127,7 @@ class Outlook:
             "daily_usage": self.daily_usage, "runway_days": None if self.runway_days is None else round(self.runway_days, 2),
             "lead_time_days": self.lead_time_days, "reorder_by": self.reorder_by.isoformat() if self.reorder_by else None,
             "verdict": self.verdict.call, "verdict_reason": self.verdict.reason,
-            "buy_quantity": None if self.buy_quantity is None else round(self.buy_quantity, 4),
+            "buy_quantity": None if self.buy_quantity is None else round(self.buy_quantity, 4), "buy_text": None,
             "price_state": self.price_words(fmt), "best_offer_id": best.offer_id if best else None,
             "best_unit_price": best.unit_price if best else None, "index_change_percent": self.index_change,
         }
@@ -141,7 +141,10 @@ def order_words(due: date, today: date, runway_days: float, lead_time_days: floa
         return f"order by {day_words(due, today)}"
     if runway_days <= lead_time_days:
         return "order today, it may run out before it arrives"
-    return f"order today, it arrives with {runway_days - lead_time_days:.0f} days' stock left"
+    left = round(runway_days - lead_time_days)
+    if left < 1:  # not "0 days' stock left"
+        return "order today, it arrives as the last of the stock is used"
+    return f"order today, it arrives with {left} day's stock left" if left == 1 else f"order today, it arrives with {left} days' stock left"
 
 
 def order_words_seen(reorder_by: str, as_of: str, runway_days: float, lead_time_days: float) -> str:
@@ -252,5 +255,5 @@ def outlook(db: sqlite_utils.Database, config: Config, material: Material, as_of
         series, today, settings, history_start=first, index_change=result.index_change,
         runway_days=result.runway_days, lead_days=result.lead_time_days, safety_days=result.safety_days,
         shelf_life_days=material.shelf_life_days, base_cover_days=config.decisions.cover_weeks * 7,
-        money=fmt.prefix + "{:,.2f}" + fmt.suffix + units.per(material.unit))  # "/bd ft": the unit in words
+        money=lambda price: fmt.price(price, material.unit))  # "$0.031/g": the unit in words, a small price's digits kept
     return result

@@ -488,10 +488,18 @@ UPDATE quotes SET costed_on = given_on WHERE margin_at_quote IS NOT NULL;
 """
 
 
+# Version 16: the purchase the to-do list names, in its words ("6 lb from Yakima Hops"), kept with each
+# night's outlook, so the stock page says what the to-do says instead of the amount in the material's
+# unit ("2,722 g") when the supplier sells in another unit.
+_SCHEMA_V16 = """
+ALTER TABLE material_outlook ADD COLUMN buy_text TEXT;
+"""
+
+
 MIGRATIONS: dict[int, Any] = {1: _SCHEMA_V1, 2: _SCHEMA_V2, 3: _SCHEMA_V3, 4: _SCHEMA_V4, 5: _SCHEMA_V5, 6: _SCHEMA_V6,
                               7: _SCHEMA_V7, 8: _SCHEMA_V8, 9: _SCHEMA_V9, 10: _SCHEMA_V10, 11: _SCHEMA_V11,
                               12: _node_error_status, 13: _SCHEMA_V13, 14: _SCHEMA_V14,
-                              15: _SCHEMA_V15}
+                              15: _SCHEMA_V15, 16: _SCHEMA_V16}
 SCHEMA_VERSION = max(MIGRATIONS)
 
 
