@@ -56,7 +56,7 @@ def test_purchases_are_ranked_by_delivered_cost_with_breaks_free_shipping_and_mi
 
     text = supplywatch("order", "coconut-oil", cwd=tmp_path)
     assert ("1. 11 x 25 lb from Bulk Naturals (price break from 4, free shipping over $500.00): $1.88/lb delivered, $517.00 in all; "
-            "$2.41/lb below 7 lb at Acme Soap Supply") in text.stdout
+            "$2.41/lb less than 23 x 7 lb from Acme Soap Supply") in text.stdout, text.stdout
 
 
 def test_shelf_life_and_a_cash_limit_leave_options_out_and_say_why(tmp_path, sites):

@@ -248,7 +248,9 @@ def format_plan(result: OrderPlan, config: Config) -> str:
         if rank == 1:
             rival = next((o for o in others.values() if o.offer_id != p.offer_id), None)
             if rival is not None:
-                text += f"; {fmt.price(rival.landed_per_unit - p.landed_per_unit, unit)} below {units.quantity_as_written(rival.pack)} at {rival.supplier_name}"
+                # Against the other offer's best purchase as its own line names it ("4 sheets from Holz Berger"),
+                # not its pack ("below 1 sheet at ..." read as a quantity).
+                text += f"; {fmt.price(rival.landed_per_unit - p.landed_per_unit, unit)} less than {rival.label()}"
         lines.append(text)
     if result.left_out:
         lines.append("  Left out: " + "; ".join(result.left_out))
