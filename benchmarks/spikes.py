@@ -309,11 +309,13 @@ def main() -> None:
     from monitor.rules import DEFAULT_RULES, runup as runup_rule
 
     percent = next(r.percent for r in DEFAULT_RULES if isinstance(r, runup_rule.RunUpRule))
+    held = max(runup_rule.STEADY_FLOOR, percent * runup_rule.HELD_SHARE)  # the default's bar for a rise held four weeks
     print("Run-ups of 30 % or more (monitor.runups: zig-zag legs cut by a 20 % fall, rise counted from the usual level after a crash, "
           "at most two years to the peak).\nA push counts when the phone rang for a rise on or after the start and before the peak; "
           "share = how much of the rise was already behind. 'two prices': the highest rise two successive prices from the start\n"
           "showed before the peak. A rule that never rings on one price alone (a typo) cannot ring before the peak for less than its\n"
-          f"percent ({percent:g} % by default) there, and nothing can at 0 or below.\n")
+          f"percent ({percent:g} % by default; {held:g} % for a rise held four weeks, which two monthly prices are) there,\n"
+          "and nothing can at 0 or below.\n")
     header = (f"{'series':<34} {'start':<10} {'peak':<10} {'rise':>5} {'two prices':>10}  {'new rules: first push, share':<44} "
               f"{'previous release':<40}")
     print(header)
@@ -336,8 +338,9 @@ def main() -> None:
             totals["unseen_caught"] += seen < percent and new_ok
             notes = (["history ends before a peak"] if runup.ongoing else []) + (
                 [(f"{between} price{'s' if between != 1 else ''} between start and peak")] if between < 2 else []) + (
-                [("rang on a climb already under way" if new_ok else f"under {percent:g} % on two prices before the peak")]
-                if seen < percent else [])
+                [(f"under {percent:g} % on two prices, rang at a lower bar (a rise held four weeks, or a steady price)"
+                  if new_ok and seen >= held else "rang on a climb already under way" if new_ok
+                  else f"under {percent:g} % on two prices before the peak")] if seen < percent else [])
             print(f"{source.label:<34} {runup.start_date:<10} {runup.peak_date:<10} {runup.rise_percent:>4.0f}% {seen:>+9.1f}%  {new_cell:<44} "
                   f"{old_cell:<40}" + (f"  ({'; '.join(notes)})" if notes else ""))
             figures["runups"].append({"series": source.label, "trough": runup.trough_date, "start": runup.start_date, "peak": runup.peak_date,

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from monitor import backtest
-from monitor.rules.detectors import climb_start, median3, run_up, usual_move
+from monitor.rules.detectors import climb_start, held_days, median3, run_up, usual_move
 
 SERIES = Path(__file__).resolve().parent / "fixtures" / "series"
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", 100))
@@ -222,3 +222,12 @@ def test_the_run_up_rules_bar_is_lowered_for_a_steady_price_only_when_the_owner_
     assert RunUpRule(kind="runup", percent=20).threshold(days, steady) == 20.0
     assert RunUpRule(kind="runup", percent=10).threshold(days, lively) == 10.0
     assert "less for a steady price" in default.describe() and "less" not in RunUpRule(kind="runup", percent=20).describe()
+
+
+def test_a_rise_has_held_since_the_first_of_the_last_prices_at_its_bar_and_one_price_holds_nothing():
+    days, prices = [0.0, 30.0, 61.0, 91.0], [100.0, 118.0, 117.0, 119.0]
+    assert held_days(prices, days, 116.0, 91.0) == 61.0  # every price since day 30 stands at 116 or more
+    assert held_days(prices, days, 117.5, 91.0) == 0.0  # day 61 fell short: only tonight's price stands there, one price
+    assert held_days(prices[:2], days[:2], 116.0, 30.0) == 0.0  # one price 18 % up is no month held
+    assert held_days(prices, days, 116.0, 93.0, tonight=110.0) == 0.0  # a sample's prices held, tonight's level did not
+    assert held_days(prices, days, 116.0, 93.0, tonight=118.0) == 63.0

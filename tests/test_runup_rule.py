@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import math
 import random
+import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from monitor import config as config_module, notify, pipeline
+from monitor import backtest, config as config_module, notify, pipeline
 from tests.conftest import days_between, store_history, write_config
 
 START = datetime(2026, 3, 1, 3, tzinfo=timezone.utc)
@@ -262,3 +263,40 @@ def test_the_owners_percent_wins_over_the_steady_default(nights):
     rang = runup_events([feed(p) for p in prices])
     assert [(event, pushed) for _, event, pushed, _ in rang] == [("fired", True)]
     assert prices[rang[0][0] - 1] / 10.0 >= 1.20
+
+
+def test_a_rise_held_four_weeks_at_seventeen_percent_rings_and_two_nights_at_seventeen_do_not(nights):
+    """Under the default's 20 %, a rise rings once it has held four weeks at four fifths of the bar
+    (16 %): every night judged since then at or above it. Two nights at 17 % are not a month at 17 %
+    (a week's noise, a typo seen twice) and ring nothing."""
+    feed, _ = nights()  # two steady months before: too little history for a steady price's lower bar, so 20 %
+    blip = [10.0] * 10 + [11.7] * 2 + [10.0] * 10
+    held = [11.7] * 40
+    told = [feed(p) for p in blip + held]
+    rang = runup_events(told)
+    assert [(event, pushed) for _, event, pushed, _ in rang] == [("fired", True)]
+    night, _, _, message = rang[0]
+    assert len(blip) + 28 <= night <= len(blip) + 28 + 4  # four weeks from the first night judged at 17 % (Mondays and Thursdays)
+    # Counted from a night at $10.00 after the blip (a grid night: Mondays and Thursdays), not from before it.
+    assert re.fullmatch(r"Walnut at Acme Lumber up 17% since (1[3-9]|2[0-2]) Mar, now \$11\.70/bd ft \(was \$10\.00/bd ft\)", message)
+    assert sum(pushed for events in told for _, _, _, pushed, _ in events) == 1
+
+
+def test_a_rise_held_four_weeks_under_the_owners_percent_rings_nothing(nights):
+    """``percent: 20`` written in the config is the owner's bar, however long a rise under it held."""
+    feed, _ = nights("[{kind: runup, percent: 20}]")
+    assert runup_events([feed(p) for p in [10.0] * 10 + [11.7] * 40]) == []
+
+
+def test_two_successive_monthly_prices_seventeen_percent_up_ring_and_one_does_not():
+    """A monthly price (a producer price index, a World Bank series) replayed night by night: two
+    successive prices 17 % up are a month held, and ring at the second under the default's 20 %
+    (the median of three stands at +17 %); one price 17 % up, then back, rings nothing."""
+    months = [f"{2020 + m // 12}-{m % 12 + 1:02d}-01" for m in range(50)]
+    lively = [100.0, 110.0, 100.0, 90.0] * 9  # three years of 10 % a quarter: a raw material's bar, 20 %
+    steady = [100.0] * 11  # then steady within the rule's year: the rise counts from $100.00
+    once = backtest.backtest(list(zip(months, lively + steady + [117.0, 100.0, 100.0])), unit="tonne", name="Urea")
+    assert [e for e in once.events if e.kind == "runup" and e.pushed] == []
+    twice = backtest.backtest(list(zip(months, lively + steady + [117.0, 118.0, 118.0])), unit="tonne", name="Urea")
+    rang = [(e.date, e.event, e.message) for e in twice.events if e.kind == "runup" and e.pushed]
+    assert rang == [(months[48], "fired", "Urea at the series up 18% since 1 Nov 2023, now $118.00/t (was $100.00/t)")]

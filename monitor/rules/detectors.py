@@ -61,6 +61,20 @@ def usual_move(prices: Sequence[float], days: Sequence[float], span: float, befo
     return statistics.median(moves) if len(moves) >= least else None
 
 
+def held_days(prices: Sequence[float], days: Sequence[float], bar: float, now: float, tonight: float | None = None) -> float:
+    """How long the price has held at or above ``bar``: days from the first of the last prices that
+    all stand there to ``now``, counted only over two prices or more (one price alone, a typo, holds
+    nothing: 0). ``tonight``: tonight's level when the prices are a sample; it must stand there too."""
+    if tonight is not None and tonight < bar:
+        return 0.0
+    first = len(prices)
+    while first > 0 and prices[first - 1] >= bar:
+        first -= 1
+    if len(prices) - first < 2:
+        return 0.0
+    return now - days[first]
+
+
 # ---- run-ups ------------------------------------------------------------------------------------
 
 class Rise(NamedTuple):

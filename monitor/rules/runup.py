@@ -21,7 +21,12 @@ When the climb under way has already risen ``percent`` that night, it rings as a
 times its usual move over a quarter, never under 14 %: the median quarterly move in the year before
 the window (the year the usual level is read from), so the climb the window holds does not raise it
 (:meth:`RunUpRule.threshold`). A steady producer price index is in a run-up at a smaller rise than
-crude oil, which moves 20 % in a quarter routinely. The owner's ``percent``, when set, is the bar.
+crude oil, which moves 20 % in a quarter routinely. Left unset, it is also four fifths of that bar
+(16 % for a raw material, never under 14 %) once the rise has held four weeks, every price judged
+since then at or above it (:meth:`RunUpRule.held_threshold`): the evidence is the time the rise held,
+not the count of prices, so a monthly price's two successive prices (a month) count as much as a
+nightly price's month of nights, and two nights at 17 % ring nothing. The owner's ``percent``, when
+set, is the bar.
 
 A climb's low, high and falls are judged on two nights a week (Mondays and Thursdays; the year
 before the window, for the usual level, on Thursdays), tonight only on how far up it stands (the
@@ -57,6 +62,11 @@ DENSE = 10, 35  # a series with 10 prices in 35 days is priced about nightly: ju
 # the window), never less than ``STEADY_FLOOR`` percent nor more than ``percent``. With fewer than
 # ``STEADY_MOVES`` such moves to go by, ``percent``.
 STEADY_TIMES, STEADY_FLOOR, STEADY_SPAN, STEADY_MOVES = 4.0, 14.0, 91, 4
+# Unless the owner set ``percent``: a rise that has held ``HELD_DAYS`` (every price since then, two at least,
+# at or above the lower bar) rings at ``HELD_SHARE`` of the bar, never under ``STEADY_FLOOR``: four weeks held
+# is more evidence than two nights, and a month is what two successive monthly prices span. Tuned on the
+# shipped histories (benchmarks/README.md, spikes.py): 0.7 adds daily oil pushes, 35 days loses the monthly catches.
+HELD_DAYS, HELD_SHARE = 28.0, 0.8
 
 
 def calendar_day(julian: float) -> date:
@@ -73,7 +83,8 @@ class RunUpRule(RuleKind):
     kind: Literal["runup"]
     alert_name: ClassVar[str] = "run-up"
     percent: float = Field(20.0, gt=0, le=1000, description="how far above where its climb started (unset: 20, "
-                           "or less for a price that usually moves little: four times its usual quarterly move, at least 14)")
+                           "or less for a price that usually moves little: four times its usual quarterly move, at least 14; "
+                           "and four fifths of that, at least 14, for a rise that has held four weeks)")
     days: int = Field(365, ge=30, le=1095, description="how long ago a climb may have started")
     escalate_percent: float = Field(100.0, gt=0, description="how much further up than when the phone last rang before it rings again")
     severity: Severity = Severity.CRITICAL
@@ -91,7 +102,7 @@ class RunUpRule(RuleKind):
         return (math.exp((now - told) / 100) - 1) * 100
 
     def describe(self) -> str:
-        steady = f" (less for a steady price, at least {STEADY_FLOOR:g}%)" if self.scaled else ""
+        steady = f" (less for a steady price or a rise held four weeks, at least {STEADY_FLOOR:g}%)" if self.scaled else ""
         return f"run-up {self.percent:g}%{steady} within {self.days} days"
 
     def history_days(self) -> float:
@@ -115,6 +126,22 @@ class RunUpRule(RuleKind):
             return self.percent
         return min(self.percent, max(STEADY_FLOOR, (math.exp(STEADY_TIMES * usual) - 1) * 100))
 
+    def held_threshold(self, percent: float, rise: detectors.Rise, days: Sequence[float], prices: Sequence[float],
+                       tonight: float | None, now: float) -> float:
+        """The bar tonight: by default four fifths of ``percent`` (never under 14 %) once the rise has
+        held four weeks, every price since then (two at least) at or above it, else ``percent``. Two
+        prices 20 % up are two nights of a nightly price; a month 16 % up is a month the owner paid 16 %
+        more, and at a monthly price's pace two successive prices are that month. Only for a climb whose
+        start lies within ``days``: one older is measured from where the nights read begin, which move
+        each night, not from its start (a rebound's second year looked like a climb from the window's
+        edge). The owner's ``percent``, when set, is the bar, however long the rise has held."""
+        held = max(STEADY_FLOOR, percent * HELD_SHARE)
+        if not self.scaled or not held <= rise.percent < percent or rise.since < now - self.days:
+            return percent
+        if detectors.held_days(prices, days, rise.reference * (1 + held / 100), now, tonight) >= HELD_DAYS:
+            return held
+        return percent
+
     def evaluate(self, view: SeriesView, context: Context) -> Iterator[Finding]:
         latest = view.latest
         days, prices, tonight = climb_points(view, self.days, self.history_days()) if latest is not None else ([], [], None)
@@ -123,6 +150,7 @@ class RunUpRule(RuleKind):
                                   self.days, (SAG_PERCENT, self.days * PAUSE_SHARE)) if days else None
         if latest is None or rise is None:
             return
+        percent = self.held_threshold(percent, rise, days, prices, tonight, latest.day)
         # Over only once the price is back where its climb counts from, or the climb has ended (a
         # fall, a pullback after it rang, a pause, or no new high for ``days``): a climb that sags and
         # resumes without a pause is still the one told of.
