@@ -364,7 +364,7 @@ def main() -> None:
 
     print(f"\nCaught before the peak: new rules {totals['new']} of {totals['runups']}, previous release {totals['old']} of {totals['runups']} "
           f"({totals['uncatchable']} have 0-1 prices between start and peak; {totals['unseen']} showed under {percent:g} % on two successive "
-          f"prices before their peak, {totals['unseen_caught']} of them caught on a climb already under way).\n")
+          f"prices before their peak, {totals['unseen_caught']} of them caught anyway: at a lower bar (a rise held four weeks, a steady price) or on a climb already under way).\n")
     print(f"{'series':<34} {'years':>5} {'run-ups':>7} {'new: pushes/yr':>14} {'old: pushes/yr':>14} {'new: rises outside':>18} "
           f"{'old: rises outside':>18} {'rebounds rang new/old':>21} {'seconds new/old':>15}")
     for source in sources:
