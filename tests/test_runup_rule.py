@@ -120,6 +120,17 @@ def test_a_rebound_after_a_crash_rings_only_once_past_the_usual_level(nights):
     assert "(back at its usual $10.00/bd ft then, after a low of $" in message
 
 
+def test_a_climb_from_a_dip_just_under_its_usual_level_names_that_level_as_usual_not_as_the_days_price(nights):
+    feed, _ = nights(flat_days=120)
+    dip = [9.3] * 10  # 7 % under its usual 10: no crash, but the rise counts from the usual 10, not from 9.30
+    rise = climb(9.3, 1.5, 30)
+    rang = runup_events([feed(p) for p in dip + rise])
+    assert [event for _, event, _, _ in rang] == ["fired"]
+    _, _, _, message = rang[0]
+    # The day named is the first back at or above 10 (its price was 10.05, not 10.00): "was $10.00" would be untrue.
+    assert message.endswith("(from its usual $10.00/bd ft)") and "was $" not in message, message
+
+
 def test_one_night_typos_never_ring(nights):
     feed, db = nights()
     prices = [10.0] * 20

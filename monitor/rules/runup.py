@@ -186,6 +186,8 @@ class RunUpRule(RuleKind):
             message = f"{view.subject} up {up:.0f}% since {display.day_of_year(since, today)}, now {now}"
             if rise.reference > rise.low * 1.1:  # the climb began in a crash: counted from where the price used to be
                 message += f" (back at its usual {start} then, after a low of {fmt.price(rise.low, unit)})"
+            elif rise.reference > rise.low:  # counted from its usual level, which that day's price was above, not at
+                message += f" (from its usual {start})"
             else:
                 message += f" (was {start})"
             why = view.explain("up", since.isoformat())
