@@ -26,6 +26,7 @@ from spiders.offer import OfferSpec
 from .. import display, safe_text, units
 from ..config import Config
 from ..times import days_between
+from .conversion import Conversion
 from .items import MAX_PRICE, PriceItem, Status
 
 IMPLAUSIBLE_RATIO = 5  # a unit price 5x above or below the recent median (x10, /100 glitches) is suspect
@@ -181,6 +182,7 @@ class Pricing:
         self.changed: set[str] = set()
         self.out_of_order: set[str] = set()
         self.rates: dict[tuple[str, str], Decimal | None] = {}  # (currency, day): a batch asks for the same few
+        self.conversions: dict[tuple[Any, ...], Conversion] = {}  # (pack, unit, density, supplier, order quantity, currency, day)
 
     def exchange_rate(self, currency: str, on: str) -> Decimal | None:
         """Home-currency units per one ``currency`` on a date: the config's fixed rate, else the feed's
@@ -280,16 +282,17 @@ class Pricing:
         price = item.price if item.status == Status.OK else None  # a failed page's number is never a price
         currency, pack = item.currency or supplier.currency, item.pack or offer.pack
         status, doubt, error = item.status, None, self.config.conceal(item.error) if item.error else None
-        numbers = _UNPRICED
+        numbers, amount = _UNPRICED, None
         if price is not None:
+            amount = float(price)
             try:
-                doubt, error, numbers = self._numbers(price, currency, pack, item.fetched_at, material, offer, supplier,
+                doubt, error, numbers = self._numbers(price, amount, currency, pack, item.fetched_at, material, offer, supplier,
                                                       typed=item.method == "manual")
             except (ArithmeticError, ValueError, TypeError, OverflowError) as exc:
                 doubt, error = Doubt.NUMBER, f"cannot price {price} per {pack}: {exc.__class__.__name__}"
             status = Status.OK if doubt is None else Status.SUSPECT
         row = tuple.__new__(Observation, (
-            run_id, offer.offer_id, material.id, supplier.id, item.fetched_at, status, float(price) if price is not None else None,
+            run_id, offer.offer_id, material.id, supplier.id, item.fetched_at, status, amount,
             currency, pack, item.pack_source or "config", *numbers,  # unit_price, fx_rate, landed_unit_price, unit, home_currency
             float(item.list_price) if item.list_price is not None else None, json.dumps(list(item.tiers)) if item.tiers else None,
             None if item.in_stock is None else int(item.in_stock), item.method, item.raw, error, item.http_status, item.note, doubt, item.sources,
@@ -305,32 +308,52 @@ class Pricing:
                                 unit_price=None, fx_rate=None, landed_unit_price=None)
         return row if held is None else row._replace(status=Status.SUSPECT, doubt=held[0], error=held[1])
 
-    def _numbers(self, price: Decimal, currency: str, pack: str, fetched_at: str, material: Any, offer: Any,
+    def _numbers(self, price: Decimal, amount: float, currency: str, pack: str, fetched_at: str, material: Any, offer: Any,
                  supplier: Any, typed: bool = False) -> tuple[Doubt | None, str | None, tuple[Any, ...]]:
         """A price's unit price, exchange rate, landed unit price, unit and home currency, as stored;
         or why it cannot have them (a doubt and its reason in words). A page's price in another
         currency than its supplier's is a doubt; one the owner typed with `add-price --currency` is
-        what the owner said, converted like any other (it stayed unpriced however often typed)."""
+        what the owner said, converted like any other (it stayed unpriced however often typed).
+        ``amount``: the price as a float, for :meth:`Conversion.prices` (the Decimal arithmetic
+        below decides only where the floats cannot)."""
         if currency != supplier.currency and not typed:
             return Doubt.CURRENCY, f"currency {currency} differs from the supplier's {supplier.currency}", _UNPRICED
         if price <= 0:
-            return Doubt.NOT_POSITIVE, f"a price of {display.money(float(price), currency or supplier.currency)} is not above zero", _UNPRICED
-        try:
-            per_pack = units.units_per_pack(pack, material.unit, material.density)
-        except ValueError as exc:
-            return Doubt.UNIT, f"a pack of {units.quantity_as_written(pack or '')}: {exc}", _UNPRICED
-        rate = self.exchange_rate(currency or supplier.currency, fetched_at)
-        if rate is None:
-            return Doubt.RATE, f"no exchange rate from {currency} to {self.config.currency} for {display.day(fetched_at)}", _UNPRICED
+            return Doubt.NOT_POSITIVE, f"a price of {display.money(amount, currency or supplier.currency)} is not above zero", _UNPRICED
+        key = (pack, material.unit, material.density, supplier.id, offer.order_quantity, currency or supplier.currency, fetched_at[:10])
+        conversion = self.conversions.get(key)
+        if conversion is None:
+            made = self._conversion(pack, currency or supplier.currency, fetched_at, material, offer, supplier)
+            if not isinstance(made, Conversion):
+                return made[0], made[1], _UNPRICED
+            conversion = self.conversions[key] = made
+        prices = conversion.prices(amount)
+        if prices is not None:
+            return None, None, (prices[0], conversion.fx_rate, prices[1], material.unit, self.config.currency)
+        per_pack, rate = conversion.per_pack, conversion.rate
         unit_price = price / per_pack * rate
         landed = self.landed_unit_price(price, per_pack, rate, supplier.id, offer.order_quantity)
         if not (unit_price.is_finite() and landed.is_finite()) or not (0 < unit_price < MAX_PRICE) or not (0 < landed < MAX_PRICE):
-            return Doubt.NUMBER, (f"{display.money(float(price), currency or supplier.currency)} {units.per_pack(pack or '')} "
+            return Doubt.NUMBER, (f"{display.money(amount, currency or supplier.currency)} {units.per_pack(pack or '')} "
                                   f"gives no sane unit price ({display.money(float(unit_price), self.config.currency)}{units.per(material.unit)})"), _UNPRICED
         # Both finite and within (0, MAX_PRICE) as Decimals, so finite as floats: rounded to six places.
         # Equal Decimals are the same float: without fees or freight the landed price is the unit price.
         rounded = round(float(unit_price), 6)
         return None, None, (rounded, float(rate), rounded if landed == unit_price else round(float(landed), 6), material.unit, self.config.currency)
+
+    def _conversion(self, pack: str, currency: str, fetched_at: str, material: Any, offer: Any,
+                    supplier: Any) -> Conversion | tuple[Doubt, str]:
+        """The factors that turn a pack's price into unit prices (see :mod:`.conversion`), or why
+        there are none: the pack does not convert to the material's unit, or no exchange rate."""
+        try:
+            per_pack = units.units_per_pack(pack, material.unit, material.density)
+        except ValueError as exc:
+            return Doubt.UNIT, f"a pack of {units.quantity_as_written(pack or '')}: {exc}"
+        rate = self.exchange_rate(currency, fetched_at)
+        if rate is None:
+            return Doubt.RATE, f"no exchange rate from {currency} to {self.config.currency} for {display.day(fetched_at)}"
+        terms = self.catalog.terms_of(supplier.id)
+        return Conversion.of(per_pack, rate, terms.fees, terms.per_unit, terms.flat, terms.free_over, Decimal(str(offer.order_quantity)))
 
     def _doubt(self, row: Observation, price: Decimal, material: Any, offer: Any) -> tuple[Doubt, str] | None:
         """Why a priced row is held back against the offer's recent prices and last pack, or None."""
