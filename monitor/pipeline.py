@@ -227,7 +227,7 @@ class Run:
 
     def _judged(self, items: list[PriceItem]) -> list[Observation]:
         pricing = Pricing(self.db, self.config, self.catalog)
-        pricing.preload({i.offer_id for i in items})  # judged against the kept recent prices, as the store will judge them
+        pricing.preload(items)  # judged against the kept recent prices, as the store will judge them
         return [pricing.observation(self.run_id, item) for item in items]
 
     def to_refetch(self, batch: Iterable[Item]) -> list[OfferSpec]:

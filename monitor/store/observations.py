@@ -37,19 +37,17 @@ def _stored(db: sqlite_utils.Database, run_id: int, checked: list[PriceItem], pr
         if late:
             db.conn.executemany(REPLACED_NODE_ERRORS, [(i.offer_id, i.fetched_at, i.fetched_at) for i in checked if i.fetched_at])
         last_id = db.execute("SELECT max(id) FROM observations").fetchone()[0] or 0
-        pricing.preload({i.offer_id for i in checked})
+        pricing.preload(checked)
         changes = db.conn.total_changes
         newest: dict[str, tuple[int, str]] = {}  # each offer's newest valid row: its id if every row goes in, its time
         number = last_id
         for first, round_ in enumerate(_rounds(checked)):
             reused = list(priced[:len(round_)]) if first == 0 else []
             batch = reused + [pricing.observation(run_id, item) for item in round_[len(reused):]]
-            for row in batch:
-                number += 1
-                if row.status == Status.OK:
-                    pricing.accepted(row)
-                    if row.offer_id not in newest or row.fetched_at > newest[row.offer_id][1]:
-                        newest[row.offer_id] = (number, row.fetched_at)
+            for row_id, row in enumerate(batch, number + 1):
+                if row.status == Status.OK and pricing.accepted(row):  # the offer's newest so far
+                    newest[row.offer_id] = (row_id, row.fetched_at)
+            number += len(batch)
             # The hot path of every run: one prepared statement rather than sqlite-utils' per-call
             # introspection. OR IGNORE: the same feed ingested twice stores nothing twice.
             db.conn.executemany(_INSERT, map(tuple, batch))  # plain tuples: sqlite3 binds them a third faster than NamedTuples
@@ -61,7 +59,7 @@ def _stored(db: sqlite_utils.Database, run_id: int, checked: list[PriceItem], pr
         # order (SQLite gives a new row the largest id plus one): one upsert per offer writes both.
         inserted = db.conn.total_changes - changes
         if inserted == len(rows) and db.execute("SELECT max(id) FROM observations").fetchone()[0] == last_id + len(rows):
-            db.conn.executemany(LATEST, [(o, *newest[o], windows[o].text) for o in pricing.changed])
+            db.conn.executemany(LATEST, [(o, row_id, fetched_at, windows[o].text) for o, (row_id, fetched_at) in newest.items()])
         else:  # some rows were stored before (a feed ingested again): find the new rows' ids
             db.execute(
                 "INSERT INTO latest_observations (offer_id, observation_id, fetched_at) "
@@ -99,9 +97,12 @@ RECOUNT_RECENT = (
 )
 
 
-def _rounds(items: Iterable[PriceItem]) -> Iterator[list[PriceItem]]:
+def _rounds(items: list[PriceItem]) -> Iterator[list[PriceItem]]:
     """Split items where an offer comes again: a re-fetch is judged against the first look, so the
     first must be stored before the second is priced."""
+    if items and len({item.offer_id for item in items}) == len(items):  # each offer once, as most batches come
+        yield items
+        return
     current: list[PriceItem] = []
     seen: set[str] = set()
     for item in items:

@@ -225,23 +225,33 @@ class Pricing:
                 landed += terms.flat / quantity
         return landed
 
-    def preload(self, offer_ids: Collection[str] | None = None) -> None:
-        """Read the recent valid unit prices of every offer, or of ``offer_ids`` (a batch's), in one
-        query (the plausibility check needs them for each price, and this is a run's hot path)."""
-        self.complete = offer_ids is None
-        self.windows = self._read_windows(offer_ids)
+    def preload(self, items: Collection[PriceItem] | None = None) -> None:
+        """Read the recent valid unit prices of every offer, or of the offers of ``items`` (a batch's),
+        in one query (the plausibility check needs them for each price, and this is a run's hot path).
+        Each offer's last pack is read only where a page states the pack: only those are compared with it."""
+        self.complete = items is None
+        offer_ids = None if items is None else list(dict.fromkeys(i.offer_id for i in items))
+        packs_of = None if items is None else {i.offer_id for i in items if i.pack_source == "page"}
+        self.windows = self._read_windows(offer_ids, packs_of)
 
-    def _read_windows(self, offer_ids: Collection[str] | None) -> dict[str, RecentWindow]:
-        query = ("SELECT l.offer_id, l.fetched_at, l.recent_unit_prices, o.pack "
-                 "FROM latest_observations l JOIN observations o ON o.id = l.observation_id")
+    def _read_windows(self, offer_ids: Collection[str] | None, packs_of: Collection[str] | None = ()) -> dict[str, RecentWindow]:
+        """The windows of ``offer_ids`` (None: every offer's), with the last pack of ``packs_of`` (None: of each)."""
+        query = "SELECT offer_id, fetched_at, recent_unit_prices FROM latest_observations"
         rows = (self.db.execute(query).fetchall() if offer_ids is None else
-                self.db.execute(query + " WHERE l.offer_id IN (SELECT value FROM json_each(?))", [json.dumps(list(offer_ids))]).fetchall())
-        texts = [recent or "[]" for _, _, recent, _ in rows]
+                self.db.execute("SELECT l.offer_id, l.fetched_at, l.recent_unit_prices FROM json_each(?) AS j "
+                                "JOIN latest_observations l ON l.offer_id = j.value", [json.dumps(list(offer_ids))]).fetchall())
+        packs: dict[str, str | None] = {}
+        if packs_of is None or packs_of:
+            query = "SELECT l.offer_id, o.pack FROM latest_observations l JOIN observations o ON o.id = l.observation_id"
+            packs = dict(self.db.execute(query).fetchall() if packs_of is None else
+                         self.db.execute(query + " WHERE l.offer_id IN (SELECT value FROM json_each(?))", [json.dumps(list(packs_of))]).fetchall())
+        texts = [recent or "[]" for _, _, recent in rows]
         prices = json.loads(f"[{','.join(texts)}]")  # one parse for the batch: each text is an array the store wrote
         if len(prices) != len(texts):  # not so (a text edited by hand): one at a time, so an odd one fails alone
             prices = [json.loads(text) for text in texts]
-        return {offer_id: tuple.__new__(RecentWindow, (fetched_at, unit_prices, pack, text))
-                for (offer_id, fetched_at, _, pack), unit_prices, text in zip(rows, prices, texts)}
+        pack = packs.get
+        return {offer_id: tuple.__new__(RecentWindow, (fetched_at, unit_prices, pack(offer_id), text))
+                for (offer_id, fetched_at, _), unit_prices, text in zip(rows, prices, texts)}
 
     def _recent(self, offer_id: str, before: str) -> tuple[float | None, str | None]:
         """The median unit price of the last ten valid observations before ``before``, and the last pack."""
@@ -257,23 +267,26 @@ class Pricing:
         ).fetchall()
         return (statistics.median(r[0] for r in rows), rows[0][1]) if rows else (None, None)
 
-    def accepted(self, row: Observation) -> None:
-        """Slide the offer's window after a valid price, so a re-fetch in the same run sees it."""
+    def accepted(self, row: Observation) -> bool:
+        """Slide the offer's window after a valid price, so a re-fetch in the same run sees it; True
+        when the row is now the offer's newest (not when it is older than a price already kept)."""
         windows = self.windows
         if windows is None or row.unit_price is None:
-            return
-        window = windows.get(row.offer_id)
+            return False
+        offer_id, unit_price = row.offer_id, row.unit_price
+        window = windows.get(offer_id)
         if window is None:
-            prices = [row.unit_price]
+            prices = [unit_price]
             text = window_text(prices)
         elif window.fetched_at < row.fetched_at:
-            prices = [row.unit_price, *window.unit_prices[:RECENT - 1]]
-            text = window.slid(row.unit_price)
+            prices = [unit_price, *window.unit_prices[:RECENT - 1]]
+            text = window.slid(unit_price)
         else:
-            self.out_of_order.add(row.offer_id)
-            return
-        windows[row.offer_id] = tuple.__new__(RecentWindow, (row.fetched_at, prices, row.pack, text))
-        self.changed.add(row.offer_id)
+            self.out_of_order.add(offer_id)
+            return False
+        windows[offer_id] = tuple.__new__(RecentWindow, (row.fetched_at, prices, row.pack, text))
+        self.changed.add(offer_id)
+        return True
 
     def observation(self, run_id: int, item: PriceItem) -> Observation:
         """The observation of one item: never raises for what the item holds. Its row is made once,
