@@ -304,9 +304,10 @@ class Pricing:
             except (ArithmeticError, ValueError, TypeError, OverflowError) as exc:
                 doubt, error = Doubt.NUMBER, f"cannot price {price} per {pack}: {exc.__class__.__name__}"
             status = Status.OK if doubt is None else Status.SUSPECT
+        unit_price, fx_rate, landed_unit_price, unit, home_currency = numbers
         row = tuple.__new__(Observation, (
             run_id, offer.offer_id, material.id, supplier.id, item.fetched_at, status, amount,
-            currency, pack, item.pack_source or "config", *numbers,  # unit_price, fx_rate, landed_unit_price, unit, home_currency
+            currency, pack, item.pack_source or "config", unit_price, fx_rate, landed_unit_price, unit, home_currency,
             float(item.list_price) if item.list_price is not None else None, json.dumps(list(item.tiers)) if item.tiers else None,
             None if item.in_stock is None else int(item.in_stock), item.method, item.raw, error, item.http_status, item.note, doubt, item.sources,
             # As the config writes it: ${NAME} where the redirect kept a value from the environment.
