@@ -219,3 +219,40 @@ def test_the_stock_page_names_the_purchase_as_the_to_do_does_when_the_supplier_s
     assert row["Buy"].endswith(" lb from Yakima Hops") and row["Buy"] in to_do, (row, to_do)
     # 3.4 days left, 3 days' lead: not "0 days' stock left"; a small price keeps its digits in the call's reason too.
     assert "order today, it arrives as the last of the stock is used" in to_do and "at its 90-day low ($0.031/g)" in to_do, to_do
+
+
+def test_a_price_move_on_the_night_an_input_is_added_to_the_recipe_still_rings_as_a_cost_rise(tmp_path, sites, sink):
+    acme = sites()
+    walnut, glue = acme.set("walnut", product_page("16.00")), acme.set("glue", product_page("40.00"))
+    materials = f"""
+    - id: walnut
+      name: Black walnut
+      unit: board_foot
+      offers: [{{supplier: acme, url: "{walnut}"}}]
+    - id: glue
+      name: Wood glue
+      unit: gal
+      offers: [{{supplier: acme, url: "{glue}", pack: 1 gal}}]
+    """
+    product = """
+products:
+  - id: table
+    name: Side table
+    yield: 1 table
+    recipe: {recipe}
+"""
+    notify = f'urls: [{{url: "{sink.url}", tags: [phone, digest]}}]'
+    for _ in range(3):  # three nights at the same prices, walnut alone
+        write_config(tmp_path, materials, notify_yaml=notify, extra=product.format(recipe="{walnut: 10 board_foot}"))
+        night = supplywatch("run", cwd=tmp_path)
+        assert night.returncode == 0, night.stdout + night.stderr
+    before = len(sink.messages)
+    acme.set("walnut", product_page("20.00"))  # walnut up 25 % the night the owner adds glue to the recipe
+    write_config(tmp_path, materials, notify_yaml=notify, extra=product.format(recipe="{walnut: 10 board_foot, glue: 12 floz}"))
+    night = supplywatch("run", cwd=tmp_path)
+    assert night.returncode == 0, night.stdout + night.stderr
+    told = "\n".join(m["title"] + "\n" + m["message"] for m in sink.messages[before:])
+    # $160 -> $200 of walnut on tonight's recipe, the glue (new) at tonight's $3.75 on every night: $163.75 -> $203.75.
+    assert "Side table cost up 24.4% against its 30-day median ($163.75/table)" in told, told
+    assert "mostly Black walnut +25% at Acme Lumber" in told, told
+    assert "Wood glue 12 fl oz added" in told, told

@@ -100,8 +100,8 @@ def product_target(product: "Product") -> Target:
 def history(db: sqlite_utils.Database, product: "Product", as_of: str, days: float, currency: str,
             cost: "ProductCost | None" = None) -> list[Point]:
     """The product's unit cost night by night. With tonight's ``cost``, each night is taken at its own
-    prices but on tonight's recipe, so editing the recipe (more walnut, another yield) is no move; a
-    night without a price for one of tonight's inputs is left out (it cannot be compared)."""
+    prices but on tonight's recipe, so editing the recipe (more walnut, another yield) is no move; an
+    input added since is counted at tonight's price, and a night sharing no input with tonight is left out."""
     since = (parse_time(as_of) - timedelta(days=days)).isoformat()
     rows = db.execute(
         "SELECT id, costed_at, unit_cost, NULL, julianday(costed_at), batch_cost FROM product_costs "
@@ -131,14 +131,20 @@ def _same_recipe(cost: "ProductCost", stored: dict[str, tuple[float, str, float 
 
 
 def _on_todays_recipe(cost: "ProductCost", stored: dict[str, tuple[float, str, float | None]]) -> float | None:
-    """A past night's unit cost with its own prices and tonight's recipe; None when it lacks one of tonight's inputs."""
-    total = 0.0
+    """A past night's unit cost with its own prices and tonight's recipe. An input it lacks (added to
+    the recipe since, or now priced in another unit) is counted at tonight's price: its move is not
+    known, and leaving the night out silenced the other inputs' real moves for as long as the rule
+    looks back. None when it shares no priced input with tonight (nothing to compare)."""
+    total, shared = 0.0, False
     for line in cost.lines:
         found = stored.get(line.material_id)
-        if found is None or found[2] is None or found[1] != line.unit:
+        if found is not None and found[2] is not None and found[1] == line.unit:
+            total, shared = total + line.quantity * found[2], True
+        elif line.unit_price is not None:
+            total += line.quantity * line.unit_price
+        else:
             return None
-        total += line.quantity * found[2]
-    return total / cost.product.yield_count
+    return total / cost.product.yield_count if shared else None
 
 
 def _recipe_changes(db: sqlite_utils.Database, cost: "ProductCost", cost_id: int, stored: dict[str, tuple[float, str, float | None]],
