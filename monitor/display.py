@@ -177,14 +177,14 @@ def run_summary(summary: dict[str, Any], fired: int, resolved: int, failing: lis
 
 def currency_name(currency: str, count: int = 2) -> str:
     """"euros", "US dollars", "Swiss francs" (``count=1``: "euro", "US dollar"): a currency in words,
-    as in "paid in euros", "$1.10 per euro"."""
+    as in "paid in euros", "$1.10 per euro". Babel's English names are cased as written ("euros",
+    "Swiss francs"): lowering the first letter made "swiss francs", "british pounds"."""
     from babel.numbers import get_currency_name
 
     try:
-        name = get_currency_name(currency, count=count, locale="en_US")
+        return get_currency_name(currency, count=count, locale="en_US")
     except (ValueError, KeyError):
         return currency
-    return name[0].lower() + name[1:] if name[1:2].islower() else name  # "Euro" -> "euro", "US dollar" stays
 
 
 def percent(value: float | None, decimals: int = 1) -> str:

@@ -256,3 +256,31 @@ products:
     assert "Side table cost up 24.4% against its 30-day median ($163.75/table)" in told, told
     assert "mostly Black walnut +25% at Acme Lumber" in told, told
     assert "Wood glue 12 fl oz added" in told, told
+
+
+SWISS = """
+- {id: acme, name: Acme Lumber, currency: USD, locale: en_US}
+- {id: zurich, name: Holz Zurich, currency: CHF, locale: de_CH}
+"""
+SWISS_WALNUT = """
+- id: walnut
+  name: Black walnut
+  unit: board_foot
+  offers: [{supplier: zurich, url: "http://127.0.0.1:9/nuss"}]
+"""
+
+
+def test_a_purchase_in_swiss_francs_names_the_currency_as_written_and_one_with_no_rate_says_so_in_words(tmp_path):
+    path = write_config(tmp_path, SWISS_WALNUT, suppliers_yaml=SWISS)
+    path.write_text(path.read_text().replace("exchange_rates: {EUR: 1.10}", "exchange_rates: {EUR: 1.10, CHF: 1.25}"))
+    bought = supplywatch("bought", "walnut", "40", "board_foot", "--supplier", "zurich", "--price", "120", cwd=tmp_path)
+    assert bought.returncode == 0, bought.stderr
+    assert "(in Swiss francs, Holz Zurich's currency: $150.00 at $1.25 per Swiss franc; " in bought.stdout, bought.stdout
+    unknown = tmp_path / "unknown"
+    unknown.mkdir()
+    path = write_config(unknown, SWISS_WALNUT, suppliers_yaml=SWISS)
+    path.write_text(path.read_text().replace("exchange_rates: {EUR: 1.10}", "rates_feed: ecb"))  # no rate fetched yet
+    bought = supplywatch("bought", "walnut", "40", "board_foot", "--supplier", "zurich", "--price", "120", cwd=unknown)
+    assert bought.returncode == 0, bought.stderr
+    assert "(in Swiss francs, Holz Zurich's currency: no rate from Swiss francs to US dollars is known yet, so it is not converted; " \
+        in bought.stdout, bought.stdout

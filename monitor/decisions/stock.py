@@ -106,7 +106,7 @@ def paid_words(db: sqlite_utils.Database, config: Config, row: dict, supplier: A
     rate = Pricing(db, config).exchange_rate(currency, row["at"])
     home = (f"{display.money(price * float(rate), config.currency)} at {display.money(float(rate), config.currency)} per "
             f"{display.currency_name(currency, 1)}" if rate is not None
-            else f"no rate from {currency} to {config.currency} is known, so it is not converted")
+            else f"no rate from {display.currency_name(currency)} to {display.currency_name(config.currency)} is known yet, so it is not converted")
     return f" for {display.money(price, currency)} (in {display.currency_name(currency)}, {whose}: {home}; {each})"
 
 
