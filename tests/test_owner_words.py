@@ -284,3 +284,47 @@ def test_a_purchase_in_swiss_francs_names_the_currency_as_written_and_one_with_n
     assert bought.returncode == 0, bought.stderr
     assert "(in Swiss francs, Holz Zurich's currency: no rate from Swiss francs to US dollars is known yet, so it is not converted; " \
         in bought.stdout, bought.stdout
+
+
+def test_a_recipe_edit_under_an_open_cost_rise_neither_escalates_it_nor_resolves_it(tmp_path, sites, sink):
+    acme = sites()
+    walnut, glue = acme.set("walnut", product_page("16.00")), acme.set("glue", product_page("40.00"))
+    materials = f"""
+    - id: walnut
+      name: Black walnut
+      unit: board_foot
+      offers: [{{supplier: acme, url: "{walnut}"}}]
+    - id: glue
+      name: Wood glue
+      unit: gal
+      offers: [{{supplier: acme, url: "{glue}", pack: 1 gal}}]
+    """
+    product = """
+products:
+  - id: table
+    name: Side table
+    yield: 1 table
+    recipe: {{walnut: {walnut}, glue: 12 floz}}
+"""
+    notify = f'urls: [{{url: "{sink.url}", tags: [phone, digest]}}]'
+
+    def night(walnut_quantity: str) -> tuple[str, str]:
+        before = len(sink.messages)
+        write_config(tmp_path, materials, notify_yaml=notify, extra=product.format(walnut=walnut_quantity))
+        ran = supplywatch("run", cwd=tmp_path)
+        assert ran.returncode == 0, ran.stdout + ran.stderr
+        return "\n".join(m["title"] + "\n" + m["message"] for m in sink.messages[before:]), ran.stdout
+
+    for _ in range(3):
+        night("10 board_foot")
+    acme.set("walnut", product_page("20.00"))
+    told, _ = night("10 board_foot")
+    assert "Side table cost up 24.4%" in told, told  # a real price move: told
+    for more in ("30 board_foot", "70 board_foot", "10 board_foot", "2 board_foot"):  # the owner edits the recipe; no price moves
+        told, out = night(more)
+        assert "moved further" not in out and "resolved" not in out, (more, out)
+        assert "Moved further" not in told and "now up" not in told and "back to" not in told, (more, told)
+    acme.set("walnut", product_page("45.00"))  # a real move further: $43.75 -> $93.75 a table on the 2 bd ft recipe
+    told, out = night("2 board_foot")
+    # Measured on tonight's recipe from before the rise: $35.75 -> $93.75, and from the night it rang.
+    assert "moved further" in out and "Side table cost now up 162% since " in told and "now $93.75/table (was $35.75/table)" in told, (out, told)

@@ -269,6 +269,12 @@ class OpenAlert(Protocol):
     def notified_value(self) -> float | None: ...  # the value the owner was last told
 
     @property
+    def notified_measure(self) -> float | None: ...  # its escalation measure then
+
+    @property
+    def last_fired(self) -> str | None: ...  # the night the owner was last told (fired or escalated)
+
+    @property
     def told(self) -> bool: ...
 
 
@@ -318,6 +324,11 @@ class SeriesView:
     def driver(self, direction: str, since: str | None = None) -> str | None:
         """The input behind most of that move, by name, when known (a product's): a title says it."""
         return None
+
+    def restated(self, value: float, at: str | None) -> float:
+        """A value an alert was anchored on at ``at``, measured as tonight's is (a product's cost on
+        tonight's recipe); an offer's price is what it was."""
+        return value
 
 
 @dataclass

@@ -82,8 +82,8 @@ class MoveRule(RuleKind):
         now = fmt.price(latest.unit_price, unit)
         for direction, sign in (("up", 1), ("down", -1)):
             alert = alerts[direction]
-            if alert is not None and alert.anchor:
-                anchor, anchor_at = alert.anchor, alert.anchor_at
+            if alert is not None and alert.anchor:  # on tonight's terms: a product's recipe may have changed since
+                anchor, anchor_at = view.restated(alert.anchor, alert.anchor_at), alert.anchor_at
             else:
                 anchor, anchor_at = self.before(view, reference, sign)
             moved = sign * self.strength(view, latest.unit_price, reference)

@@ -77,6 +77,22 @@ class ProductView(SeriesView):
         """How the recipe changed over the last 30 days, if it did (a margin message says it)."""
         return self.drivers.recipe_words() if self.drivers else None
 
+    def restated(self, value: float, at: str | None) -> float:
+        """The cost an alert was anchored on, at that night's prices on tonight's recipe: an edited
+        recipe neither escalates an open cost rise ("up 268.7% since $163.75" for 10 -> 30 bd ft of
+        walnut at one price) nor resolves it. ``value`` when that night is not stored."""
+        if at is None or self.database is None or self.cost is None:
+            return value
+        row = self.database.execute("SELECT id, unit_cost, batch_cost FROM product_costs WHERE product_id = ? AND costed_at = ? "
+                                    "AND complete = 1 AND currency = ?", [self.cost.product.id, at, self.currency]).fetchone()
+        if row is None:
+            return value
+        stored = {m: (q, u, p) for m, q, u, p in self.database.execute(
+            "SELECT material_id, quantity, unit, unit_price FROM product_cost_lines WHERE cost_id = ?", [row[0]])}
+        if _same_recipe(self.cost, stored, row[2] / row[1] if row[1] else None):
+            return value
+        return _on_todays_recipe(self.cost, stored) or value
+
     def driver(self, direction: str, since: str | None = None) -> str | None:
         found = self._moved(direction, since)
         return found.material_name if found else None

@@ -196,9 +196,13 @@ class RunUpRule(RuleKind):
         else:
             message = over()
         # Escalation is measured in the price itself: the phone rings again once it is
-        # ``escalate_percent`` above where it was when the phone last rang.
+        # ``escalate_percent`` above where it was when the phone last rang. A product's cost is measured
+        # from then on tonight's recipe: an edited recipe is no move further.
+        measure = log_percent(latest.unit_price, 1.0)
+        if view.target.scope == Scope.PRODUCT and told is not None and told.notified_measure is not None and told.notified_value:
+            measure = told.notified_measure + log_percent(latest.unit_price, view.restated(told.notified_value, told.last_fired))
         yield Finding(self, view.target, "up", holds, self.severity, message, latest.unit_price, rise.reference,
-                      log_percent(latest.unit_price, 1.0), rise.reference, since.isoformat(),
+                      measure, rise.reference, since.isoformat(),
                       observation_id=latest.id, observed_at=latest.fetched_at, unit=unit, currency=view.currency,
                       driver=view.driver("up", since.isoformat()) if holds else None)
 
