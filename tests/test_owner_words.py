@@ -328,3 +328,34 @@ products:
     told, out = night("2 board_foot")
     # Measured on tonight's recipe from before the rise: $35.75 -> $93.75, and from the night it rang.
     assert "moved further" in out and "Side table cost now up 162% since " in told and "now $93.75/table (was $35.75/table)" in told, (out, told)
+
+
+def test_a_margin_that_rounds_to_nothing_reads_0_0_percent_on_the_phone_the_home_page_and_whatif(tmp_path, sites, sink):
+    acme = sites()
+    walnut = acme.set("walnut", product_page("16.00"))
+    materials = f"""
+    - id: walnut
+      name: Black walnut
+      unit: board_foot
+      offers: [{{supplier: acme, url: "{walnut}"}}]
+    """
+    # $160.00 to make, sold at $159.95: a margin of -0.03 %, under the 50 % target.
+    product = "products:\n  - {id: table, name: Side table, yield: 1 table, price: 159.95, target_margin: 50, recipe: {walnut: 10 board_foot}}\n"
+    write_config(tmp_path, materials, notify_yaml=f'urls: [{{url: "{sink.url}", tags: [phone, digest]}}]', extra=product)
+    night = supplywatch("run", cwd=tmp_path)
+    assert night.returncode == 0, night.stdout + night.stderr
+    told = "\n".join(m["title"] + "\n" + m["message"] for m in sink.messages)
+    assert "Side table: margin 0.0%, below your target of 50%" in told and "-0.0%" not in told, told
+    whatif = supplywatch("whatif", "walnut", "+0%", cwd=tmp_path)
+    assert whatif.returncode == 0, whatif.stdout + whatif.stderr
+    assert "-0.0%" not in whatif.stdout, whatif.stdout
+    ds = serve.app(tmp_path / "supplywatch.db", currency="USD")
+    import asyncio
+
+    async def home() -> str:
+        response = await ds.client.get("/")
+        assert response.status_code == 200
+        return response.text
+
+    page = asyncio.run(home())
+    assert "0.0%" in page and "-0.0%" not in page, page

@@ -211,7 +211,7 @@ class QuoteCheck:
             return f"{head}: cannot be costed tonight (no valid price for {', '.join(self.cost.missing_names)})"
         since = day_words(parse_time(self.quote.costed_on or self.quote.given_on).date(), today)
         lost = round(self.quote.margin_at_quote or 0, 1) - round(self.margin, 1)  # the points as the two margins read
-        text = f"{head} has lost {lost:.1f} margin points since {since} ({self.quote.margin_at_quote:.1f}% -> {self.margin:.1f}%"
+        text = f"{head} has lost {lost:.1f} margin points since {since} ({display.percent(self.quote.margin_at_quote)} -> {display.percent(self.margin)}"
         target = self.quote.target_margin
         if target is not None:
             text += (f", under the target of {target:g}%" if self.margin < target else
@@ -277,7 +277,7 @@ def nightly(db: sqlite_utils.Database, config: Config, as_of: str) -> tuple[list
             critical = found.losing_its_margin(points)
             holds = True if found.at_risk(points) or critical else False if found.lost_points < points / 2 else None
             message = found.message(fmt) if holds is not False else \
-                f"{quote.title(fmt, parse_time(as_of).date())}: margin back to {found.margin:.1f}%"
+                f"{quote.title(fmt, parse_time(as_of).date())}: margin back to {display.percent(found.margin)}"
             findings.append(Finding(QUOTE_MARGIN, quote_target(quote.id, quote.number, quote.product_id), "lost",
                                     holds, Severity.CRITICAL if critical else Severity.WARNING, message, found.margin,
                                     quote.margin_at_quote, unit="%"))
@@ -307,7 +307,7 @@ def suggest_validity(db: sqlite_utils.Database, config: Config, quote_lines: dic
     margin = (price - cost_now.batch_cost) / price * 100
     spare = margin - target_margin if target_margin is not None else config.decisions.quote_points
     if spare <= 0:
-        return Validity(None, f"the margin is already {margin:.1f}%, under the target of {target_margin:g}%: reprice first")
+        return Validity(None, f"the margin is already {display.percent(margin)}, under the target of {target_margin:g}%: reprice first")
     allowed = spare * price / cost_now.batch_cost  # percent the cost may rise before the spare points are gone
     series = {m: prices.daily_cheapest(db, m, as_of, days=3 * 365) for m in quote_lines}
     starts = [s[0].day for s in series.values() if s]

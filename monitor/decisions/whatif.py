@@ -259,7 +259,7 @@ def format_what_if(result: WhatIf) -> str:
         if now_margin is None or new_margin is None:
             lines.append(text + " (no selling price in the config, so no margin)")
             continue
-        text += f"; margin {now_margin:.1f}% -> {new_margin:.1f}%"
+        text += f"; margin {display.percent(now_margin)} -> {display.percent(new_margin)}"
         target = o.product.target_margin
         if target is not None:
             text += f" (target {target:g}%)"

@@ -98,7 +98,7 @@ def headline(t: Transition) -> str:
     if a.kind == "extreme" and value is not None:
         return f"{label} at a new {'high' if a.direction == 'high' else 'low'}: {_price(t, value)}"
     if a.kind == "margin" and value is not None:
-        return f"{label}: margin {'further ' if now else ''}down to {value:.1f}%" + (f", target {ref:g}%" if ref is not None else "")
+        return f"{label}: margin {'further ' if now else ''}down to {display.percent(value)}" + (f", target {ref:g}%" if ref is not None else "")
     if a.kind == "stock":
         return f"{label} is out of stock"
     if a.kind == "stale" and value is not None:
@@ -112,7 +112,7 @@ def headline(t: Transition) -> str:
     if a.kind == "reorder" and value is not None:
         return f"{label}: order now, {value:.0f} days of stock left"
     if a.kind == "quote" and value is not None:
-        return f"{label}: margin {'further ' if now else ''}down to {value:.1f}%" + (f" ({ref:.1f}% when given)" if ref is not None else "")
+        return f"{label}: margin {'further ' if now else ''}down to {display.percent(value)}" + (f" ({display.percent(ref)} when given)" if ref is not None else "")
     if a.kind in ("index_rise", "index_fall"):
         return f"{label}: its price index is {'rising' if a.direction == 'up' else 'falling'}"
     if a.kind == "above_index":

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, ClassVar, Iterator, Literal
 
 from pydantic import Field
 
+from .. import display
 from . import detectors
 from .base import Context, Finding, RuleKind, Scope, Severity, fingerprint
 
@@ -49,10 +50,10 @@ class MarginRule(RuleKind):
             if told is not None and told.told and told.notified_value is not None and told.notified_value - margin >= 0.05:
                 # Each time it gets worse, how far it has fallen since the owner was last told.
                 fallen = f", down {told.notified_value - margin:.1f} points since you were told ({told.notified_value:.1f}%)"
-            message = (f"{product.name}: margin {margin:.1f}%{fallen}, below your target of {target:g}%: reprice now. "
+            message = (f"{product.name}: margin {display.percent(margin)}{fallen}, below your target of {target:g}%: reprice now. "
                        f"Cost {fmt.price(cost.unit_cost, unit)}, sells at {fmt.price(product.price, unit)}" + (f"; {why}" if why else ""))
         else:
-            message = f"{product.name}: margin back to {margin:.1f}% (target {target:g}%), cost {fmt.price(cost.unit_cost, unit)}"
+            message = f"{product.name}: margin back to {display.percent(margin)} (target {target:g}%), cost {fmt.price(cost.unit_cost, unit)}"
         latest = view.latest
         yield Finding(self, view.target, "below", holds, self.severity, message, margin, target, target - margin,
                       observation_id=latest.id if latest else None, observed_at=cost.as_of, unit="%", currency=view.currency)
