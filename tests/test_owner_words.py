@@ -359,3 +359,21 @@ def test_a_margin_that_rounds_to_nothing_reads_0_0_percent_on_the_phone_the_home
 
     page = asyncio.run(home())
     assert "0.0%" in page and "-0.0%" not in page, page
+
+
+def test_an_order_whose_two_best_purchases_cost_the_same_says_so_not_0_00_less(tmp_path):
+    path = write_config(tmp_path, """
+    - id: walnut
+      name: Black walnut
+      unit: board_foot
+      offers:
+        - {supplier: acme, url: "http://127.0.0.1:9/walnut"}
+        - {supplier: corner, url: "http://127.0.0.1:9/w2", pack: 10 board_foot}
+    """)
+    end, start = (date.today() - timedelta(days=1)).isoformat(), (date.today() - timedelta(days=10)).isoformat()
+    store_history(path, {"walnut@acme": [(d, 18.00) for d in days_between(start, end)],
+                         "walnut@corner": [(d, 180.00) for d in days_between(start, end)]})  # $18.00/bd ft at both
+    result = supplywatch("order", "walnut", "--quantity", "20 board_foot", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "$360.00 in all; the same price as 2 x 10 bd ft from Corner Shop" in result.stdout, result.stdout
+    assert "$0.00/bd ft less" not in result.stdout, result.stdout

@@ -250,7 +250,8 @@ def format_plan(result: OrderPlan, config: Config) -> str:
             if rival is not None:
                 # Against the other offer's best purchase as its own line names it ("4 sheets from Holz Berger"),
                 # not its pack ("below 1 sheet at ..." read as a quantity).
-                text += f"; {fmt.price(rival.landed_per_unit - p.landed_per_unit, unit)} less than {rival.label()}"
+                lead = fmt.price(rival.landed_per_unit - p.landed_per_unit, unit)
+                text += f"; the same price as {rival.label()}" if lead == fmt.price(0.0, unit) else f"; {lead} less than {rival.label()}"
         lines.append(text)
     if result.left_out:
         lines.append("  Left out: " + "; ".join(result.left_out))
