@@ -5,12 +5,13 @@ supplier sites and an Apprise sink on 127.0.0.1."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 
 import sqlite_utils
 
 from monitor import display, pipeline, serve
-from tests.conftest import days_between, product_page, store_history, supplywatch, write_config
+from tests.conftest import SupplierSite, days_between, product_page, store_history, supplywatch, write_config
 from tests.test_config_changes import Owner
 
 SUPPLIERS = """
@@ -141,10 +142,11 @@ def test_changing_a_rules_numbers_closes_its_alert_as_changed_not_as_no_longer_w
 
 
 
-def test_editing_a_recipe_is_told_as_a_recipe_change_never_as_a_price_move(tmp_path, sites, sink):
+def walnut_and_glue(sites: Callable[[], SupplierSite]) -> tuple[SupplierSite, str]:
+    """One supplier on 127.0.0.1 selling walnut at $16.00/bd ft and glue at $40.00 a gallon."""
     acme = sites()
     walnut, glue = acme.set("walnut", product_page("16.00")), acme.set("glue", product_page("40.00"))
-    materials = f"""
+    return acme, f"""
     - id: walnut
       name: Black walnut
       unit: board_foot
@@ -154,6 +156,10 @@ def test_editing_a_recipe_is_told_as_a_recipe_change_never_as_a_price_move(tmp_p
       unit: gal
       offers: [{{supplier: acme, url: "{glue}", pack: 1 gal}}]
     """
+
+
+def test_editing_a_recipe_is_told_as_a_recipe_change_never_as_a_price_move(tmp_path, sites, sink):
+    _, materials = walnut_and_glue(sites)
     product = """
 products:
   - id: table
@@ -222,18 +228,7 @@ def test_the_stock_page_names_the_purchase_as_the_to_do_does_when_the_supplier_s
 
 
 def test_a_price_move_on_the_night_an_input_is_added_to_the_recipe_still_rings_as_a_cost_rise(tmp_path, sites, sink):
-    acme = sites()
-    walnut, glue = acme.set("walnut", product_page("16.00")), acme.set("glue", product_page("40.00"))
-    materials = f"""
-    - id: walnut
-      name: Black walnut
-      unit: board_foot
-      offers: [{{supplier: acme, url: "{walnut}"}}]
-    - id: glue
-      name: Wood glue
-      unit: gal
-      offers: [{{supplier: acme, url: "{glue}", pack: 1 gal}}]
-    """
+    acme, materials = walnut_and_glue(sites)
     product = """
 products:
   - id: table
@@ -287,18 +282,7 @@ def test_a_purchase_in_swiss_francs_names_the_currency_as_written_and_one_with_n
 
 
 def test_a_recipe_edit_under_an_open_cost_rise_neither_escalates_it_nor_resolves_it(tmp_path, sites, sink):
-    acme = sites()
-    walnut, glue = acme.set("walnut", product_page("16.00")), acme.set("glue", product_page("40.00"))
-    materials = f"""
-    - id: walnut
-      name: Black walnut
-      unit: board_foot
-      offers: [{{supplier: acme, url: "{walnut}"}}]
-    - id: glue
-      name: Wood glue
-      unit: gal
-      offers: [{{supplier: acme, url: "{glue}", pack: 1 gal}}]
-    """
+    acme, materials = walnut_and_glue(sites)
     product = """
 products:
   - id: table
