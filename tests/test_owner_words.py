@@ -361,3 +361,17 @@ def test_an_order_whose_two_best_purchases_cost_the_same_says_so_not_0_00_less(t
     assert result.returncode == 0, result.stderr
     assert "$360.00 in all; the same price as 2 x 10 bd ft from Corner Shop" in result.stdout, result.stdout
     assert "$0.00/bd ft less" not in result.stdout, result.stdout
+
+
+def test_a_purchase_left_out_under_a_minimum_order_is_named_in_words_as_the_ranked_ones_are(tmp_path):
+    path = write_config(tmp_path, """
+    - id: walnut
+      name: Black walnut
+      unit: board_foot
+      offers: [{supplier: corner, url: "http://127.0.0.1:9/w2", pack: 10 board_foot}]
+    """, suppliers_yaml="- {id: corner, name: Corner Shop, currency: USD, locale: en_US, minimum_order: 1000}")
+    end, start = (date.today() - timedelta(days=1)).isoformat(), (date.today() - timedelta(days=10)).isoformat()
+    store_history(path, {"walnut@corner": [(d, 180.00) for d in days_between(start, end)]})
+    result = supplywatch("order", "walnut", "--quantity", "20 board_foot", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "Left out: 2 x 10 bd ft from Corner Shop: under its minimum order of $1,000.00" in result.stdout, result.stdout

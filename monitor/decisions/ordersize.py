@@ -131,7 +131,8 @@ class _Pricer:
         if tier_start is not None and tier_start > 1:
             why.append(f"price break from {tier_start:g}")
         if supplier.minimum_order and goods < supplier.minimum_order:
-            return None, f"{packs} x {self.pack} from {supplier.name}: under its minimum order of {money(supplier.minimum_order)}"
+            short = Purchase(self.offer_id, supplier.name, self.pack, packs, packs * self.per_pack, goods, 0.0, 0.0, 0.0)
+            return None, f"{short.label()}: under its minimum order of {money(supplier.minimum_order)}"  # "2 x 10 bd ft from ..."
         freight = 0.0
         shipping = supplier.shipping
         if shipping:
