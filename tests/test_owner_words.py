@@ -375,3 +375,24 @@ def test_a_purchase_left_out_under_a_minimum_order_is_named_in_words_as_the_rank
     result = supplywatch("order", "walnut", "--quantity", "20 board_foot", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "Left out: 2 x 10 bd ft from Corner Shop: under its minimum order of $1,000.00" in result.stdout, result.stdout
+
+
+def test_a_materials_new_unit_is_said_in_words_in_the_digest_note(tmp_path, sites, sink):
+    acme = sites()
+    walnut = acme.set("walnut", product_page("1200.00"))
+    materials = """
+    - id: walnut
+      name: Black walnut
+      unit: {unit}
+      offers: [{{supplier: acme, url: "{url}", pack: 1 m^3}}]
+    """
+    notify = f'urls: [{{url: "{sink.url}", tags: [phone, digest]}}]'
+    write_config(tmp_path, materials.format(unit="m^3", url=walnut), notify_yaml=notify)
+    first = supplywatch("run", cwd=tmp_path)
+    assert first.returncode == 0, first.stdout + first.stderr
+    before = len(sink.messages)
+    write_config(tmp_path, materials.format(unit="board_foot", url=walnut), notify_yaml=notify)  # now priced per board foot
+    second = supplywatch("run", cwd=tmp_path)
+    assert second.returncode == 0, second.stdout + second.stderr
+    told = "\n".join(m["title"] + "\n" + m["message"] for m in sink.messages[before:])
+    assert "Black walnut is now compared per bd ft: 1 stored price was converted, so this is no price move" in told, told

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlite_utils
 
-from .. import units
+from .. import display, units
 from .items import MAX_PRICE
 from .observations import RECOUNT_RECENT
 from .pricing import Pricing
@@ -48,9 +48,11 @@ def reexpress(db: sqlite_utils.Database, config: Config) -> list[str]:
             offers = [r[0] for r in db.execute("SELECT id FROM offers WHERE material_id = ?", [material.id])]
             db.conn.executemany(RECOUNT_RECENT, [(o,) for o in offers])
         _follow_alerts(db, config, material, old)
-        what = (f"per {material.unit}" if old[0] != material.unit else "") + (" and " if old[0] != material.unit and old[1] != config.currency else "")
-        what += f"in {config.currency}" if old[1] != config.currency else ""
-        note = f"{material.name} is now compared {what}: {converted} stored prices were converted, so this is no price move"
+        # In words: "per bd ft", "in euros", "1 stored price was" (it said "per board_foot", "in EUR", "1 stored prices were").
+        what = (units.priced(material.unit) if old[0] != material.unit else "") + (" and " if old[0] != material.unit and old[1] != config.currency else "")
+        what += f"in {display.currency_name(config.currency)}" if old[1] != config.currency else ""
+        note = (f"{material.name} is now compared {what}: {display.count(converted, 'stored price')} "
+                f"{'was' if converted == 1 else 'were'} converted, so this is no price move")
         if kept:
             note += f"; {kept} could not be converted and are left out (the price history starts again from here)"
         notes.append(note)
