@@ -129,7 +129,7 @@ def test_config_changes_over_many_nights_tell_the_owner_exactly_what_changed(tmp
     owner.coconut_limit = "1.63"
     pushes, lines = owner.night()
     assert pushes == [] and sorted(line.split(" is now")[0] for line in lines) == ["Black walnut", "Coconut oil"]
-    assert all("in EUR" in line and "no price move" in line for line in lines)
+    assert all("in euros" in line and "no price move" in line for line in lines)
     assert owner.night() == ([], [])
 
     # Walnut at Acme climbs 12 %: a warning. The owner lowers critical_percent to 12: told once, on the phone.
