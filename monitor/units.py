@@ -281,11 +281,22 @@ def per(unit: str) -> str:
     return " each" if name == "each" else f"/{name}"
 
 
+# The short names every message shows that pint misreads ("fl oz" is femtolitre times ounce, "cu ft"
+# centi-atomic-mass-unit times foot) or cannot read ("bd ft"): an owner types what the phone showed.
+_AS_SHOWN = {"bd ft": "board_foot", "fl oz": "fluid_ounce", "cu ft": "cubic_foot"}
+_SHOWN_AT_END = re.compile(r"(?<![^\d\s.])(" + "|".join(re.escape(name) for name in _AS_SHOWN) + r")\s*$", re.IGNORECASE)
+
+
+def as_pint_reads(text: str) -> str:
+    """``text`` with a unit written as messages show it ("30 bd ft", "12 fl oz") in pint's name for it."""
+    return _SHOWN_AT_END.sub(lambda m: _AS_SHOWN[m.group(1).lower()], text.strip())
+
+
 @lru_cache(maxsize=1024)
 def parse_unit(text: str) -> pint.Unit:
-    """Parse a unit name such as ``kg``, ``gal`` or ``board_foot``; ValueError if unknown."""
+    """Parse a unit name such as ``kg``, ``gal``, ``board_foot`` or ``bd ft``; ValueError if unknown."""
     try:
-        return registry().Unit(text.strip())
+        return registry().Unit(as_pint_reads(text))
     except Exception as exc:  # pint raises what its tokenizer and parser raise: any of them means unreadable
         raise ValueError(f"unknown unit {text!r}") from exc
 
@@ -296,7 +307,7 @@ def parse_quantity(text: str | int | float) -> pint.Quantity:
     if isinstance(text, (int, float)):
         raise ValueError(f"{text!r} has no unit: write it as '{text} kg', '{text} each' ...")
     try:
-        quantity = registry().Quantity(str(text).strip())
+        quantity = registry().Quantity(as_pint_reads(str(text)))
     except Exception as exc:  # pint raises what its tokenizer and parser raise: any of them means unreadable
         raise ValueError(f"cannot read {text!r} as a quantity with a unit") from exc
     if not isinstance(quantity, pint.Quantity) or quantity.dimensionless:

@@ -58,12 +58,24 @@ def test_a_unit_typo_is_refused_with_what_was_meant(tmp_path):
     write_config(tmp_path, LUMBER.replace("pack: 5 kg", "pack: 5 kilo"))
     result = supplywatch("check", cwd=tmp_path)
     assert result.returncode == 2 and "materials[1].offers[0].pack" in result.stderr and "did you mean kg?" in result.stderr
-    # "fl oz" as the README writes it in messages: pint reads femtolitre times ounce, told in words, not as its dimensions.
-    write_config(tmp_path, LUMBER.replace("unit: kg", "unit: fl oz"))
+    # A mix of units is told in words, not as its dimensions.
+    write_config(tmp_path, LUMBER.replace("unit: kg", "unit: lb ft"))
     result = supplywatch("check", cwd=tmp_path)
     assert result.returncode == 2
-    assert "materials[1].unit: 'fl oz' is not a unit materials are sold in (it reads as femtoliter * ounce, a mix of units); did you mean floz?" in result.stderr
+    assert "materials[1].unit: 'lb ft' is not a unit materials are sold in (it reads as foot * pound, a mix of units)" in result.stderr
     assert "**" not in result.stderr and "[mass]" not in result.stderr
+
+
+def test_a_unit_written_as_messages_show_it_is_read_as_that_unit(tmp_path):
+    # "fl oz" and "bd ft" as every message writes them (pint alone reads femtolitre times ounce, and no "bd ft").
+    write_config(tmp_path, LUMBER.replace("unit: kg", "unit: fl oz").replace("pack: 5 kg", "pack: 16 fl oz"))
+    result = supplywatch("check", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    write_config(tmp_path, LUMBER.replace('url: "http://127.0.0.1:9/walnut"}', 'url: "http://127.0.0.1:9/walnut", pack: 10 bd ft}'))
+    assert supplywatch("check", cwd=tmp_path).returncode == 0
+    counted = supplywatch("stock", "walnut", "30 bd ft", cwd=tmp_path)
+    assert counted.returncode == 0, counted.stderr
+    assert "Counted 30 bd ft" in counted.stdout, counted.stdout
 
 
 def test_check_names_each_offer_and_gives_the_id_to_type_below_it(tmp_path):
