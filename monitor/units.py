@@ -343,7 +343,8 @@ def amount_in(quantity: pint.Quantity, unit: str, density: str | None = None) ->
             except pint.errors.DimensionalityError:
                 continue
     hint = " without a density: add 'density: <kg/L>' to the material" if _mass_volume(quantity, target) else ""
-    raise ValueError(f"{quantity:~} cannot be converted to {unit}{hint}")
+    written = quantity_text(Decimal(str(quantity.magnitude)), str(quantity.units))  # "10 bd ft", not pint's "10 bf"
+    raise ValueError(f"{written} cannot be converted to {display(unit)}{hint}")
 
 
 def _mass_volume(quantity: pint.Quantity, unit: pint.Unit) -> bool:

@@ -22,7 +22,7 @@ BAD = {
     "url port out of range": (GOOD_MATERIALS.replace("127.0.0.1:9/", "127.0.0.1:99999/"),  # no request could be made of it
                               "materials[0].offers[0].url: 'http://127.0.0.1:99999/p/walnut' is not an http(s) URL (Port out of range"),
     "bad unit": (GOOD_MATERIALS.replace("unit: board_foot", "unit: furlongs_per_week"), "materials[0].unit: unknown unit"),
-    "pack in wrong dimension": (GOOD_MATERIALS.replace("pack: 10 board_foot", "pack: 5 kg"), "materials[0].offers[0].pack: 5 kg cannot be converted to board_foot"),
+    "pack in wrong dimension": (GOOD_MATERIALS.replace("pack: 10 board_foot", "pack: 5 kg"), "materials[0].offers[0].pack: 5 kg cannot be converted to bd ft"),
     "rule without level": (GOOD_MATERIALS + "  rules: [{kind: threshold}]\n", "materials[0].rules[0]"),
     "unknown rule kind": (GOOD_MATERIALS + "  rules: [{kind: sometimes}]\n", "materials[0].rules[0]"),
     "yaml syntax error": (GOOD_MATERIALS + "  rules: [{kind: threshold, above: 1\n", "not valid YAML"),

@@ -93,7 +93,7 @@ def test_a_quote_needs_a_product_or_a_bill_of_materials_and_a_valid_end(tmp_path
     neither = supplywatch("quote", "add", "--price", "100", "--valid-until", "2030-01-01", cwd=tmp_path)
     assert neither.returncode == 2 and "a product (--product) or a bill of materials (--bom)" in neither.stderr
     bad_bom = supplywatch("quote", "add", "--bom", "walnut=3 kg", "--price", "100", "--valid-until", "2030-01-01", cwd=tmp_path)
-    assert bad_bom.returncode == 2 and "cannot be converted to board_foot" in bad_bom.stderr
+    assert bad_bom.returncode == 2 and "cannot be converted to bd ft" in bad_bom.stderr
     past = supplywatch("quote", "add", "--product", "side-table", "--price", "100", "--valid-until", "2020-01-01", cwd=tmp_path)
     assert past.returncode == 2 and "is before the day it was given" in past.stderr
     assert sqlite_utils.Database(tmp_path / "supplywatch.db")["quotes"].count == 0

@@ -103,7 +103,7 @@ def test_usage_and_plans_that_do_not_convert_are_config_errors_naming_the_key(tm
                  extra=PRODUCTS.replace("weekly_plan: 80 bars", "weekly_plan: 3 crates"))
     result = supplywatch("check", cwd=tmp_path)
     assert result.returncode == 2
-    assert "materials[0].weekly_usage: 3 l cannot be converted to lb" in result.stderr
+    assert "materials[0].weekly_usage: 3 L cannot be converted to lb" in result.stderr
     assert "products[0].weekly_plan: '3 crates' counts crate; write it in batches ('3 batches') or in the unit of its yield ('40 bars')" in result.stderr
 
 
