@@ -396,3 +396,19 @@ def test_a_materials_new_unit_is_said_in_words_in_the_digest_note(tmp_path, site
     assert second.returncode == 0, second.stdout + second.stderr
     told = "\n".join(m["title"] + "\n" + m["message"] for m in sink.messages[before:])
     assert "Black walnut is now compared per bd ft: 1 stored price was converted, so this is no price move" in told, told
+
+
+def test_a_to_do_purchase_from_a_euro_supplier_keeps_one_pair_of_parentheses(tmp_path):
+    shop(tmp_path, oil=True)
+    counted_on = (date.today() - timedelta(days=5)).isoformat()
+    counted = supplywatch("stock", "walnut", "45", "board_foot", "--date", counted_on, cwd=tmp_path)
+    assert counted.returncode == 0, counted.stderr
+    from monitor import config as config_module
+    from monitor.decisions import nightly
+
+    db = sqlite_utils.Database(tmp_path / "supplywatch.db")
+    tonight = nightly.evaluate(db, config_module.load(tmp_path / "supplywatch.yml"), None, date.today().isoformat() + "T00:00:01+00:00")
+    (to_do,) = [i.message for i in tonight.to_do if i.material_id == "walnut"]
+    # Holz Berger's walnut is the cheaper delivered (EUR 15.00 = $16.50/bd ft): its total in euros, then dollars and the unit price.
+    assert "from Holz Berger covers " in to_do and " in all" not in to_do, to_do
+    assert "(about $" in to_do and "; $16.50/bd ft delivered)" in to_do and ") (" not in to_do, to_do

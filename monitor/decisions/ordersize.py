@@ -48,12 +48,14 @@ class Purchase:
         """Everything, in the supplier's currency: what its invoice will say."""
         return self.goods + self.shipping + self.fees
 
-    def total_words(self, home: str, then: str = "") -> str:
+    def total_words(self, home: str, then: str = "", aside: str = "") -> str:
         """"$80.96 in all", or for a supplier paid in another currency what its invoice says first and
-        the home amount after: "€7,086.21 in all (about $7,794.83)" (``then``: " in all")."""
+        the home amount after: "€7,086.21 in all (about $7,794.83)" (``then``: " in all"). ``aside`` goes
+        in the same parentheses ("(about $7,794.83; $18.39/bd ft delivered)"), never a second pair."""
         if not self.currency or self.currency == home:
-            return display.money(self.total_home, home, 2) + then
-        return f"{display.money(self.paid, self.currency, 2)}{then} (about {display.money(self.total_home, home, 2)})"
+            return display.money(self.total_home, home, 2) + then + (f" ({aside})" if aside else "")
+        about = f"about {display.money(self.total_home, home, 2)}" + (f"; {aside}" if aside else "")
+        return f"{display.money(self.paid, self.currency, 2)}{then} ({about})"
 
     def label(self) -> str:
         """"11 x 2 kg from Acme", or "317 bd ft from Acme" when it is sold by the unit (not "317 x 1 bd ft")."""
@@ -239,7 +241,7 @@ def format_plan(result: OrderPlan, config: Config) -> str:
     for p in result.within_cash[:3]:
         cover = f", {p.units / usage / 7:.1f} weeks of use" if usage else ""
         lines.append(f"  Within your cash limit of {money(result.cash_limit or 0)}: {p.label()}: {fmt.price(p.landed_per_unit, unit)} delivered, "
-                     f"{p.total_words(config.currency, ' in all')} ({units.quantity_text(display.amount(p.units), unit)}{cover})")
+                     f"{p.total_words(config.currency, ' in all', units.quantity_text(display.amount(p.units), unit) + cover)}")
     others: dict[str, Any] = {}
     for p in result.options:
         others.setdefault(p.offer_id, p)

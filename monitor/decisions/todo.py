@@ -49,8 +49,8 @@ def gather(config: Config, as_of: str, outlooks: list[Outlook], checks: list[Quo
         unit = o.material.unit
         purchase = best_buy(o, amount) if best_buy is not None and amount > 0 else None
         if purchase is not None:
-            money = purchase.total_words(config.currency)
-            return f"{purchase.label()} covers {cover}: {money} ({fmt.price(purchase.landed_per_unit, unit)} delivered)"
+            money = purchase.total_words(config.currency, aside=f"{fmt.price(purchase.landed_per_unit, unit)} delivered")
+            return f"{purchase.label()} covers {cover}: {money}"
         best = o.best
         where = f"; cheapest now {best.supplier_name} at {fmt.price(best.unit_price, unit)}" if best else ""
         return (f"about {amount_words(amount, unit)} (covers {cover})" if amount else "") + where
