@@ -74,7 +74,7 @@ def test_backup_is_a_consistent_copy_while_a_reader_holds_the_database(tmp_path,
 
 
 def test_notification_secrets_never_reach_the_database_logs_or_status(tmp_path, sites, sink, monkeypatch):
-    token = "tk_live_9f8e7d6c5b4a"
+    token = "-".join(("sw", "test", "9f8e7d6c5b4a"))  # made here: no credential-looking string in a tracked file
     sink.failing = True
     simple_config(tmp_path, sites, notify_yaml=f'urls: [{{url: "json://127.0.0.1:{sink.server.port}/notify?token=${{SW_TOKEN}}", tags: [digest]}}]')
     result = supplywatch("run", cwd=tmp_path, env={"SW_TOKEN": token})
